@@ -1,0 +1,451 @@
+//! The data model: customers, products and the columnar transaction log.
+//!
+//! External ids are strings; inside a [`Dataset`] every entity has a dense index
+//! ([`CustomerIdx`], [`ProductIdx`], ...), so per-customer results are plain vectors.
+//! Campaign contacts and sales opportunities will join [`Dataset`] as further tables with
+//! the same shape (columns indexed by customer), which is why its fields are private.
+
+mod customers;
+mod ids;
+mod products;
+mod transactions;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use customers::{CustomerRecord, Customers};
+pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
+pub use products::{ProductRecord, Products};
+pub(crate) use transactions::{Columns, RawRows, RowMaps};
+pub use transactions::{History, NegativeAmounts, TransactionLog};
+
+use crate::error::{Error, Problem, Result, RowError};
+use crate::time::Timestamp;
+
+/// A customer base: customers, products, the transaction log and the names of channels
+/// and regions that both the customer table and the log refer to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    customers: Customers,
+    products: Products,
+    channels: Interner,
+    regions: Interner,
+    transactions: TransactionLog,
+}
+
+impl Dataset {
+    /// A builder that takes records one by one (see [`DatasetBuilder`]).
+    pub fn builder() -> DatasetBuilder {
+        DatasetBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        customers: Customers,
+        products: Products,
+        channels: Interner,
+        regions: Interner,
+        transactions: TransactionLog,
+    ) -> Self {
+        Dataset {
+            customers,
+            products,
+            channels,
+            regions,
+            transactions,
+        }
+    }
+
+    /// The customer table (every customer of the log, plus any given without transactions).
+    pub fn customers(&self) -> &Customers {
+        &self.customers
+    }
+    /// The product table.
+    pub fn products(&self) -> &Products {
+        &self.products
+    }
+    /// Channel names.
+    pub fn channels(&self) -> &Interner {
+        &self.channels
+    }
+    /// Region names.
+    pub fn regions(&self) -> &Interner {
+        &self.regions
+    }
+    /// The transaction log.
+    pub fn transactions(&self) -> &TransactionLog {
+        &self.transactions
+    }
+}
+
+/// One transaction as given by the caller (or read from a file with serde).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionRecord {
+    /// External customer id.
+    pub customer_id: String,
+    /// Date or date-time.
+    pub date: Timestamp,
+    /// Amount (revenue; negative for a return).
+    pub amount: f64,
+    /// Cost of goods.
+    #[serde(default)]
+    pub cost: Option<f64>,
+    /// Quantity.
+    #[serde(default)]
+    pub quantity: Option<f64>,
+    /// External product id.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// Channel name.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Region name.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// External order id.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+impl TransactionRecord {
+    /// A record with only the required fields.
+    pub fn new(customer_id: impl Into<String>, date: impl Into<Timestamp>, amount: f64) -> Self {
+        TransactionRecord {
+            customer_id: customer_id.into(),
+            date: date.into(),
+            amount,
+            cost: None,
+            quantity: None,
+            product_id: None,
+            channel: None,
+            region: None,
+            order_id: None,
+        }
+    }
+}
+
+/// Strict or lenient handling of bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Mode {
+    /// The first bad row is an error (default).
+    #[default]
+    Strict,
+    /// Bad rows are skipped, counted by reason and reported in [`LoadReport`].
+    Lenient,
+}
+
+/// Rules applied to every row, whatever the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RowPolicy {
+    /// Strict or lenient.
+    pub mode: Mode,
+    /// What a negative amount is.
+    pub negative_amounts: NegativeAmounts,
+    /// Whether every customer id must be in the customer table given beforehand.
+    pub require_known_customers: bool,
+}
+
+/// What a load read, kept and skipped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// Data rows seen (header and blank lines excluded).
+    pub rows: u64,
+    /// Rows kept.
+    pub loaded: u64,
+    /// Skipped rows by reason (lenient mode only; strict mode stops at the first).
+    pub skipped: BTreeMap<Problem, u64>,
+    /// The first skipped rows (at most [`LoadReport::EXAMPLES`]), for a message to the user.
+    pub examples: Vec<RowError>,
+}
+
+impl LoadReport {
+    /// How many skipped rows are kept as examples.
+    pub const EXAMPLES: usize = 10;
+
+    /// Total rows skipped.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    /// Records a skipped row.
+    pub(crate) fn skip(&mut self, e: RowError) {
+        *self.skipped.entry(e.problem).or_default() += 1;
+        if self.examples.len() < Self::EXAMPLES {
+            self.examples.push(e);
+        }
+    }
+
+    /// Adds another report (of a later chunk of the same input).
+    pub(crate) fn absorb(&mut self, other: LoadReport) {
+        self.rows += other.rows;
+        self.loaded += other.loaded;
+        for (k, v) in other.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        for e in other.examples {
+            if self.examples.len() < Self::EXAMPLES {
+                self.examples.push(e);
+            }
+        }
+    }
+}
+
+/// A dataset with the report of the load that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Loaded {
+    /// The data.
+    pub dataset: Dataset,
+    /// Rows read, kept and skipped.
+    pub report: LoadReport,
+}
+
+/// Checks an amount against the policy.
+pub(crate) fn check_amount(v: f64, policy: &RowPolicy) -> Result<f64, Problem> {
+    if !v.is_finite() {
+        Err(Problem::NonFinite)
+    } else if v < 0.0 && policy.negative_amounts == NegativeAmounts::Reject {
+        Err(Problem::NegativeAmount)
+    } else {
+        Ok(v)
+    }
+}
+
+/// Builds a [`Dataset`] from records given one at a time (from an iterator, a database
+/// cursor, a message queue).
+///
+/// ```
+/// use acrm::data::{Dataset, TransactionRecord};
+/// use chrono::NaiveDate;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+/// let mut b = Dataset::builder();
+/// b.extend([
+///     TransactionRecord::new("ann", d(1, 5), 20.0),
+///     TransactionRecord::new("bob", d(1, 7), 15.0),
+///     TransactionRecord::new("ann", d(1, 2), 10.0),
+/// ])?;
+/// let data = b.build()?.dataset;
+/// let ann = data.customers().index("ann").unwrap();
+/// assert_eq!(data.transactions().history(ann).amounts, &[10.0, 20.0]);
+/// # Ok::<(), acrm::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct DatasetBuilder {
+    customers: Customers,
+    products: Products,
+    channels: Interner,
+    regions: Interner,
+    orders: Interner,
+    rows: RawRows,
+    columns: Option<Columns>,
+    policy: RowPolicy,
+    report: LoadReport,
+}
+
+impl DatasetBuilder {
+    /// Starts from a customer table (needed with [`require_known_customers`](Self::require_known_customers)).
+    pub fn customers(mut self, customers: impl IntoIterator<Item = CustomerRecord>) -> Self {
+        for r in customers {
+            self.customers
+                .upsert(&r, &mut self.regions, &mut self.channels);
+        }
+        self
+    }
+
+    /// Starts from a product table.
+    ///
+    /// # Errors
+    /// A product with a non-finite unit cost.
+    pub fn products(mut self, products: impl IntoIterator<Item = ProductRecord>) -> Result<Self> {
+        for r in products {
+            self.products.upsert(&r)?;
+        }
+        Ok(self)
+    }
+
+    /// Sets all row rules at once.
+    pub fn policy(mut self, policy: RowPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Strict (default) or lenient.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.policy.mode = mode;
+        self
+    }
+
+    /// Keep negative amounts as returns (default) or reject them.
+    pub fn negative_amounts(mut self, p: NegativeAmounts) -> Self {
+        self.policy.negative_amounts = p;
+        self
+    }
+
+    /// Reject transactions of customers not in the customer table.
+    pub fn require_known_customers(mut self, yes: bool) -> Self {
+        self.policy.require_known_customers = yes;
+        self
+    }
+
+    /// Adds one record. Its line number in errors is its 1-based position.
+    ///
+    /// # Errors
+    /// In strict mode, a [`RowError`] for a non-finite amount, cost or quantity, a rejected
+    /// negative amount, an unknown customer, or an optional field present in some records
+    /// and absent in others (the first record decides which optional columns the log has).
+    pub fn push(&mut self, r: TransactionRecord) -> Result<()> {
+        self.report.rows += 1;
+        let line = self.report.rows;
+        match self.check(&r) {
+            Ok(()) => {
+                self.add(r);
+                self.report.loaded += 1;
+                Ok(())
+            }
+            Err((field, value, problem)) => {
+                let e = RowError {
+                    line,
+                    field: field.to_string(),
+                    value,
+                    problem,
+                };
+                match self.policy.mode {
+                    Mode::Strict => Err(e.into()),
+                    Mode::Lenient => {
+                        self.report.skip(e);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds records from an iterator.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn extend(&mut self, records: impl IntoIterator<Item = TransactionRecord>) -> Result<()> {
+        records.into_iter().try_for_each(|r| self.push(r))
+    }
+
+    fn check(&mut self, r: &TransactionRecord) -> Result<(), (&'static str, String, Problem)> {
+        let num = |field, v: Option<f64>| match v {
+            Some(x) if !x.is_finite() => Err((field, x.to_string(), Problem::NonFinite)),
+            _ => Ok(()),
+        };
+        check_amount(r.amount, &self.policy).map_err(|p| ("amount", r.amount.to_string(), p))?;
+        num("cost", r.cost)?;
+        num("quantity", r.quantity)?;
+        if self.policy.require_known_customers && self.customers.index(&r.customer_id).is_none() {
+            return Err(("customer_id", r.customer_id.clone(), Problem::UnknownCustomer));
+        }
+        let has = Columns {
+            cost: r.cost.is_some(),
+            quantity: r.quantity.is_some(),
+            product: r.product_id.is_some(),
+            channel: r.channel.is_some(),
+            region: r.region.is_some(),
+            order: r.order_id.is_some(),
+        };
+        let expected = *self.columns.get_or_insert_with(|| {
+            self.rows = RawRows::with_columns(has);
+            has
+        });
+        let fields = [
+            ("cost", has.cost, expected.cost),
+            ("quantity", has.quantity, expected.quantity),
+            ("product_id", has.product, expected.product),
+            ("channel", has.channel, expected.channel),
+            ("region", has.region, expected.region),
+            ("order_id", has.order, expected.order),
+        ];
+        for (field, got, want) in fields {
+            if got != want {
+                let problem = if want { Problem::EmptyValue } else { Problem::Inconsistent };
+                return Err((field, String::new(), problem));
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, r: TransactionRecord) {
+        let rows = &mut self.rows;
+        rows.customer.push(self.customers.intern(&r.customer_id).0);
+        rows.push_time(r.date);
+        rows.amount.push(r.amount);
+        // `check` made the presence of each optional column match the record.
+        let push = |col: &mut Option<Vec<f64>>, v: Option<f64>| {
+            if let (Some(col), Some(v)) = (col, v) {
+                col.push(v);
+            }
+        };
+        push(&mut rows.cost, r.cost);
+        push(&mut rows.quantity, r.quantity);
+        if let (Some(col), Some(p)) = (&mut rows.product, &r.product_id) {
+            col.push(self.products.intern(p).0);
+        }
+        if let (Some(col), Some(v)) = (&mut rows.channel, &r.channel) {
+            col.push(self.channels.intern(v));
+        }
+        if let (Some(col), Some(v)) = (&mut rows.region, &r.region) {
+            col.push(self.regions.intern(v));
+        }
+        if let (Some(col), Some(v)) = (&mut rows.order, &r.order_id) {
+            col.push(self.orders.intern(v));
+        }
+    }
+
+    pub(crate) fn policy_and_customers(&self) -> (RowPolicy, &Customers) {
+        (self.policy, &self.customers)
+    }
+
+    /// Fixes the optional columns of the log; an error if records already pushed differ.
+    pub(crate) fn set_columns(&mut self, columns: Columns) -> Result<()> {
+        match self.columns {
+            None => {
+                self.columns = Some(columns);
+                self.rows = RawRows::with_columns(columns);
+                Ok(())
+            }
+            Some(c) if c == columns => Ok(()),
+            Some(_) => Err(Error::InvalidOption {
+                option: "columns",
+                reason: "the file's optional columns differ from those of the records already added".into(),
+            }),
+        }
+    }
+
+    /// Maps local interners (customers, products, channels, regions, orders) to the builder's.
+    pub(crate) fn intern_names(&mut self, names: &[Interner; 5]) -> [Vec<u32>; 5] {
+        [
+            names[0].iter().map(|s| self.customers.intern(s).0).collect(),
+            names[1].iter().map(|s| self.products.intern(s).0).collect(),
+            names[2].iter().map(|s| self.channels.intern(s)).collect(),
+            names[3].iter().map(|s| self.regions.intern(s)).collect(),
+            names[4].iter().map(|s| self.orders.intern(s)).collect(),
+        ]
+    }
+
+    pub(crate) fn append_rows(&mut self, rows: RawRows, maps: &RowMaps<'_>) {
+        self.rows.append(rows, maps);
+    }
+
+    pub(crate) fn absorb_report(&mut self, report: LoadReport) {
+        self.report.absorb(report);
+    }
+
+    /// Sorts the log and returns the dataset with the load report.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] when no record was kept.
+    pub fn build(self) -> Result<Loaded> {
+        if self.rows.len() == 0 {
+            return Err(Error::EmptyInput);
+        }
+        let n = self.customers.len();
+        let log = TransactionLog::from_raw(self.rows, n, self.orders);
+        Ok(Loaded {
+            dataset: Dataset::from_parts(self.customers, self.products, self.channels, self.regions, log),
+            report: self.report,
+        })
+    }
+}

@@ -1,0 +1,375 @@
+//! The columnar transaction log.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
+use crate::time::{date_of, Timestamp};
+
+/// All transactions, as columns sorted by (customer, day, second), with per-customer
+/// offsets: customer `c`'s history is rows `offsets[c]..offsets[c + 1]`.
+///
+/// Optional columns are `None` when the input did not have them, so they cost nothing.
+///
+/// **Negative amounts** are returns. They stay in the log (revenue and margin net them),
+/// but a return is never a purchase: the summary counts purchase occasions and spend from
+/// rows with `amount >= 0` only and reports returns apart. Loading can reject them instead
+/// ([`NegativeAmounts::Reject`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransactionLog {
+    offsets: Vec<usize>,
+    day: Vec<i32>,
+    second: Option<Vec<u32>>,
+    amount: Vec<f64>,
+    cost: Option<Vec<f64>>,
+    quantity: Option<Vec<f64>>,
+    product: Option<Vec<ProductIdx>>,
+    channel: Option<Vec<ChannelIdx>>,
+    region: Option<Vec<RegionIdx>>,
+    order: Option<Vec<OrderIdx>>,
+    orders: Interner,
+}
+
+/// What to do with negative amounts (returns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum NegativeAmounts {
+    /// Keep them as returns (see [`TransactionLog`]).
+    #[default]
+    Returns,
+    /// Treat them as bad rows ([`Problem::NegativeAmount`](crate::Problem::NegativeAmount)).
+    Reject,
+}
+
+/// One customer's transactions, in time order: slices of the log's columns.
+#[derive(Debug, Clone, Copy)]
+pub struct History<'a> {
+    /// Day numbers (days since 1970-01-01).
+    pub days: &'a [i32],
+    /// Second of the day, when the input had times.
+    pub seconds: Option<&'a [u32]>,
+    /// Amounts (negative: returns).
+    pub amounts: &'a [f64],
+    /// Cost of goods per row.
+    pub costs: Option<&'a [f64]>,
+    /// Quantities.
+    pub quantities: Option<&'a [f64]>,
+    /// Products.
+    pub products: Option<&'a [ProductIdx]>,
+    /// Channels.
+    pub channels: Option<&'a [ChannelIdx]>,
+    /// Regions.
+    pub regions: Option<&'a [RegionIdx]>,
+    /// Orders.
+    pub orders: Option<&'a [OrderIdx]>,
+}
+
+impl History<'_> {
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.days.len()
+    }
+    /// Whether the customer has no transactions.
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+}
+
+/// Rows in arrival order, before sorting: what loaders fill.
+#[derive(Debug, Default)]
+pub(crate) struct RawRows {
+    pub customer: Vec<u32>,
+    pub day: Vec<i32>,
+    pub second: Option<Vec<u32>>,
+    pub amount: Vec<f64>,
+    pub cost: Option<Vec<f64>>,
+    pub quantity: Option<Vec<f64>>,
+    pub product: Option<Vec<u32>>,
+    pub channel: Option<Vec<u32>>,
+    pub region: Option<Vec<u32>>,
+    pub order: Option<Vec<u32>>,
+}
+
+/// Which optional columns the rows carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Columns {
+    pub cost: bool,
+    pub quantity: bool,
+    pub product: bool,
+    pub channel: bool,
+    pub region: bool,
+    pub order: bool,
+}
+
+impl RawRows {
+    pub fn with_columns(c: Columns) -> Self {
+        RawRows {
+            cost: c.cost.then(Vec::new),
+            quantity: c.quantity.then(Vec::new),
+            product: c.product.then(Vec::new),
+            channel: c.channel.then(Vec::new),
+            region: c.region.then(Vec::new),
+            order: c.order.then(Vec::new),
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Appends the time of one row, creating the seconds column on the first date-time.
+    pub fn push_time(&mut self, t: Timestamp) {
+        self.day.push(t.day());
+        match (t.second(), &mut self.second) {
+            (_, Some(col)) => col.push(t.second().unwrap_or(0)),
+            (Some(s), None) => {
+                let mut col = vec![0; self.day.len() - 1];
+                col.push(s);
+                self.second = Some(col);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Appends `other`, mapping its customer (and other interned) indices.
+    pub fn append(&mut self, mut other: RawRows, map: &RowMaps<'_>) {
+        let n = self.len();
+        let mapped = |col: &mut Vec<u32>, m: &[u32]| col.iter().map(|&i| m[i as usize]).collect::<Vec<_>>();
+        self.customer.extend(mapped(&mut other.customer, map.customer));
+        match (&mut self.second, other.second) {
+            (Some(a), Some(b)) => a.extend(b),
+            (Some(a), None) => a.resize(a.len() + other.day.len(), 0),
+            (None, Some(b)) => {
+                let mut col = vec![0; n];
+                col.extend(b);
+                self.second = Some(col);
+            }
+            (None, None) => {}
+        }
+        self.day.extend(other.day);
+        self.amount.extend(other.amount);
+        fn ext<T: Copy>(a: &mut Option<Vec<T>>, b: Option<Vec<T>>) {
+            if let (Some(a), Some(b)) = (a, b) {
+                a.extend(b);
+            }
+        }
+        ext(&mut self.cost, other.cost);
+        ext(&mut self.quantity, other.quantity);
+        for (a, b, m) in [
+            (&mut self.product, other.product.take(), map.product),
+            (&mut self.channel, other.channel.take(), map.channel),
+            (&mut self.region, other.region.take(), map.region),
+            (&mut self.order, other.order.take(), map.order),
+        ] {
+            if let (Some(a), Some(mut b)) = (a.as_mut(), b) {
+                a.extend(mapped(&mut b, m));
+            }
+        }
+    }
+}
+
+/// Index maps from a chunk's local interners to the dataset's.
+pub(crate) struct RowMaps<'a> {
+    pub customer: &'a [u32],
+    pub product: &'a [u32],
+    pub channel: &'a [u32],
+    pub region: &'a [u32],
+    pub order: &'a [u32],
+}
+
+/// Gathers `col[perm[i]]`, in parallel.
+fn gather<T: Copy + Send + Sync>(col: Vec<T>, perm: &[u32]) -> Vec<T> {
+    perm.par_iter().with_min_len(1 << 14).map(|&i| col[i as usize]).collect()
+}
+
+impl TransactionLog {
+    /// Sorts raw rows by (customer, day, second, arrival) and builds the offsets.
+    ///
+    /// A stable counting sort by customer, then a per-customer sort by time that is
+    /// skipped when the customer's rows already arrive in time order (the usual case).
+    /// Columns are permuted one at a time, so the peak is the raw log plus one column.
+    pub(crate) fn from_raw(raw: RawRows, n_customers: usize, orders: Interner) -> Self {
+        let n = raw.len();
+        let mut offsets = vec![0usize; n_customers + 1];
+        for &c in &raw.customer {
+            offsets[c as usize + 1] += 1;
+        }
+        for i in 0..n_customers {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets[..n_customers].to_vec();
+        let mut perm = vec![0u32; n];
+        for (i, &c) in raw.customer.iter().enumerate() {
+            let slot = &mut next[c as usize];
+            // Row counts fit u32: loaders reject inputs past u32::MAX rows.
+            perm[*slot] = i as u32;
+            *slot += 1;
+        }
+        drop(next);
+        let (day, second) = (&raw.day, raw.second.as_deref());
+        let key = |i: u32| (day[i as usize], second.map_or(0, |s| s[i as usize]));
+        let mut segments = Vec::with_capacity(n_customers);
+        let mut rest = perm.as_mut_slice();
+        for w in offsets.windows(2) {
+            let (seg, tail) = rest.split_at_mut(w[1] - w[0]);
+            segments.push(seg);
+            rest = tail;
+        }
+        segments.par_iter_mut().with_min_len(256).for_each(|seg| {
+            if !seg.windows(2).all(|w| key(w[0]) <= key(w[1])) {
+                seg.sort_by_key(|&i| key(i));
+            }
+        });
+        drop(segments);
+        let identity = perm.iter().enumerate().all(|(i, &p)| p as usize == i);
+        let g = |v: Vec<_>| if identity { v } else { gather(v, &perm) };
+        let gi = |v: Vec<u32>| if identity { v } else { gather(v, &perm) };
+        let RawRows {
+            customer,
+            day,
+            second,
+            amount,
+            cost,
+            quantity,
+            product,
+            channel,
+            region,
+            order,
+        } = raw;
+        drop(customer);
+        let day = if identity { day } else { gather(day, &perm) };
+        let second = second.map(gi);
+        let amount = g(amount);
+        let cost = cost.map(g);
+        let quantity = quantity.map(g);
+        let wrap = |v: Option<Vec<u32>>| v.map(gi);
+        TransactionLog {
+            offsets,
+            day,
+            second,
+            amount,
+            cost,
+            quantity,
+            product: wrap(product).map(|v| v.into_iter().map(ProductIdx).collect()),
+            channel: wrap(channel).map(|v| v.into_iter().map(ChannelIdx).collect()),
+            region: wrap(region).map(|v| v.into_iter().map(RegionIdx).collect()),
+            order: wrap(order).map(|v| v.into_iter().map(OrderIdx).collect()),
+            orders,
+        }
+    }
+
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+    }
+
+    /// Number of customers the offsets cover (customers without transactions included).
+    pub fn n_customers(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Row range of one customer.
+    ///
+    /// # Panics
+    /// If `c` is not a customer of this log's dataset.
+    pub fn range(&self, c: CustomerIdx) -> std::ops::Range<usize> {
+        self.offsets[c.get()]..self.offsets[c.get() + 1]
+    }
+
+    /// Per-customer offsets (length `n_customers() + 1`).
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// One customer's transactions.
+    ///
+    /// # Panics
+    /// If `c` is not a customer of this log's dataset.
+    pub fn history(&self, c: CustomerIdx) -> History<'_> {
+        let r = self.range(c);
+        History {
+            days: &self.day[r.clone()],
+            seconds: self.second.as_ref().map(|v| &v[r.clone()]),
+            amounts: &self.amount[r.clone()],
+            costs: self.cost.as_ref().map(|v| &v[r.clone()]),
+            quantities: self.quantity.as_ref().map(|v| &v[r.clone()]),
+            products: self.product.as_ref().map(|v| &v[r.clone()]),
+            channels: self.channel.as_ref().map(|v| &v[r.clone()]),
+            regions: self.region.as_ref().map(|v| &v[r.clone()]),
+            orders: self.order.as_ref().map(|v| &v[r]),
+        }
+    }
+
+    /// Day numbers of all rows.
+    pub fn days(&self) -> &[i32] {
+        &self.day
+    }
+    /// Seconds of the day, when the input had times.
+    pub fn seconds(&self) -> Option<&[u32]> {
+        self.second.as_deref()
+    }
+    /// Amounts of all rows.
+    pub fn amounts(&self) -> &[f64] {
+        &self.amount
+    }
+    /// Costs, when present.
+    pub fn costs(&self) -> Option<&[f64]> {
+        self.cost.as_deref()
+    }
+    /// Quantities, when present.
+    pub fn quantities(&self) -> Option<&[f64]> {
+        self.quantity.as_deref()
+    }
+    /// Products, when present.
+    pub fn products(&self) -> Option<&[ProductIdx]> {
+        self.product.as_deref()
+    }
+    /// Channels, when present.
+    pub fn channels(&self) -> Option<&[ChannelIdx]> {
+        self.channel.as_deref()
+    }
+    /// Regions, when present.
+    pub fn regions(&self) -> Option<&[RegionIdx]> {
+        self.region.as_deref()
+    }
+    /// Orders, when present.
+    pub fn orders(&self) -> Option<&[OrderIdx]> {
+        self.order.as_deref()
+    }
+    /// The interned order ids.
+    pub fn order_ids(&self) -> &Interner {
+        &self.orders
+    }
+
+    /// Timestamp of row `i`.
+    pub fn timestamp(&self, i: usize) -> Timestamp {
+        Timestamp::from_parts(self.day[i], self.second.as_ref().map(|s| s[i]))
+    }
+
+    /// First and last day in the log, if it is not empty.
+    pub fn date_range(&self) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let min = self.day.par_iter().min()?;
+        let max = self.day.par_iter().max()?;
+        Some((date_of(*min), date_of(*max)))
+    }
+
+    /// Bytes held by the columns (what "the size of the columnar log" means in benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let opt = |n: Option<usize>, s: usize| n.unwrap_or(0) * s;
+        self.offsets.len() * size_of::<usize>()
+            + self.len() * (size_of::<i32>() + size_of::<f64>())
+            + opt(self.second.as_ref().map(Vec::len), 4)
+            + opt(self.cost.as_ref().map(Vec::len), 8)
+            + opt(self.quantity.as_ref().map(Vec::len), 8)
+            + opt(self.product.as_ref().map(Vec::len), 4)
+            + opt(self.channel.as_ref().map(Vec::len), 4)
+            + opt(self.region.as_ref().map(Vec::len), 4)
+            + opt(self.order.as_ref().map(Vec::len), 4)
+    }
+}

@@ -1,0 +1,666 @@
+//! Transaction logs from delimited text.
+//!
+//! Files without quote characters (the common case for machine exports) are split into
+//! chunks at line boundaries and parsed in parallel; each chunk interns ids locally and
+//! the chunks are merged in file order, so indices follow first appearance in the file
+//! whatever the thread count. A file with quotes goes through the `csv` crate
+//! sequentially, since a quoted field may hold a newline.
+
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{
+    check_amount, Columns, Customers, Dataset, DatasetBuilder, Interner, Loaded, Mode, RawRows,
+    RowMaps, RowPolicy,
+};
+use crate::error::{Error, Problem, Result, RowError};
+use crate::time::{DateFormat, Timestamp};
+
+/// How fields are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delimiter {
+    /// One byte (`b','`, `b';'`, `b'\t'`, `b'|'`). Fields may be quoted with `"`.
+    Byte(u8),
+    /// Runs of spaces and tabs, leading and trailing ones ignored (CDNOW's format).
+    /// Fields cannot be quoted.
+    Whitespace,
+}
+
+/// A column, by header name or by 0-based position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Column {
+    /// By name in the header line.
+    Name(String),
+    /// By 0-based position (needed when the file has no header).
+    Index(usize),
+}
+
+impl From<&str> for Column {
+    fn from(s: &str) -> Self {
+        Column::Name(s.to_string())
+    }
+}
+
+impl From<usize> for Column {
+    fn from(i: usize) -> Self {
+        Column::Index(i)
+    }
+}
+
+/// Options for reading a transaction log from delimited text.
+///
+/// Defaults: comma-separated with a header; columns `customer_id`, `date`, `amount`;
+/// the optional columns `cost`, `quantity`, `product_id`, `channel`, `region` and
+/// `order_id` are read when the header has them; dates in any format of
+/// [`DateFormat::Auto`]. Row rules (strict or lenient, returns, known customers) belong to
+/// the [`DatasetBuilder`] given to [`read_into`](Self::read_into).
+///
+/// ```
+/// use acrm::io::CsvOptions;
+/// let csv = "customer_id,date,amount\nA,2024-01-02,10.5\nB,2024-01-03,7\nA,2024-02-01,3\n";
+/// let loaded = CsvOptions::new().read_bytes(csv.as_bytes())?;
+/// assert_eq!(loaded.dataset.transactions().len(), 3);
+/// assert_eq!(loaded.dataset.customers().len(), 2);
+/// # Ok::<(), acrm::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsvOptions {
+    delimiter: Delimiter,
+    has_header: bool,
+    customer: Column,
+    date: Column,
+    amount: Column,
+    optional: [Option<Column>; 6],
+    detect_optional: bool,
+    date_format: DateFormat,
+    numeric_ids: bool,
+}
+
+/// Names of the optional columns, in the order of `CsvOptions::optional`.
+const OPTIONAL: [&str; 6] = ["cost", "quantity", "product_id", "channel", "region", "order_id"];
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: Delimiter::Byte(b','),
+            has_header: true,
+            customer: "customer_id".into(),
+            date: "date".into(),
+            amount: "amount".into(),
+            optional: Default::default(),
+            detect_optional: true,
+            date_format: DateFormat::Auto,
+            numeric_ids: false,
+        }
+    }
+}
+
+macro_rules! optional_setter {
+    ($($name:ident = $i:expr),*) => {$(
+        #[doc = concat!("Reads the `", stringify!($name), "` column from `col`.")]
+        pub fn $name(mut self, col: impl Into<Column>) -> Self {
+            self.optional[$i] = Some(col.into());
+            self
+        }
+    )*};
+}
+
+impl CsvOptions {
+    /// The defaults (see the type's documentation).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// CDNOW_master.txt as shipped with lifetimes: whitespace-separated, header
+    /// `customer_id date number_of_cds dollar_value`, dates `YYYYMMDD`. Ids are
+    /// zero-padded numbers, read as numbers (`00012` is customer `12`), as lifetimes and the
+    /// published summaries do.
+    pub fn cdnow_master() -> Self {
+        CsvOptions::new()
+            .numeric_ids(true)
+            .delimiter(Delimiter::Whitespace)
+            .amount("dollar_value")
+            .quantity("number_of_cds")
+            .date_format(DateFormat::Compact)
+    }
+
+    /// CDNOW_sample.txt: whitespace-separated without header: master id, sample id, date
+    /// (`YYYYMMDD`), CDs, dollars. The sample id is the customer, read as a number.
+    pub fn cdnow_sample() -> Self {
+        CsvOptions::new()
+            .numeric_ids(true)
+            .delimiter(Delimiter::Whitespace)
+            .has_header(false)
+            .customer(1)
+            .date(2)
+            .quantity(3)
+            .amount(4)
+            .date_format(DateFormat::Compact)
+    }
+
+    /// The field separator.
+    pub fn delimiter(mut self, d: Delimiter) -> Self {
+        self.delimiter = d;
+        self
+    }
+    /// Whether the first line is a header.
+    pub fn has_header(mut self, yes: bool) -> Self {
+        self.has_header = yes;
+        self
+    }
+    /// The customer id column.
+    pub fn customer(mut self, col: impl Into<Column>) -> Self {
+        self.customer = col.into();
+        self
+    }
+    /// The date column.
+    pub fn date(mut self, col: impl Into<Column>) -> Self {
+        self.date = col.into();
+        self
+    }
+    /// The amount column.
+    pub fn amount(mut self, col: impl Into<Column>) -> Self {
+        self.amount = col.into();
+        self
+    }
+    optional_setter!(cost = 0, quantity = 1, product = 2, channel = 3, region = 4, order = 5);
+    /// Whether to read optional columns found in the header under their default names
+    /// (on by default).
+    pub fn detect_optional_columns(mut self, yes: bool) -> Self {
+        self.detect_optional = yes;
+        self
+    }
+    /// Read customer ids as decimal numbers: leading zeros are dropped (`007` is `7`);
+    /// an id that is not all digits is a [`Problem::BadNumber`].
+    pub fn numeric_ids(mut self, yes: bool) -> Self {
+        self.numeric_ids = yes;
+        self
+    }
+    /// The date format.
+    pub fn date_format(mut self, f: DateFormat) -> Self {
+        self.date_format = f;
+        self
+    }
+
+    /// Reads a file with a default [`DatasetBuilder`] (strict).
+    ///
+    /// # Errors
+    /// See [`read_into`](Self::read_into).
+    pub fn read_path(&self, path: impl AsRef<Path>) -> Result<Loaded> {
+        self.read_into(Dataset::builder(), &std::fs::read(path)?)
+    }
+
+    /// Reads bytes with a default [`DatasetBuilder`] (strict).
+    ///
+    /// # Errors
+    /// See [`read_into`](Self::read_into).
+    pub fn read_bytes(&self, bytes: &[u8]) -> Result<Loaded> {
+        self.read_into(Dataset::builder(), bytes)
+    }
+
+    /// Reads bytes into a builder, which carries the row rules and any customer and
+    /// product tables given beforehand, and builds the dataset.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] for a column not in the header; [`Error::EmptyInput`] when
+    /// no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
+    /// fields, an empty or unparsable value, a non-finite number, a rejected negative
+    /// amount, an unknown customer.
+    pub fn read_into(&self, mut builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let quoted = matches!(self.delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', bytes).is_some();
+        let (header, body, body_line) = if self.has_header {
+            let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+            (Some(self.header_fields(&bytes[..end])?), &bytes[end..], 2)
+        } else {
+            (None, bytes, 1)
+        };
+        let layout = self.layout(header.as_deref())?;
+        let (policy, known) = builder.policy_and_customers();
+        let parser = RowParser {
+            layout: &layout,
+            format: &self.date_format,
+            policy,
+            known: policy.require_known_customers.then_some(known),
+            numeric_ids: self.numeric_ids,
+        };
+        let chunks = if quoted {
+            vec![parser.parse_quoted(body, self.delimiter_byte(), body_line)?]
+        } else {
+            let parts = split_lines(body, rayon::current_num_threads() * 2);
+            let mut chunks: Vec<Chunk> = parts
+                .par_iter()
+                .map(|part| parser.parse_plain(part, self.delimiter))
+                .collect();
+            let mut line = body_line;
+            for c in &mut chunks {
+                c.shift_lines(line);
+                line += c.lines;
+            }
+            chunks
+        };
+        if let Some(e) = chunks.iter().find_map(|c| c.error.clone()) {
+            return Err(e.into());
+        }
+        builder.absorb_chunks(layout.columns(), chunks.into_iter().map(Chunk::into_parts))?;
+        builder.build()
+    }
+
+    fn delimiter_byte(&self) -> u8 {
+        match self.delimiter {
+            Delimiter::Byte(b) => b,
+            Delimiter::Whitespace => b' ',
+        }
+    }
+
+    fn header_fields(&self, line: &[u8]) -> Result<Vec<String>> {
+        let fields: Vec<String> = match self.delimiter {
+            Delimiter::Whitespace => split_fields(trim_eol(line), self.delimiter)
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+            Delimiter::Byte(d) => {
+                let mut r = ::csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .delimiter(d)
+                    .from_reader(line);
+                let mut rec = ::csv::StringRecord::new();
+                r.read_record(&mut rec)?;
+                rec.iter().map(str::to_string).collect()
+            }
+        };
+        if fields.iter().all(String::is_empty) {
+            return Err(Error::EmptyInput);
+        }
+        Ok(fields.into_iter().map(|f| f.trim().to_string()).collect())
+    }
+
+    fn layout(&self, header: Option<&[String]>) -> Result<Layout> {
+        let find = |col: &Column| -> Result<(usize, String)> {
+            match (col, header) {
+                (Column::Index(i), Some(h)) => Ok((*i, h.get(*i).cloned().unwrap_or_else(|| format!("#{i}")))),
+                (Column::Index(i), None) => Ok((*i, format!("#{i}"))),
+                (Column::Name(n), Some(h)) => h
+                    .iter()
+                    .position(|x| x == n)
+                    .map(|i| (i, n.clone()))
+                    .ok_or_else(|| Error::MissingColumn {
+                        column: n.clone(),
+                        available: h.to_vec(),
+                    }),
+                (Column::Name(n), None) => Err(Error::MissingColumn {
+                    column: n.clone(),
+                    available: Vec::new(),
+                }),
+            }
+        };
+        let mut optional: [Option<(usize, String)>; 6] = Default::default();
+        for (k, slot) in optional.iter_mut().enumerate() {
+            *slot = match &self.optional[k] {
+                Some(col) => Some(find(col)?),
+                None if self.detect_optional => header.and_then(|h| {
+                    h.iter().position(|x| x == OPTIONAL[k]).map(|i| (i, OPTIONAL[k].to_string()))
+                }),
+                None => None,
+            };
+        }
+        Ok(Layout {
+            customer: find(&self.customer)?,
+            date: find(&self.date)?,
+            amount: find(&self.amount)?,
+            optional,
+        })
+    }
+}
+
+/// Where each column is, with the name errors use.
+#[derive(Debug)]
+struct Layout {
+    customer: (usize, String),
+    date: (usize, String),
+    amount: (usize, String),
+    optional: [Option<(usize, String)>; 6],
+}
+
+impl Layout {
+    fn columns(&self) -> Columns {
+        let o = |i: usize| self.optional[i].is_some();
+        Columns {
+            cost: o(0),
+            quantity: o(1),
+            product: o(2),
+            channel: o(3),
+            region: o(4),
+            order: o(5),
+        }
+    }
+}
+
+/// Rows parsed from one chunk, with ids interned locally.
+#[derive(Debug, Default)]
+pub(crate) struct Chunk {
+    rows: RawRows,
+    /// Local interners: customers, products, channels, regions, orders.
+    names: [Interner; 5],
+    report: crate::data::LoadReport,
+    /// Physical lines in the chunk (for numbering later chunks).
+    lines: u64,
+    /// First bad row in strict mode (chunk-relative line until shifted).
+    error: Option<RowError>,
+}
+
+impl Chunk {
+    fn shift_lines(&mut self, first_line: u64) {
+        let shift = first_line - 1;
+        for e in self.error.iter_mut().chain(self.report.examples.iter_mut()) {
+            e.line += shift;
+        }
+    }
+
+    fn into_parts(self) -> (RawRows, [Interner; 5], crate::data::LoadReport) {
+        (self.rows, self.names, self.report)
+    }
+}
+
+struct RowParser<'a> {
+    layout: &'a Layout,
+    format: &'a DateFormat,
+    policy: RowPolicy,
+    known: Option<&'a Customers>,
+    numeric_ids: bool,
+}
+
+/// Trims a trailing `\n` or `\r\n`.
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn split_fields(line: &[u8], d: Delimiter) -> impl Iterator<Item = &[u8]> {
+    let (ws, byte) = match d {
+        Delimiter::Whitespace => (true, 0),
+        Delimiter::Byte(b) => (false, b),
+    };
+    line.split(move |&c| if ws { c == b' ' || c == b'\t' } else { c == byte })
+        .filter(move |f| !ws || !f.is_empty())
+}
+
+/// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
+fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+    let target = (body.len() / n.max(1)).max(1 << 20);
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while rest.len() > target {
+        let cut = memchr::memchr(b'\n', &rest[target..]).map_or(rest.len(), |i| target + i + 1);
+        let (a, b) = rest.split_at(cut);
+        parts.push(a);
+        rest = b;
+    }
+    parts.push(rest);
+    parts
+}
+
+fn field_str(f: &[u8]) -> &str {
+    // Only called on fields already checked as UTF-8 or for error messages.
+    std::str::from_utf8(f).unwrap_or("<not UTF-8>")
+}
+
+fn clip(f: &[u8]) -> String {
+    let s = String::from_utf8_lossy(f);
+    s.chars().take(200).collect()
+}
+
+impl RowParser<'_> {
+    fn parse_plain(&self, part: &[u8], d: Delimiter) -> Chunk {
+        let mut chunk = Chunk {
+            rows: RawRows::with_columns(self.layout.columns()),
+            ..Chunk::default()
+        };
+        let mut fields: Vec<&[u8]> = Vec::with_capacity(16);
+        for line in part.split_inclusive(|&c| c == b'\n') {
+            chunk.lines += 1;
+            let line = trim_eol(line);
+            if line.iter().all(|c| c.is_ascii_whitespace()) {
+                continue;
+            }
+            fields.clear();
+            fields.extend(split_fields(line, d));
+            if !self.row(&fields, chunk.lines, &mut chunk) {
+                break;
+            }
+        }
+        chunk
+    }
+
+    fn parse_quoted(&self, body: &[u8], d: u8, first_line: u64) -> Result<Chunk> {
+        let mut chunk = Chunk {
+            rows: RawRows::with_columns(self.layout.columns()),
+            ..Chunk::default()
+        };
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(d)
+            .from_reader(body);
+        let mut rec = ::csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line()) + first_line - 1;
+                    let fields: Vec<&[u8]> = rec.iter().collect();
+                    if fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                        continue;
+                    }
+                    if !self.row(&fields, line, &mut chunk) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line()) + first_line - 1;
+                    let err = RowError {
+                        line,
+                        field: String::new(),
+                        value: e.to_string(),
+                        problem: Problem::Malformed,
+                    };
+                    if self.policy.mode == Mode::Strict {
+                        chunk.error = Some(err);
+                        break;
+                    }
+                    chunk.report.rows += 1;
+                    chunk.report.skip(err);
+                }
+            }
+        }
+        Ok(chunk)
+    }
+
+    /// Parses one row into the chunk. Returns false when parsing must stop (strict error).
+    fn row(&self, fields: &[&[u8]], line: u64, chunk: &mut Chunk) -> bool {
+        chunk.report.rows += 1;
+        match self.parse_row(fields, line, chunk) {
+            Ok(()) => {
+                chunk.report.loaded += 1;
+                true
+            }
+            Err(e) if self.policy.mode == Mode::Lenient => {
+                chunk.report.skip(e);
+                true
+            }
+            Err(e) => {
+                chunk.error = Some(e);
+                false
+            }
+        }
+    }
+
+    fn parse_row(&self, fields: &[&[u8]], line: u64, chunk: &mut Chunk) -> Result<(), RowError> {
+        let err = |(_, name): &(usize, String), f: &[u8], problem| RowError {
+            line,
+            field: name.clone(),
+            value: clip(f),
+            problem,
+        };
+        let get = |col: &(usize, String)| -> Result<&[u8], RowError> {
+            match fields.get(col.0) {
+                None => Err(err(col, b"", Problem::MissingField)),
+                Some(f) => {
+                    let f = f.trim_ascii();
+                    if f.is_empty() {
+                        Err(err(col, f, Problem::EmptyValue))
+                    } else {
+                        Ok(f)
+                    }
+                }
+            }
+        };
+        let text = |col: &(usize, String)| -> Result<&str, RowError> {
+            let f = get(col)?;
+            std::str::from_utf8(f).map_err(|_| err(col, f, Problem::NotUtf8))
+        };
+        let number = |col: &(usize, String)| -> Result<f64, RowError> {
+            let f = get(col)?;
+            let v: f64 = field_str(f).parse().map_err(|_| err(col, f, Problem::BadNumber))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(err(col, f, Problem::NonFinite))
+            }
+        };
+        let l = self.layout;
+        // Parse every field before touching the chunk, so a bad row leaves no trace.
+        let mut id = text(&l.customer)?;
+        if self.numeric_ids {
+            if !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err(&l.customer, id.as_bytes(), Problem::BadNumber));
+            }
+            let trimmed = id.trim_start_matches('0');
+            id = if trimmed.is_empty() { "0" } else { trimmed };
+        }
+        if let Some(known) = self.known {
+            if known.index(id).is_none() {
+                return Err(err(&l.customer, id.as_bytes(), Problem::UnknownCustomer));
+            }
+        }
+        let f = get(&l.date)?;
+        let t: Timestamp = self.format.parse(f).ok_or_else(|| err(&l.date, f, Problem::BadDate))?;
+        let f = get(&l.amount)?;
+        let amount = field_str(f)
+            .parse::<f64>()
+            .map_err(|_| err(&l.amount, f, Problem::BadNumber))
+            .and_then(|v| check_amount(v, &self.policy).map_err(|p| err(&l.amount, f, p)))?;
+        let cost = l.optional[0].as_ref().map(number).transpose()?;
+        let quantity = l.optional[1].as_ref().map(number).transpose()?;
+        let names: [Option<&str>; 4] = [
+            l.optional[2].as_ref().map(text).transpose()?,
+            l.optional[3].as_ref().map(text).transpose()?,
+            l.optional[4].as_ref().map(text).transpose()?,
+            l.optional[5].as_ref().map(text).transpose()?,
+        ];
+        if chunk.rows.len() >= u32::MAX as usize {
+            return Err(err(&l.customer, id.as_bytes(), Problem::Malformed));
+        }
+        let rows = &mut chunk.rows;
+        rows.customer.push(chunk.names[0].intern(id));
+        rows.push_time(t);
+        rows.amount.push(amount);
+        if let (Some(c), Some(v)) = (&mut rows.cost, cost) {
+            c.push(v);
+        }
+        if let (Some(c), Some(v)) = (&mut rows.quantity, quantity) {
+            c.push(v);
+        }
+        let cols = [&mut rows.product, &mut rows.channel, &mut rows.region, &mut rows.order];
+        for (k, (col, name)) in cols.into_iter().zip(names).enumerate() {
+            if let (Some(c), Some(v)) = (col, name) {
+                c.push(chunk.names[k + 1].intern(v));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DatasetBuilder {
+    /// Merges parsed chunks in order, mapping their local ids to the builder's.
+    pub(crate) fn absorb_chunks(
+        &mut self,
+        columns: Columns,
+        chunks: impl Iterator<Item = (RawRows, [Interner; 5], crate::data::LoadReport)>,
+    ) -> Result<()> {
+        self.set_columns(columns)?;
+        for (rows, names, report) in chunks {
+            let maps = self.intern_names(&names);
+            self.append_rows(rows, &RowMaps {
+                customer: &maps[0],
+                product: &maps[1],
+                channel: &maps[2],
+                region: &maps[3],
+                order: &maps[4],
+            });
+            self.absorb_report(report);
+        }
+        Ok(())
+    }
+}
+
+/// Writes a dataset's transactions as CSV: `customer_id,date,amount` and the optional
+/// columns it has. Dates are `YYYY-MM-DD`, or RFC 3339 in UTC when the log has times.
+///
+/// # Errors
+/// I/O errors of the writer.
+pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
+    let log = data.transactions();
+    let mut w = ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
+    let mut header = vec!["customer_id", "date", "amount"];
+    let present = [
+        log.costs().is_some(),
+        log.quantities().is_some(),
+        log.products().is_some(),
+        log.channels().is_some(),
+        log.regions().is_some(),
+        log.orders().is_some(),
+    ];
+    header.extend(OPTIONAL.iter().zip(present).filter(|(_, p)| *p).map(|(n, _)| *n));
+    w.write_record(&header)?;
+    // `Display` of f64 is the shortest form that reads back to the same value.
+    let mut num = String::new();
+    let mut float = |w: &mut ::csv::Writer<_>, v: f64| -> Result<()> {
+        use std::fmt::Write as _;
+        num.clear();
+        let _ = write!(num, "{v}");
+        Ok(w.write_field(&num)?)
+    };
+    for c in 0..log.n_customers() {
+        let c = crate::data::CustomerIdx(c as u32);
+        let id = data.customers().id(c);
+        for i in log.range(c) {
+            w.write_field(id)?;
+            w.write_field(log.timestamp(i).to_string())?;
+            float(&mut w, log.amounts()[i])?;
+            if let Some(v) = log.costs() {
+                float(&mut w, v[i])?;
+            }
+            if let Some(v) = log.quantities() {
+                float(&mut w, v[i])?;
+            }
+            if let Some(v) = log.products() {
+                w.write_field(data.products().id(v[i]))?;
+            }
+            if let Some(v) = log.channels() {
+                w.write_field(data.channels().name(v[i].get()))?;
+            }
+            if let Some(v) = log.regions() {
+                w.write_field(data.regions().name(v[i].get()))?;
+            }
+            if let Some(v) = log.orders() {
+                w.write_field(log.order_ids().name(v[i].get()))?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

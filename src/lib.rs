@@ -1,0 +1,49 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Module map
+//!
+//! | 7P area | module | status |
+//! |---|---|---|
+//! | (foundation) data model | [`data`] | ids, customers, products, columnar transaction log |
+//! | (foundation) time | [`time`] | units as types, day numbers, date parsing |
+//! | (foundation) per-customer statistics | [`summary`] | RFM sufficient statistics, calibration/holdout split, compact patterns |
+//! | (edge) input/output | [`io`] | CSV in (parallel) and out |
+//! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
+//! | Profiling | `profiling` | planned (issue 4) |
+//! | Persistency | `persistency` | planned (issues 3, 5) |
+//! | Profitability | `profitability` | planned (issues 3, 4) |
+//! | Performance | `performance` | planned |
+//! | Prospecting | `prospecting` | planned |
+//! | Product | `product` | planned (issue 6) |
+//! | Promotion | `promotion` | planned |
+//!
+//! # Layering
+//!
+//! Dependencies point down only:
+//!
+//! ```text
+//! examples/, benches/, tests/     the public API only
+//! io, synth                       edge modules: nothing in src/ imports them
+//! analysis modules                profiling, persistency, ... : never import each other
+//! summary                         per-customer sufficient statistics
+//! data, time                      typed records, ids, columnar stores
+//! numerics                        special functions, optimiser glue
+//! ```
+//!
+//! When two analysis modules need the same thing, it moves down a layer.
+
+pub mod data;
+mod error;
+pub mod io;
+pub mod summary;
+pub mod synth;
+pub mod time;
+
+pub use data::{Dataset, TransactionLog};
+pub use error::{Error, Problem, Result, RowError};
+
+pub use summary::{Summary, SummaryOptions};
+pub use time::{Days, Months, Span, TimeUnit, Weeks};
+
+pub use linfa;
+pub use ndarray;

@@ -1,0 +1,347 @@
+//! Time: explicit units as types, integer day counts inside.
+//!
+//! Inside the crate a date is a day number (`i32`, days since 1970-01-01, UTC) and a
+//! date-time adds the second of that day. Model time is a [`Span`] in a unit that is part
+//! of its type ([`Days`], [`Weeks`], [`Months`]), so a rate fitted per week can never be
+//! read as a rate per day.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike};
+use serde::{Deserialize, Serialize};
+
+/// A unit of model time. Implemented by the zero-sized markers [`Days`], [`Weeks`] and
+/// [`Months`].
+pub trait TimeUnit: Copy + Default + fmt::Debug + Send + Sync + 'static {
+    /// Length of one unit in days.
+    const DAYS: f64;
+    /// Lower-case plural name (`"weeks"`), used in output.
+    const NAME: &'static str;
+}
+
+/// One day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Days;
+/// Seven days: the unit of the BTYD literature (CDNOW's 39-week calibration period).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Weeks;
+/// The mean Gregorian month, 365.2425 / 12 = 30.436875 days.
+///
+/// A fixed length keeps every span exact and comparable; calendar months (28 to 31 days)
+/// are used only where an analysis groups by calendar period (cohorts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Months;
+
+impl TimeUnit for Days {
+    const DAYS: f64 = 1.0;
+    const NAME: &'static str = "days";
+}
+impl TimeUnit for Weeks {
+    const DAYS: f64 = 7.0;
+    const NAME: &'static str = "weeks";
+}
+impl TimeUnit for Months {
+    const DAYS: f64 = 365.2425 / 12.0;
+    const NAME: &'static str = "months";
+}
+
+/// A length of time measured in unit `U`.
+///
+/// ```
+/// use acrm::time::{Span, Days, Weeks};
+/// let t = Span::<Weeks>::new(39.0);
+/// assert_eq!(t.to::<Days>().value(), 273.0);
+/// ```
+#[derive(Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct Span<U: TimeUnit> {
+    value: f64,
+    #[serde(skip)]
+    unit: PhantomData<U>,
+}
+
+impl<U: TimeUnit> Span<U> {
+    /// A span of `value` units.
+    pub const fn new(value: f64) -> Self {
+        Span {
+            value,
+            unit: PhantomData,
+        }
+    }
+    /// A span from a (possibly fractional) number of days.
+    pub fn from_days(days: f64) -> Self {
+        Span::new(days / U::DAYS)
+    }
+    /// The number of units.
+    pub const fn value(self) -> f64 {
+        self.value
+    }
+    /// The length in days.
+    pub fn days(self) -> f64 {
+        self.value * U::DAYS
+    }
+    /// The same length in another unit.
+    pub fn to<V: TimeUnit>(self) -> Span<V> {
+        Span::from_days(self.days())
+    }
+}
+
+impl<U: TimeUnit> fmt::Debug for Span<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.value, U::NAME)
+    }
+}
+
+impl<U: TimeUnit> fmt::Display for Span<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+const EPOCH_FROM_CE: i32 = 719_163;
+
+/// Day number (days since 1970-01-01) of a date.
+pub fn day_number(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - EPOCH_FROM_CE
+}
+
+/// The date of a day number. Day numbers outside chrono's range (about ±262,000 years)
+/// saturate at its limits; every day number the crate creates comes from a valid date.
+pub fn date_of(day: i32) -> NaiveDate {
+    day.checked_add(EPOCH_FROM_CE)
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(if day < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
+}
+
+/// A point in time as stored in a transaction log: a day number and, for date-time
+/// input, the second of that day (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    day: i32,
+    second: Option<u32>,
+}
+
+impl Timestamp {
+    /// Midnight-less timestamp of a date.
+    pub fn from_date(date: NaiveDate) -> Self {
+        Timestamp {
+            day: day_number(date),
+            second: None,
+        }
+    }
+    /// A timestamp from a day number and an optional second of the day (`< 86_400`).
+    pub(crate) fn from_parts(day: i32, second: Option<u32>) -> Self {
+        Timestamp { day, second }
+    }
+    /// Day number (days since 1970-01-01).
+    pub fn day(self) -> i32 {
+        self.day
+    }
+    /// Second of the day, for date-time input.
+    pub fn second(self) -> Option<u32> {
+        self.second
+    }
+    /// The date.
+    pub fn date(self) -> NaiveDate {
+        date_of(self.day)
+    }
+    /// Parses a date or date-time in the given format.
+    pub fn parse(s: &str, format: &DateFormat) -> Option<Self> {
+        format.parse(s.as_bytes())
+    }
+}
+
+impl From<NaiveDate> for Timestamp {
+    fn from(d: NaiveDate) -> Self {
+        Timestamp::from_date(d)
+    }
+}
+
+impl From<NaiveDateTime> for Timestamp {
+    /// A naive date-time is taken as UTC.
+    fn from(t: NaiveDateTime) -> Self {
+        Timestamp {
+            day: day_number(t.date()),
+            second: Some(t.num_seconds_from_midnight()),
+        }
+    }
+}
+
+impl<Tz: TimeZone> From<DateTime<Tz>> for Timestamp {
+    /// Converted to UTC: days begin at UTC midnight.
+    fn from(t: DateTime<Tz>) -> Self {
+        t.naive_utc().into()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.date();
+        match self.second {
+            None => write!(f, "{d}"),
+            Some(s) => write!(
+                f,
+                "{d}T{:02}:{:02}:{:02}Z",
+                s / 3600,
+                (s / 60) % 60,
+                s % 60
+            ),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        DateFormat::Auto
+            .parse(s.as_bytes())
+            .ok_or_else(|| serde::de::Error::custom(format!("not a date or date-time: {s:?}")))
+    }
+}
+
+/// How dates are written in the input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DateFormat {
+    /// Recognised per value by shape: `YYYY-MM-DD`, `YYYYMMDD`, RFC 3339
+    /// (`1997-01-01T10:30:00+01:00`, converted to UTC) or `YYYY-MM-DD HH:MM:SS` (taken as UTC).
+    #[default]
+    Auto,
+    /// `YYYY-MM-DD`.
+    Iso,
+    /// `YYYYMMDD` (CDNOW).
+    Compact,
+    /// RFC 3339 date-time, converted to UTC.
+    Rfc3339,
+    /// A chrono `strftime` pattern for a date (`%d/%m/%Y`) or a date-time (`%d/%m/%Y %H:%M`).
+    Custom(String),
+}
+
+fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
+    if b.len() != N {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+    }
+    Some(v)
+}
+
+fn ymd(y: u32, m: u32, d: u32) -> Option<Timestamp> {
+    // y has at most 4 digits, so the cast is lossless.
+    NaiveDate::from_ymd_opt(y as i32, m, d).map(Timestamp::from_date)
+}
+
+impl DateFormat {
+    /// Parses one field. Hand-written for the fixed formats because chrono's general
+    /// `parse_from_str` costs several times more than the rest of a CSV row.
+    pub(crate) fn parse(&self, b: &[u8]) -> Option<Timestamp> {
+        match self {
+            DateFormat::Iso => parse_iso(b),
+            DateFormat::Compact => ymd(digits::<4>(b.get(..4)?)?, digits::<2>(b.get(4..6)?)?, digits::<2>(b.get(6..)?)?),
+            DateFormat::Rfc3339 => parse_rfc3339(b),
+            DateFormat::Auto => match b.len() {
+                8 => DateFormat::Compact.parse(b),
+                10 => parse_iso(b),
+                19 if b[10] == b' ' || b[10] == b'T' => parse_naive_datetime(b),
+                _ => parse_rfc3339(b),
+            },
+            DateFormat::Custom(fmt) => {
+                let s = std::str::from_utf8(b).ok()?;
+                NaiveDateTime::parse_from_str(s, fmt)
+                    .map(Timestamp::from)
+                    .or_else(|_| NaiveDate::parse_from_str(s, fmt).map(Timestamp::from))
+                    .ok()
+            }
+        }
+    }
+}
+
+fn parse_iso(b: &[u8]) -> Option<Timestamp> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    ymd(digits::<4>(&b[..4])?, digits::<2>(&b[5..7])?, digits::<2>(&b[8..])?)
+}
+
+fn parse_naive_datetime(b: &[u8]) -> Option<Timestamp> {
+    let date = parse_iso(&b[..10])?;
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, m, s) = (digits::<2>(&b[11..13])?, digits::<2>(&b[14..16])?, digits::<2>(&b[17..19])?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    // A leap second folds into the last second of its minute.
+    Some(Timestamp::from_parts(date.day, Some(h * 3600 + m * 60 + s.min(59))))
+}
+
+fn parse_rfc3339(b: &[u8]) -> Option<Timestamp> {
+    let s = std::str::from_utf8(b).ok()?;
+    DateTime::parse_from_rfc3339(s).ok().map(Timestamp::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+        assert_eq!(day_number(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()), 0);
+        assert_eq!(date_of(day_number(d)), d);
+        // CDNOW: 1997-01-01 to 1997-09-30 is 272 days = 38.86 weeks (published summary).
+        let first = NaiveDate::from_ymd_opt(1997, 1, 1).unwrap();
+        let t = Span::<Weeks>::from_days(f64::from(day_number(d) - day_number(first)));
+        assert_relative_eq!(t.value(), 272.0 / 7.0);
+    }
+
+    #[test]
+    fn parses_date_formats() {
+        let d = |s: &str, f: DateFormat| Timestamp::parse(s, &f);
+        let jan2 = Some(Timestamp::from_date(NaiveDate::from_ymd_opt(1997, 1, 2).unwrap()));
+        assert_eq!(d("19970102", DateFormat::Compact), jan2);
+        assert_eq!(d("1997-01-02", DateFormat::Iso), jan2);
+        assert_eq!(d("19970102", DateFormat::Auto), jan2);
+        assert_eq!(d("1997-01-02", DateFormat::Auto), jan2);
+        assert_eq!(d("02/01/1997", DateFormat::Custom("%d/%m/%Y".into())), jan2);
+        assert_eq!(d("1997-02-30", DateFormat::Iso), None);
+        assert_eq!(d("1997-1-02", DateFormat::Iso), None);
+        assert_eq!(d("199701O2", DateFormat::Compact), None);
+        assert_eq!(d("1997-01-02", DateFormat::Compact), None);
+        // 23:30 at UTC-02:00 is 01:30 UTC the next day.
+        let t = d("1997-01-01T23:30:00-02:00", DateFormat::Rfc3339).unwrap();
+        assert_eq!(t.date(), NaiveDate::from_ymd_opt(1997, 1, 2).unwrap());
+        assert_eq!(t.second(), Some(5400));
+        let t = d("1997-01-02 10:00:05", DateFormat::Auto).unwrap();
+        assert_eq!((t.day(), t.second()), (jan2.unwrap().day(), Some(36_005)));
+        assert_eq!(d("1997-01-02 24:00:00", DateFormat::Auto), None);
+        assert_eq!(t.to_string(), "1997-01-02T10:00:05Z");
+    }
+
+    #[test]
+    fn span_conversions() {
+        let m = Span::<Months>::new(12.0);
+        assert_relative_eq!(m.to::<Days>().value(), 365.2425);
+        assert_relative_eq!(Span::<Days>::new(14.0).to::<Weeks>().value(), 2.0);
+    }
+}
