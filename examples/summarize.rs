@@ -36,8 +36,16 @@ const USAGE: &str = "usage: summarize --format cdnow|csv --calibration-end YYYY-
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
-    let (mut format, mut file, mut cal, mut hold, mut unit, mut json, mut out, mut lenient) =
-        (None, None, None, None, "weeks".to_string(), false, None, false);
+    let (mut format, mut file, mut cal, mut hold, mut unit, mut json, mut out, mut lenient) = (
+        None,
+        None,
+        None,
+        None,
+        "weeks".to_string(),
+        false,
+        None,
+        false,
+    );
     let date = |s: Option<String>, name: &str| -> Result<NaiveDate, String> {
         let s = s.ok_or(format!("{name} needs a value"))?;
         NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| format!("{name} {s:?}: {e}"))
@@ -77,7 +85,12 @@ fn cdnow_options(bytes: &[u8]) -> CsvOptions {
     } else if text.split_whitespace().count() == 5 {
         CsvOptions::cdnow_sample()
     } else {
-        CsvOptions::cdnow_master().has_header(false).customer(0).date(1).quantity(2).amount(3)
+        CsvOptions::cdnow_master()
+            .has_header(false)
+            .customer(0)
+            .date(1)
+            .quantity(2)
+            .amount(3)
     }
 }
 
@@ -88,7 +101,11 @@ fn load(args: &Args) -> Result<Loaded, String> {
         "csv" => CsvOptions::new(),
         f => return Err(format!("unknown format {f:?} (cdnow or csv)")),
     };
-    let mode = if args.lenient { Mode::Lenient } else { Mode::Strict };
+    let mode = if args.lenient {
+        Mode::Lenient
+    } else {
+        Mode::Strict
+    };
     opts.read_into(Dataset::builder().mode(mode), &bytes)
         .map_err(|e| format!("{}: {e}", args.file))
 }
@@ -100,7 +117,10 @@ fn run<U: TimeUnit>(args: &Args, loaded: &Loaded, load_ms: f64) -> Result<Value,
     let (summary, holdout): (Summary<U>, _) = match args.holdout_end {
         Some(end) => {
             opts = opts.holdout_end(end);
-            let Split { calibration, holdout } = opts.split(data).map_err(|e| e.to_string())?;
+            let Split {
+                calibration,
+                holdout,
+            } = opts.split(data).map_err(|e| e.to_string())?;
             (calibration, Some(holdout))
         }
         None => (opts.summarize(data).map_err(|e| e.to_string())?, None),
@@ -148,7 +168,8 @@ fn run<U: TimeUnit>(args: &Args, loaded: &Loaded, load_ms: f64) -> Result<Value,
     if let Some(h) = holdout {
         v["holdout_end"] = json!(h.end().to_string());
         v["holdout_purchases"] = json!(h.total_purchases());
-        v["holdout_customers_with_purchase"] = json!(h.purchases.iter().filter(|&&p| p > 0).count());
+        v["holdout_customers_with_purchase"] =
+            json!(h.purchases.iter().filter(|&&p| p > 0).count());
         v["holdout_length"] = json!(h.length().value());
     }
     Ok(v)

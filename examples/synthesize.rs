@@ -22,12 +22,31 @@ fn main() -> ExitCode {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         let r: Result<(), String> = (|| {
             match a.as_str() {
-                "--customers" => opts = opts.clone().customers(value("--customers")?.parse().map_err(|e| format!("--customers: {e}"))?),
-                "--seed" => opts = opts.clone().seed(value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?),
+                "--customers" => {
+                    opts = opts.clone().customers(
+                        value("--customers")?
+                            .parse()
+                            .map_err(|e| format!("--customers: {e}"))?,
+                    )
+                }
+                "--seed" => {
+                    opts = opts.clone().seed(
+                        value("--seed")?
+                            .parse()
+                            .map_err(|e| format!("--seed: {e}"))?,
+                    )
+                }
                 "--model" => match value("--model")?.as_str() {
                     "bgnbd" => {}
                     // Pareto/NBD estimates on CDNOW (Fader, Hardie & Lee 2005, "RFM and CLV").
-                    "pareto" => opts = opts.clone().process(PurchaseProcess::ParetoNbd { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 }),
+                    "pareto" => {
+                        opts = opts.clone().process(PurchaseProcess::ParetoNbd {
+                            r: 0.553,
+                            alpha: 10.578,
+                            s: 0.606,
+                            beta: 11.669,
+                        })
+                    }
                     m => return Err(format!("unknown model {m:?} (bgnbd or pareto)")),
                 },
                 "--times" => opts = opts.clone().times(true),

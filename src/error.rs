@@ -48,7 +48,9 @@ impl Problem {
             Problem::BadDate => "a date in the configured format",
             Problem::BadNumber => "a number",
             Problem::NonFinite => "a finite number",
-            Problem::NegativeAmount => "a non-negative amount (returns are rejected by the options)",
+            Problem::NegativeAmount => {
+                "a non-negative amount (returns are rejected by the options)"
+            }
             Problem::UnknownCustomer => "a customer id present in the customer table",
             Problem::Inconsistent => "the same optional fields as the first record",
             Problem::Malformed => "a well-formed CSV record",
@@ -123,7 +125,9 @@ pub enum Error {
         reason: String,
     },
     /// An incremental update received a transaction dated on or before the summary's date.
-    #[error("transaction of customer `{customer}` on {date} is not after the summary date {as_of}")]
+    #[error(
+        "transaction of customer `{customer}` on {date} is not after the summary date {as_of}"
+    )]
     StaleTransaction {
         /// External customer id.
         customer: String,

@@ -185,13 +185,7 @@ impl fmt::Display for Timestamp {
         let d = self.date();
         match self.second {
             None => write!(f, "{d}"),
-            Some(s) => write!(
-                f,
-                "{d}T{:02}:{:02}:{:02}Z",
-                s / 3600,
-                (s / 60) % 60,
-                s % 60
-            ),
+            Some(s) => write!(f, "{d}T{:02}:{:02}:{:02}Z", s / 3600, (s / 60) % 60, s % 60),
         }
     }
 }
@@ -255,7 +249,11 @@ impl DateFormat {
     pub(crate) fn parse(&self, b: &[u8]) -> Option<Timestamp> {
         match self {
             DateFormat::Iso => parse_iso(b),
-            DateFormat::Compact => ymd(digits::<4>(b.get(..4)?)?, digits::<2>(b.get(4..6)?)?, digits::<2>(b.get(6..)?)?),
+            DateFormat::Compact => ymd(
+                digits::<4>(b.get(..4)?)?,
+                digits::<2>(b.get(4..6)?)?,
+                digits::<2>(b.get(6..)?)?,
+            ),
             DateFormat::Rfc3339 => parse_rfc3339(b),
             DateFormat::Auto => match b.len() {
                 8 => DateFormat::Compact.parse(b),
@@ -278,7 +276,11 @@ fn parse_iso(b: &[u8]) -> Option<Timestamp> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    ymd(digits::<4>(&b[..4])?, digits::<2>(&b[5..7])?, digits::<2>(&b[8..])?)
+    ymd(
+        digits::<4>(&b[..4])?,
+        digits::<2>(&b[5..7])?,
+        digits::<2>(&b[8..])?,
+    )
 }
 
 fn parse_naive_datetime(b: &[u8]) -> Option<Timestamp> {
@@ -286,12 +288,19 @@ fn parse_naive_datetime(b: &[u8]) -> Option<Timestamp> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (h, m, s) = (digits::<2>(&b[11..13])?, digits::<2>(&b[14..16])?, digits::<2>(&b[17..19])?);
+    let (h, m, s) = (
+        digits::<2>(&b[11..13])?,
+        digits::<2>(&b[14..16])?,
+        digits::<2>(&b[17..19])?,
+    );
     if h > 23 || m > 59 || s > 60 {
         return None;
     }
     // A leap second folds into the last second of its minute.
-    Some(Timestamp::from_parts(date.day, Some(h * 3600 + m * 60 + s.min(59))))
+    Some(Timestamp::from_parts(
+        date.day,
+        Some(h * 3600 + m * 60 + s.min(59)),
+    ))
 }
 
 fn parse_rfc3339(b: &[u8]) -> Option<Timestamp> {
@@ -318,7 +327,8 @@ mod tests {
     #[test]
     fn parses_date_formats() {
         let d = |s: &str, f: DateFormat| Timestamp::parse(s, &f);
-        let jan2 = Some(Timestamp::from_date(NaiveDate::from_ymd_opt(1997, 1, 2).unwrap()));
+        let jan2_day = Timestamp::from_date(NaiveDate::from_ymd_opt(1997, 1, 2).unwrap());
+        let jan2 = Some(jan2_day);
         assert_eq!(d("19970102", DateFormat::Compact), jan2);
         assert_eq!(d("1997-01-02", DateFormat::Iso), jan2);
         assert_eq!(d("19970102", DateFormat::Auto), jan2);
@@ -333,7 +343,7 @@ mod tests {
         assert_eq!(t.date(), NaiveDate::from_ymd_opt(1997, 1, 2).unwrap());
         assert_eq!(t.second(), Some(5400));
         let t = d("1997-01-02 10:00:05", DateFormat::Auto).unwrap();
-        assert_eq!((t.day(), t.second()), (jan2.unwrap().day(), Some(36_005)));
+        assert_eq!((t.day(), t.second()), (jan2_day.day(), Some(36_005)));
         assert_eq!(d("1997-01-02 24:00:00", DateFormat::Auto), None);
         assert_eq!(t.to_string(), "1997-01-02T10:00:05Z");
     }

@@ -96,9 +96,7 @@ impl Interner {
     /// The index of `s`, if interned.
     pub fn get(&self, s: &str) -> Option<u32> {
         let h = self.hasher.hash_one(s);
-        self.table
-            .find(h, |&i| self.name(i as usize) == s)
-            .copied()
+        self.table.find(h, |&i| self.name(i as usize) == s).copied()
     }
 
     /// The index of `s`, interning it if new.

@@ -336,7 +336,11 @@ impl DatasetBuilder {
         num("cost", r.cost)?;
         num("quantity", r.quantity)?;
         if self.policy.require_known_customers && self.customers.index(&r.customer_id).is_none() {
-            return Err(("customer_id", r.customer_id.clone(), Problem::UnknownCustomer));
+            return Err((
+                "customer_id",
+                r.customer_id.clone(),
+                Problem::UnknownCustomer,
+            ));
         }
         let has = Columns {
             cost: r.cost.is_some(),
@@ -360,7 +364,11 @@ impl DatasetBuilder {
         ];
         for (field, got, want) in fields {
             if got != want {
-                let problem = if want { Problem::EmptyValue } else { Problem::Inconsistent };
+                let problem = if want {
+                    Problem::EmptyValue
+                } else {
+                    Problem::Inconsistent
+                };
                 return Err((field, String::new(), problem));
             }
         }
@@ -409,7 +417,9 @@ impl DatasetBuilder {
             Some(c) if c == columns => Ok(()),
             Some(_) => Err(Error::InvalidOption {
                 option: "columns",
-                reason: "the file's optional columns differ from those of the records already added".into(),
+                reason:
+                    "the file's optional columns differ from those of the records already added"
+                        .into(),
             }),
         }
     }
@@ -417,7 +427,10 @@ impl DatasetBuilder {
     /// Maps local interners (customers, products, channels, regions, orders) to the builder's.
     pub(crate) fn intern_names(&mut self, names: &[Interner; 5]) -> [Vec<u32>; 5] {
         [
-            names[0].iter().map(|s| self.customers.intern(s).0).collect(),
+            names[0]
+                .iter()
+                .map(|s| self.customers.intern(s).0)
+                .collect(),
             names[1].iter().map(|s| self.products.intern(s).0).collect(),
             names[2].iter().map(|s| self.channels.intern(s)).collect(),
             names[3].iter().map(|s| self.regions.intern(s)).collect(),
@@ -444,7 +457,13 @@ impl DatasetBuilder {
         let n = self.customers.len();
         let log = TransactionLog::from_raw(self.rows, n, self.orders);
         Ok(Loaded {
-            dataset: Dataset::from_parts(self.customers, self.products, self.channels, self.regions, log),
+            dataset: Dataset::from_parts(
+                self.customers,
+                self.products,
+                self.channels,
+                self.regions,
+                log,
+            ),
             report: self.report,
         })
     }

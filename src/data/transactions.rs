@@ -134,8 +134,10 @@ impl RawRows {
     /// Appends `other`, mapping its customer (and other interned) indices.
     pub fn append(&mut self, mut other: RawRows, map: &RowMaps<'_>) {
         let n = self.len();
-        let mapped = |col: &mut Vec<u32>, m: &[u32]| col.iter().map(|&i| m[i as usize]).collect::<Vec<_>>();
-        self.customer.extend(mapped(&mut other.customer, map.customer));
+        let mapped =
+            |col: &mut Vec<u32>, m: &[u32]| col.iter().map(|&i| m[i as usize]).collect::<Vec<_>>();
+        self.customer
+            .extend(mapped(&mut other.customer, map.customer));
         match (&mut self.second, other.second) {
             (Some(a), Some(b)) => a.extend(b),
             (Some(a), None) => a.resize(a.len() + other.day.len(), 0),
@@ -179,7 +181,10 @@ pub(crate) struct RowMaps<'a> {
 
 /// Gathers `col[perm[i]]`, in parallel.
 fn gather<T: Copy + Send + Sync>(col: Vec<T>, perm: &[u32]) -> Vec<T> {
-    perm.par_iter().with_min_len(1 << 14).map(|&i| col[i as usize]).collect()
+    perm.par_iter()
+        .with_min_len(1 << 14)
+        .map(|&i| col[i as usize])
+        .collect()
 }
 
 impl TransactionLog {

@@ -80,7 +80,14 @@ pub struct CsvOptions {
 }
 
 /// Names of the optional columns, in the order of `CsvOptions::optional`.
-const OPTIONAL: [&str; 6] = ["cost", "quantity", "product_id", "channel", "region", "order_id"];
+const OPTIONAL: [&str; 6] = [
+    "cost",
+    "quantity",
+    "product_id",
+    "channel",
+    "region",
+    "order_id",
+];
 
 impl Default for CsvOptions {
     fn default() -> Self {
@@ -166,7 +173,14 @@ impl CsvOptions {
         self.amount = col.into();
         self
     }
-    optional_setter!(cost = 0, quantity = 1, product = 2, channel = 3, region = 4, order = 5);
+    optional_setter!(
+        cost = 0,
+        quantity = 1,
+        product = 2,
+        channel = 3,
+        region = 4,
+        order = 5
+    );
     /// Whether to read optional columns found in the header under their default names
     /// (on by default).
     pub fn detect_optional_columns(mut self, yes: bool) -> Self {
@@ -211,7 +225,8 @@ impl CsvOptions {
     /// amount, an unknown customer.
     pub fn read_into(&self, mut builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let quoted = matches!(self.delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', bytes).is_some();
+        let quoted =
+            matches!(self.delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', bytes).is_some();
         let (header, body, body_line) = if self.has_header {
             let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
             (Some(self.header_fields(&bytes[..end])?), &bytes[end..], 2)
@@ -280,7 +295,9 @@ impl CsvOptions {
     fn layout(&self, header: Option<&[String]>) -> Result<Layout> {
         let find = |col: &Column| -> Result<(usize, String)> {
             match (col, header) {
-                (Column::Index(i), Some(h)) => Ok((*i, h.get(*i).cloned().unwrap_or_else(|| format!("#{i}")))),
+                (Column::Index(i), Some(h)) => {
+                    Ok((*i, h.get(*i).cloned().unwrap_or_else(|| format!("#{i}"))))
+                }
                 (Column::Index(i), None) => Ok((*i, format!("#{i}"))),
                 (Column::Name(n), Some(h)) => h
                     .iter()
@@ -301,7 +318,9 @@ impl CsvOptions {
             *slot = match &self.optional[k] {
                 Some(col) => Some(find(col)?),
                 None if self.detect_optional => header.and_then(|h| {
-                    h.iter().position(|x| x == OPTIONAL[k]).map(|i| (i, OPTIONAL[k].to_string()))
+                    h.iter()
+                        .position(|x| x == OPTIONAL[k])
+                        .map(|i| (i, OPTIONAL[k].to_string()))
                 }),
                 None => None,
             };
@@ -383,8 +402,14 @@ fn split_fields(line: &[u8], d: Delimiter) -> impl Iterator<Item = &[u8]> {
         Delimiter::Whitespace => (true, 0),
         Delimiter::Byte(b) => (false, b),
     };
-    line.split(move |&c| if ws { c == b' ' || c == b'\t' } else { c == byte })
-        .filter(move |f| !ws || !f.is_empty())
+    line.split(move |&c| {
+        if ws {
+            c == b' ' || c == b'\t'
+        } else {
+            c == byte
+        }
+    })
+    .filter(move |f| !ws || !f.is_empty())
 }
 
 /// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
@@ -445,11 +470,25 @@ impl RowParser<'_> {
             .delimiter(d)
             .from_reader(body);
         let mut rec = ::csv::ByteRecord::new();
+        // The csv crate's position is taken before it skips blank lines and the `\n` of a
+        // CRLF, so the physical line is counted here from the record's byte offset.
+        let (mut counted_to, mut newlines) = (0usize, 0u64);
+        let mut line_at = |byte: usize| -> u64 {
+            let mut start = byte.min(body.len());
+            while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
+                start += 1;
+            }
+            if start > counted_to {
+                newlines += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
+                counted_to = start;
+            }
+            first_line + newlines
+        };
         loop {
             match reader.read_byte_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line()) + first_line - 1;
+                    let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
                     let fields: Vec<&[u8]> = rec.iter().collect();
                     if fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                         continue;
@@ -459,7 +498,7 @@ impl RowParser<'_> {
                     }
                 }
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line()) + first_line - 1;
+                    let line = line_at(e.position().map_or(0, |p| p.byte() as usize));
                     let err = RowError {
                         line,
                         field: String::new(),
@@ -523,7 +562,9 @@ impl RowParser<'_> {
         };
         let number = |col: &(usize, String)| -> Result<f64, RowError> {
             let f = get(col)?;
-            let v: f64 = field_str(f).parse().map_err(|_| err(col, f, Problem::BadNumber))?;
+            let v: f64 = field_str(f)
+                .parse()
+                .map_err(|_| err(col, f, Problem::BadNumber))?;
             if v.is_finite() {
                 Ok(v)
             } else {
@@ -532,7 +573,8 @@ impl RowParser<'_> {
         };
         let l = self.layout;
         // Parse every field before touching the chunk, so a bad row leaves no trace.
-        let mut id = text(&l.customer)?;
+        let raw_id = text(&l.customer)?;
+        let mut id = raw_id;
         if self.numeric_ids {
             if !id.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(err(&l.customer, id.as_bytes(), Problem::BadNumber));
@@ -542,11 +584,18 @@ impl RowParser<'_> {
         }
         if let Some(known) = self.known {
             if known.index(id).is_none() {
-                return Err(err(&l.customer, id.as_bytes(), Problem::UnknownCustomer));
+                return Err(err(
+                    &l.customer,
+                    raw_id.as_bytes(),
+                    Problem::UnknownCustomer,
+                ));
             }
         }
         let f = get(&l.date)?;
-        let t: Timestamp = self.format.parse(f).ok_or_else(|| err(&l.date, f, Problem::BadDate))?;
+        let t: Timestamp = self
+            .format
+            .parse(f)
+            .ok_or_else(|| err(&l.date, f, Problem::BadDate))?;
         let f = get(&l.amount)?;
         let amount = field_str(f)
             .parse::<f64>()
@@ -573,7 +622,12 @@ impl RowParser<'_> {
         if let (Some(c), Some(v)) = (&mut rows.quantity, quantity) {
             c.push(v);
         }
-        let cols = [&mut rows.product, &mut rows.channel, &mut rows.region, &mut rows.order];
+        let cols = [
+            &mut rows.product,
+            &mut rows.channel,
+            &mut rows.region,
+            &mut rows.order,
+        ];
         for (k, (col, name)) in cols.into_iter().zip(names).enumerate() {
             if let (Some(c), Some(v)) = (col, name) {
                 c.push(chunk.names[k + 1].intern(v));
@@ -593,13 +647,16 @@ impl DatasetBuilder {
         self.set_columns(columns)?;
         for (rows, names, report) in chunks {
             let maps = self.intern_names(&names);
-            self.append_rows(rows, &RowMaps {
-                customer: &maps[0],
-                product: &maps[1],
-                channel: &maps[2],
-                region: &maps[3],
-                order: &maps[4],
-            });
+            self.append_rows(
+                rows,
+                &RowMaps {
+                    customer: &maps[0],
+                    product: &maps[1],
+                    channel: &maps[2],
+                    region: &maps[3],
+                    order: &maps[4],
+                },
+            );
             self.absorb_report(report);
         }
         Ok(())
@@ -613,7 +670,8 @@ impl DatasetBuilder {
 /// I/O errors of the writer.
 pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
     let log = data.transactions();
-    let mut w = ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
+    let mut w =
+        ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
     let mut header = vec!["customer_id", "date", "amount"];
     let present = [
         log.costs().is_some(),
@@ -623,7 +681,13 @@ pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
         log.regions().is_some(),
         log.orders().is_some(),
     ];
-    header.extend(OPTIONAL.iter().zip(present).filter(|(_, p)| *p).map(|(n, _)| *n));
+    header.extend(
+        OPTIONAL
+            .iter()
+            .zip(present)
+            .filter(|(_, p)| *p)
+            .map(|(n, _)| *n),
+    );
     w.write_record(&header)?;
     // `Display` of f64 is the shortest form that reads back to the same value.
     let mut num = String::new();

@@ -16,6 +16,7 @@
 //! Statistics are integer day counts and sums, exact to merge and to update; a unit
 //! `U` only converts on the way out.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -63,7 +64,7 @@ impl CustomerState {
 
     /// Absorbs one transaction dated on or after the last one absorbed.
     #[inline]
-    fn absorb(&mut self, day: i32, amount: f64, cost: f64, new_order: bool) {
+    fn absorb(&mut self, day: i32, amount: f64, cost: f64) {
         self.cost += cost;
         if amount < 0.0 {
             self.returns += 1;
@@ -71,7 +72,6 @@ impl CustomerState {
             return;
         }
         self.purchases += 1;
-        self.orders += u32::from(new_order);
         if self.purchase_days == 0 {
             self.first_day = day;
             self.last_day = day;
@@ -93,22 +93,33 @@ impl CustomerState {
     }
 
     /// Absorbs the rows of `h` in `range`, whose days are all after `self.last_day`.
-    fn absorb_rows(&mut self, h: &History<'_>, range: std::ops::Range<usize>) {
-        let mut prev_order: Option<OrderIdx> = None;
-        for i in range {
+    /// `buf` is scratch space for counting distinct order ids, reused across customers.
+    fn absorb_rows(
+        &mut self,
+        h: &History<'_>,
+        range: std::ops::Range<usize>,
+        buf: &mut Vec<OrderIdx>,
+    ) {
+        let before = self.purchases;
+        for i in range.clone() {
             let cost = h.costs.map_or(0.0, |c| c[i]);
-            let new_order = match h.orders {
-                None => true,
-                Some(o) => {
-                    let fresh = prev_order != Some(o[i]);
-                    if h.amounts[i] >= 0.0 {
-                        prev_order = Some(o[i]);
-                    }
-                    fresh
-                }
-            };
-            self.absorb(h.days[i], h.amounts[i], cost, new_order);
+            self.absorb(h.days[i], h.amounts[i], cost);
         }
+        self.orders += match h.orders {
+            None => self.purchases - before,
+            Some(o) => {
+                buf.clear();
+                buf.extend(range.filter(|&i| h.amounts[i] >= 0.0).map(|i| o[i]));
+                buf.sort_unstable();
+                buf.dedup();
+                buf.len() as u32
+            }
+        };
+    }
+
+    /// Input rows absorbed (purchases and returns).
+    fn rows(&self) -> u64 {
+        u64::from(self.purchases) + u64::from(self.returns)
     }
 
     /// Repeat purchases x.
@@ -170,7 +181,9 @@ pub struct CustomerSummary<U: TimeUnit> {
     pub first_purchase: NaiveDate,
     /// Date of the last purchase.
     pub last_purchase: NaiveDate,
-    /// Orders: distinct order ids among purchases when the log has them, else purchase rows.
+    /// Orders: distinct order ids among purchases when the log has them, else purchase
+    /// rows. After [`Summary::update`], an order id that appears both before and after the
+    /// old summary date counts twice (orders do not span days in practice).
     pub orders: u32,
     /// Mean gap between purchase days (x ≥ 1).
     pub gap_mean: Option<Span<U>>,
@@ -256,6 +269,9 @@ pub struct Summary<U: TimeUnit> {
     ids: Arc<Interner>,
     customer: Vec<CustomerIdx>,
     state: Vec<CustomerState>,
+    /// Customers without a purchase yet but with returns on or before the date: kept so
+    /// that an update which brings their first purchase nets those returns too.
+    pending: BTreeMap<CustomerIdx, CustomerState>,
     has_cost: bool,
     coverage: Coverage,
     #[serde(skip)]
@@ -296,7 +312,10 @@ impl SummaryOptions {
             Some(e) => {
                 return Err(Error::InvalidOption {
                     option: "holdout_end",
-                    reason: format!("{e} is not after the calibration end {}", self.calibration_end),
+                    reason: format!(
+                        "{e} is not after the calibration end {}",
+                        self.calibration_end
+                    ),
                 })
             }
             None => {
@@ -314,7 +333,11 @@ impl SummaryOptions {
     }
 
     /// The summary and, when `holdout_end` is given, the holdout counts (empty otherwise).
-    fn run<U: TimeUnit>(&self, data: &Dataset, holdout_end: Option<i32>) -> Result<(Summary<U>, Holdout<U>)> {
+    fn run<U: TimeUnit>(
+        &self,
+        data: &Dataset,
+        holdout_end: Option<i32>,
+    ) -> Result<(Summary<U>, Holdout<U>)> {
         let log = data.transactions();
         let as_of = day_number(self.calibration_end);
         let n = log.n_customers();
@@ -323,11 +346,11 @@ impl SummaryOptions {
         let per: Vec<(CustomerState, u32, f64, Coverage)> = (0..n)
             .into_par_iter()
             .with_min_len(1024)
-            .map(|c| {
+            .map_init(Vec::new, |buf, c| {
                 let h = log.history(CustomerIdx(c as u32));
                 let cut = h.days.partition_point(|&d| d <= as_of);
                 let mut s = CustomerState::EMPTY;
-                s.absorb_rows(&h, 0..cut);
+                s.absorb_rows(&h, 0..cut, buf);
                 let (mut hp, mut hs) = (0u32, 0.0f64);
                 if let Some(end) = holdout_end {
                     let mut last = as_of;
@@ -358,8 +381,12 @@ impl SummaryOptions {
         let mut state = Vec::new();
         let mut purchases = Vec::new();
         let mut spend = Vec::new();
+        let mut pending = BTreeMap::new();
         for (c, (s, hp, hs, cov)) in per.into_iter().enumerate() {
             coverage.add(&cov);
+            if s.purchase_days == 0 && s.rows() > 0 {
+                pending.insert(CustomerIdx(c as u32), s);
+            }
             if s.purchase_days > 0 {
                 customer.push(CustomerIdx(c as u32));
                 state.push(s);
@@ -384,6 +411,7 @@ impl SummaryOptions {
             ids: Arc::clone(&data.customers().ids),
             customer,
             state,
+            pending,
             has_cost: log.costs().is_some(),
             coverage,
             unit: PhantomData,
@@ -490,7 +518,7 @@ impl<U: TimeUnit> Summary<U> {
             t: self.t(i),
             mean_spend: self.mean_spend(i),
             revenue,
-            margin: self.has_cost.then(|| revenue - s.cost),
+            margin: self.has_cost.then_some(revenue - s.cost),
             returned: s.returned,
             first_purchase: date_of(s.first_day),
             last_purchase: date_of(s.last_day),
@@ -533,6 +561,7 @@ impl<U: TimeUnit> Summary<U> {
             ids: self.ids,
             customer: self.customer,
             state: self.state,
+            pending: self.pending,
             has_cost: self.has_cost,
             coverage: self.coverage,
             unit: PhantomData,
@@ -560,7 +589,13 @@ impl<U: TimeUnit> Summary<U> {
         let mut keys: Vec<(u32, i32, i32)> = self
             .state
             .par_iter()
-            .map(|s| (s.frequency(), s.last_day - s.first_day, self.as_of - s.first_day))
+            .map(|s| {
+                (
+                    s.frequency(),
+                    s.last_day - s.first_day,
+                    self.as_of - s.first_day,
+                )
+            })
             .collect();
         keys.par_sort_unstable();
         let mut patterns: Vec<Pattern> = Vec::new();
@@ -624,36 +659,46 @@ impl<U: TimeUnit> Summary<U> {
                 }
             }
         }
+        // Every id already in `ids` was in an input summarised before, so it is either a
+        // row or counted in `excluded_customers`.
         let mut added = false;
+        let mut buf = Vec::new();
         for c in 0..log.n_customers() {
             let c = CustomerIdx(c as u32);
             let h = log.history(c);
             let cut = h.days.partition_point(|&d| d <= to);
             self.coverage.later_transactions += (h.len() - cut) as u64;
-            if cut == 0 {
+            let id = new.customers().id(c);
+            if let Some(r) = self.row(id) {
+                self.state[r].absorb_rows(&h, 0..cut, &mut buf);
+                self.coverage.transactions += cut as u64;
                 continue;
             }
-            let id = new.customers().id(c);
-            match self.row(id) {
-                Some(r) => {
-                    self.state[r].absorb_rows(&h, 0..cut);
-                    self.coverage.transactions += cut as u64;
+            let (idx, known) = match self.ids.get(id) {
+                Some(i) => (CustomerIdx(i), true),
+                None => (CustomerIdx(Arc::make_mut(&mut self.ids).intern(id)), false),
+            };
+            let mut s = self.pending.remove(&idx).unwrap_or(CustomerState::EMPTY);
+            let earlier = s.rows();
+            s.absorb_rows(&h, 0..cut, &mut buf);
+            if s.purchase_days == 0 {
+                self.coverage.excluded_customers += u64::from(!known);
+                self.coverage.excluded_transactions += cut as u64;
+                if s.rows() > 0 {
+                    self.pending.insert(idx, s);
                 }
-                None => {
-                    let mut s = CustomerState::EMPTY;
-                    s.absorb_rows(&h, 0..cut);
-                    if s.purchase_days == 0 {
-                        self.coverage.excluded_customers += 1;
-                        self.coverage.excluded_transactions += cut as u64;
-                        continue;
-                    }
-                    let idx = CustomerIdx(Arc::make_mut(&mut self.ids).intern(id));
-                    self.customer.push(idx);
-                    self.state.push(s);
-                    self.coverage.transactions += cut as u64;
-                    added = true;
-                }
+                continue;
             }
+            self.coverage.excluded_customers = self
+                .coverage
+                .excluded_customers
+                .saturating_sub(u64::from(known));
+            self.coverage.excluded_transactions =
+                self.coverage.excluded_transactions.saturating_sub(earlier);
+            self.coverage.transactions += earlier + cut as u64;
+            self.customer.push(idx);
+            self.state.push(s);
+            added = true;
         }
         self.as_of = to;
         if added {
@@ -667,8 +712,12 @@ impl<U: TimeUnit> Summary<U> {
         if self.customer.windows(2).all(|w| w[0] < w[1]) {
             return;
         }
-        let mut rows: Vec<(CustomerIdx, CustomerState)> =
-            self.customer.iter().copied().zip(self.state.iter().copied()).collect();
+        let mut rows: Vec<(CustomerIdx, CustomerState)> = self
+            .customer
+            .iter()
+            .copied()
+            .zip(self.state.iter().copied())
+            .collect();
         rows.sort_unstable_by_key(|r| r.0);
         (self.customer, self.state) = rows.into_iter().unzip();
     }
@@ -681,7 +730,11 @@ impl<U: TimeUnit> Summary<U> {
     pub fn merge(mut self, other: Summary<U>) -> Result<Summary<U>> {
         if self.as_of != other.as_of {
             return Err(Error::Merge {
-                reason: format!("summary dates {} and {} differ", self.as_of(), other.as_of()),
+                reason: format!(
+                    "summary dates {} and {} differ",
+                    self.as_of(),
+                    other.as_of()
+                ),
             });
         }
         if self.has_cost != other.has_cost {
@@ -694,11 +747,18 @@ impl<U: TimeUnit> Summary<U> {
                 reason: format!("customer `{}` is in both summaries", other.id(i)),
             });
         }
+        // All of the other's ids come along, so its excluded customers stay known.
         let ids = Arc::make_mut(&mut self.ids);
-        for i in 0..other.len() {
-            self.customer.push(CustomerIdx(ids.intern(other.id(i))));
-        }
+        let map: Vec<CustomerIdx> = other
+            .ids
+            .iter()
+            .map(|id| CustomerIdx(ids.intern(id)))
+            .collect();
+        self.customer
+            .extend(other.customer.iter().map(|c| map[c.get()]));
         self.state.extend_from_slice(&other.state);
+        self.pending
+            .extend(other.pending.iter().map(|(c, s)| (map[c.get()], *s)));
         self.coverage.add(&other.coverage);
         self.sort_rows();
         Ok(self)

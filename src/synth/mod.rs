@@ -270,13 +270,22 @@ impl<U: TimeUnit> SynthOptions<U> {
         pos("q", self.spend.q)?;
         pos("gamma", self.spend.gamma)?;
         if !(self.window.value() >= 0.0 && self.window.value().is_finite()) {
-            return Err(bad("window", format!("must be non-negative, got {:?}", self.window)));
+            return Err(bad(
+                "window",
+                format!("must be non-negative, got {:?}", self.window),
+            ));
         }
         if self.end < self.start {
-            return Err(bad("end", format!("{} is before the start {}", self.end, self.start)));
+            return Err(bad(
+                "end",
+                format!("{} is before the start {}", self.end, self.start),
+            ));
         }
         if self.customers == 0 || self.customers > u32::MAX as usize {
-            return Err(bad("customers", format!("must be in 1..=u32::MAX, got {}", self.customers)));
+            return Err(bad(
+                "customers",
+                format!("must be in 1..=u32::MAX, got {}", self.customers),
+            ));
         }
         for (name, v) in [
             ("products", self.products),
@@ -303,9 +312,14 @@ impl<U: TimeUnit> SynthOptions<U> {
         self.validate()?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(self.seed, u64::MAX));
         // Product catalogue: list prices log-normal around 20, cost ratios 0.4 to 0.8.
-        let price_dist = LogNormal::new(20f64.ln(), 0.6).map_err(|e| bad("price", e.to_string()))?;
-        let prices: Vec<f64> = (0..self.products).map(|_| price_dist.sample(&mut rng)).collect();
-        let cost_ratio: Vec<f64> = (0..self.products).map(|_| rng.gen_range(0.4..0.8)).collect();
+        let price_dist =
+            LogNormal::new(20f64.ln(), 0.6).map_err(|e| bad("price", e.to_string()))?;
+        let prices: Vec<f64> = (0..self.products)
+            .map(|_| price_dist.sample(&mut rng))
+            .collect();
+        let cost_ratio: Vec<f64> = (0..self.products)
+            .map(|_| rng.gen_range(0.4..0.8))
+            .collect();
         // Product k is in category k mod categories, so every category has products.
         let mut products = Products::new();
         for k in 0..self.products {
@@ -317,7 +331,11 @@ impl<U: TimeUnit> SynthOptions<U> {
         }
         let names = |fixed: &[&str], n: usize, prefix: &str| -> Interner {
             (0..n)
-                .map(|k| fixed.get(k).map_or_else(|| format!("{prefix}{k}"), |s| s.to_string()))
+                .map(|k| {
+                    fixed
+                        .get(k)
+                        .map_or_else(|| format!("{prefix}{k}"), |s| s.to_string())
+                })
                 .collect()
         };
         let channels = names(&CHANNELS, self.channels, "channel");
@@ -357,7 +375,8 @@ impl<U: TimeUnit> SynthOptions<U> {
         if self.times {
             raw.second = Some(Vec::new());
         }
-        let identity: Vec<u32> = (0..n.max(self.products).max(self.channels).max(self.regions) as u32).collect();
+        let identity: Vec<u32> =
+            (0..n.max(self.products).max(self.channels).max(self.regions) as u32).collect();
         let mut latent = Vec::with_capacity(n);
         for (rows, lat) in chunks {
             raw.append(
@@ -495,13 +514,22 @@ struct Emit {
 
 impl Emit {
     /// Appends one purchase of value `z` at continuous time `t` (days from the start).
-    fn emit(&self, rows: &mut RawRows, rng: &mut Xoshiro256PlusPlus, t: f64, z: f64, prices: &[f64], cost_ratio: &[f64]) {
+    fn emit(
+        &self,
+        rows: &mut RawRows,
+        rng: &mut Xoshiro256PlusPlus,
+        t: f64,
+        z: f64,
+        prices: &[f64],
+        cost_ratio: &[f64],
+    ) {
         let category = if rng.gen_bool(0.5) {
             self.favourite
         } else {
             rng.gen_range(0..self.categories)
         };
-        let product = (category + self.categories * rng.gen_range(0..self.per_category)).min(self.products - 1);
+        let product = (category + self.categories * rng.gen_range(0..self.per_category))
+            .min(self.products - 1);
         let channel = if rng.gen_bool(0.7) {
             self.channel
         } else {
@@ -519,7 +547,11 @@ impl Emit {
         if let Some(c) = rows.quantity.as_mut() {
             c.push((z / prices[product]).round().max(1.0));
         }
-        for (col, v) in [(&mut rows.product, product as u32), (&mut rows.channel, channel), (&mut rows.region, self.region)] {
+        for (col, v) in [
+            (&mut rows.product, product as u32),
+            (&mut rows.channel, channel),
+            (&mut rows.region, self.region),
+        ] {
             if let Some(c) = col {
                 c.push(v);
             }

@@ -1,1 +1,5 @@
-fn main(){}
+//! Integration tests, one binary (polars-style `tests/it/`).
+mod cdnow;
+mod loading;
+mod summary_props;
+mod synth;
