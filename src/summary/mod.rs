@@ -25,7 +25,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{CustomerIdx, Dataset, History, Interner, OrderIdx};
+use crate::data::{CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};
 use crate::error::{Error, Result};
 use crate::time::{date_of, day_number, Span, TimeUnit};
 
@@ -92,24 +92,33 @@ impl CustomerState {
         }
     }
 
-    /// Absorbs the rows of `h` in `range`, whose days are all after `self.last_day`.
-    /// `buf` is scratch space for counting distinct order ids, reused across customers.
+    /// Absorbs rows `range` of the log columns `cols`, whose days are all after
+    /// `self.last_day`. `buf` is scratch space for counting distinct order ids, reused
+    /// across customers.
     fn absorb_rows(
         &mut self,
-        h: &History<'_>,
+        cols: &Cols<'_>,
         range: std::ops::Range<usize>,
         buf: &mut Vec<OrderIdx>,
     ) {
         let before = self.purchases;
-        for i in range.clone() {
-            let cost = h.costs.map_or(0.0, |c| c[i]);
-            self.absorb(h.days[i], h.amounts[i], cost);
+        match cols.costs {
+            Some(costs) => {
+                for i in range.clone() {
+                    self.absorb(cols.days[i], cols.amounts[i], costs[i]);
+                }
+            }
+            None => {
+                for i in range.clone() {
+                    self.absorb(cols.days[i], cols.amounts[i], 0.0);
+                }
+            }
         }
-        self.orders += match h.orders {
+        self.orders += match cols.orders {
             None => self.purchases - before,
             Some(o) => {
                 buf.clear();
-                buf.extend(range.filter(|&i| h.amounts[i] >= 0.0).map(|i| o[i]));
+                buf.extend(range.filter(|&i| cols.amounts[i] >= 0.0).map(|i| o[i]));
                 buf.sort_unstable();
                 buf.dedup();
                 buf.len() as u32
@@ -126,6 +135,50 @@ impl CustomerState {
     pub fn frequency(&self) -> u32 {
         self.purchase_days.saturating_sub(1)
     }
+}
+
+/// The log columns a summary reads.
+struct Cols<'a> {
+    offsets: &'a [usize],
+    days: &'a [i32],
+    amounts: &'a [f64],
+    costs: Option<&'a [f64]>,
+    orders: Option<&'a [OrderIdx]>,
+}
+
+impl<'a> Cols<'a> {
+    fn of(log: &'a TransactionLog) -> Self {
+        Cols {
+            offsets: log.offsets(),
+            days: log.days(),
+            amounts: log.amounts(),
+            costs: log.costs(),
+            orders: log.orders(),
+        }
+    }
+
+    /// Rows of customer `c`, and the end of those on or before `day`.
+    #[inline]
+    fn rows(&self, c: usize, day: i32) -> (std::ops::Range<usize>, usize) {
+        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
+        // Most customers have a handful of rows: a linear scan beats a binary search.
+        let mut cut = lo;
+        while cut < hi && self.days[cut] <= day {
+            cut += 1;
+        }
+        (lo..hi, cut)
+    }
+}
+
+/// The summary of one block of customers, concatenated in block order.
+#[derive(Default)]
+struct Block {
+    customer: Vec<CustomerIdx>,
+    state: Vec<CustomerState>,
+    purchases: Vec<u32>,
+    spend: Vec<f64>,
+    pending: Vec<(CustomerIdx, CustomerState)>,
+    coverage: Coverage,
 }
 
 /// Where each input row went (rows in = `transactions + excluded_transactions +
@@ -341,60 +394,73 @@ impl SummaryOptions {
         let log = data.transactions();
         let as_of = day_number(self.calibration_end);
         let n = log.n_customers();
-        // One pass per customer, in parallel; each customer's sums run in time order, so
-        // the result is the same for any number of threads.
-        let per: Vec<(CustomerState, u32, f64, Coverage)> = (0..n)
+        let cols = Cols::of(log);
+        // Blocks of customers in parallel; each customer's sums run in time order and the
+        // blocks are concatenated in order, so the result is the same for any number of
+        // threads.
+        const BLOCK: usize = 4096;
+        let blocks: Vec<Block> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
-            .with_min_len(1024)
-            .map_init(Vec::new, |buf, c| {
-                let h = log.history(CustomerIdx(c as u32));
-                let cut = h.days.partition_point(|&d| d <= as_of);
-                let mut s = CustomerState::EMPTY;
-                s.absorb_rows(&h, 0..cut, buf);
-                let (mut hp, mut hs) = (0u32, 0.0f64);
-                if let Some(end) = holdout_end {
-                    let mut last = as_of;
-                    for i in cut..h.len() {
-                        let (d, a) = (h.days[i], h.amounts[i]);
-                        if d > end {
-                            break;
+            .map(|b| {
+                let customers = b * BLOCK..((b + 1) * BLOCK).min(n);
+                let mut out = Block {
+                    customer: Vec::with_capacity(customers.len()),
+                    state: Vec::with_capacity(customers.len()),
+                    ..Block::default()
+                };
+                let mut buf = Vec::new();
+                for c in customers {
+                    let (rows, cut) = cols.rows(c, as_of);
+                    let mut s = CustomerState::EMPTY;
+                    s.absorb_rows(&cols, rows.start..cut, &mut buf);
+                    let before = (cut - rows.start) as u64;
+                    out.coverage.later_transactions += (rows.end - cut) as u64;
+                    let c = CustomerIdx(c as u32);
+                    if s.purchase_days == 0 {
+                        out.coverage.excluded_customers += 1;
+                        out.coverage.excluded_transactions += before;
+                        if before > 0 {
+                            out.pending.push((c, s));
                         }
-                        if a >= 0.0 {
-                            hp += u32::from(d != last);
-                            last = d;
-                            hs += a;
+                        continue;
+                    }
+                    out.coverage.transactions += before;
+                    out.customer.push(c);
+                    out.state.push(s);
+                    if let Some(end) = holdout_end {
+                        let (mut hp, mut hs, mut last) = (0u32, 0.0f64, as_of);
+                        for i in cut..rows.end {
+                            let (d, a) = (cols.days[i], cols.amounts[i]);
+                            if d > end {
+                                break;
+                            }
+                            if a >= 0.0 {
+                                hp += u32::from(d != last);
+                                last = d;
+                                hs += a;
+                            }
                         }
+                        out.purchases.push(hp);
+                        out.spend.push(hs);
                     }
                 }
-                let kept = s.purchase_days > 0;
-                let cov = Coverage {
-                    excluded_customers: u64::from(!kept),
-                    transactions: if kept { cut as u64 } else { 0 },
-                    excluded_transactions: if kept { 0 } else { cut as u64 },
-                    later_transactions: (h.len() - cut) as u64,
-                };
-                (s, hp, hs, cov)
+                out
             })
             .collect();
         let mut coverage = Coverage::default();
-        let mut customer = Vec::new();
-        let mut state = Vec::new();
-        let mut purchases = Vec::new();
-        let mut spend = Vec::new();
+        let len = blocks.iter().map(|b| b.state.len()).sum();
+        let mut customer = Vec::with_capacity(len);
+        let mut state = Vec::with_capacity(len);
+        let mut purchases = Vec::with_capacity(if holdout_end.is_some() { len } else { 0 });
+        let mut spend = Vec::with_capacity(purchases.capacity());
         let mut pending = BTreeMap::new();
-        for (c, (s, hp, hs, cov)) in per.into_iter().enumerate() {
-            coverage.add(&cov);
-            if s.purchase_days == 0 && s.rows() > 0 {
-                pending.insert(CustomerIdx(c as u32), s);
-            }
-            if s.purchase_days > 0 {
-                customer.push(CustomerIdx(c as u32));
-                state.push(s);
-                if holdout_end.is_some() {
-                    purchases.push(hp);
-                    spend.push(hs);
-                }
-            }
+        for b in blocks {
+            coverage.add(&b.coverage);
+            customer.extend_from_slice(&b.customer);
+            state.extend_from_slice(&b.state);
+            purchases.extend_from_slice(&b.purchases);
+            spend.extend_from_slice(&b.spend);
+            pending.extend(b.pending);
         }
         if state.is_empty() {
             return Err(Error::EmptyInput);
@@ -663,14 +729,15 @@ impl<U: TimeUnit> Summary<U> {
         // row or counted in `excluded_customers`.
         let mut added = false;
         let mut buf = Vec::new();
+        let cols = Cols::of(log);
         for c in 0..log.n_customers() {
+            let (rows, end) = cols.rows(c, to);
             let c = CustomerIdx(c as u32);
-            let h = log.history(c);
-            let cut = h.days.partition_point(|&d| d <= to);
-            self.coverage.later_transactions += (h.len() - cut) as u64;
+            let (range, cut) = (rows.start..end, end - rows.start);
+            self.coverage.later_transactions += (rows.end - end) as u64;
             let id = new.customers().id(c);
             if let Some(r) = self.row(id) {
-                self.state[r].absorb_rows(&h, 0..cut, &mut buf);
+                self.state[r].absorb_rows(&cols, range, &mut buf);
                 self.coverage.transactions += cut as u64;
                 continue;
             }
@@ -680,7 +747,7 @@ impl<U: TimeUnit> Summary<U> {
             };
             let mut s = self.pending.remove(&idx).unwrap_or(CustomerState::EMPTY);
             let earlier = s.rows();
-            s.absorb_rows(&h, 0..cut, &mut buf);
+            s.absorb_rows(&cols, range, &mut buf);
             if s.purchase_days == 0 {
                 self.coverage.excluded_customers += u64::from(!known);
                 self.coverage.excluded_transactions += cut as u64;
