@@ -341,22 +341,27 @@ impl<U: TimeUnit> SynthOptions<U> {
         let channels = names(&CHANNELS, self.channels, "channel");
         let regions = names(&REGIONS, self.regions, "region");
 
+        // Every column but order ids; times only when asked for.
+        let empty_rows = || {
+            let mut rows = RawRows::with_columns(Columns {
+                cost: true,
+                quantity: true,
+                product: true,
+                channel: true,
+                region: true,
+                order: false,
+            });
+            if self.times {
+                rows.second = Some(Vec::new());
+            }
+            rows
+        };
         const CHUNK: usize = 4096;
         let n = self.customers;
         let chunks: Vec<(RawRows, Vec<Latent>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|k| {
-                let mut rows = RawRows::with_columns(Columns {
-                    cost: true,
-                    quantity: true,
-                    product: true,
-                    channel: true,
-                    region: true,
-                    order: false,
-                });
-                if self.times {
-                    rows.second = Some(Vec::new());
-                }
+                let mut rows = empty_rows();
                 let latent = (k * CHUNK..((k + 1) * CHUNK).min(n))
                     .map(|i| self.customer(i, &mut rows, &prices, &cost_ratio))
                     .collect();
@@ -364,17 +369,7 @@ impl<U: TimeUnit> SynthOptions<U> {
             })
             .collect();
 
-        let mut raw = RawRows::with_columns(Columns {
-            cost: true,
-            quantity: true,
-            product: true,
-            channel: true,
-            region: true,
-            order: false,
-        });
-        if self.times {
-            raw.second = Some(Vec::new());
-        }
+        let mut raw = empty_rows();
         let identity: Vec<u32> =
             (0..n.max(self.products).max(self.channels).max(self.regions) as u32).collect();
         let mut latent = Vec::with_capacity(n);
