@@ -344,6 +344,17 @@ struct Layout {
 }
 
 impl Layout {
+    /// Number of leading fields a row must be split into.
+    fn width(&self) -> usize {
+        let opt = self.optional.iter().flatten().map(|c| c.0);
+        [self.customer.0, self.date.0, self.amount.0]
+            .into_iter()
+            .chain(opt)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
     fn columns(&self) -> Columns {
         let o = |i: usize| self.optional[i].is_some();
         Columns {
@@ -444,6 +455,8 @@ impl RowParser<'_> {
             ..Chunk::default()
         };
         let mut fields: Vec<&[u8]> = Vec::with_capacity(16);
+        // Fields past the last column read are never split.
+        let width = self.layout.width();
         for line in part.split_inclusive(|&c| c == b'\n') {
             chunk.lines += 1;
             let line = trim_eol(line);
@@ -451,7 +464,7 @@ impl RowParser<'_> {
                 continue;
             }
             fields.clear();
-            fields.extend(split_fields(line, d));
+            fields.extend(split_fields(line, d).take(width));
             if !self.row(&fields, chunk.lines, &mut chunk) {
                 break;
             }
@@ -613,7 +626,14 @@ impl RowParser<'_> {
             return Err(err(&l.customer, id.as_bytes(), Problem::Malformed));
         }
         let rows = &mut chunk.rows;
-        rows.customer.push(chunk.names[0].intern(id));
+        // Exports usually group a customer's rows: reuse the previous row's index when the
+        // id repeats, saving a hash lookup per row.
+        let ids = &mut chunk.names[0];
+        let c = match rows.customer.last() {
+            Some(&prev) if ids.name(prev as usize) == id => prev,
+            _ => ids.intern(id),
+        };
+        rows.customer.push(c);
         rows.push_time(t);
         rows.amount.push(amount);
         if let (Some(c), Some(v)) = (&mut rows.cost, cost) {
