@@ -449,10 +449,21 @@ impl DatasetBuilder {
     /// Sorts the log and returns the dataset with the load report.
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] when no record was kept.
+    /// [`Error::EmptyInput`] when no record was kept; [`Error::InvalidOption`] past
+    /// `u32::MAX` rows (row positions are `u32` while the log is sorted).
     pub fn build(self) -> Result<Loaded> {
         if self.rows.len() == 0 {
             return Err(Error::EmptyInput);
+        }
+        if self.rows.len() > u32::MAX as usize {
+            return Err(Error::InvalidOption {
+                option: "rows",
+                reason: format!(
+                    "{} rows exceed the limit of {} per dataset",
+                    self.rows.len(),
+                    u32::MAX
+                ),
+            });
         }
         let n = self.customers.len();
         let log = TransactionLog::from_raw(self.rows, n, self.orders);

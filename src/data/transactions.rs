@@ -135,9 +135,8 @@ impl RawRows {
     pub fn append(&mut self, mut other: RawRows, map: &RowMaps<'_>) {
         let n = self.len();
         let mapped =
-            |col: &mut Vec<u32>, m: &[u32]| col.iter().map(|&i| m[i as usize]).collect::<Vec<_>>();
-        self.customer
-            .extend(mapped(&mut other.customer, map.customer));
+            |col: &[u32], m: &[u32]| col.iter().map(|&i| m[i as usize]).collect::<Vec<_>>();
+        self.customer.extend(mapped(&other.customer, map.customer));
         match (&mut self.second, other.second) {
             (Some(a), Some(b)) => a.extend(b),
             (Some(a), None) => a.resize(a.len() + other.day.len(), 0),
@@ -163,8 +162,8 @@ impl RawRows {
             (&mut self.region, other.region.take(), map.region),
             (&mut self.order, other.order.take(), map.order),
         ] {
-            if let (Some(a), Some(mut b)) = (a.as_mut(), b) {
-                a.extend(mapped(&mut b, m));
+            if let (Some(a), Some(b)) = (a.as_mut(), b) {
+                a.extend(mapped(&b, m));
             }
         }
     }
@@ -206,7 +205,7 @@ impl TransactionLog {
         let mut perm = vec![0u32; n];
         for (i, &c) in raw.customer.iter().enumerate() {
             let slot = &mut next[c as usize];
-            // Row counts fit u32: loaders reject inputs past u32::MAX rows.
+            // Row counts fit u32: `DatasetBuilder::build` rejects more rows.
             perm[*slot] = i as u32;
             *slot += 1;
         }

@@ -622,9 +622,6 @@ impl RowParser<'_> {
             l.optional[4].as_ref().map(text).transpose()?,
             l.optional[5].as_ref().map(text).transpose()?,
         ];
-        if chunk.rows.len() >= u32::MAX as usize {
-            return Err(err(&l.customer, id.as_bytes(), Problem::Malformed));
-        }
         let rows = &mut chunk.rows;
         // Exports usually group a customer's rows: reuse the previous row's index when the
         // id repeats, saving a hash lookup per row.
