@@ -170,17 +170,6 @@ impl<'a> Cols<'a> {
     }
 }
 
-/// The summary of one block of customers, concatenated in block order.
-#[derive(Default)]
-struct Block {
-    customer: Vec<CustomerIdx>,
-    state: Vec<CustomerState>,
-    purchases: Vec<u32>,
-    spend: Vec<f64>,
-    pending: Vec<(CustomerIdx, CustomerState)>,
-    coverage: Coverage,
-}
-
 /// Where each input row went (rows in = `transactions + excluded_transactions +
 /// later_transactions`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,72 +384,77 @@ impl SummaryOptions {
         let as_of = day_number(self.calibration_end);
         let n = log.n_customers();
         let cols = Cols::of(log);
-        // Blocks of customers in parallel; each customer's sums run in time order and the
-        // blocks are concatenated in order, so the result is the same for any number of
-        // threads.
-        const BLOCK: usize = 4096;
-        let blocks: Vec<Block> = (0..n.div_ceil(BLOCK))
+        // Every customer's statistics, written in place into one presized vector: at
+        // millions of customers, per-block buffers and their concatenation (a copy and
+        // its page faults) cost more than the arithmetic. Each customer's sums run in time
+        // order, so the result is the same for any number of threads.
+        let mut state = Vec::new();
+        (0..n)
             .into_par_iter()
-            .map(|b| {
-                let customers = b * BLOCK..((b + 1) * BLOCK).min(n);
-                let mut out = Block {
-                    customer: Vec::with_capacity(customers.len()),
-                    state: Vec::with_capacity(customers.len()),
-                    ..Block::default()
-                };
-                let mut buf = Vec::new();
-                for c in customers {
-                    let (rows, cut) = cols.rows(c, as_of);
-                    let mut s = CustomerState::EMPTY;
-                    s.absorb_rows(&cols, rows.start..cut, &mut buf);
-                    let before = (cut - rows.start) as u64;
-                    out.coverage.later_transactions += (rows.end - cut) as u64;
-                    let c = CustomerIdx(c as u32);
-                    if s.purchase_days == 0 {
-                        out.coverage.excluded_customers += 1;
-                        out.coverage.excluded_transactions += before;
-                        if before > 0 {
-                            out.pending.push((c, s));
-                        }
-                        continue;
-                    }
-                    out.coverage.transactions += before;
-                    out.customer.push(c);
-                    out.state.push(s);
-                    if let Some(end) = holdout_end {
-                        let (mut hp, mut hs, mut last) = (0u32, 0.0f64, as_of);
-                        for i in cut..rows.end {
-                            let (d, a) = (cols.days[i], cols.amounts[i]);
-                            if d > end {
-                                break;
-                            }
-                            if a >= 0.0 {
-                                hp += u32::from(d != last);
-                                last = d;
-                                hs += a;
-                            }
-                        }
-                        out.purchases.push(hp);
-                        out.spend.push(hs);
-                    }
-                }
-                out
+            .with_min_len(1024)
+            .map_init(Vec::new, |buf, c| {
+                let (rows, cut) = cols.rows(c, as_of);
+                let mut s = CustomerState::EMPTY;
+                s.absorb_rows(&cols, rows.start..cut, buf);
+                s
             })
-            .collect();
-        let mut coverage = Coverage::default();
-        let len = blocks.iter().map(|b| b.state.len()).sum();
-        let mut customer = Vec::with_capacity(len);
-        let mut state = Vec::with_capacity(len);
-        let mut purchases = Vec::with_capacity(if holdout_end.is_some() { len } else { 0 });
-        let mut spend = Vec::with_capacity(purchases.capacity());
+            .collect_into_vec(&mut state);
+        // Customers without a purchase by the date are rare (acquired later, or returns
+        // only): when there are none, the vector is the summary as it stands.
+        let included = |s: &CustomerState| s.purchase_days > 0;
+        // Integer sums: exact, so the same in any order.
+        let (excluded, rows) = state
+            .par_iter()
+            .map(|s| (u64::from(!included(s)), s.rows()))
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let mut pending = BTreeMap::new();
-        for b in blocks {
-            coverage.add(&b.coverage);
-            customer.extend_from_slice(&b.customer);
-            state.extend_from_slice(&b.state);
-            purchases.extend_from_slice(&b.purchases);
-            spend.extend_from_slice(&b.spend);
-            pending.extend(b.pending);
+        let mut excluded_transactions = 0;
+        let customer: Vec<CustomerIdx> = if excluded == 0 {
+            (0..n as u32).into_par_iter().map(CustomerIdx).collect()
+        } else {
+            for (c, s) in state.iter().enumerate().filter(|(_, s)| !included(s)) {
+                excluded_transactions += s.rows();
+                if s.rows() > 0 {
+                    pending.insert(CustomerIdx(c as u32), *s);
+                }
+            }
+            let customer = (0..n as u32)
+                .into_par_iter()
+                .filter(|&c| included(&state[c as usize]))
+                .map(CustomerIdx)
+                .collect();
+            state.retain(included);
+            customer
+        };
+        let transactions = rows - excluded_transactions;
+        let coverage = Coverage {
+            excluded_customers: excluded,
+            transactions,
+            excluded_transactions,
+            later_transactions: log.len() as u64 - transactions - excluded_transactions,
+        };
+        let (mut purchases, mut spend) = (Vec::new(), Vec::new());
+        if let Some(end) = holdout_end {
+            customer
+                .par_iter()
+                .with_min_len(1024)
+                .map(|&c| {
+                    let (rows, cut) = cols.rows(c.get(), as_of);
+                    let (mut hp, mut hs, mut last) = (0u32, 0.0f64, as_of);
+                    for i in cut..rows.end {
+                        let (d, a) = (cols.days[i], cols.amounts[i]);
+                        if d > end {
+                            break;
+                        }
+                        if a >= 0.0 {
+                            hp += u32::from(d != last);
+                            last = d;
+                            hs += a;
+                        }
+                    }
+                    (hp, hs)
+                })
+                .unzip_into_vecs(&mut purchases, &mut spend);
         }
         if state.is_empty() {
             return Err(Error::EmptyInput);
