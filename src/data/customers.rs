@@ -105,7 +105,15 @@ impl Customers {
 
     /// Index of `id`, adding a bare customer when it is new.
     pub(crate) fn intern(&mut self, id: &str) -> CustomerIdx {
-        CustomerIdx(Arc::make_mut(&mut self.ids).intern(id))
+        // While a loader shares the ids to check rows against them, a known id must not
+        // make `make_mut` copy the table.
+        if let Some(ids) = Arc::get_mut(&mut self.ids) {
+            return CustomerIdx(ids.intern(id));
+        }
+        match self.ids.get(id) {
+            Some(i) => CustomerIdx(i),
+            None => CustomerIdx(Arc::make_mut(&mut self.ids).intern(id)),
+        }
     }
 
     /// Adds or updates a customer from a record; `regions` and `channels` are the dataset's

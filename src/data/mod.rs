@@ -402,8 +402,12 @@ impl DatasetBuilder {
         }
     }
 
-    pub(crate) fn policy_and_customers(&self) -> (RowPolicy, &Customers) {
-        (self.policy, &self.customers)
+    pub(crate) fn row_policy(&self) -> RowPolicy {
+        self.policy
+    }
+
+    pub(crate) fn customer_ids(&self) -> &std::sync::Arc<Interner> {
+        &self.customers.ids
     }
 
     /// Fixes the optional columns of the log; an error if records already pushed differ.

@@ -201,6 +201,17 @@ impl TransactionLog {
         for i in 0..n_customers {
             offsets[i + 1] += offsets[i];
         }
+        let (day, second) = (&raw.day, raw.second.as_deref());
+        let key = |i: u32| (day[i as usize], second.map_or(0, |s| s[i as usize]));
+        // Exports are often grouped by customer and in time order: then the rows are
+        // already sorted and no permutation is allocated (the peak stays at the raw log).
+        let in_order = raw.customer.par_windows(2).all(|w| w[0] <= w[1])
+            && offsets.par_windows(2).with_min_len(256).all(|w| {
+                (w[0] as u32..w[1].saturating_sub(1) as u32).all(|i| key(i) <= key(i + 1))
+            });
+        if in_order {
+            return Self::from_sorted(raw, offsets, orders);
+        }
         let mut next = offsets[..n_customers].to_vec();
         let mut perm = vec![0u32; n];
         for (i, &c) in raw.customer.iter().enumerate() {
@@ -210,8 +221,6 @@ impl TransactionLog {
             *slot += 1;
         }
         drop(next);
-        let (day, second) = (&raw.day, raw.second.as_deref());
-        let key = |i: u32| (day[i as usize], second.map_or(0, |s| s[i as usize]));
         let mut segments = Vec::with_capacity(n_customers);
         let mut rest = perm.as_mut_slice();
         for w in offsets.windows(2) {
@@ -225,9 +234,8 @@ impl TransactionLog {
             }
         });
         drop(segments);
-        let identity = perm.iter().enumerate().all(|(i, &p)| p as usize == i);
-        let g = |v: Vec<_>| if identity { v } else { gather(v, &perm) };
-        let gi = |v: Vec<u32>| if identity { v } else { gather(v, &perm) };
+        let g = |v: Vec<_>| gather(v, &perm);
+        let gi = |v: Vec<u32>| gather(v, &perm);
         let RawRows {
             customer,
             day,
@@ -241,23 +249,35 @@ impl TransactionLog {
             order,
         } = raw;
         drop(customer);
-        let day = if identity { day } else { gather(day, &perm) };
-        let second = second.map(gi);
-        let amount = g(amount);
-        let cost = cost.map(g);
-        let quantity = quantity.map(g);
-        let wrap = |v: Option<Vec<u32>>| v.map(gi);
+        let sorted = RawRows {
+            customer: Vec::new(),
+            day: gather(day, &perm),
+            second: second.map(gi),
+            amount: g(amount),
+            cost: cost.map(g),
+            quantity: quantity.map(g),
+            product: product.map(gi),
+            channel: channel.map(gi),
+            region: region.map(gi),
+            order: order.map(gi),
+        };
+        drop(perm);
+        Self::from_sorted(sorted, offsets, orders)
+    }
+
+    /// The log of rows already in (customer, time) order, with their offsets.
+    fn from_sorted(raw: RawRows, offsets: Vec<usize>, orders: Interner) -> Self {
         TransactionLog {
             offsets,
-            day,
-            second,
-            amount,
-            cost,
-            quantity,
-            product: wrap(product).map(|v| v.into_iter().map(ProductIdx).collect()),
-            channel: wrap(channel).map(|v| v.into_iter().map(ChannelIdx).collect()),
-            region: wrap(region).map(|v| v.into_iter().map(RegionIdx).collect()),
-            order: wrap(order).map(|v| v.into_iter().map(OrderIdx).collect()),
+            day: raw.day,
+            second: raw.second,
+            amount: raw.amount,
+            cost: raw.cost,
+            quantity: raw.quantity,
+            product: raw.product.map(|v| v.into_iter().map(ProductIdx).collect()),
+            channel: raw.channel.map(|v| v.into_iter().map(ChannelIdx).collect()),
+            region: raw.region.map(|v| v.into_iter().map(RegionIdx).collect()),
+            order: raw.order.map(|v| v.into_iter().map(OrderIdx).collect()),
             orders,
         }
     }

@@ -6,15 +6,16 @@
 //! whatever the thread count. A file with quotes goes through the `csv` crate
 //! sequentially, since a quoted field may hold a newline.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    check_amount, Columns, Customers, Dataset, DatasetBuilder, Interner, Loaded, Mode, RawRows,
-    RowMaps, RowPolicy,
+    check_amount, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode, RawRows, RowMaps,
+    RowPolicy,
 };
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{DateFormat, Timestamp};
@@ -77,6 +78,12 @@ pub struct CsvOptions {
     detect_optional: bool,
     date_format: DateFormat,
     numeric_ids: bool,
+    #[serde(default = "default_block")]
+    block: usize,
+}
+
+fn default_block() -> usize {
+    BLOCK
 }
 
 /// Names of the optional columns, in the order of `CsvOptions::optional`.
@@ -101,6 +108,7 @@ impl Default for CsvOptions {
             detect_optional: true,
             date_format: DateFormat::Auto,
             numeric_ids: false,
+            block: BLOCK,
         }
     }
 }
@@ -199,12 +207,20 @@ impl CsvOptions {
         self
     }
 
-    /// Reads a file with a default [`DatasetBuilder`] (strict).
+    /// Bytes parsed per block (default 8 MiB, at least 1): memory while loading is the
+    /// dataset plus a few blocks. Lines longer than a block are read whole.
+    pub fn block_size(mut self, bytes: usize) -> Self {
+        self.block = bytes.max(1);
+        self
+    }
+
+    /// Reads a file with a default [`DatasetBuilder`] (strict), streaming it in blocks
+    /// (see [`read_from`](Self::read_from)).
     ///
     /// # Errors
-    /// See [`read_into`](Self::read_into).
+    /// See [`read_into`](Self::read_into); [`Error::Io`] when the file cannot be read.
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<Loaded> {
-        self.read_into(Dataset::builder(), &std::fs::read(path)?)
+        self.read_from(Dataset::builder(), std::fs::File::open(path)?)
     }
 
     /// Reads bytes with a default [`DatasetBuilder`] (strict).
@@ -223,45 +239,95 @@ impl CsvOptions {
     /// no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
     /// fields, an empty or unparsable value, a non-finite number, a rejected negative
     /// amount, an unknown customer.
-    pub fn read_into(&self, mut builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let quoted =
-            matches!(self.delimiter, Delimiter::Byte(_)) && memchr::memchr(b'"', bytes).is_some();
-        let (header, body, body_line) = if self.has_header {
-            let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
-            (Some(self.header_fields(&bytes[..end])?), &bytes[end..], 2)
-        } else {
-            (None, bytes, 1)
-        };
-        let layout = self.layout(header.as_deref())?;
-        let (policy, known) = builder.policy_and_customers();
-        let parser = RowParser {
-            layout: &layout,
-            format: &self.date_format,
-            policy,
-            known: policy.require_known_customers.then_some(known),
-            numeric_ids: self.numeric_ids,
-        };
-        let chunks = if quoted {
-            vec![parser.parse_quoted(body, self.delimiter_byte(), body_line)?]
-        } else {
-            let parts = split_lines(body, rayon::current_num_threads() * 2);
-            let mut chunks: Vec<Chunk> = parts
-                .par_iter()
-                .map(|part| parser.parse_plain(part, self.delimiter))
-                .collect();
-            let mut line = body_line;
-            for c in &mut chunks {
-                c.shift_lines(line);
-                line += c.lines;
+    pub fn read_into(&self, builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
+        let (ctx, mut sink, mut rest) = Loader::start(self, builder, bytes)?;
+        let mut parsed = Vec::new();
+        while !rest.is_empty() {
+            // Blocks end at a line end, so a block without quotes holds no part of a
+            // quoted field.
+            let cut = line_block_end(rest, self.block);
+            if ctx.quotable && memchr::memchr(b'"', &rest[..cut]).is_some() {
+                sink.absorb(std::mem::take(&mut parsed))?;
+                parsed = vec![ctx.quoted(rest)?];
+                break;
             }
-            chunks
-        };
-        if let Some(e) = chunks.iter().find_map(|c| c.error.clone()) {
-            return Err(e.into());
+            // Block k + 1 is parsed while block k is merged.
+            let (merged, next) = rayon::join(|| sink.absorb(parsed), || ctx.plain(&rest[..cut]));
+            merged?;
+            parsed = next;
+            rest = &rest[cut..];
         }
-        builder.absorb_chunks(layout.columns(), chunks.into_iter().map(Chunk::into_parts))?;
-        builder.build()
+        sink.absorb(parsed)?;
+        sink.builder.build()
+    }
+
+    /// Reads from any reader into a builder, in blocks of 8 MiB: while one block is
+    /// parsed in parallel, the next is read and the previous one merged, and memory holds
+    /// the dataset and a few blocks, never the whole input. Once a block holds a quote
+    /// character, the rest of the input is read into memory and parsed by the `csv` crate
+    /// (a quoted field may span lines).
+    ///
+    /// # Errors
+    /// As [`read_into`](Self::read_into); [`Error::Io`] when reading fails.
+    pub fn read_from<R: Read + Send>(
+        &self,
+        builder: DatasetBuilder,
+        mut input: R,
+    ) -> Result<Loaded> {
+        let block = self.block;
+        let mut cur = Vec::with_capacity(block + (block >> 4));
+        let mut eof = fill(&mut input, &mut cur, block)?;
+        // The header (and the first block) must hold a whole line.
+        while !eof && memchr::memchr(b'\n', &cur).is_none() {
+            let len = cur.len() + block;
+            eof = fill(&mut input, &mut cur, len)?;
+        }
+        let (ctx, mut sink, rest) = Loader::start(self, builder, &cur)?;
+        let consumed = cur.len() - rest.len();
+        cur.drain(..consumed);
+        let mut next = Vec::with_capacity(cur.capacity());
+        let mut parsed = Vec::new();
+        loop {
+            while !eof && memchr::memchr(b'\n', &cur).is_none() {
+                let len = cur.len() + block;
+                eof = fill(&mut input, &mut cur, len)?;
+            }
+            let cut = if eof {
+                cur.len()
+            } else {
+                memchr::memrchr(b'\n', &cur).map_or(cur.len(), |i| i + 1)
+            };
+            if ctx.quotable && memchr::memchr(b'"', &cur[..cut]).is_some() {
+                sink.absorb(std::mem::take(&mut parsed))?;
+                if !eof {
+                    input.read_to_end(&mut cur)?;
+                }
+                parsed = vec![ctx.quoted(&cur)?];
+                break;
+            }
+            next.clear();
+            next.extend_from_slice(&cur[cut..]);
+            let (read, (merged, chunks)) = rayon::join(
+                || {
+                    if eof {
+                        Ok(true)
+                    } else {
+                        fill(&mut input, &mut next, block)
+                    }
+                },
+                || rayon::join(|| sink.absorb(parsed), || ctx.plain(&cur[..cut])),
+            );
+            merged?;
+            parsed = chunks;
+            let done = eof && cut == cur.len();
+            eof = read?;
+            std::mem::swap(&mut cur, &mut next);
+            if done || (eof && cur.is_empty()) {
+                break;
+            }
+        }
+        sink.absorb(parsed)?;
+        sink.builder.build()
     }
 
     fn delimiter_byte(&self) -> u8 {
@@ -273,7 +339,9 @@ impl CsvOptions {
 
     fn header_fields(&self, line: &[u8]) -> Result<Vec<String>> {
         let fields: Vec<String> = match self.delimiter {
-            Delimiter::Whitespace => split_fields(trim_eol(line), self.delimiter)
+            Delimiter::Whitespace => trim_eol(line)
+                .split(|&c| c == b' ' || c == b'\t')
+                .filter(|f| !f.is_empty())
                 .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect(),
             Delimiter::Byte(d) => {
@@ -331,6 +399,119 @@ impl CsvOptions {
             amount: find(&self.amount)?,
             optional,
         })
+    }
+}
+
+/// Default bytes parsed per block: large enough to split into a part per core, small
+/// enough that a few blocks are a rounding error next to a dataset of millions of rows.
+const BLOCK: usize = 8 << 20;
+
+/// Reads until `buf` holds `len` bytes or the input ends; true at the end.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
+    let want = len.saturating_sub(buf.len());
+    let got = input.by_ref().take(want as u64).read_to_end(buf)?;
+    Ok(got < want)
+}
+
+/// The end of the first block of `bytes`: past the first line end at or after byte
+/// `len - 1` (`len` ≥ 1).
+fn line_block_end(bytes: &[u8], len: usize) -> usize {
+    if bytes.len() <= len {
+        return bytes.len();
+    }
+    memchr::memchr(b'\n', &bytes[len - 1..]).map_or(bytes.len(), |i| len + i)
+}
+
+/// What parsing a block needs: the layout from the header and the row rules. Shared by
+/// the parallel parts; the [`Sink`] merges their output in order.
+struct Loader<'o> {
+    opts: &'o CsvOptions,
+    layout: Layout,
+    policy: RowPolicy,
+    /// The customer table's ids, when rows must name a known customer.
+    known: Option<Arc<Interner>>,
+    /// Whether fields may be quoted (byte delimiters).
+    quotable: bool,
+}
+
+/// The builder that receives parsed blocks in file order, and the line number where the
+/// next block starts.
+struct Sink {
+    builder: DatasetBuilder,
+    line: u64,
+}
+
+impl<'o> Loader<'o> {
+    /// Reads the header from the start of the input; returns the loader, the sink and
+    /// the input after the header.
+    fn start<'b>(
+        opts: &'o CsvOptions,
+        mut builder: DatasetBuilder,
+        bytes: &'b [u8],
+    ) -> Result<(Self, Sink, &'b [u8])> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let (header, body, line) = if opts.has_header {
+            let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+            (Some(opts.header_fields(&bytes[..end])?), &bytes[end..], 2)
+        } else {
+            (None, bytes, 1)
+        };
+        let layout = opts.layout(header.as_deref())?;
+        builder.set_columns(layout.columns())?;
+        let policy = builder.row_policy();
+        let known = policy
+            .require_known_customers
+            .then(|| Arc::clone(builder.customer_ids()));
+        let loader = Loader {
+            opts,
+            layout,
+            policy,
+            known,
+            quotable: matches!(opts.delimiter, Delimiter::Byte(_)),
+        };
+        Ok((loader, Sink { builder, line }, body))
+    }
+
+    fn parser(&self) -> RowParser<'_> {
+        RowParser {
+            layout: &self.layout,
+            format: &self.opts.date_format,
+            policy: self.policy,
+            known: self.known.as_deref(),
+            numeric_ids: self.opts.numeric_ids,
+        }
+    }
+
+    /// Parses whole lines without quotes, in parallel parts.
+    fn plain(&self, block: &[u8]) -> Vec<Chunk> {
+        let parts = split_lines(block, rayon::current_num_threads() * 2);
+        let parser = self.parser();
+        parts
+            .par_iter()
+            .map(|part| parser.parse_plain(part, self.opts.delimiter))
+            .collect()
+    }
+
+    /// Parses the rest of the input with the `csv` crate.
+    fn quoted(&self, rest: &[u8]) -> Result<Chunk> {
+        self.parser()
+            .parse_quoted(rest, self.opts.delimiter_byte(), 1)
+    }
+}
+
+impl Sink {
+    /// Merges parsed chunks in order; the first bad row (strict mode) is the error.
+    fn absorb(&mut self, mut chunks: Vec<Chunk>) -> Result<()> {
+        for c in &mut chunks {
+            c.shift_lines(self.line);
+            self.line += c.lines;
+        }
+        if let Some(e) = chunks.iter().find_map(|c| c.error.clone()) {
+            return Err(e.into());
+        }
+        self.builder
+            .absorb_chunks(chunks.into_iter().map(Chunk::into_parts));
+        Ok(())
     }
 }
 
@@ -398,7 +579,7 @@ struct RowParser<'a> {
     layout: &'a Layout,
     format: &'a DateFormat,
     policy: RowPolicy,
-    known: Option<&'a Customers>,
+    known: Option<&'a Interner>,
     numeric_ids: bool,
 }
 
@@ -408,19 +589,27 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn split_fields(line: &[u8], d: Delimiter) -> impl Iterator<Item = &[u8]> {
-    let (ws, byte) = match d {
-        Delimiter::Whitespace => (true, 0),
-        Delimiter::Byte(b) => (false, b),
-    };
-    line.split(move |&c| {
-        if ws {
-            c == b' ' || c == b'\t'
-        } else {
-            c == byte
+/// Splits `line` into at most `width` leading fields (the rest is never scanned).
+fn split_fields<'a>(line: &'a [u8], d: Delimiter, width: usize, out: &mut Vec<&'a [u8]>) {
+    out.clear();
+    match d {
+        Delimiter::Byte(b) => {
+            let mut start = 0;
+            for i in memchr::memchr_iter(b, line) {
+                out.push(&line[start..i]);
+                if out.len() == width {
+                    return;
+                }
+                start = i + 1;
+            }
+            out.push(&line[start..]);
         }
-    })
-    .filter(move |f| !ws || !f.is_empty())
+        Delimiter::Whitespace => out.extend(
+            line.split(|&c| c == b' ' || c == b'\t')
+                .filter(|f| !f.is_empty())
+                .take(width),
+        ),
+    }
 }
 
 /// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
@@ -457,14 +646,16 @@ impl RowParser<'_> {
         let mut fields: Vec<&[u8]> = Vec::with_capacity(16);
         // Fields past the last column read are never split.
         let width = self.layout.width();
-        for line in part.split_inclusive(|&c| c == b'\n') {
+        let mut start = 0;
+        while start < part.len() {
+            let end = memchr::memchr(b'\n', &part[start..]).map_or(part.len(), |i| start + i + 1);
+            let line = trim_eol(&part[start..end]);
+            start = end;
             chunk.lines += 1;
-            let line = trim_eol(line);
             if line.iter().all(|c| c.is_ascii_whitespace()) {
                 continue;
             }
-            fields.clear();
-            fields.extend(split_fields(line, d).take(width));
+            split_fields(line, d, width, &mut fields);
             if !self.row(&fields, chunk.lines, &mut chunk) {
                 break;
             }
@@ -596,7 +787,7 @@ impl RowParser<'_> {
             id = if trimmed.is_empty() { "0" } else { trimmed };
         }
         if let Some(known) = self.known {
-            if known.index(id).is_none() {
+            if known.get(id).is_none() {
                 return Err(err(
                     &l.customer,
                     raw_id.as_bytes(),
@@ -658,10 +849,8 @@ impl DatasetBuilder {
     /// Merges parsed chunks in order, mapping their local ids to the builder's.
     pub(crate) fn absorb_chunks(
         &mut self,
-        columns: Columns,
         chunks: impl Iterator<Item = (RawRows, [Interner; 5], crate::data::LoadReport)>,
-    ) -> Result<()> {
-        self.set_columns(columns)?;
+    ) {
         for (rows, names, report) in chunks {
             let maps = self.intern_names(&names);
             self.append_rows(
@@ -676,7 +865,6 @@ impl DatasetBuilder {
             );
             self.absorb_report(report);
         }
-        Ok(())
     }
 }
 

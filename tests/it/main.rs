@@ -1,5 +1,6 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod cdnow;
 mod loading;
+mod streaming;
 mod summary_props;
 mod synth;
