@@ -7,10 +7,11 @@
 //! | (foundation) data model | [`data`] | ids, customers, products, columnar transaction log |
 //! | (foundation) time | [`time`] | units as types, day numbers, date parsing |
 //! | (foundation) per-customer statistics | [`summary`] | RFM sufficient statistics, calibration/holdout split, compact patterns |
+//! | (foundation) numerics | [`numerics`] | log-space ₂F₁, fit reports, standard errors |
 //! | (edge) input/output | [`io`] | CSV in (parallel) and out |
 //! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
 //! | Profiling | `profiling` | planned (issue 4) |
-//! | Persistency | `persistency` | planned (issues 3, 5) |
+//! | Persistency | [`persistency`] | BG/NBD (fit, P(alive), expected purchases); other models planned (issues 3, 5) |
 //! | Profitability | `profitability` | planned (issues 3, 4) |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |
@@ -35,6 +36,8 @@
 pub mod data;
 mod error;
 pub mod io;
+pub mod numerics;
+pub mod persistency;
 pub mod summary;
 pub mod synth;
 pub mod time;

@@ -422,6 +422,9 @@ fn line_block_end(bytes: &[u8], len: usize) -> usize {
     memchr::memchr(b'\n', &bytes[len - 1..]).map_or(bytes.len(), |i| len + i)
 }
 
+/// Builds the error of a field: column, value, problem.
+type ErrFn<'a> = dyn Fn(&(usize, String), &[u8], Problem) -> RowError + 'a;
+
 /// What parsing a block needs: the layout from the header and the row rules. Shared by
 /// the parallel parts; the [`Sink`] merges their output in order.
 struct Loader<'o> {
@@ -749,7 +752,7 @@ impl RowParser<'_> {
         &self,
         raw: &'f [u8],
         col: &(usize, String),
-        err: &dyn Fn(&(usize, String), &[u8], Problem) -> RowError,
+        err: &ErrFn<'_>,
     ) -> Result<&'f str, RowError> {
         let raw_id = std::str::from_utf8(raw).map_err(|_| err(col, raw, Problem::NotUtf8))?;
         let mut id = raw_id;

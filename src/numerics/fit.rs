@@ -1,0 +1,356 @@
+//! Maximum-likelihood glue: an objective with an analytic gradient, minimised by L-BFGS
+//! (argmin) over log-parameters, and a report with standard errors from the observed
+//! information matrix.
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A negative log-likelihood over positive parameters θ, with its gradient.
+pub(crate) trait Objective: Sync {
+    /// Returns −ℓ(θ) and writes ∂(−ℓ)/∂θ into `grad`. Non-finite values mark θ as
+    /// outside the region where the model is defined.
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+}
+
+/// Why a fit stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Termination {
+    /// The gradient (in log-parameters) fell below the tolerance.
+    GradientTolerance,
+    /// The objective stopped changing.
+    CostTolerance,
+    /// The line search could make no further progress at a point where the gradient is
+    /// small relative to the objective (converged to the precision of the arithmetic).
+    NoProgress,
+    /// The iteration cap was reached first.
+    MaxIterations,
+}
+
+impl Termination {
+    /// Whether the fit is at a maximum of the likelihood.
+    pub fn converged(self) -> bool {
+        !matches!(self, Termination::MaxIterations)
+    }
+}
+
+/// What a maximum-likelihood fit reports besides the parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Parameter names, in the order of the vectors below.
+    pub names: Vec<String>,
+    /// Total log-likelihood at the estimate (weighted by pattern counts), without the
+    /// penalty.
+    pub log_likelihood: f64,
+    /// Optimiser iterations.
+    pub iterations: u64,
+    /// Why the optimiser stopped.
+    pub termination: Termination,
+    /// Standard errors from the inverse observed information matrix (NaN when that
+    /// matrix is not positive definite).
+    pub std_errors: Vec<f64>,
+    /// Parameter correlations from the same matrix (row-major, `names.len()`²).
+    pub correlations: Vec<f64>,
+}
+
+/// What `minimize` found: the estimate in natural parameters and the report.
+pub(crate) struct Minimum {
+    pub theta: Vec<f64>,
+    pub report: FitReport,
+}
+
+/// The cost returned where the objective is not finite.
+const WALL: f64 = 1e100;
+
+/// Settings of a fit, shared by the models' `...Options`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    pub tolerance: f64,
+    pub max_iterations: u64,
+}
+
+/// A point in log-parameters with the objective's value and gradient there.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
+/// The objective in log-parameters φ = ln θ, with the last evaluation cached (argmin asks
+/// for cost and gradient separately at the same point).
+struct LogSpace<'a, O> {
+    objective: &'a O,
+    /// The objective is divided by this (the total weight), so that the tolerance is per
+    /// customer and the first step is of a sensible length for any data size.
+    scale: f64,
+    cache: Mutex<Option<Evaluation>>,
+}
+
+impl<O: Objective> LogSpace<'_, O> {
+    fn eval(&self, phi: &Array1<f64>) -> (f64, Vec<f64>) {
+        let phi = phi.to_vec();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((p, v, g)) = cache.as_ref() {
+                if *p == phi {
+                    return (*v, g.clone());
+                }
+            }
+        }
+        let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+        let mut grad = vec![0.0; theta.len()];
+        let mut value = self.objective.value_and_gradient(&theta, &mut grad);
+        // Chain rule: ∂/∂φᵢ = θᵢ ∂/∂θᵢ.
+        for (g, t) in grad.iter_mut().zip(&theta) {
+            *g *= t;
+        }
+        value /= self.scale;
+        grad.iter_mut().for_each(|g| *g /= self.scale);
+        if !value.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            // Outside the model's region (or past f64): a high wall makes the line search
+            // step back, where an infinity would stop it.
+            value = WALL;
+            grad.iter_mut().for_each(|g| *g = 0.0);
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((phi, value, grad.clone()));
+        }
+        (value, grad)
+    }
+}
+
+impl<O: Objective> CostFunction for LogSpace<'_, O> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.eval(p).0)
+    }
+}
+
+impl<O: Objective> Gradient for LogSpace<'_, O> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+        Ok(Array1::from(self.eval(p).1))
+    }
+}
+
+/// Minimises `objective` from `start` (natural parameters, all > 0); `scale` is the total
+/// weight of the data (see [`LogSpace`]). `penalty` is the
+/// objective's penalty at a point, subtracted back out of the reported log-likelihood.
+pub(crate) fn minimize<O: Objective>(
+    objective: &O,
+    names: &[&str],
+    start: &[f64],
+    scale: f64,
+    settings: &Settings,
+    penalty: impl Fn(&[f64]) -> f64,
+) -> Result<Minimum> {
+    let problem = LogSpace {
+        objective,
+        scale,
+        cache: Mutex::new(None),
+    };
+    let phi0 = Array1::from_iter(start.iter().map(|t| t.ln()));
+    let (v0, _) = problem.eval(&phi0);
+    if v0 >= WALL {
+        return Err(Error::InvalidOption {
+            option: "initial",
+            reason: format!("the likelihood is not finite at the starting point {start:?}"),
+        });
+    }
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(settings.tolerance)
+        .and_then(|s| s.with_tolerance_cost(0.0))
+        .map_err(optimiser_error)?;
+    let result = Executor::new(problem, solver)
+        .configure(|s| s.param(phi0).max_iters(settings.max_iterations))
+        .run();
+    let (phi, iterations, status) = match result {
+        Ok(r) => {
+            let st = r.state();
+            let phi = st
+                .get_best_param()
+                .cloned()
+                .ok_or_else(|| optimiser_error("no parameter returned"))?;
+            (phi, st.get_iter(), st.get_termination_status().clone())
+        }
+        Err(e) => return Err(optimiser_error(e)),
+    };
+    let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
+    let mut grad = vec![0.0; theta.len()];
+    let value = objective.value_and_gradient(&theta, &mut grad);
+    let log_grad = grad
+        .iter()
+        .zip(&theta)
+        .map(|(g, t)| (g * t).abs())
+        .fold(0.0, f64::max);
+    let termination = match status {
+        TerminationStatus::Terminated(TerminationReason::SolverConverged) => {
+            Termination::GradientTolerance
+        }
+        TerminationStatus::Terminated(TerminationReason::MaxItersReached)
+            if log_grad / scale
+                > settings
+                    .tolerance
+                    .max(1e-6 * (value / scale).abs().max(1.0)) =>
+        {
+            Termination::MaxIterations
+        }
+        TerminationStatus::Terminated(TerminationReason::MaxItersReached) => {
+            Termination::NoProgress
+        }
+        _ if log_grad / scale <= 1e-5 * (value / scale).abs().max(1.0) => Termination::NoProgress,
+        _ => Termination::MaxIterations,
+    };
+    let (std_errors, correlations) = standard_errors(objective, &theta);
+    Ok(Minimum {
+        report: FitReport {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            log_likelihood: -(value - penalty(&theta)),
+            iterations,
+            termination,
+            std_errors,
+            correlations,
+        },
+        theta,
+    })
+}
+
+fn optimiser_error(e: impl std::fmt::Display) -> Error {
+    Error::InvalidOption {
+        option: "fit",
+        reason: format!("the optimiser failed: {e}"),
+    }
+}
+
+/// Standard errors and correlations from the observed information: the Hessian of −ℓ in
+/// natural parameters by central differences of the analytic gradient, inverted.
+fn standard_errors<O: Objective>(objective: &O, theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = theta.len();
+    let mut h = vec![0.0; n * n];
+    let (mut gp, mut gm) = (vec![0.0; n], vec![0.0; n]);
+    for j in 0..n {
+        let step = 1e-5 * theta[j];
+        let mut t = theta.to_vec();
+        t[j] = theta[j] + step;
+        objective.value_and_gradient(&t, &mut gp);
+        t[j] = theta[j] - step;
+        objective.value_and_gradient(&t, &mut gm);
+        for i in 0..n {
+            h[i * n + j] = (gp[i] - gm[i]) / (2.0 * step);
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let m = 0.5 * (h[i * n + j] + h[j * n + i]);
+            h[i * n + j] = m;
+            h[j * n + i] = m;
+        }
+    }
+    let nan = (vec![f64::NAN; n], vec![f64::NAN; n * n]);
+    let Some(cov) = invert_spd(&h, n) else {
+        return nan;
+    };
+    let se: Vec<f64> = (0..n).map(|i| cov[i * n + i].sqrt()).collect();
+    let corr = (0..n * n)
+        .map(|k| cov[k] / (se[k / n] * se[k % n]))
+        .collect();
+    (se, corr)
+}
+
+/// Inverse of a small symmetric positive-definite matrix by Cholesky; `None` when it is
+/// not positive definite. (Models have at most four parameters: a linear-algebra crate
+/// would be a large dependency for a 4×4 inverse.)
+pub(crate) fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
+            if i == j {
+                let d = a[i * n + i] - s;
+                if d.is_nan() || d <= 0.0 || d.is_infinite() {
+                    return None;
+                }
+                l[i * n + i] = d.sqrt();
+            } else {
+                l[i * n + j] = (a[i * n + j] - s) / l[j * n + j];
+            }
+        }
+    }
+    // Columns of L⁻¹, then A⁻¹ = L⁻ᵀ L⁻¹.
+    let mut inv_l = vec![0.0; n * n];
+    for c in 0..n {
+        for i in c..n {
+            let s: f64 = (c..i).map(|k| l[i * n + k] * inv_l[k * n + c]).sum();
+            let rhs = if i == c { 1.0 } else { 0.0 };
+            inv_l[i * n + c] = (rhs - s) / l[i * n + i];
+        }
+    }
+    let mut out = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            out[i * n + j] = (0..n).map(|k| inv_l[k * n + i] * inv_l[k * n + j]).sum();
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// −ℓ of independent normals with known means in θ (a quadratic bowl): the
+    /// minimum is at the means and the standard errors are the stated ones.
+    struct Bowl;
+    impl Objective for Bowl {
+        fn value_and_gradient(&self, t: &[f64], g: &mut [f64]) -> f64 {
+            let (m, s) = ([2.0, 0.5, 30.0], [0.1, 0.02, 3.0]);
+            let mut v = 0.0;
+            for i in 0..3 {
+                let d = (t[i] - m[i]) / s[i];
+                v += 0.5 * d * d;
+                g[i] = d / s[i];
+            }
+            v
+        }
+    }
+
+    #[test]
+    fn finds_the_minimum_and_its_standard_errors() {
+        let settings = Settings {
+            tolerance: 1e-10,
+            max_iterations: 500,
+        };
+        let m = minimize(
+            &Bowl,
+            &["a", "b", "c"],
+            &[1.0, 1.0, 1.0],
+            1.0,
+            &settings,
+            |_| 0.0,
+        )
+        .unwrap();
+        assert!(m.report.termination.converged(), "{:?}", m.report);
+        for (t, want) in m.theta.iter().zip([2.0, 0.5, 30.0]) {
+            assert_relative_eq!(*t, want, max_relative = 1e-7);
+        }
+        for (se, want) in m.report.std_errors.iter().zip([0.1, 0.02, 3.0]) {
+            assert_relative_eq!(*se, want, max_relative = 1e-6);
+        }
+        assert_relative_eq!(m.report.correlations[1], 0.0, epsilon = 1e-6);
+    }
+
+    #[test]
+    fn inverse_of_a_known_matrix() {
+        // [[4, 2], [2, 3]]⁻¹ = [[3, −2], [−2, 4]] / 8.
+        let inv = invert_spd(&[4.0, 2.0, 2.0, 3.0], 2).unwrap();
+        for (x, want) in inv.iter().zip([0.375, -0.25, -0.25, 0.5]) {
+            assert_relative_eq!(*x, want, max_relative = 1e-14);
+        }
+        assert!(invert_spd(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
+}
