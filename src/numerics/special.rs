@@ -29,9 +29,10 @@ const MAX_TERMS: usize = 2_000_000;
 /// e^5000, as for a Pareto/NBD customer with 10⁴ purchases) come back as finite logs. Of
 /// the series in z and its Euler transform
 /// ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c−a, c−b; c; z), the one whose terms peak earlier
-/// is summed; the other is tried when the first loses more than six digits to
-/// cancellation. Returns `None` outside the domain, when the value is not positive, or
-/// when neither series converges within two million terms (z within about 10⁻⁵ of 1).
+/// is summed; the other is tried when the first does not converge or loses more than six
+/// digits to cancellation. Returns `None` outside the domain, when the value is not
+/// positive, or when neither series gives an accurate sum within two million terms (z
+/// within about 10⁻⁵ of 1, or z near 1 with c − a − b large and negative).
 ///
 /// ```
 /// use acrm::numerics::ln_hyp2f1;
@@ -56,12 +57,14 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
     };
     let try_one =
         |(p, q, pre): (f64, f64, f64)| series(p, q, c, z).map(|(v, lost)| (v + pre, lost));
+    // A series that lost more than six of sixteen digits to cancellation is not trusted:
+    // no answer is better than a wrong one.
+    const LOST: f64 = 1e6;
     match try_one(first) {
-        Some((v, lost)) if lost < 1e6 => Some(v),
-        found => match (found, try_one(second)) {
-            (Some((v1, l1)), Some((v2, l2))) => Some(if l1 <= l2 { v1 } else { v2 }),
-            (Some((v, _)), None) | (None, Some((v, _))) => Some(v),
-            (None, None) => None,
+        Some((v, lost)) if lost < LOST => Some(v),
+        _ => match try_one(second) {
+            Some((v, lost)) if lost < LOST => Some(v),
+            _ => None,
         },
     }
 }

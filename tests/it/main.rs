@@ -1,6 +1,7 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod cdnow;
 mod loading;
+mod numerics;
 mod persistency;
 mod streaming;
 mod summary_props;
