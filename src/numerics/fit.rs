@@ -25,8 +25,6 @@ pub(crate) trait Objective: Sync {
 pub enum Termination {
     /// The gradient (in log-parameters) fell below the tolerance.
     GradientTolerance,
-    /// The objective stopped changing.
-    CostTolerance,
     /// The line search could make no further progress at a point where the gradient is
     /// small relative to the objective (converged to the precision of the arithmetic).
     NoProgress,
