@@ -234,8 +234,6 @@ impl TransactionLog {
             }
         });
         drop(segments);
-        let g = |v: Vec<_>| gather(v, &perm);
-        let gi = |v: Vec<u32>| gather(v, &perm);
         let RawRows {
             customer,
             day,
@@ -252,14 +250,14 @@ impl TransactionLog {
         let sorted = RawRows {
             customer: Vec::new(),
             day: gather(day, &perm),
-            second: second.map(gi),
-            amount: g(amount),
-            cost: cost.map(g),
-            quantity: quantity.map(g),
-            product: product.map(gi),
-            channel: channel.map(gi),
-            region: region.map(gi),
-            order: order.map(gi),
+            second: second.map(|v| gather(v, &perm)),
+            amount: gather(amount, &perm),
+            cost: cost.map(|v| gather(v, &perm)),
+            quantity: quantity.map(|v| gather(v, &perm)),
+            product: product.map(|v| gather(v, &perm)),
+            channel: channel.map(|v| gather(v, &perm)),
+            region: region.map(|v| gather(v, &perm)),
+            order: order.map(|v| gather(v, &perm)),
         };
         drop(perm);
         Self::from_sorted(sorted, offsets, orders)
