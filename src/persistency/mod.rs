@@ -8,8 +8,10 @@
 //! came from; a model's scale parameter (α) carries that unit.
 
 mod bgnbd;
+mod pareto;
 
 pub use bgnbd::BgNbd;
+pub use pareto::ParetoNbd;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

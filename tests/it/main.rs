@@ -2,6 +2,7 @@
 mod cdnow;
 mod loading;
 mod numerics;
+mod pareto;
 mod persistency;
 mod streaming;
 mod summary_props;

@@ -14,7 +14,7 @@ use serde_json::Value;
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// The CDNOW sample's 39-week calibration summary (2,357 customers), one pattern each.
-fn cdnow_patterns() -> Vec<Pattern> {
+pub(crate) fn cdnow_patterns() -> Vec<Pattern> {
     let text = std::fs::read_to_string(format!(
         "{DATA}/cdnow/cdnow_customers_summary_with_transactions.csv"
     ))
@@ -33,12 +33,12 @@ fn cdnow_patterns() -> Vec<Pattern> {
         .collect()
 }
 
-fn reference(name: &str) -> Value {
+pub(crate) fn reference(name: &str) -> Value {
     let text = std::fs::read_to_string(format!("{DATA}/persistency/{name}")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
-fn f(v: &Value) -> f64 {
+pub(crate) fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
