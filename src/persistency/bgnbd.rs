@@ -66,13 +66,21 @@ impl BgNbd {
 
     /// Log-likelihood of one customer.
     pub fn log_likelihood(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        let k = XTerms::new(self, x);
+        self.log_likelihood_of(Variant::Bg, x, t_x, t)
+    }
+
+    pub(super) fn log_likelihood_of(&self, v: Variant, x: u32, t_x: f64, t: f64) -> f64 {
+        let k = XTerms::new(self, x, v);
         k.c0 + self.mix(&k, x, t_x, t).0
     }
 
     /// Total log-likelihood of patterns, weighted by their counts.
     pub fn total_log_likelihood(&self, patterns: &[Pattern]) -> f64 {
-        let lik = Likelihood::new(patterns, 0.0);
+        self.total_log_likelihood_of(Variant::Bg, patterns)
+    }
+
+    pub(super) fn total_log_likelihood_of(&self, v: Variant, patterns: &[Pattern]) -> f64 {
+        let lik = Likelihood::new(patterns, 0.0, v);
         let mut g = [0.0; 4];
         -lik.value_and_gradient(&self.params(), &mut g)
     }
@@ -81,7 +89,7 @@ impl BgNbd {
     fn mix(&self, k: &XTerms, x: u32, t_x: f64, t: f64) -> (f64, f64, f64) {
         let rx = self.r + f64::from(x);
         let a1 = k.lb1 - rx * (self.alpha + t).ln();
-        if x == 0 {
+        if k.lb2 == f64::NEG_INFINITY {
             return (a1, 1.0, 0.0);
         }
         let a2 = k.lb2 - rx * (self.alpha + t_x).ln();
@@ -155,9 +163,17 @@ impl BgNbd {
     /// [`Error::InvalidOption`] for bad options or a pattern outside 0 ≤ t_x ≤ T,
     /// [`Error::EmptyInput`] without patterns, and the optimiser's failure.
     pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
+        Self::fit_of(Variant::Bg, patterns, opts)
+    }
+
+    pub(super) fn fit_of(
+        v: Variant,
+        patterns: &[Pattern],
+        opts: &FitOptions,
+    ) -> Result<(BgNbd, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;
-        let lik = Likelihood::new(patterns, opts.penalty * weight);
+        let lik = Likelihood::new(patterns, opts.penalty * weight, v);
         let start = opts.initial.clone().unwrap_or_else(|| vec![1.0; 4]);
         let m = minimize(&lik, &Self::NAMES, &start, weight, &settings, |th| {
             lik.penalty(th)
@@ -167,7 +183,19 @@ impl BgNbd {
     }
 }
 
+/// BG/NBD or its modification (MBG/NBD, Batislam et al. 2007), which differ only in
+/// whether a customer may drop out right after the first purchase, before any repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Variant {
+    Bg,
+    Mbg,
+}
+
 /// The terms of the likelihood that depend on x only (evaluated once per distinct x).
+///
+/// The likelihood is C·[e^lb1 (α+T)^−(r+x) + e^lb2 (α+t_x)^−(r+x)]/B(a, b) with
+/// lb1 = ln B(a, b+x), lb2 = ln B(a+1, b+x−1) (BG/NBD, lb2 = −∞ when x = 0) or
+/// lb1 = ln B(a, b+x+1), lb2 = ln B(a+1, b+x) (MBG/NBD, for every x).
 struct XTerms {
     c0: f64,
     lb1: f64,
@@ -180,22 +208,28 @@ struct XTerms {
 }
 
 impl XTerms {
-    fn new(m: &BgNbd, x: u32) -> Self {
+    fn new(m: &BgNbd, x: u32, v: Variant) -> Self {
         let (r, alpha, a, b) = (m.r, m.alpha, m.a, m.b);
         let xf = f64::from(x);
         let dab = digamma(a + b);
-        let dabx = digamma(a + b + xf);
-        let (lb2, d2) = if x > 0 {
+        // b + x in the first beta function, b + x − 1 in the second, shifted by one for
+        // the modified model.
+        let bx = match v {
+            Variant::Bg => b + xf,
+            Variant::Mbg => b + xf + 1.0,
+        };
+        let dabx = digamma(a + bx);
+        let (lb2, d2) = if v == Variant::Mbg || x > 0 {
             (
-                ln_beta(a + 1.0, b + xf - 1.0),
-                [digamma(a + 1.0) - dabx, digamma(b + xf - 1.0) - dabx],
+                ln_beta(a + 1.0, bx - 1.0),
+                [digamma(a + 1.0) - dabx, digamma(bx - 1.0) - dabx],
             )
         } else {
             (f64::NEG_INFINITY, [0.0; 2])
         };
         XTerms {
             c0: ln_gamma(r + xf) - ln_gamma(r) + r * alpha.ln() - ln_beta(a, b),
-            lb1: ln_beta(a, b + xf),
+            lb1: ln_beta(a, bx),
             lb2,
             dc: [
                 digamma(r + xf) - digamma(r) + alpha.ln(),
@@ -203,7 +237,7 @@ impl XTerms {
                 dab - digamma(a),
                 dab - digamma(b),
             ],
-            d1: [digamma(a) - dabx, digamma(b + xf) - dabx],
+            d1: [digamma(a) - dabx, digamma(bx) - dabx],
             d2,
         }
     }
@@ -217,10 +251,11 @@ struct Likelihood<'a> {
     at: Vec<u32>,
     /// Total penalty weight (λ × customers).
     lambda: f64,
+    variant: Variant,
 }
 
 impl<'a> Likelihood<'a> {
-    fn new(patterns: &'a [Pattern], lambda: f64) -> Self {
+    fn new(patterns: &'a [Pattern], lambda: f64, variant: Variant) -> Self {
         let mut xs: Vec<u32> = patterns.iter().map(|p| p.x).collect();
         xs.sort_unstable();
         xs.dedup();
@@ -233,6 +268,7 @@ impl<'a> Likelihood<'a> {
             xs,
             at,
             lambda,
+            variant,
         }
     }
 
@@ -249,7 +285,11 @@ impl Objective for Likelihood<'_> {
             a: theta[2],
             b: theta[3],
         };
-        let terms: Vec<XTerms> = self.xs.iter().map(|&x| XTerms::new(&m, x)).collect();
+        let terms: Vec<XTerms> = self
+            .xs
+            .iter()
+            .map(|&x| XTerms::new(&m, x, self.variant))
+            .collect();
         let (ll, g) = sum_patterns::<4>(self.patterns, |i, p, g| {
             let k = &terms[self.at[i] as usize];
             let w = f64::from(p.count);

@@ -8,9 +8,11 @@
 //! came from; a model's scale parameter (α) carries that unit.
 
 mod bgnbd;
+mod mbgnbd;
 mod pareto;
 
 pub use bgnbd::BgNbd;
+pub use mbgnbd::MbgNbd;
 pub use pareto::ParetoNbd;
 
 use rayon::prelude::*;

@@ -6,7 +6,7 @@
 //! tests/data/persistency/make_reference.py with lifetimes 0.11.3 and an mpmath
 //! (50 digits) implementation of the paper's equations.
 
-use acrm::persistency::{BgNbd, FitOptions};
+use acrm::persistency::{BgNbd, FitOptions, MbgNbd};
 use acrm::summary::Pattern;
 use approx::assert_relative_eq;
 use serde_json::Value;
@@ -139,5 +139,76 @@ fn bgnbd_fit_on_cdnow_recovers_the_published_estimates() {
     assert!(
         report.std_errors.iter().all(|s| s.is_finite() && *s > 0.0),
         "{report:?}"
+    );
+}
+
+fn mbgnbd_of(params: &Value) -> MbgNbd {
+    MbgNbd::new(
+        f(&params["r"]),
+        f(&params["alpha"]),
+        f(&params["a"]),
+        f(&params["b"]),
+    )
+    .unwrap()
+}
+
+/// MBG/NBD against tests/data/persistency/mbgnbd_cdnow.json (mpmath, 50 digits, from
+/// Batislam et al. 2007's expressions; lifetimes 0.11.3's ModifiedBetaGeoFitter fit).
+#[test]
+fn mbgnbd_matches_mpmath_and_the_lifetimes_fit() {
+    let r = reference("mbgnbd_cdnow.json");
+    let patterns = cdnow_patterns();
+    for at in ["at_published", "at_fitted"] {
+        let case = &r[at];
+        let m = mbgnbd_of(&case["params"]);
+        assert_relative_eq!(
+            m.total_log_likelihood(&patterns),
+            f(&case["total_loglik_mpmath"]),
+            max_relative = 1e-12
+        );
+        for c in case["customers"].as_array().unwrap() {
+            let (x, tx, t) = (c["x"].as_u64().unwrap() as u32, f(&c["t_x"]), f(&c["T"]));
+            let ll = m.log_likelihood(x, tx, t);
+            assert_relative_eq!(ll, f(&c["loglik"]["mpmath"]), max_relative = 1e-12);
+            let p = m.p_alive(x, tx, t);
+            assert_relative_eq!(p, f(&c["p_alive"]["mpmath"]), max_relative = 1e-12);
+            for (_, e) in c["cond_expected_purchases"].as_object().unwrap() {
+                assert_relative_eq!(
+                    m.conditional_expected_purchases(f(&e["t"]), x, tx, t),
+                    f(&e["mpmath"]),
+                    max_relative = 1e-10
+                );
+            }
+        }
+        for e in case["unconditional_expected_purchases"].as_array().unwrap() {
+            assert_relative_eq!(
+                m.expected_purchases(f(&e["t"])),
+                f(&e["mpmath"]),
+                max_relative = 1e-10
+            );
+        }
+        for e in case["prob_n_purchases"].as_array().unwrap() {
+            let n = e["n"].as_u64().unwrap() as u32;
+            assert_relative_eq!(
+                m.probability_of_purchases(n, f(&e["t"])),
+                f(&e["mpmath"]),
+                max_relative = 1e-10
+            );
+        }
+    }
+    let (m, report) = MbgNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    assert!(report.termination.converged(), "{report:?}");
+    for (got, want) in m
+        .params()
+        .iter()
+        .zip(mbgnbd_of(&r["fitted_params"]).params())
+    {
+        assert_relative_eq!(*got, want, max_relative = 1e-5);
+    }
+    let lifetimes_ll = f(&r["fit"]["total_loglik_weeks_from_objective"]);
+    assert!(
+        (report.log_likelihood - lifetimes_ll).abs() < 1e-6,
+        "{} vs {lifetimes_ll}",
+        report.log_likelihood
     );
 }
