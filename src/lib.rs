@@ -11,8 +11,8 @@
 //! | (edge) input/output | [`io`] | CSV in (parallel) and out |
 //! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
 //! | Profiling | `profiling` | planned (issue 4) |
-//! | Persistency | [`persistency`] | BG/NBD (fit, P(alive), expected purchases); other models planned (issues 3, 5) |
-//! | Profitability | `profitability` | planned (issues 3, 4) |
+//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD (fit, P(alive), expected purchases); more planned (issues 3, 5) |
+//! | Profitability | [`profitability`] | Gamma-Gamma spend, discounted CLV; net profit planned (issue 4) |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |
 //! | Product | `product` | planned (issue 6) |
@@ -38,6 +38,7 @@ mod error;
 pub mod io;
 pub mod numerics;
 pub mod persistency;
+pub mod profitability;
 pub mod summary;
 pub mod synth;
 pub mod time;

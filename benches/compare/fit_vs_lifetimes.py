@@ -162,9 +162,9 @@ def lifetimes_log_likelihood(model: str, params: dict, df) -> float:
 
     Calls the fitters' static likelihoods on the unscaled data, so no time-scaling correction
     is involved: the reference that the converted fit objective (describe_fit) is checked
-    against, and the yardstick for acrm's parameters. Note the
-    two conventions inside lifetimes: BG/NBD, MBG/NBD and Gamma-Gamma return the mean negative
-    LL over customers, Pareto/NBD the sum (divided by the mean weight, here 1).
+    against, and the yardstick for acrm's parameters. Two conventions live inside lifetimes:
+    BG/NBD, MBG/NBD and Gamma-Gamma return the mean negative LL over customers, Pareto/NBD
+    the sum (divided by the mean weight, here 1).
     """
     import numpy as np
 
@@ -322,6 +322,7 @@ def run_measured(cmd: list[str]) -> dict:
 
 
 def parse_json_stdout(text: str, what: str) -> dict:
+    """The JSON object a child printed; ValueError when there is none."""
     text = text.strip()
     try:
         return json.loads(text)
@@ -335,8 +336,7 @@ def parse_json_stdout(text: str, what: str) -> dict:
                 return json.loads(line)
             except json.JSONDecodeError:
                 continue
-    die(f"could not find a JSON object in the output of {what}:\n{text}")
-    raise AssertionError  # unreachable
+    raise ValueError(f"could not find a JSON object in the output of {what}:\n{text}")
 
 
 def mb(b) -> str:
@@ -358,7 +358,10 @@ def run_lifetimes_task(args, task: str, work: Path) -> dict:
         m = run_measured(cmd)
         if m["returncode"] != 0:
             die(f"lifetimes {task} failed ({m['returncode']}):\n{m['stdout']}\n{m['stderr']}")
-        rep = parse_json_stdout(m["stdout"], f"the lifetimes {task} worker")
+        try:
+            rep = parse_json_stdout(m["stdout"], f"the lifetimes {task} worker")
+        except ValueError as e:
+            die(str(e))
         rep.update(wall_s=m["wall_s"], maxrss_bytes=m["maxrss_bytes"], floor_bytes=m["floor_bytes"])
         runs.append(rep)
         print(f"  lifetimes {task} run {i + 1}: total {rep['total_s']:.3f} s (load {rep['load_s']:.3f}, "
@@ -401,15 +404,22 @@ def acrm_command(args, bins: dict, task: str, out: Path) -> list[str]:
 
 
 def run_acrm_task(args, bins: dict, task: str, work: Path) -> dict:
+    """acrm's runs of one task, or {"error": ...}: a task acrm cannot do yet must not throw
+    away the other tasks' results (lifetimes may have spent minutes on them)."""
     out = work / f"acrm_{task}.csv"
     cmd = acrm_command(args, bins, task, out)
     print("  $ " + " ".join(cmd), flush=True)
     runs, report = [], None
     for i in range(args.runs):
         m = run_measured(cmd)
-        if m["returncode"] != 0:
-            die(f"acrm {task} failed ({m['returncode']}):\n{m['stdout']}\n{m['stderr']}")
-        report = parse_json_stdout(m["stdout"], f"acrm {task}")
+        try:
+            if m["returncode"] != 0:
+                tail = (m["stderr"].strip() or m["stdout"].strip()).splitlines()
+                raise ValueError(f"exit status {m['returncode']}" + (f": {tail[-1]}" if tail else ""))
+            report = parse_json_stdout(m["stdout"], f"acrm {task}")
+        except ValueError as e:
+            print(f"  acrm {task} FAILED: {e}", file=sys.stderr, flush=True)
+            return {"error": str(e), "command": cmd, "stdout": m["stdout"], "stderr": m["stderr"]}
         elapsed = report.get("elapsed_ms")
         runs.append({"wall_s": m["wall_s"], "elapsed_s": elapsed / 1e3 if elapsed is not None else None,
                      "maxrss_bytes": m["maxrss_bytes"], "floor_bytes": m["floor_bytes"]})
@@ -722,7 +732,7 @@ def main() -> int:
         if m["returncode"] != 0:
             die(f"cannot import lifetimes in {sys.executable}:\n{m['stderr']}\n"
                 f"Install the pinned environment: pip install -r {Path(__file__).parent / 'requirements.txt'}")
-        imports = parse_json_stdout(m["stdout"], "the import check")
+        imports = json.loads(m["stdout"])
         result["measurement"] = {"lifetimes_imports_maxrss_bytes": m["maxrss_bytes"],
                                  "lifetimes_imports_s": imports["import_s"]}
 
@@ -741,6 +751,9 @@ def main() -> int:
         result["measurement"]["parent_maxrss_bytes"] = maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         result["lifetimes"], result["acrm"] = life, acrm
 
+        failed = {t: a["error"] for t, a in acrm.items() if "error" in a}
+        acrm = {t: a for t, a in acrm.items() if "error" not in a}
+        result["acrm_failures"] = failed
         table = []
         for task in args.tasks:
             lt, ac = life.get(task), acrm.get(task)
@@ -772,7 +785,7 @@ def main() -> int:
                     # lifetimes only: still show its fit, and the LL relation check
                     fit_cmp[key] = {"model": model, "lifetimes_params": lfit and lfit["params"],
                                     "lifetimes_ll": lfit and lfit["log_likelihood"], "problems": [],
-                                    "status": "lifetimes only"}
+                                    "status": "acrm failed" if task in failed else "lifetimes only"}
                     continue
                 rep = ac["report"]
                 alias = {"gamma": "v"} if model == "gg" else None
@@ -802,6 +815,8 @@ def main() -> int:
         result["fit_comparison"], result["value_comparison"] = fit_cmp, value_cmp
 
         print_tables(result)
+        for task, err in failed.items():
+            print(f"acrm {task} FAILED: {err.splitlines()[0]}")
         print(f"\nmachine: {os.cpu_count()} cores, {platform.platform()}; input {args.csv.name}: "
               f"{len(df):,} customers, {result['input']['repeat_buyers']:,} repeat buyers; best of {args.runs}")
 
@@ -812,7 +827,7 @@ def main() -> int:
             args.json_out.parent.mkdir(parents=True, exist_ok=True)
             args.json_out.write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
             print(f"wrote {args.json_out}")
-        return 2 if disagree else 0
+        return 1 if failed else 2 if disagree else 0
     finally:
         if temp:
             shutil.rmtree(work, ignore_errors=True)

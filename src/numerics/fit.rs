@@ -8,6 +8,7 @@ use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, T
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use ndarray::Array1;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -56,6 +57,124 @@ pub struct FitReport {
     pub std_errors: Vec<f64>,
     /// Parameter correlations from the same matrix (row-major, `names.len()`²).
     pub correlations: Vec<f64>,
+}
+
+/// Settings of a maximum-likelihood fit.
+///
+/// Defaults: gradient tolerance 1e-8 (per customer, in log-parameters), at most 1000
+/// iterations, the model's default starting point, no penalty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    tolerance: f64,
+    max_iterations: u64,
+    pub(crate) initial: Option<Vec<f64>>,
+    pub(crate) penalty: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            tolerance: 1e-8,
+            max_iterations: 1000,
+            initial: None,
+            penalty: 0.0,
+        }
+    }
+}
+
+impl FitOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops when the largest gradient component (per customer, in log-parameters) is
+    /// below `tol` (> 0).
+    pub fn tolerance(mut self, tol: f64) -> Self {
+        self.tolerance = tol;
+        self
+    }
+
+    /// Iteration cap (≥ 1).
+    pub fn max_iterations(mut self, n: u64) -> Self {
+        self.max_iterations = n;
+        self
+    }
+
+    /// Starting parameters, in the model's order (all > 0).
+    pub fn initial(mut self, params: &[f64]) -> Self {
+        self.initial = Some(params.to_vec());
+        self
+    }
+
+    /// L2 penalty λ: the fit maximises ℓ(θ) − λ Σ θᵢ² (λ ≥ 0), as lifetimes'
+    /// `penalizer_coef` does per customer: here λ is also per customer, so it scales with
+    /// the data.
+    pub fn penalty(mut self, lambda: f64) -> Self {
+        self.penalty = lambda;
+        self
+    }
+
+    pub(crate) fn check(&self, n_params: usize) -> Result<Settings> {
+        let bad =
+            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
+            return bad(
+                "tolerance",
+                format!("{} is not a positive number", self.tolerance),
+            );
+        }
+        if self.max_iterations == 0 {
+            return bad("max_iterations", "must be at least 1".into());
+        }
+        if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
+            return bad(
+                "penalty",
+                format!("{} is not a finite number ≥ 0", self.penalty),
+            );
+        }
+        if let Some(p) = &self.initial {
+            if p.len() != n_params || p.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
+                return bad(
+                    "initial",
+                    format!("{p:?}: expected {n_params} finite positive values"),
+                );
+            }
+        }
+        Ok(Settings {
+            tolerance: self.tolerance,
+            max_iterations: self.max_iterations,
+        })
+    }
+}
+
+/// Sums `f(i, item)` over items in fixed chunks, reduced in order: the same bits for any
+/// number of threads. `f` adds an item's weighted gradient into `g` and returns its
+/// weighted value.
+pub(crate) fn sum_ordered<T: Sync, const N: usize>(
+    items: &[T],
+    f: impl Fn(usize, &T, &mut [f64; N]) -> f64 + Sync,
+) -> (f64, [f64; N]) {
+    const CHUNK: usize = 1024;
+    let parts: Vec<(f64, [f64; N])> = items
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let (mut v, mut g) = (0.0, [0.0; N]);
+            for (j, p) in chunk.iter().enumerate() {
+                v += f(c * CHUNK + j, p, &mut g);
+            }
+            (v, g)
+        })
+        .collect();
+    let (mut v, mut g) = (0.0, [0.0; N]);
+    for (pv, pg) in parts {
+        v += pv;
+        for (gi, pi) in g.iter_mut().zip(pg) {
+            *gi += pi;
+        }
+    }
+    (v, g)
 }
 
 /// What `minimize` found: the estimate in natural parameters and the report.

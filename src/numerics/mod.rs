@@ -8,8 +8,8 @@ mod quadrature;
 mod special;
 
 pub(crate) use dual::{log_sum_exp_all, Dual};
-pub(crate) use fit::{minimize, Objective, Settings};
-pub use fit::{FitReport, Termination};
+pub(crate) use fit::{minimize, sum_ordered, Objective};
+pub use fit::{FitOptions, FitReport, Termination};
 pub(crate) use quadrature::log_concave_rule;
 pub(crate) use special::{digamma, ln_beta, ln_gamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

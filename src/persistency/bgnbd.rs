@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_patterns, sum_patterns, FitOptions};
+use super::{check_patterns, FitOptions};
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, FitReport, Objective,
+    digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, sum_ordered, FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -290,7 +290,7 @@ impl Objective for Likelihood<'_> {
             .iter()
             .map(|&x| XTerms::new(&m, x, self.variant))
             .collect();
-        let (ll, g) = sum_patterns::<4>(self.patterns, |i, p, g| {
+        let (ll, g) = sum_ordered::<_, 4>(self.patterns, |i, p, g| {
             let k = &terms[self.at[i] as usize];
             let w = f64::from(p.count);
             let rx = m.r + f64::from(p.x);

@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_patterns, sum_patterns, FitOptions};
+use super::{check_patterns, FitOptions};
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize, Dual, FitReport,
-    Objective,
+    digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize, sum_ordered, Dual,
+    FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -384,7 +384,7 @@ impl Objective for Likelihood<'_> {
                 (ln_gamma(rx) - ln_gamma(r), digamma(rx) - digamma(r))
             })
             .collect();
-        let (ll, g) = sum_patterns::<4>(self.patterns, |i, pat, g| {
+        let (ll, g) = sum_ordered::<_, 4>(self.patterns, |i, pat, g| {
             let (c, dc) = c0[self.at[i] as usize];
             let w = f64::from(pat.count);
             let l = th.ln_lik(pat.x, pat.t_x, pat.t);

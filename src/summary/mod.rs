@@ -25,6 +25,10 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod record;
+
+pub use record::{score, PurchaseModel, Rfm, Score};
+
 use crate::data::{CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};
 use crate::error::{Error, Result};
 use crate::time::{date_of, day_number, Span, TimeUnit};

@@ -4,6 +4,7 @@ mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
+mod profitability;
 mod streaming;
 mod summary_props;
 mod synth;

@@ -11,7 +11,7 @@ use acrm::summary::Pattern;
 use approx::assert_relative_eq;
 use serde_json::Value;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+pub(crate) const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// The CDNOW sample's 39-week calibration summary (2,357 customers), one pattern each.
 pub(crate) fn cdnow_patterns() -> Vec<Pattern> {

@@ -1,0 +1,141 @@
+//! Per-customer statistics as plain numbers in a model's time unit, and the interface a
+//! purchase model offers to the modules that value customers (so that, say, lifetime
+//! value in `profitability` can use any model of `persistency` without importing it).
+
+use std::marker::PhantomData;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Compact, Pattern, Summary};
+use crate::error::{Error, Result};
+use crate::time::TimeUnit;
+
+/// One customer's repeat-purchase statistics: repeat purchases x, recency t_x (first to
+/// last purchase), age T (first purchase to the summary date), both in the model's time
+/// unit, and the mean value of the repeat purchases (0 when x = 0).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rfm {
+    /// Repeat purchases.
+    pub x: u32,
+    /// Recency.
+    pub t_x: f64,
+    /// Age.
+    pub t: f64,
+    /// Mean repeat-purchase value.
+    pub mean_spend: f64,
+}
+
+impl Rfm {
+    /// A validated record: finite values, 0 ≤ t_x ≤ T, T > 0, t_x = 0 when x = 0, and a
+    /// finite mean spend (0 when x = 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the value that breaks a rule.
+    pub fn new(x: u32, t_x: f64, t: f64, mean_spend: f64) -> Result<Rfm> {
+        let bad =
+            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(t.is_finite() && t > 0.0) {
+            return bad("T", format!("{t} is not a finite positive age"));
+        }
+        if !(t_x.is_finite() && (0.0..=t).contains(&t_x)) {
+            return bad("t_x", format!("{t_x} is not within 0 ≤ t_x ≤ T = {t}"));
+        }
+        if x == 0 && t_x != 0.0 {
+            return bad(
+                "t_x",
+                format!("{t_x} with x = 0: recency must be 0 without repeat purchases"),
+            );
+        }
+        if !mean_spend.is_finite() || (x == 0 && mean_spend != 0.0) {
+            return bad(
+                "mean_spend",
+                format!("{mean_spend} is not finite, or not 0 with x = 0"),
+            );
+        }
+        Ok(Rfm {
+            x,
+            t_x,
+            t,
+            mean_spend,
+        })
+    }
+}
+
+impl<U: TimeUnit> Summary<U> {
+    /// Every row as an [`Rfm`] record in unit `U`, index-aligned with the summary.
+    pub fn records(&self) -> Vec<Rfm> {
+        (0..self.len())
+            .into_par_iter()
+            .map(|i| Rfm {
+                x: self.x(i),
+                t_x: self.t_x(i).value(),
+                t: self.t(i).value(),
+                mean_spend: self.mean_spend(i),
+            })
+            .collect()
+    }
+}
+
+impl<U: TimeUnit> Compact<U> {
+    /// Distinct (x, t_x, T) patterns of records from outside (a summary file, another
+    /// tool), with counts, sorted by (x, t_x, T). Values are grouped when bit-identical.
+    pub fn from_records(records: &[Rfm]) -> Compact<U> {
+        let mut keys: Vec<(u32, u64, u64)> = records
+            .par_iter()
+            .map(|r| (r.x, r.t_x.to_bits(), r.t.to_bits()))
+            .collect();
+        // Non-negative floats order as their bit patterns.
+        keys.par_sort_unstable();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        for (x, tx, t) in keys {
+            let (t_x, t) = (f64::from_bits(tx), f64::from_bits(t));
+            match patterns.last_mut() {
+                Some(p) if p.x == x && p.t_x.to_bits() == tx && p.t.to_bits() == t.to_bits() => {
+                    p.count += 1
+                }
+                _ => patterns.push(Pattern {
+                    x,
+                    t_x,
+                    t,
+                    count: 1,
+                }),
+            }
+        }
+        Compact {
+            patterns,
+            unit: PhantomData,
+        }
+    }
+}
+
+/// What a model of repeat purchases predicts for a customer with history (x, t_x, T), in
+/// the time unit it was fitted in.
+pub trait PurchaseModel: Sync {
+    /// Probability that the customer is still active at T.
+    fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64;
+    /// Expected purchases in (T, T + horizon].
+    fn conditional_expected_purchases(&self, horizon: f64, x: u32, t_x: f64, t: f64) -> f64;
+    /// Expected purchases of a new customer in (0, t].
+    fn expected_purchases(&self, t: f64) -> f64;
+}
+
+/// A customer's P(alive) and expected purchases over a horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Probability of being active at the summary date.
+    pub p_alive: f64,
+    /// Expected purchases in the horizon after the summary date.
+    pub expected_purchases: f64,
+}
+
+/// Scores every record in parallel, index-aligned with `records`.
+pub fn score(model: &impl PurchaseModel, records: &[Rfm], horizon: f64) -> Vec<Score> {
+    records
+        .par_iter()
+        .map(|r| Score {
+            p_alive: model.p_alive(r.x, r.t_x, r.t),
+            expected_purchases: model.conditional_expected_purchases(horizon, r.x, r.t_x, r.t),
+        })
+        .collect()
+}
