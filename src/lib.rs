@@ -11,7 +11,7 @@
 //! | (edge) input/output | [`io`] | CSV in (parallel) and out |
 //! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
 //! | Profiling | `profiling` | planned (issue 4) |
-//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD (fit, P(alive), expected purchases); more planned (issues 3, 5) |
+//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric (fit, P(alive), expected purchases, retention); survival and churn planned (issue 5) |
 //! | Profitability | [`profitability`] | Gamma-Gamma spend, discounted CLV; net profit planned (issue 4) |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |

@@ -1,19 +1,31 @@
-//! Persistency: will customers keep buying? Buy-till-you-die purchase models fitted on
-//! per-customer summaries (repeat purchases x, recency t_x, age T), with P(alive) and
-//! expected purchases.
+//! Persistency: will customers keep buying, or keep renewing? Buy-till-you-die models
+//! fitted on per-customer summaries, and a retention model fitted on cohorts.
+//!
+//! - [`BgNbd`], [`MbgNbd`], [`ParetoNbd`]: continuous time, noncontractual (repeat
+//!   purchases x, recency t_x, age T): P(alive), expected purchases, P(X(t) = n).
+//! - [`BgBb`]: discrete time, noncontractual (x transactions in n opportunities, the last
+//!   at t_x; [`DiscretePattern`]): P(alive), expected transactions.
+//! - [`ShiftedBetaGeometric`]: discrete time, contractual (customers of a [`Cohort`] still
+//!   renewing after each period): survival, retention rates, discounted (residual)
+//!   lifetimes.
 //!
 //! Models are validated parameter values (`BgNbd::new(r, α, a, b)`), so published
 //! estimates plug in directly; fitting by maximum likelihood over compact patterns is one
 //! way to obtain them ([`FitOptions`]). Time is in the unit of the summary the patterns
-//! came from; a model's scale parameter (α) carries that unit.
+//! came from; a model's scale parameter (α) carries that unit. The discrete-time models
+//! count opportunities or periods instead.
 
+mod bgbb;
 mod bgnbd;
 mod mbgnbd;
 mod pareto;
+mod sbg;
 
+pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
 pub use mbgnbd::MbgNbd;
 pub use pareto::ParetoNbd;
+pub use sbg::{Cohort, ShiftedBetaGeometric};
 
 use crate::error::{Error, Result};
 pub use crate::numerics::FitOptions;

@@ -25,8 +25,8 @@ use crate::summary::Pattern;
 /// a difference of two ₂F₁ values it cancels, overflows for large x and has no convergent
 /// series near z = 1 (lifetimes #25 and #332, CLVTools #132). Here the integral is
 /// evaluated directly in log space: as the tail ∫_y^∞ after Euler's transformation, a
-/// series of positive terms whose ratio is below z, differenced only when the two tails
-/// differ by at least a factor of two; otherwise (short intervals, z near 1) by
+/// series of positive terms whose ratio is below z, differenced only when the later tail
+/// is at most 0.9 of the earlier; otherwise (short intervals, z near 1) by
 /// Gauss–Legendre quadrature placed around the maximum of the log-concave integrand.
 /// Parameter gradients are carried through either form as dual numbers, so they are
 /// exact to rounding however extreme one customer's term is.
@@ -53,6 +53,10 @@ pub struct ParetoNbd {
 /// beyond, quadrature is cheaper.
 const SERIES_MAX_Z: f64 = 0.75;
 const SERIES_MAX_TERMS: usize = 400;
+/// The difference of the two tails is used while the later one is at most this share of
+/// the earlier (the difference then loses at most one digit); closer tails mean a short
+/// interval, which one quadrature panel covers.
+const MAX_TAIL_RATIO: f64 = 0.9;
 
 impl ParetoNbd {
     /// Parameter names, in the order of [`params`](Self::params).
@@ -259,8 +263,9 @@ impl<const N: usize> Theta<N> {
                 ln_tail(near, far, a_n, a_f, big_a, t),
             );
             if let (Some(from), Some(to)) = tails {
-                // I = F(t_x) − F(T): at most one digit of cancellation when F(T) ≤ F(t_x)/2.
-                if to.v - from.v <= -std::f64::consts::LN_2 {
+                // I = F(t_x) − F(T): at most one digit of cancellation when
+                // F(T) ≤ 0.9 F(t_x).
+                if to.v - from.v <= MAX_TAIL_RATIO.ln() {
                     return Some(from + (to - from).ln_one_minus_exp());
                 }
             }

@@ -1,10 +1,12 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
+mod bgbb;
 mod cdnow;
 mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
 mod profitability;
+mod sbg;
 mod streaming;
 mod summary_props;
 mod synth;
