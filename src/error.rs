@@ -37,6 +37,8 @@ pub enum Problem {
     Malformed,
     /// The value is not valid UTF-8.
     NotUtf8,
+    /// A number outside its column's range (a fractional count, recency beyond age, ...).
+    OutOfRange,
 }
 
 impl Problem {
@@ -55,6 +57,9 @@ impl Problem {
             Problem::Inconsistent => "the same optional fields as the first record",
             Problem::Malformed => "a well-formed CSV record",
             Problem::NotUtf8 => "UTF-8 text",
+            Problem::OutOfRange => {
+                "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
+            }
         }
     }
 }

@@ -2,5 +2,7 @@
 //! imports it.
 
 mod csv;
+mod summary;
 
 pub use self::csv::{write_transactions_csv, Column, CsvOptions, Delimiter};
+pub use self::summary::{read_summary_csv, SummaryTable};

@@ -55,11 +55,13 @@ pub(crate) fn log_concave_rule(
         } else if s_hi >= 0.0 {
             hi
         } else {
-            // ψ′ is decreasing: bisect for its zero.
+            // ψ′ is decreasing: bisect for its zero. The panels only need to start near
+            // the maximum (within a hundredth of the narrowest panel), not at it.
             let (mut a, mut b) = (lo, hi);
+            let close = 1e-2 * max_width.min(1.0 / s_lo.max(-s_hi));
             for _ in 0..200 {
                 let m = 0.5 * (a + b);
-                if m <= a || m >= b {
+                if m <= a || m >= b || b - a < close {
                     break;
                 }
                 if psi(m).1 > 0.0 {

@@ -1,0 +1,244 @@
+//! Fits a purchase or spend model to a per-customer summary file.
+//!
+//! ```text
+//! cargo run --release --example fit -- --model bgnbd|mbgnbd|pnbd|gg|bgbb|sbg FILE --json \
+//!     [--predict-horizon T --out predictions.csv]
+//! ```
+//! FILE is a summary CSV `ID,x,t_x,T[,zbar]` (or lifetimes' `frequency,recency,T,
+//! monetary_value`) for bgnbd, mbgnbd, pnbd and gg; `frequency,recency,periods[,weights]`
+//! for bgbb; `period,alive` or `cohort,period,alive` for sbg. `--json` prints one object
+//! with `model`, `params`, `log_likelihood` (in the file's time unit), `std_errors`,
+//! `iterations`, `converged`, `customers` and `elapsed_ms` (the fit alone; `read_ms` is
+//! the file). `--out` writes `id,p_alive,expected_purchases` per customer over the next
+//! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
+//! opportunities; sbg: `period,survival,retention_rate`).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use acrm::io::{read_summary_csv, SummaryTable};
+use acrm::numerics::FitReport;
+use acrm::persistency::{BgNbd, FitOptions, MbgNbd, ParetoNbd};
+use acrm::profitability::{spend_frequency_correlation, GammaGamma};
+use acrm::summary::{score, Compact, PurchaseModel};
+use acrm::Weeks;
+use serde_json::{json, Map, Value};
+
+const USAGE: &str = "usage: fit --model bgnbd|mbgnbd|pnbd|gg|bgbb|sbg FILE [--json] \
+[--predict-horizon T --out predictions.csv]";
+
+struct Args {
+    model: String,
+    file: String,
+    json: bool,
+    horizon: Option<f64>,
+    out: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let (mut model, mut file, mut json, mut horizon, mut out) = (None, None, false, None, None);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--model" => model = it.next(),
+            "--json" => json = true,
+            "--predict-horizon" => {
+                let v = it.next().ok_or("--predict-horizon needs a value")?;
+                let h: f64 = v
+                    .parse()
+                    .map_err(|_| format!("--predict-horizon {v:?} is not a number"))?;
+                if !(h >= 0.0 && h.is_finite()) {
+                    return Err(format!("--predict-horizon {v} must be ≥ 0"));
+                }
+                horizon = Some(h);
+            }
+            "--out" => out = it.next(),
+            "-h" | "--help" => return Err(USAGE.into()),
+            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
+            s => file = Some(s.to_string()),
+        }
+    }
+    let model = model.ok_or(format!("--model is required\n{USAGE}"))?;
+    let file = file.ok_or(format!("FILE is required\n{USAGE}"))?;
+    Ok(Args {
+        model,
+        file,
+        json,
+        horizon,
+        out,
+    })
+}
+
+/// Parameters or standard errors as a JSON object keyed by parameter name.
+fn named(names: &[String], values: &[f64]) -> Value {
+    let mut m = Map::new();
+    for (n, v) in names.iter().zip(values) {
+        m.insert(n.clone(), json!(v));
+    }
+    Value::Object(m)
+}
+
+fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize) -> Value {
+    json!({
+        "model": model,
+        "params": named(&report.names, params),
+        "log_likelihood": report.log_likelihood,
+        "std_errors": named(&report.names, &report.std_errors),
+        "iterations": report.iterations,
+        "converged": report.termination.converged(),
+        "termination": format!("{:?}", report.termination),
+        "customers": customers,
+    })
+}
+
+fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), String> {
+    let f = File::create(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut w = BufWriter::new(f);
+    let mut put = |s: &str| {
+        w.write_all(s.as_bytes())
+            .map_err(|e| format!("{path}: {e}"))
+    };
+    put(header)?;
+    put("\n")?;
+    for r in rows {
+        put(&r)?;
+        put("\n")?;
+    }
+    w.flush().map_err(|e| format!("{path}: {e}"))
+}
+
+/// Fits one of the purchase models on the table's compact patterns.
+fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+    let patterns = Compact::<Weeks>::from_records(&table.records).patterns;
+    let opts = FitOptions::new();
+    let start = Instant::now();
+    let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) =
+        match args.model.as_str() {
+            "bgnbd" => {
+                let (m, r) = BgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
+                (m.params().to_vec(), r, Box::new(m))
+            }
+            "mbgnbd" => {
+                let (m, r) = MbgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
+                (m.params().to_vec(), r, Box::new(m))
+            }
+            _ => {
+                let (m, r) = ParetoNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
+                (m.params().to_vec(), r, Box::new(m))
+            }
+        };
+    let elapsed = start.elapsed();
+    let mut out = report_json(&args.model, &params, &report, table.records.len());
+    out["patterns"] = json!(patterns.len());
+    out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
+    if let Some(path) = &args.out {
+        let h = args
+            .horizon
+            .ok_or("--out needs --predict-horizon for this model")?;
+        let start = Instant::now();
+        let scores = score(&BoxModel(model), &table.records, h);
+        out["predict_ms"] = json!(start.elapsed().as_secs_f64() * 1e3);
+        write_csv(
+            path,
+            "id,p_alive,expected_purchases",
+            table
+                .ids
+                .iter()
+                .zip(&scores)
+                .map(|(id, s)| format!("{id},{},{}", s.p_alive, s.expected_purchases)),
+        )?;
+    }
+    Ok(out)
+}
+
+/// `score` takes a sized model: forward to the boxed one.
+struct BoxModel(Box<dyn PurchaseModel>);
+
+impl PurchaseModel for BoxModel {
+    fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
+        self.0.p_alive(x, t_x, t)
+    }
+    fn conditional_expected_purchases(&self, h: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        self.0.conditional_expected_purchases(h, x, t_x, t)
+    }
+    fn expected_purchases(&self, t: f64) -> f64 {
+        self.0.expected_purchases(t)
+    }
+}
+
+fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+    if !table.has_spend {
+        return Err("gg needs a zbar (or monetary_value) column".into());
+    }
+    let start = Instant::now();
+    let (m, report) =
+        GammaGamma::fit(&table.records, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let repeat = table.records.iter().filter(|r| r.x > 0).count();
+    let mut out = report_json("gg", &m.params(), &report, table.records.len());
+    out["repeat_buyers"] = json!(repeat);
+    out["spend_frequency_correlation"] = json!(spend_frequency_correlation(&table.records));
+    out["expected_spend"] = json!(m.expected_spend());
+    out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
+    if let Some(path) = &args.out {
+        write_csv(
+            path,
+            "id,expected_spend",
+            table
+                .ids
+                .iter()
+                .zip(&table.records)
+                .map(|(id, r)| format!("{id},{}", m.conditional_expected_spend(r.x, r.mean_spend))),
+        )?;
+    }
+    Ok(out)
+}
+
+fn run(args: &Args) -> Result<Value, String> {
+    let open = || -> Result<BufReader<File>, String> {
+        File::open(&args.file)
+            .map(BufReader::new)
+            .map_err(|e| format!("{}: {e}", args.file))
+    };
+    match args.model.as_str() {
+        "bgnbd" | "mbgnbd" | "pnbd" | "gg" => {
+            let start = Instant::now();
+            let table = read_summary_csv(open()?).map_err(|e| format!("{}: {e}", args.file))?;
+            let read_ms = start.elapsed().as_secs_f64() * 1e3;
+            let mut out = if args.model == "gg" {
+                fit_spend(args, &table)?
+            } else {
+                fit_purchases(args, &table)?
+            };
+            out["read_ms"] = json!(read_ms);
+            Ok(out)
+        }
+        m => Err(format!("unknown model {m:?}\n{USAGE}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(v) => {
+            if args.json {
+                println!("{v}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
