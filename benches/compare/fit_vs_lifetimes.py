@@ -36,9 +36,10 @@ Agreement (after all timing, untimed):
   - predict / clv: acrm's per-customer values against lifetimes' formulas evaluated at acrm's
     parameters (a check of the formulas), and against lifetimes' own output (information).
 
-Exit status: 0 when everything ran and agrees; 1 on a setup problem (missing binary, bad CSV, ...);
-2 when acrm disagrees with lifetimes (lower log-likelihood, a different likelihood convention,
-or per-customer values off lifetimes' formulas).
+Exit status: 0 when everything ran and agrees; 1 on a setup problem (missing binary, bad CSV, ...)
+or when an acrm run failed (the other tasks are still compared); 2 when acrm disagrees with
+lifetimes (lower log-likelihood, a different likelihood convention, or per-customer values off
+lifetimes' formulas).
 """
 
 from __future__ import annotations
