@@ -138,7 +138,7 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
             .horizon
             .ok_or("--out needs --predict-horizon for this model")?;
         let start = Instant::now();
-        let scores = score(&BoxModel(model), &table.records, h);
+        let scores = score(model.as_ref(), &table.records, h);
         out["predict_ms"] = json!(start.elapsed().as_secs_f64() * 1e3);
         write_csv(
             path,
@@ -151,21 +151,6 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
         )?;
     }
     Ok(out)
-}
-
-/// `score` takes a sized model: forward to the boxed one.
-struct BoxModel(Box<dyn PurchaseModel>);
-
-impl PurchaseModel for BoxModel {
-    fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        self.0.p_alive(x, t_x, t)
-    }
-    fn conditional_expected_purchases(&self, h: f64, x: u32, t_x: f64, t: f64) -> f64 {
-        self.0.conditional_expected_purchases(h, x, t_x, t)
-    }
-    fn expected_purchases(&self, t: f64) -> f64 {
-        self.0.expected_purchases(t)
-    }
 }
 
 fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {

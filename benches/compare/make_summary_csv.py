@@ -31,7 +31,7 @@ import pandas as pd
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 T_MIN, T_MAX = 27.0, 39.0
-DECIMALS = 4  # t_x, T and zbar are written rounded to 1e-4
+DECIMALS = 4  # zbar (and t_x, T with --time-grid none) are written rounded to 1e-4
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,10 +39,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("out", type=Path, help="CSV to write")
     p.add_argument("--customers", type=int, default=1_000_000, help="customers to draw (default 1000000)")
     p.add_argument("--seed", type=int, default=7, help="seed for numpy's default_rng (default 7)")
+    p.add_argument("--time-grid", choices=["days", "none"], default="days",
+                   help="days (default): t_x and T are whole days in weeks (days / 7), as in any "
+                        "summary made from dated transactions; none: continuous, rounded to 1e-4")
     return p.parse_args()
 
 
-def simulate(n: int, rng: np.random.Generator) -> pd.DataFrame:
+def simulate(n: int, rng: np.random.Generator, grid: str = "days") -> pd.DataFrame:
     r, alpha, a, b = BGNBD["r"], BGNBD["alpha"], BGNBD["a"], BGNBD["b"]
     lam = rng.gamma(r, 1.0 / alpha, n)
     p_drop = rng.beta(a, b, n)
@@ -71,8 +74,14 @@ def simulate(n: int, rng: np.random.Generator) -> pd.DataFrame:
 
     # Rounding is monotone, so t_x <= T survives it; keep spend strictly positive because
     # Gamma-Gamma fitters (lifetimes included) reject zbar <= 0 for repeat buyers.
-    T = np.round(T, DECIMALS)
-    t_x = np.round(t_x, DECIMALS)
+    if grid == "days":
+        # Purchases happen on whole days: T and t_x become day counts (t_x floored, so it
+        # stays <= T), written as weeks = days / 7 at full precision.
+        T = np.ceil(T * 7.0) / 7.0
+        t_x = np.floor(t_x * 7.0) / 7.0
+    else:
+        T = np.round(T, DECIMALS)
+        t_x = np.round(t_x, DECIMALS)
     zbar = np.where(buyer, np.maximum(np.round(zbar, DECIMALS), 10.0 ** -DECIMALS), 0.0)
 
     return pd.DataFrame({"ID": np.arange(1, n + 1), "x": x.astype(np.int64), "t_x": t_x, "T": T, "zbar": zbar})
@@ -81,7 +90,7 @@ def simulate(n: int, rng: np.random.Generator) -> pd.DataFrame:
 def main() -> None:
     args = parse_args()
     t0 = time.perf_counter()
-    df = simulate(args.customers, np.random.default_rng(args.seed))
+    df = simulate(args.customers, np.random.default_rng(args.seed), args.time_grid)
     t1 = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out, index=False)

@@ -112,6 +112,12 @@ impl BgNbd {
     /// Expected purchases in (T, T + `horizon`] of a customer with history (x, t_x, T)
     /// (FHL 2005, eq. 10).
     pub fn conditional_expected_purchases(&self, horizon: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        self.expected_purchases_if_alive(horizon, x, t) * self.p_alive(x, t_x, t)
+    }
+
+    /// Expected purchases in (T, T + `horizon`] of a customer alive at T after x repeat
+    /// purchases: the factor of eq. 10 that does not depend on t_x.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: u32, t: f64) -> f64 {
         if horizon <= 0.0 {
             return 0.0;
         }
@@ -120,8 +126,7 @@ impl BgNbd {
         let z = horizon / (alpha + t + horizon);
         let f = ln_hyp2f1(r + xf, b + xf, a + b + xf - 1.0, z).unwrap_or(f64::NAN);
         let ln_rest = (r + xf) * ((alpha + t) / (alpha + t + horizon)).ln() + f;
-        let head = (a + b + xf - 1.0) / (a - 1.0) * -ln_rest.exp_m1();
-        head * self.p_alive(x, t_x, t)
+        (a + b + xf - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
     }
 
     /// Expected purchases of a new customer in (0, t] (FHL 2005, eq. 9).

@@ -66,8 +66,8 @@ macro_rules! purchase_model {
             fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
                 <$model>::p_alive(self, x, t_x, t)
             }
-            fn conditional_expected_purchases(&self, h: f64, x: u32, t_x: f64, t: f64) -> f64 {
-                <$model>::conditional_expected_purchases(self, h, x, t_x, t)
+            fn expected_purchases_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
+                <$model>::expected_purchases_if_alive(self, h, x, t)
             }
             fn expected_purchases(&self, t: f64) -> f64 {
                 <$model>::expected_purchases(self, t)

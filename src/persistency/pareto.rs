@@ -114,12 +114,18 @@ impl ParetoNbd {
     /// Expected purchases in (T, T + `horizon`] of a customer with history (x, t_x, T)
     /// (note 009, eq. 41).
     pub fn conditional_expected_purchases(&self, horizon: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        self.expected_purchases_if_alive(horizon, x, t) * self.p_alive(x, t_x, t)
+    }
+
+    /// Expected purchases in (T, T + `horizon`] of a customer alive at T after x repeat
+    /// purchases.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: u32, t: f64) -> f64 {
         if horizon <= 0.0 {
             return 0.0;
         }
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
         let g = decay_integral(s - 1.0, (horizon / (beta + t)).ln_1p());
-        (r + f64::from(x)) * (beta + t) / (alpha + t) * g * self.p_alive(x, t_x, t)
+        (r + f64::from(x)) * (beta + t) / (alpha + t) * g
     }
 
     /// Expected purchases of a new customer in (0, t]: (r/α) β/(s−1) [1 − (β/(β+t))^(s−1)].

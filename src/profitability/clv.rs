@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::GammaGamma;
 use crate::error::{Error, Result};
-use crate::summary::{PurchaseModel, Rfm};
+use crate::summary::{groups_by_x_t, PurchaseModel, Rfm};
 
 /// Horizon, period, discount rate and margin of a lifetime-value computation.
 ///
@@ -99,8 +99,8 @@ impl ClvOptions {
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for bad options.
-pub fn clv(
-    purchases: &impl PurchaseModel,
+pub fn clv<M: PurchaseModel + ?Sized>(
+    purchases: &M,
     spend: &GammaGamma,
     records: &[Rfm],
     opts: &ClvOptions,
@@ -109,19 +109,29 @@ pub fn clv(
     let factors: Vec<f64> = (1..=opts.periods)
         .map(|k| (1.0 + opts.discount).powi(-(k as i32)))
         .collect();
-    Ok(records
+    // CLV = margin · E[spend] · P(alive) · Σₖ fₖ (Eₖ − Eₖ₋₁), where Eₖ is the expectation
+    // of a customer alive at T: the sum depends on (x, T) only, so it is computed once per
+    // distinct pair.
+    let (keys, group) = groups_by_x_t(records);
+    let per_group: Vec<f64> = keys
         .par_iter()
-        .map(|r| {
-            let m = opts.margin * spend.conditional_expected_spend(r.x, r.mean_spend);
-            let mut prev = 0.0;
-            let mut value = 0.0;
+        .map(|&(x, t)| {
+            let (mut prev, mut sum) = (0.0, 0.0);
             for (k, f) in factors.iter().enumerate() {
                 let horizon = (k + 1) as f64 * opts.period_length;
-                let e = purchases.conditional_expected_purchases(horizon, r.x, r.t_x, r.t);
-                value += m * (e - prev) * f;
+                let e = purchases.expected_purchases_if_alive(horizon, x, t);
+                sum += (e - prev) * f;
                 prev = e;
             }
-            value
+            sum
+        })
+        .collect();
+    Ok(records
+        .par_iter()
+        .zip(&group)
+        .map(|(r, &g)| {
+            let m = opts.margin * spend.conditional_expected_spend(r.x, r.mean_spend);
+            m * purchases.p_alive(r.x, r.t_x, r.t) * per_group[g as usize]
         })
         .collect())
 }
