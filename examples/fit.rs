@@ -20,7 +20,9 @@ use std::time::Instant;
 
 use acrm::io::{read_summary_csv, SummaryTable};
 use acrm::numerics::FitReport;
-use acrm::persistency::{BgNbd, FitOptions, MbgNbd, ParetoNbd};
+use acrm::persistency::{
+    BgBb, BgNbd, Cohort, DiscretePattern, FitOptions, MbgNbd, ParetoNbd, ShiftedBetaGeometric,
+};
 use acrm::profitability::{spend_frequency_correlation, GammaGamma};
 use acrm::summary::{score, Compact, PurchaseModel};
 use acrm::Weeks;
@@ -181,6 +183,158 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     Ok(out)
 }
 
+/// Reads a header CSV into rows of named numeric columns (`optional` may be absent),
+/// naming the line and column of a bad value.
+fn read_columns(
+    file: &str,
+    reader: BufReader<File>,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<(Vec<Vec<f64>>, Vec<bool>), String> {
+    let mut rdr = csv::Reader::from_reader(reader);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("{file}: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let pos = |name: &str| header.iter().position(|h| h == name);
+    let mut cols = Vec::new();
+    for name in required {
+        cols.push(pos(name).ok_or(format!("{file}: no column {name:?} (header: {header:?})"))?);
+    }
+    let present: Vec<bool> = optional.iter().map(|n| pos(n).is_some()).collect();
+    cols.extend(optional.iter().filter_map(|n| pos(n)));
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("{file}: line {line}: {e}"))?;
+        let mut row = Vec::with_capacity(cols.len());
+        for &c in &cols {
+            let v = rec.get(c).unwrap_or("").trim();
+            let n: f64 = v
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+                .ok_or(format!(
+                    "{file}: line {line}, column {}: {v:?} is not a number ≥ 0",
+                    header[c]
+                ))?;
+            row.push(n);
+        }
+        rows.push(row);
+    }
+    Ok((rows, present))
+}
+
+/// A whole number from a CSV value, or an error naming the row.
+fn whole(v: f64, what: &str, row: usize) -> Result<u32, String> {
+    if v.fract() == 0.0 && v <= f64::from(u32::MAX) {
+        Ok(v as u32)
+    } else {
+        Err(format!("data row {row}: {what} {v} is not a whole number"))
+    }
+}
+
+fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
+    let (rows, _) = read_columns(
+        &args.file,
+        reader,
+        &["frequency", "recency", "periods"],
+        &["weights"],
+    )?;
+    let mut patterns = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        patterns.push(DiscretePattern {
+            x: whole(r[0], "frequency", i + 1)?,
+            t_x: whole(r[1], "recency", i + 1)?,
+            n: whole(r[2], "periods", i + 1)?,
+            count: match r.get(3) {
+                Some(&w) => whole(w, "weights", i + 1)?,
+                None => 1,
+            },
+        });
+    }
+    let start = Instant::now();
+    let (m, report) = BgBb::fit(&patterns, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
+    let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
+    out["patterns"] = json!(patterns.len());
+    out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
+    if let Some(path) = &args.out {
+        let h = args
+            .horizon
+            .ok_or("--out needs --predict-horizon (opportunities) for bgbb")?;
+        let n_star = whole(h, "--predict-horizon", 0)?;
+        write_csv(
+            path,
+            "id,p_alive,expected_purchases",
+            patterns.iter().enumerate().map(|(i, p)| {
+                format!(
+                    "{},{},{}",
+                    i + 1,
+                    m.p_alive(p.x, p.t_x, p.n),
+                    m.conditional_expected_transactions(n_star, p.x, p.t_x, p.n)
+                )
+            }),
+        )?;
+    }
+    Ok(out)
+}
+
+fn fit_sbg(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
+    let (rows, present) = read_columns(&args.file, reader, &["period", "alive"], &["cohort"])?;
+    // Cohorts in order of first appearance; within one, periods 0, 1, 2, ... in any order.
+    let mut cohorts: Vec<(f64, Vec<(u32, u64)>)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let id = if present[0] { r[2] } else { 0.0 };
+        let entry = (
+            whole(r[0], "period", i + 1)?,
+            u64::from(whole(r[1], "alive", i + 1)?),
+        );
+        match cohorts
+            .iter_mut()
+            .find(|(c, _)| c.to_bits() == id.to_bits())
+        {
+            Some((_, v)) => v.push(entry),
+            None => cohorts.push((id, vec![entry])),
+        }
+    }
+    let mut built = Vec::new();
+    for (id, mut v) in cohorts {
+        v.sort_unstable();
+        if v.iter().enumerate().any(|(k, (p, _))| *p as usize != k) {
+            return Err(format!(
+                "cohort {id}: periods must be 0, 1, 2, ... without gaps"
+            ));
+        }
+        built.push(
+            Cohort::new(v.into_iter().map(|(_, a)| a).collect())
+                .map_err(|e| format!("cohort {id}: {e}"))?,
+        );
+    }
+    let start = Instant::now();
+    let (m, report) =
+        ShiftedBetaGeometric::fit(&built, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let customers: u64 = built.iter().map(|c| c.alive()[0]).sum();
+    let mut out = report_json("sbg", &m.params(), &report, customers as usize);
+    out["cohorts"] = json!(built.len());
+    out["expected_lifetime"] = json!(m.expected_lifetime());
+    out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
+    if let Some(path) = &args.out {
+        let longest = built.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
+        let last = whole(args.horizon.unwrap_or(longest), "--predict-horizon", 0)?;
+        write_csv(
+            path,
+            "period,survival,retention_rate",
+            (1..=last).map(|t| format!("{t},{},{}", m.survival(t), m.retention_rate(t))),
+        )?;
+    }
+    Ok(out)
+}
+
 fn run(args: &Args) -> Result<Value, String> {
     let open = || -> Result<BufReader<File>, String> {
         File::open(&args.file)
@@ -200,6 +354,8 @@ fn run(args: &Args) -> Result<Value, String> {
             out["read_ms"] = json!(read_ms);
             Ok(out)
         }
+        "bgbb" => fit_bgbb(args, open()?),
+        "sbg" => fit_sbg(args, open()?),
         m => Err(format!("unknown model {m:?}\n{USAGE}")),
     }
 }
