@@ -20,12 +20,14 @@ mod bgnbd;
 mod mbgnbd;
 mod pareto;
 mod sbg;
+mod scorecard;
 
 pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
 pub use mbgnbd::MbgNbd;
 pub use pareto::ParetoNbd;
 pub use sbg::{Cohort, ShiftedBetaGeometric};
+pub use scorecard::{FrequencyRow, Scorecard, Tracking};
 
 use crate::error::{Error, Result};
 pub use crate::numerics::FitOptions;

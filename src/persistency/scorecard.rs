@@ -1,0 +1,227 @@
+//! How well a purchase model predicts a holdout period: per-customer errors, the
+//! calibration-frequency table and the cumulative tracking series of Fader, Hardie & Lee
+//! (2005, figures 2–4), as numbers a program can assert on.
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::summary::{score, PurchaseModel, Rfm, Split};
+use crate::time::{date_of, day_number, TimeUnit};
+
+/// Predicted against actual holdout purchases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Customers compared.
+    pub customers: usize,
+    /// Holdout length, in the model's time unit.
+    pub horizon: f64,
+    /// Mean absolute error per customer.
+    pub mae: f64,
+    /// Root mean squared error per customer.
+    pub rmse: f64,
+    /// Mean of predicted − actual (positive: the model over-predicts).
+    pub bias: f64,
+    /// Pearson correlation of predicted and actual (`None` when either is constant).
+    pub correlation: Option<f64>,
+    /// Total predicted purchases.
+    pub predicted_total: f64,
+    /// Total actual purchases.
+    pub actual_total: u64,
+    /// Mean predicted and actual holdout purchases by calibration repeat purchases
+    /// 0, 1, …, 6 and 7+ (FHL 2005, figure 4).
+    pub by_frequency: Vec<FrequencyRow>,
+}
+
+/// One row of the calibration-frequency table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrequencyRow {
+    /// "0" … "6", or "7+".
+    pub frequency: String,
+    /// Customers with that calibration frequency.
+    pub customers: usize,
+    /// Their mean predicted holdout purchases.
+    pub mean_predicted: f64,
+    /// Their mean actual holdout purchases.
+    pub mean_actual: f64,
+}
+
+impl Scorecard {
+    /// Compares `model`'s expected purchases over `horizon` (model time unit) with the
+    /// actual holdout purchases `actual`, index-aligned with `records`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the lengths differ or the horizon is not positive,
+    /// [`Error::EmptyInput`] without records.
+    pub fn new<M: PurchaseModel + ?Sized>(
+        model: &M,
+        records: &[Rfm],
+        actual: &[u32],
+        horizon: f64,
+    ) -> Result<Scorecard> {
+        if records.len() != actual.len() {
+            return Err(Error::InvalidOption {
+                option: "actual",
+                reason: format!(
+                    "{} holdout counts for {} records",
+                    actual.len(),
+                    records.len()
+                ),
+            });
+        }
+        if !(horizon > 0.0 && horizon.is_finite()) {
+            return Err(Error::InvalidOption {
+                option: "horizon",
+                reason: format!("{horizon} is not a positive length"),
+            });
+        }
+        if records.is_empty() {
+            return Err(Error::EmptyInput);
+        }
+        let predicted: Vec<f64> = score(model, records, horizon)
+            .into_iter()
+            .map(|s| s.expected_purchases)
+            .collect();
+        let n = records.len() as f64;
+        let (mut abs, mut sq, mut diff) = (0.0, 0.0, 0.0);
+        let (mut sp, mut sa) = (0.0, 0.0);
+        let mut rows = [(0usize, 0.0, 0.0); 8];
+        for ((r, &p), &a) in records.iter().zip(&predicted).zip(actual) {
+            let a = f64::from(a);
+            abs += (p - a).abs();
+            sq += (p - a) * (p - a);
+            diff += p - a;
+            sp += p;
+            sa += a;
+            let row = &mut rows[(r.x as usize).min(7)];
+            row.0 += 1;
+            row.1 += p;
+            row.2 += a;
+        }
+        let (mp, ma) = (sp / n, sa / n);
+        let (mut cov, mut vp, mut va) = (0.0, 0.0, 0.0);
+        for (&p, &a) in predicted.iter().zip(actual) {
+            let a = f64::from(a);
+            cov += (p - mp) * (a - ma);
+            vp += (p - mp) * (p - mp);
+            va += (a - ma) * (a - ma);
+        }
+        let corr = cov / (vp * va).sqrt();
+        Ok(Scorecard {
+            customers: records.len(),
+            horizon,
+            mae: abs / n,
+            rmse: (sq / n).sqrt(),
+            bias: diff / n,
+            correlation: corr.is_finite().then_some(corr),
+            predicted_total: sp,
+            actual_total: actual.iter().map(|&a| u64::from(a)).sum(),
+            by_frequency: rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.0 > 0)
+                .map(|(k, r)| FrequencyRow {
+                    frequency: if k == 7 { "7+".into() } else { k.to_string() },
+                    customers: r.0,
+                    mean_predicted: r.1 / r.0 as f64,
+                    mean_actual: r.2 / r.0 as f64,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Cumulative repeat purchases of a cohort over calibration and holdout, predicted and
+/// actual, at every unit step (every week for a model in weeks) from the cohort's first
+/// purchase (FHL 2005, figure 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tracking {
+    /// End date of each step.
+    pub dates: Vec<NaiveDate>,
+    /// Time since the first purchase of the cohort, in the model's unit.
+    pub t: Vec<f64>,
+    /// Actual cumulative repeat purchases (purchase days after each customer's first).
+    pub actual: Vec<f64>,
+    /// Predicted: Σ over customers of E[X(t − first purchase)] for a new customer.
+    pub predicted: Vec<f64>,
+    /// The calibration end, where the holdout begins.
+    pub calibration_end: NaiveDate,
+}
+
+impl Tracking {
+    /// The series for the customers of `split` (a calibration summary of `data`), up to
+    /// the holdout end.
+    ///
+    /// Predictions are evaluated once per distinct first-purchase day, so a cohort of
+    /// millions costs what its few hundred acquisition days cost.
+    pub fn new<U: TimeUnit, M: PurchaseModel + ?Sized>(
+        model: &M,
+        data: &Dataset,
+        split: &Split<U>,
+    ) -> Tracking {
+        let cal = &split.calibration;
+        let log = data.transactions();
+        let end = day_number(split.holdout.end());
+        let firsts: Vec<i32> = (0..cal.len())
+            .into_par_iter()
+            .map(|i| day_number(cal.get(i).first_purchase))
+            .collect();
+        let start = firsts.iter().copied().min().unwrap_or(end);
+        let steps = ((f64::from(end - start)) / U::DAYS).ceil().max(0.0) as usize;
+        // Repeat purchase days of every customer, as day offsets from the cohort start.
+        let mut repeat_days: Vec<i32> = (0..cal.len())
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                let h = log.history(cal.customer(i));
+                let first = firsts[i];
+                let mut last = first;
+                let mut out = Vec::new();
+                for (&d, &a) in h.days.iter().zip(h.amounts) {
+                    if a >= 0.0 && d > last && d <= end {
+                        out.push(d - start);
+                        last = d;
+                    }
+                }
+                out
+            })
+            .collect();
+        repeat_days.par_sort_unstable();
+        // Customers per first-purchase day (offset from the start), ascending.
+        let mut sorted: Vec<i32> = firsts.iter().map(|&f| f - start).collect();
+        sorted.par_sort_unstable();
+        let mut merged: Vec<(i32, usize)> = Vec::new();
+        for d in sorted {
+            match merged.last_mut() {
+                Some((md, mc)) if *md == d => *mc += 1,
+                _ => merged.push((d, 1)),
+            }
+        }
+        let points: Vec<(f64, f64, f64)> = (1..=steps)
+            .into_par_iter()
+            .map(|k| {
+                let days = (k as f64 * U::DAYS).min(f64::from(end - start));
+                let actual = repeat_days.partition_point(|&d| f64::from(d) <= days) as f64;
+                let predicted: f64 = merged
+                    .iter()
+                    .filter(|(d, _)| f64::from(*d) < days)
+                    .map(|&(d, c)| {
+                        c as f64 * model.expected_purchases((days - f64::from(d)) / U::DAYS)
+                    })
+                    .sum();
+                (days, actual, predicted)
+            })
+            .collect();
+        Tracking {
+            dates: points
+                .iter()
+                .map(|p| date_of(start + p.0.floor() as i32))
+                .collect(),
+            t: points.iter().map(|p| p.0 / U::DAYS).collect(),
+            actual: points.iter().map(|p| p.1).collect(),
+            predicted: points.iter().map(|p| p.2).collect(),
+            calibration_end: cal.as_of(),
+        }
+    }
+}
