@@ -7,6 +7,7 @@ mod pareto;
 mod persistency;
 mod profitability;
 mod sbg;
+mod scorecard;
 mod streaming;
 mod summary_props;
 mod synth;
