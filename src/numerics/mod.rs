@@ -2,14 +2,16 @@
 //! space, and the glue between likelihoods and the optimiser (fit reports, standard
 //! errors from the observed information).
 
+mod bootstrap;
 mod dual;
 mod fit;
 mod quadrature;
 mod special;
 
+pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
 pub(crate) use dual::{log_sum_exp_all, Dual};
 pub(crate) use fit::{minimize, sum_ordered, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
-pub(crate) use quadrature::log_concave_rule;
+pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use special::{digamma, ln_beta, ln_gamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::{check_patterns, FitOptions};
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, sum_ordered, FitReport, Objective,
+    beta_expectation, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, sum_ordered,
+    FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -124,9 +125,12 @@ impl BgNbd {
         let xf = f64::from(x);
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let z = horizon / (alpha + t + horizon);
-        let f = ln_hyp2f1(r + xf, b + xf, a + b + xf - 1.0, z).unwrap_or(f64::NAN);
-        let ln_rest = (r + xf) * ((alpha + t) / (alpha + t + horizon)).ln() + f;
-        (a + b + xf - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
+        let closed = ln_hyp2f1(r + xf, b + xf, a + b + xf - 1.0, z).map(|f| {
+            let ln_rest = (r + xf) * ((alpha + t) / (alpha + t + horizon)).ln() + f;
+            (a + b + xf - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
+        });
+        // Posterior given alive: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x).
+        closed_or_integral(closed, a, b + xf, r + xf, horizon / (alpha + t), false)
     }
 
     /// Expected purchases of a new customer in (0, t] (FHL 2005, eq. 9).
@@ -135,9 +139,11 @@ impl BgNbd {
             return 0.0;
         }
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
-        let f = ln_hyp2f1(r, b, a + b - 1.0, t / (alpha + t)).unwrap_or(f64::NAN);
-        let ln_rest = r * (alpha / (alpha + t)).ln() + f;
-        (a + b - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
+        let closed = ln_hyp2f1(r, b, a + b - 1.0, t / (alpha + t)).map(|f| {
+            let ln_rest = r * (alpha / (alpha + t)).ln() + f;
+            (a + b - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
+        });
+        closed_or_integral(closed, a, b, r, t / alpha, false)
     }
 
     /// P(X(t) = n): probability that a new customer makes n purchases in (0, t]
@@ -186,6 +192,41 @@ impl BgNbd {
         let t = &m.theta;
         Ok((BgNbd::new(t[0], t[1], t[2], t[3])?, m.report))
     }
+}
+
+/// An expected purchase count from its closed form, or, where that form is undefined or
+/// loses digits, from its definition: a customer alive with rate λ and dropout chance p
+/// buys (1/p)(1 − e^(−λpt)) times in (0, t]; with λ ~ Gamma(m, rate ρ) integrated out
+/// this is (1/p)(1 − (1 + p k)^(−m)) with k = t/ρ, averaged over p ~ Beta(a, b) (and
+/// multiplied by 1 − p when `coin_at_start`: MBG/NBD's new customer may drop out at once).
+///
+/// The closed forms divide by a − 1 (0/0 at a = 1, digits lost near it) and need
+/// ₂F₁ with c = a + b − 1 > 0; the integral has neither restriction.
+pub(super) fn closed_or_integral(
+    closed: Option<f64>,
+    a: f64,
+    b: f64,
+    m: f64,
+    k: f64,
+    coin_at_start: bool,
+) -> f64 {
+    if let Some(v) = closed {
+        if v.is_finite() && v >= 0.0 && (a - 1.0).abs() > 1e-4 {
+            return v;
+        }
+    }
+    beta_expectation(a, b, |p, q| {
+        let per = if p * k > 1e-300 {
+            -(-m * (p * k).ln_1p()).exp_m1() / p
+        } else {
+            m * k
+        };
+        if coin_at_start {
+            per * q
+        } else {
+            per
+        }
+    })
 }
 
 /// BG/NBD or its modification (MBG/NBD, Batislam et al. 2007), which differ only in
@@ -311,5 +352,37 @@ impl Objective for Likelihood<'_> {
             grad[i] = -g[i] + 2.0 * self.lambda * theta[i];
         }
         -ll + self.penalty(theta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// The Beta-integral fallback and the closed forms agree where both apply, and the
+    /// fallback is finite where the closed form is not (a = 1, a + b < 1).
+    #[test]
+    fn closed_forms_and_their_integral_agree() {
+        for (a, b, m, k) in [
+            (0.79, 2.43, 0.24, 8.8),
+            (2.5, 0.7, 3.0, 0.2),
+            (0.3, 9.0, 40.0, 1.5),
+        ] {
+            let closed = ln_hyp2f1(m, b, a + b - 1.0, k / (1.0 + k)).map(|f| {
+                let ln_rest = -m * k.ln_1p() + f;
+                (a + b - 1.0) / (a - 1.0) * -ln_rest.exp_m1()
+            });
+            let integral = closed_or_integral(None, a, b, m, k, false);
+            assert_relative_eq!(closed.unwrap(), integral, max_relative = 1e-12);
+        }
+        // At a = 1 the closed form is 0/0; the integral is finite and continuous.
+        let at_one = closed_or_integral(None, 1.0, 2.0, 0.5, 3.0, false);
+        let near = closed_or_integral(None, 1.0 + 1e-3, 2.0, 0.5, 3.0, false);
+        assert!(at_one.is_finite() && (at_one - near).abs() < 1e-2 * at_one);
+        let m = BgNbd::new(1e-3, 1e-3, 1e-3, 1e-3).unwrap();
+        assert!(m
+            .conditional_expected_purchases(1.0, 0, 0.0, 1.0)
+            .is_finite());
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bgnbd::{BgNbd, Variant};
+use super::bgnbd::{closed_or_integral, BgNbd, Variant};
 use super::FitOptions;
 use crate::error::Result;
 use crate::numerics::{ln_beta, ln_gamma, ln_hyp2f1, FitReport};
@@ -82,9 +82,19 @@ impl MbgNbd {
         let [r, alpha, a, b] = self.params();
         let xf = f64::from(x);
         let z = horizon / (alpha + t + horizon);
-        let f = ln_hyp2f1(r + xf, b + xf + 1.0, a + b + xf, z).unwrap_or(f64::NAN);
-        let ln_rest = (r + xf) * ((alpha + t) / (alpha + t + horizon)).ln() + f;
-        (a + b + xf) / (a - 1.0) * -ln_rest.exp_m1()
+        let closed = ln_hyp2f1(r + xf, b + xf + 1.0, a + b + xf, z).map(|f| {
+            let ln_rest = (r + xf) * ((alpha + t) / (alpha + t + horizon)).ln() + f;
+            (a + b + xf) / (a - 1.0) * -ln_rest.exp_m1()
+        });
+        // Posterior given alive: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x+1).
+        closed_or_integral(
+            closed,
+            a,
+            b + xf + 1.0,
+            r + xf,
+            horizon / (alpha + t),
+            false,
+        )
     }
 
     /// Expected purchases of a new customer in (0, t].
@@ -93,9 +103,11 @@ impl MbgNbd {
             return 0.0;
         }
         let [r, alpha, a, b] = self.params();
-        let f = ln_hyp2f1(r, b + 1.0, a + b, t / (alpha + t)).unwrap_or(f64::NAN);
-        let ln_rest = r * (alpha / (alpha + t)).ln() + f;
-        b / (a - 1.0) * -ln_rest.exp_m1()
+        let closed = ln_hyp2f1(r, b + 1.0, a + b, t / (alpha + t)).map(|f| {
+            let ln_rest = r * (alpha / (alpha + t)).ln() + f;
+            b / (a - 1.0) * -ln_rest.exp_m1()
+        });
+        closed_or_integral(closed, a, b, r, t / alpha, true)
     }
 
     /// P(X(t) = n): alive at t after n purchases (n + 1 survived coins), or dropped out at

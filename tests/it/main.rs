@@ -1,11 +1,14 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod bgbb;
 mod cdnow;
+mod extremes;
+mod invariants;
 mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
 mod profitability;
+mod recovery;
 mod sbg;
 mod scorecard;
 mod streaming;
