@@ -18,6 +18,19 @@ pub(crate) trait Objective: Sync {
     /// Returns −ℓ(θ) and writes ∂(−ℓ)/∂θ into `grad`. Non-finite values mark θ as
     /// outside the region where the model is defined.
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64;
+
+    /// −ℓ(θ) with its gradient and Hessian (row-major), for models that have the Hessian
+    /// in closed form: the fit then takes Newton steps, which converge in a handful of
+    /// evaluations where L-BFGS needs twenty, and the standard errors come from the exact
+    /// Hessian.
+    fn value_gradient_hessian(
+        &self,
+        _theta: &[f64],
+        _grad: &mut [f64],
+        _hess: &mut [f64],
+    ) -> Option<f64> {
+        None
+    }
 }
 
 /// Why a fit stopped.
@@ -270,6 +283,27 @@ pub(crate) fn minimize<O: Objective>(
         scale,
         cache: Mutex::new(None),
     };
+    if let Some(NewtonEnd {
+        theta,
+        value,
+        hess,
+        iterations,
+        termination,
+    }) = newton(objective, start, scale, settings)
+    {
+        let (std_errors, correlations) = covariance(&hess, theta.len());
+        return Ok(Minimum {
+            report: FitReport {
+                names: names.iter().map(|n| n.to_string()).collect(),
+                log_likelihood: -(value - penalty(&theta)),
+                iterations,
+                termination,
+                std_errors,
+                correlations,
+            },
+            theta,
+        });
+    }
     let phi0 = Array1::from_iter(start.iter().map(|t| t.ln()));
     let (v0, _) = problem.eval(&phi0);
     if v0 >= WALL {
@@ -336,6 +370,95 @@ pub(crate) fn minimize<O: Objective>(
     })
 }
 
+/// Damped Newton in log-parameters φ = ln θ, for objectives with a closed-form Hessian.
+/// `None` when the objective has no Hessian, or when a step fails (Hessian not positive
+/// definite, no decrease along the Newton direction) before convergence: the caller then
+/// falls back to L-BFGS, which handles those regions.
+fn newton<O: Objective>(
+    objective: &O,
+    start: &[f64],
+    scale: f64,
+    settings: &Settings,
+) -> Option<NewtonEnd> {
+    let n = start.len();
+    let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+    let mut phi: Vec<f64> = start.iter().map(|t| t.ln()).collect();
+    let theta_of = |phi: &[f64]| -> Vec<f64> { phi.iter().map(|p| p.exp()).collect() };
+    let mut value = objective.value_gradient_hessian(&theta_of(&phi), &mut g, &mut h)?;
+    for iteration in 0..settings.max_iterations {
+        let theta = theta_of(&phi);
+        // Chain rule to φ: g_φ = θ g, H_φ = diag(θ) H diag(θ) + diag(θ g); per customer.
+        let gphi: Vec<f64> = (0..n).map(|i| theta[i] * g[i] / scale).collect();
+        if gphi.iter().all(|x| x.abs() <= settings.tolerance) {
+            return Some(NewtonEnd {
+                theta,
+                value,
+                hess: h,
+                iterations: iteration,
+                termination: Termination::GradientTolerance,
+            });
+        }
+        let mut hphi = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                hphi[i * n + j] = theta[i] * theta[j] * h[i * n + j] / scale;
+            }
+            hphi[i * n + i] += gphi[i];
+        }
+        let inv = invert_spd(&hphi, n)?;
+        let mut step: Vec<f64> = (0..n)
+            .map(|i| -(0..n).map(|j| inv[i * n + j] * gphi[j]).sum::<f64>())
+            .collect();
+        // No step longer than a factor e⁵ in any parameter.
+        let longest = step.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if longest > 5.0 {
+            step.iter_mut().for_each(|x| *x *= 5.0 / longest);
+        }
+        let slope: f64 = step.iter().zip(&gphi).map(|(s, g)| s * g).sum::<f64>() * scale;
+        let mut t = 1.0;
+        loop {
+            let trial: Vec<f64> = phi.iter().zip(&step).map(|(p, s)| p + t * s).collect();
+            let (mut g2, mut h2) = (vec![0.0; n], vec![0.0; n * n]);
+            let v = objective.value_gradient_hessian(&theta_of(&trial), &mut g2, &mut h2)?;
+            if v.is_finite() && v <= value + 1e-4 * t * slope {
+                (phi, value, g, h) = (trial, v, g2, h2);
+                break;
+            }
+            t *= 0.5;
+            if t < 1e-10 {
+                // No decrease: converged to the arithmetic's precision if the gradient is
+                // already small, else let L-BFGS try.
+                let small = gphi
+                    .iter()
+                    .all(|x| x.abs() <= 1e-6 * (value / scale).abs().max(1.0));
+                return small.then(|| NewtonEnd {
+                    theta: theta_of(&phi),
+                    value,
+                    hess: h,
+                    iterations: iteration,
+                    termination: Termination::NoProgress,
+                });
+            }
+        }
+    }
+    Some(NewtonEnd {
+        theta: theta_of(&phi),
+        value,
+        hess: h,
+        iterations: settings.max_iterations,
+        termination: Termination::MaxIterations,
+    })
+}
+
+/// Where Newton's method stopped: θ, −ℓ and its Hessian there.
+struct NewtonEnd {
+    theta: Vec<f64>,
+    value: f64,
+    hess: Vec<f64>,
+    iterations: u64,
+    termination: Termination,
+}
+
 fn optimiser_error(e: impl std::fmt::Display) -> Error {
     Error::InvalidOption {
         option: "fit",
@@ -367,8 +490,14 @@ fn standard_errors<O: Objective>(objective: &O, theta: &[f64]) -> (Vec<f64>, Vec
             h[j * n + i] = m;
         }
     }
+    covariance(&h, n)
+}
+
+/// Standard errors and correlations from a Hessian of −ℓ (NaN when it is not positive
+/// definite).
+fn covariance(h: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     let nan = (vec![f64::NAN; n], vec![f64::NAN; n * n]);
-    let Some(cov) = invert_spd(&h, n) else {
+    let Some(cov) = invert_spd(h, n) else {
         return nan;
     };
     let se: Vec<f64> = (0..n).map(|i| cov[i * n + i].sqrt()).collect();

@@ -13,5 +13,5 @@ pub(crate) use dual::{log_sum_exp_all, Dual};
 pub(crate) use fit::{minimize, sum_ordered, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
-pub(crate) use special::{digamma, ln_beta, ln_gamma};
+pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

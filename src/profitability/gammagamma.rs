@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::numerics::{digamma, ln_gamma, minimize, sum_ordered, FitOptions, FitReport, Objective};
+use crate::numerics::{
+    digamma, ln_gamma, minimize, sum_ordered, trigamma, FitOptions, FitReport, Objective,
+};
 use crate::summary::Rfm;
 
 /// Spend per transaction varies around each customer's mean ζ as Gamma(p, ν), with
@@ -212,39 +214,92 @@ impl Likelihood {
     }
 }
 
-impl Objective for Likelihood {
-    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+impl Likelihood {
+    /// −ℓ, its gradient and (when `hess` is given) its Hessian over (p, q, γ).
+    fn evaluate(&self, theta: &[f64], grad: &mut [f64], hess: Option<&mut [f64]>) -> f64 {
         let (p, q, g) = (theta[0], theta[1], theta[2]);
-        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
-        // Per distinct x: ln Γ(px+q) − ln Γ(px) − ln Γ(q), ψ(px+q) − ψ(px), ψ(px+q), px ln x.
-        let per_x: Vec<[f64; 4]> = self
+        let (lg_q, dg_q, tg_q, ln_g) = (ln_gamma(q), digamma(q), trigamma(q), g.ln());
+        let want_h = hess.is_some();
+        let (inv_g, q_g, q_gg) = (1.0 / g, q / g, q / (g * g));
+        // Per distinct x: ln Γ(px+q) − ln Γ(px) − ln Γ(q), ψ(px+q) − ψ(px), ψ(px+q), ln x,
+        // and for the Hessian ψ₁(px+q) − ψ₁(px), ψ₁(px+q).
+        let per_x: Vec<[f64; 6]> = self
             .xs
             .iter()
             .map(|&x| {
                 let xf = f64::from(x);
                 let px = p * xf;
                 let d = digamma(px + q);
+                let (t_sum, t_px) = if want_h {
+                    (trigamma(px + q), trigamma(px))
+                } else {
+                    (0.0, 0.0)
+                };
                 [
                     ln_gamma(px + q) - ln_gamma(px) - lg_q,
                     d - digamma(px),
                     d,
                     xf.ln(),
+                    t_sum - t_px,
+                    t_sum,
                 ]
             })
             .collect();
-        let (ll, gr) = sum_ordered::<_, 3>(&self.rows, |_, r, gr| {
-            let [c, dpx, dq, ln_x] = per_x[r.at as usize];
+        // Gradient (3) then the Hessian's upper triangle pp, pq, pγ, qq, qγ, γγ (6).
+        let (ll, s) = sum_ordered::<_, 9>(&self.rows, |_, r, s| {
+            let [c, dpx, dq, ln_x, t_diff, t_sum] = per_x[r.at as usize];
             let px = p * r.x;
-            let ln_tot = (g + r.x * r.z).ln();
-            gr[0] += r.x * (dpx + r.ln_z + ln_x - ln_tot);
-            gr[1] += dq - dg_q + ln_g - ln_tot;
-            gr[2] += q / g - (px + q) / (g + r.x * r.z);
+            let tot = g + r.x * r.z;
+            let (ln_tot, u) = (tot.ln(), 1.0 / tot);
+            s[0] += r.x * (dpx + r.ln_z + ln_x - ln_tot);
+            s[1] += dq - dg_q + ln_g - ln_tot;
+            s[2] += q_g - (px + q) * u;
+            if want_h {
+                s[3] += r.x * r.x * t_diff;
+                s[4] += r.x * t_sum;
+                s[5] -= r.x * u;
+                s[6] += t_sum - tg_q;
+                s[7] += inv_g - u;
+                s[8] += (px + q) * u * u - q_gg;
+            }
             c + q * ln_g + (px - 1.0) * r.ln_z + px * ln_x - (px + q) * ln_tot
         });
         for i in 0..3 {
-            grad[i] = -gr[i] + 2.0 * self.lambda * theta[i];
+            grad[i] = -s[i] + 2.0 * self.lambda * theta[i];
+        }
+        if let Some(h) = hess {
+            let upper = [
+                (0, 0, 3),
+                (0, 1, 4),
+                (0, 2, 5),
+                (1, 1, 6),
+                (1, 2, 7),
+                (2, 2, 8),
+            ];
+            for (i, j, k) in upper {
+                h[i * 3 + j] = -s[k];
+                h[j * 3 + i] = -s[k];
+            }
+            for i in 0..3 {
+                h[i * 3 + i] += 2.0 * self.lambda;
+            }
         }
         -ll + self.penalty(theta)
+    }
+}
+
+impl Objective for Likelihood {
+    fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        self.evaluate(theta, grad, None)
+    }
+
+    fn value_gradient_hessian(
+        &self,
+        theta: &[f64],
+        grad: &mut [f64],
+        hess: &mut [f64],
+    ) -> Option<f64> {
+        Some(self.evaluate(theta, grad, Some(hess)))
     }
 }
 
@@ -252,6 +307,37 @@ impl Objective for Likelihood {
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+
+    #[test]
+    fn hessian_matches_finite_differences_of_the_gradient() {
+        let records: Vec<Rfm> = [(1, 10.0), (3, 25.5), (7, 4.2), (1, 80.0), (12, 30.0)]
+            .iter()
+            .map(|&(x, z)| Rfm {
+                x,
+                t_x: 1.0,
+                t: 2.0,
+                mean_spend: z,
+            })
+            .collect();
+        let lik = Likelihood::new(&records).unwrap().penalised(0.01);
+        for theta in [[6.25, 3.74, 15.44], [0.5, 12.0, 2.0]] {
+            let (mut g, mut h) = ([0.0; 3], [0.0; 9]);
+            lik.value_gradient_hessian(&theta, &mut g, &mut h).unwrap();
+            for j in 0..3 {
+                let step = 1e-6 * theta[j];
+                let (mut up, mut dn) = (theta, theta);
+                up[j] += step;
+                dn[j] -= step;
+                let (mut gu, mut gd) = ([0.0; 3], [0.0; 3]);
+                lik.value_and_gradient(&up, &mut gu);
+                lik.value_and_gradient(&dn, &mut gd);
+                for i in 0..3 {
+                    let fd = (gu[i] - gd[i]) / (2.0 * step);
+                    assert_relative_eq!(h[i * 3 + j], fd, max_relative = 1e-5, epsilon = 1e-7);
+                }
+            }
+        }
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {
