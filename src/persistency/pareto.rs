@@ -1,6 +1,7 @@
 //! Pareto/NBD (Schmittlein, Morrison & Colombo 1987), in the integral form of Fader &
 //! Hardie's note 009 ("A note on deriving the Pareto/NBD model and related expressions").
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
@@ -237,46 +238,77 @@ impl<const N: usize> Theta<N> {
     /// α^r β^s (α+T)^−(r+x) (β+T)^−s, and died in (t_x, T], α^r β^s s I (`None` when
     /// t_x = T: no time to die unseen).
     fn terms(&self, x: u32, t_x: f64, t: f64) -> (Dual<N>, Option<Dual<N>>) {
-        let a1 = self.r + f64::from(x);
-        // Written with ln(1 + T/α) rather than ln α − ln(α+T): with s = 10³ and β = 10⁻³
-        // the two logs are 7·10³ apart while their difference is 10⁻¹².
-        let ln_t = |scale: Dual<N>| (Dual::constant(t) / scale).ln_1p();
-        let alive = -(self.r * ln_t(self.alpha))
-            - (self.alpha + t).ln() * f64::from(x)
-            - self.s * ln_t(self.beta);
-        let head = self.r * self.alpha.ln() + self.s * self.beta.ln() + self.s.ln();
-        let died = self.ln_death_integral(a1, x, t_x, t).map(|i| head + i);
-        (alive, died)
+        let series = self.series_applies(t_x);
+        let tail = |y| if series { self.tail(x, y) } else { None };
+        self.terms_with(x, t_x, t, self.alive_logs(t), tail(t_x), tail(t))
     }
 
-    /// ln ∫_{t_x}^{T} (α+y)^−a₁ (β+y)^−(s+1) dy with a₁ = r + x.
-    fn ln_death_integral(&self, a1: Dual<N>, x: u32, t_x: f64, t: f64) -> Option<Dual<N>> {
+    /// ln(1 + T/α), ln(α + T), ln(1 + T/β): the logs of the alive term, which depend on T
+    /// only. Written with ln(1 + T/α) rather than ln α − ln(α+T): with s = 10³ and
+    /// β = 10⁻³ the two logs are 7·10³ apart while their difference is 10⁻¹².
+    fn alive_logs(&self, t: f64) -> [Dual<N>; 3] {
+        let ln_t = |scale: Dual<N>| (Dual::constant(t) / scale).ln_1p();
+        [ln_t(self.alpha), (self.alpha + t).ln(), ln_t(self.beta)]
+    }
+
+    /// [`terms`](Self::terms) from the alive logs and the two tails of the death
+    /// integral (`None` where the series does not apply), which the fit computes once per
+    /// distinct T and per distinct (x, y).
+    fn terms_with(
+        &self,
+        x: u32,
+        t_x: f64,
+        t: f64,
+        [l_alpha, l_alpha_t, l_beta]: [Dual<N>; 3],
+        from: Option<Dual<N>>,
+        to: Option<Dual<N>>,
+    ) -> (Dual<N>, Option<Dual<N>>) {
+        let alive = -(self.r * l_alpha) - l_alpha_t * f64::from(x) - self.s * l_beta;
         if t <= t_x {
-            return None;
+            return (alive, None);
         }
+        let head = self.r * self.alpha.ln() + self.s * self.beta.ln() + self.s.ln();
+        let integral = match (from, to) {
+            // I = F(t_x) − F(T): at most one digit of cancellation when F(T) ≤ 0.9 F(t_x).
+            (Some(from), Some(to)) if to.v - from.v <= MAX_TAIL_RATIO.ln() => {
+                from + (to - from).ln_one_minus_exp()
+            }
+            _ => {
+                let (near, far, a_n, a_f) = self.orientation(x);
+                self.death_quadrature(near, far, a_n, a_f, t_x, t)
+            }
+        };
+        (alive, Some(head + integral))
+    }
+
+    /// (near, far, a_near, a_far): "near" is the smaller of α and β, whose factor becomes a
+    /// pure power after the change of variable; the tail series runs in
+    /// z = (far − near)/(far + y) < 1.
+    fn orientation(&self, x: u32) -> (Dual<N>, Dual<N>, Dual<N>, Dual<N>) {
+        let a1 = self.r + f64::from(x);
         let b1 = self.s + 1.0;
-        // "near" is the smaller of α and β: its factor becomes a pure power after the
-        // change of variable, and the tail series runs in z = (far − near)/(far + y) < 1.
-        let (near, far, a_n, a_f) = if self.alpha.v <= self.beta.v {
+        if self.alpha.v <= self.beta.v {
             (self.alpha, self.beta, a1, b1)
         } else {
             (self.beta, self.alpha, b1, a1)
-        };
-        let big_a = self.r + self.s + f64::from(x);
-        if (far.v - near.v) / (far.v + t_x) <= SERIES_MAX_Z {
-            let tails = (
-                ln_tail(near, far, a_n, a_f, big_a, t_x),
-                ln_tail(near, far, a_n, a_f, big_a, t),
-            );
-            if let (Some(from), Some(to)) = tails {
-                // I = F(t_x) − F(T): at most one digit of cancellation when
-                // F(T) ≤ 0.9 F(t_x).
-                if to.v - from.v <= MAX_TAIL_RATIO.ln() {
-                    return Some(from + (to - from).ln_one_minus_exp());
-                }
-            }
         }
-        Some(self.death_quadrature(near, far, a_n, a_f, t_x, t))
+    }
+
+    /// Whether the tail series is used for a customer with recency `t_x` (its ratio bound
+    /// z is largest at the earlier end).
+    fn series_applies(&self, t_x: f64) -> bool {
+        let (lo, hi) = if self.alpha.v <= self.beta.v {
+            (self.alpha.v, self.beta.v)
+        } else {
+            (self.beta.v, self.alpha.v)
+        };
+        (hi - lo) / (hi + t_x) <= SERIES_MAX_Z
+    }
+
+    /// ln ∫_y^∞ of the death integrand for x repeat purchases (see [`ln_tail`]).
+    fn tail(&self, x: u32, y: f64) -> Option<Dual<N>> {
+        let (near, far, a_n, a_f) = self.orientation(x);
+        ln_tail(near, far, a_n, a_f, self.r + self.s + f64::from(x), y)
     }
 
     /// The death integral by quadrature in w = ln((near + y)/(near + t_x)), where the
@@ -352,26 +384,57 @@ fn ln_tail<const N: usize>(
     Some((-(a_n) + 1.0) * (near + y).ln() - a_f * (far + y).ln() + sum.ln() - big_a.ln())
 }
 
-/// −ℓ over patterns, with ln Γ(r+x) − ln Γ(r) cached per distinct x.
+/// −ℓ over patterns. What depends on fewer variables than a pattern is computed once per
+/// distinct value and looked up: ln Γ(r+x) − ln Γ(r) per x, the alive term's logs per T,
+/// and the tails of the death integral per distinct (x, t_x) and (x, T), of which a
+/// summary on a day grid has several times fewer than patterns.
 struct Likelihood<'a> {
     patterns: &'a [Pattern],
     xs: Vec<u32>,
-    at: Vec<u32>,
+    ts: Vec<f64>,
+    tail_keys: Vec<(u32, f64)>,
+    /// Per pattern: positions in `xs`, `ts`, and `tail_keys` (for t_x and for T).
+    at: Vec<[u32; 4]>,
     lambda: f64,
+}
+
+/// Distinct values, sorted (times by their bits, which order non-negative floats).
+fn distinct<K: Ord + Copy>(keys: impl Iterator<Item = K>) -> Vec<K> {
+    let mut v: Vec<K> = keys.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 impl<'a> Likelihood<'a> {
     fn new(patterns: &'a [Pattern], lambda: f64) -> Self {
-        let mut xs: Vec<u32> = patterns.iter().map(|p| p.x).collect();
-        xs.sort_unstable();
-        xs.dedup();
+        let xs = distinct(patterns.iter().map(|p| p.x));
+        let ts = distinct(patterns.iter().map(|p| p.t.to_bits()));
+        let keys = distinct(
+            patterns
+                .iter()
+                .flat_map(|p| [(p.x, p.t_x.to_bits()), (p.x, p.t.to_bits())]),
+        );
         let at = patterns
             .iter()
-            .map(|p| xs.partition_point(|&x| x < p.x) as u32)
+            .map(|p| {
+                let pos = |k: (u32, u64)| keys.partition_point(|&q| q < k) as u32;
+                [
+                    xs.partition_point(|&x| x < p.x) as u32,
+                    ts.partition_point(|&t| t < p.t.to_bits()) as u32,
+                    pos((p.x, p.t_x.to_bits())),
+                    pos((p.x, p.t.to_bits())),
+                ]
+            })
             .collect();
         Likelihood {
             patterns,
             xs,
+            ts: ts.into_iter().map(f64::from_bits).collect(),
+            tail_keys: keys
+                .into_iter()
+                .map(|(x, y)| (x, f64::from_bits(y)))
+                .collect(),
             at,
             lambda,
         }
@@ -395,10 +458,31 @@ impl Objective for Likelihood<'_> {
                 (ln_gamma(rx) - ln_gamma(r), digamma(rx) - digamma(r))
             })
             .collect();
+        let alive: Vec<[Dual<4>; 3]> = self.ts.par_iter().map(|&t| th.alive_logs(t)).collect();
+        let tails: Vec<Option<Dual<4>>> = self
+            .tail_keys
+            .par_iter()
+            .map(|&(x, y)| {
+                if th.series_applies(y) {
+                    th.tail(x, y)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let (ll, g) = sum_ordered::<_, 4>(self.patterns, |i, pat, g| {
-            let (c, dc) = c0[self.at[i] as usize];
+            let [ix, it, ifrom, ito] = self.at[i];
+            let (c, dc) = c0[ix as usize];
             let w = f64::from(pat.count);
-            let l = th.ln_lik(pat.x, pat.t_x, pat.t);
+            let (from, to) = if th.series_applies(pat.t_x) {
+                (tails[ifrom as usize], tails[ito as usize])
+            } else {
+                (None, None)
+            };
+            let l = match th.terms_with(pat.x, pat.t_x, pat.t, alive[it as usize], from, to) {
+                (a, Some(d)) => Dual::log_sum_exp(a, d),
+                (a, None) => a,
+            };
             g[0] += w * (l.d[0] + dc);
             for (gj, dj) in g.iter_mut().zip(&l.d).skip(1) {
                 *gj += w * dj;
