@@ -39,6 +39,8 @@ pub enum Problem {
     NotUtf8,
     /// A number outside its column's range (a fractional count, recency beyond age, ...).
     OutOfRange,
+    /// An id already given on an earlier line of a file that lists each entity once.
+    DuplicateId,
 }
 
 impl Problem {
@@ -57,6 +59,7 @@ impl Problem {
             Problem::Inconsistent => "the same optional fields as the first record",
             Problem::Malformed => "a well-formed CSV record",
             Problem::NotUtf8 => "UTF-8 text",
+            Problem::DuplicateId => "an id not given on an earlier line",
             Problem::OutOfRange => {
                 "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
             }

@@ -3,14 +3,16 @@
 
 use std::io::Read;
 
+use crate::data::Interner;
 use crate::error::{Error, Problem, Result, RowError};
 use crate::summary::Rfm;
 
 /// A summary table read from CSV: customer ids and their records, index-aligned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SummaryTable {
-    /// Customer ids (the row number, from 1, when the file has no id column).
-    pub ids: Vec<String>,
+    /// Customer ids, index-aligned with `records` (the row number, from 1, when the file
+    /// has no id column). Interned: one buffer for a million ids, not a million strings.
+    pub ids: Interner,
     /// Records, in file order.
     pub records: Vec<Rfm>,
     /// Whether the file has a mean-spend column.
@@ -31,7 +33,8 @@ const SPEND: [&str; 2] = ["zbar", "monetary_value"];
 /// [`Error::MissingColumn`] for a missing x, t_x or T column; [`Error::Row`] naming the
 /// line, column and value of a field that is not a number or breaks
 /// 0 ≤ t_x ≤ T, T > 0, t_x = 0 when x = 0 (x must be a whole number, spend finite and 0
-/// when x = 0); [`Error::EmptyInput`] without data rows; [`Error::Io`].
+/// when x = 0), or repeats an id of an earlier line; [`Error::EmptyInput`] without data
+/// rows; [`Error::Io`].
 pub fn read_summary_csv<R: Read>(reader: R) -> Result<SummaryTable> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -53,7 +56,7 @@ pub fn read_summary_csv<R: Read>(reader: R) -> Result<SummaryTable> {
     let cid = find(&["ID", "id", "customer_id"]).or_else(|| {
         (0..header.len()).find(|&i| ![Some(cx), Some(ctx), Some(ct), cs].contains(&Some(i)))
     });
-    let (mut ids, mut records) = (Vec::new(), Vec::new());
+    let (mut ids, mut records) = (Interner::new(), Vec::new());
     let mut rec = csv::StringRecord::new();
     let mut line = 1u64;
     while rdr.read_record(&mut rec)? {
@@ -99,10 +102,15 @@ pub fn read_summary_csv<R: Read>(reader: R) -> Result<SummaryTable> {
             };
             row_error(col, Problem::OutOfRange)
         })?;
-        ids.push(match cid {
-            Some(c) => rec.get(c).unwrap_or("").trim().to_string(),
-            None => (line - 1).to_string(),
-        });
+        let before = ids.len();
+        match cid {
+            Some(c) => ids.intern(rec.get(c).unwrap_or("").trim()),
+            None => ids.intern(&(line - 1).to_string()),
+        };
+        if ids.len() == before {
+            // A customer listed twice would be fitted twice.
+            return Err(row_error(cid.unwrap_or(0), Problem::DuplicateId));
+        }
         records.push(r);
     }
     if records.is_empty() {
@@ -123,22 +131,26 @@ mod tests {
     fn reads_both_header_styles_and_names_bad_fields() {
         let ours =
             read_summary_csv("ID,x,t_x,T,zbar\na,2,3.5,10,20.5\nb,0,0,4,0\n".as_bytes()).unwrap();
-        assert_eq!(ours.ids, ["a", "b"]);
+        assert_eq!(ours.ids.iter().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(ours.records[0], Rfm::new(2, 3.5, 10.0, 20.5).unwrap());
         assert!(ours.has_spend);
         let lt = read_summary_csv(
             "customer_id,frequency,recency,T,monetary_value\n7,1.0,2.0,3.0,9.5\n".as_bytes(),
         )
         .unwrap();
-        assert_eq!((lt.ids[0].as_str(), lt.records[0].x), ("7", 1));
+        assert_eq!((lt.ids.name(0), lt.records[0].x), ("7", 1));
         let bare = read_summary_csv("x,t_x,T\n1,1,2\n".as_bytes()).unwrap();
-        assert_eq!(bare.ids, ["1"]);
+        assert_eq!(bare.ids.name(0), "1");
         assert!(!bare.has_spend);
 
         let err = |text: &str| match read_summary_csv(text.as_bytes()).unwrap_err() {
             Error::Row(r) => (r.line, r.field, r.value, r.problem),
             e => panic!("{e}"),
         };
+        assert_eq!(
+            err("ID,x,t_x,T\na,1,1,2\na,2,1,4\n"),
+            (3, "ID".into(), "a".into(), Problem::DuplicateId)
+        );
         assert_eq!(
             err("ID,x,t_x,T\na,1,1,2\nb,2,5,4\n"),
             (3, "t_x".into(), "5".into(), Problem::OutOfRange)

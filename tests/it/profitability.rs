@@ -141,3 +141,45 @@ fn gamma_gamma_rejects_a_repeat_buyer_without_spend() {
     assert!(Rfm::new(0, 1.0, 3.0, 0.0).is_err());
     assert!(Rfm::new(1, 4.0, 3.0, 1.0).is_err());
 }
+
+/// CLV uncertainty: resample customers, refit BG/NBD and Gamma-Gamma on each replicate,
+/// and read off an interval for customer equity. The interval holds the point estimate,
+/// and its width is of the order the parameters' standard errors imply (a few percent of
+/// equity for 2,357 customers, not zero and not the whole value).
+#[test]
+fn customer_equity_interval_from_the_bootstrap() {
+    use acrm::numerics::{bootstrap, BootstrapOptions};
+    use acrm::summary::Compact;
+    use acrm::Weeks;
+    let records: Vec<Rfm> = cdnow_records().into_iter().map(|(_, r)| r).collect();
+    let fit_both = |rs: &[Rfm]| -> acrm::Result<(BgNbd, GammaGamma)> {
+        let patterns = Compact::<Weeks>::from_records(rs).patterns;
+        let (bg, _) = BgNbd::fit(&patterns, &FitOptions::new())?;
+        let (gg, _) = GammaGamma::fit(rs, &FitOptions::new())?;
+        Ok((bg, gg))
+    };
+    let (bg, gg) = fit_both(&records).unwrap();
+    let equity = customer_equity(&clv(&bg, &gg, &records, &ClvOptions::new()).unwrap());
+    let ones = vec![1u32; records.len()];
+    let b = bootstrap(
+        &ones,
+        &BootstrapOptions::new().replicates(100).seed(5),
+        |counts| {
+            let resampled: Vec<Rfm> = records
+                .iter()
+                .zip(counts)
+                .flat_map(|(r, &c)| std::iter::repeat_n(*r, c as usize))
+                .collect();
+            fit_both(&resampled)
+        },
+    )
+    .unwrap();
+    assert_eq!(b.failed, 0);
+    // Customer equity of the original customers under each replicate's models.
+    let ci = b
+        .interval(|(bg, gg)| customer_equity(&clv(bg, gg, &records, &ClvOptions::new()).unwrap()))
+        .unwrap();
+    assert!(ci.lo < equity && equity < ci.hi, "{ci:?} vs {equity}");
+    let width = (ci.hi - ci.lo) / equity;
+    assert!(width > 0.01 && width < 0.5, "relative width {width}");
+}
