@@ -6,7 +6,7 @@ use super::{check_patterns, FitOptions};
 use crate::error::{Error, Result};
 use crate::numerics::{
     beta_expectation, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, sum_ordered,
-    FitReport, Objective,
+    warm_sample, FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -185,7 +185,13 @@ impl BgNbd {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;
         let lik = Likelihood::new(patterns, opts.penalty * weight, v);
-        let start = opts.initial.clone().unwrap_or_else(|| vec![1.0; 4]);
+        let start = match (&opts.initial, warm_sample(patterns)) {
+            (Some(p), _) => p.clone(),
+            (None, Some(sample)) => Self::fit_of(v, &sample, opts)
+                .map(|(m, _)| m.params().to_vec())
+                .unwrap_or_else(|_| vec![1.0; 4]),
+            (None, None) => vec![1.0; 4],
+        };
         let m = minimize(&lik, &Self::NAMES, &start, weight, &settings, |th| {
             lik.penalty(th)
         })?;

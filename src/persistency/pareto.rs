@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{check_patterns, FitOptions};
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize, sum_ordered, Dual,
-    FitReport, Objective,
+    digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize, sum_ordered,
+    warm_sample, Dual, FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -186,10 +186,14 @@ impl ParetoNbd {
             .map(|p| f64::from(p.count) * p.t)
             .sum::<f64>()
             / weight;
-        let start = opts
-            .initial
-            .clone()
-            .unwrap_or_else(|| vec![1.0, mean_t, 1.0, mean_t]);
+        let cold = vec![1.0, mean_t, 1.0, mean_t];
+        let start = match (&opts.initial, warm_sample(patterns)) {
+            (Some(p), _) => p.clone(),
+            (None, Some(sample)) => Self::fit(&sample, opts)
+                .map(|(m, _)| m.params().to_vec())
+                .unwrap_or(cold),
+            (None, None) => cold,
+        };
         let m = minimize(&lik, &Self::NAMES, &start, weight, &settings, |th| {
             lik.penalty(th)
         })?;

@@ -1,11 +1,13 @@
 //! Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, "RFM and CLV";
 //! Fader & Hardie 2013, "The Gamma-Gamma model of monetary value").
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_gamma, minimize, sum_ordered, trigamma, FitOptions, FitReport, Objective,
+    digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions, FitReport,
+    Objective,
 };
 use crate::summary::Rfm;
 
@@ -114,7 +116,25 @@ impl GammaGamma {
         let lik = Likelihood::new(records)?.penalised(opts.penalty);
         let n = lik.rows.len() as f64;
         let mean = lik.rows.iter().map(|r| r.z).sum::<f64>() / n;
-        let start = opts.initial.clone().unwrap_or_else(|| vec![1.5, 1.5, mean]);
+        let cold = vec![1.5, 1.5, mean];
+        let start = match (&opts.initial, warm_sample(&lik.rows)) {
+            (Some(p), _) => p.clone(),
+            (None, Some(rows)) => {
+                let small = Likelihood {
+                    rows,
+                    xs: lik.xs.clone(),
+                    lambda: 0.0,
+                }
+                .penalised(opts.penalty);
+                let m = small.rows.len() as f64;
+                minimize(&small, &Self::NAMES, &cold, m, &settings, |th| {
+                    small.penalty(th)
+                })
+                .map(|m| m.theta)
+                .unwrap_or(cold)
+            }
+            (None, None) => cold,
+        };
         let m = minimize(&lik, &Self::NAMES, &start, n, &settings, |th| {
             lik.penalty(th)
         })?;
@@ -149,7 +169,8 @@ pub fn spend_frequency_correlation(records: &[Rfm]) -> Option<f64> {
     r.is_finite().then_some(r)
 }
 
-/// A repeat buyer's x, ln x, z̄ and ln z̄, and the position of x among the distinct ones.
+/// A repeat buyer's x, z̄ and ln z̄, and the position of x among the distinct ones.
+#[derive(Clone, Copy)]
 struct Row {
     x: f64,
     z: f64,
@@ -166,36 +187,70 @@ struct Likelihood {
 
 impl Likelihood {
     fn new(records: &[Rfm]) -> Result<Self> {
-        let mut xs: Vec<u32> = Vec::new();
-        for (i, r) in records.iter().enumerate() {
-            if r.x > 0 && !(r.mean_spend > 0.0 && r.mean_spend.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: "records",
-                    reason: format!(
-                        "record {i} (x = {}) has mean spend {}: Gamma-Gamma needs a positive mean for every repeat buyer",
-                        r.x, r.mean_spend
-                    ),
-                });
-            }
-            if r.x > 0 {
-                xs.push(r.x);
-            }
-        }
-        if xs.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        xs.sort_unstable();
-        xs.dedup();
-        let rows = records
-            .iter()
-            .filter(|r| r.x > 0)
-            .map(|r| Row {
-                x: f64::from(r.x),
-                z: r.mean_spend,
-                ln_z: r.mean_spend.ln(),
-                at: xs.partition_point(|&x| x < r.x) as u32,
+        // One parallel pass over the records (a memory-bound scan): each chunk finds its
+        // first invalid record and its repeat buyers, with x itself parked in `at`.
+        const CHUNK: usize = 1 << 16;
+        let parts: Vec<(Option<usize>, Vec<Row>)> = records
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let bad = chunk
+                    .iter()
+                    .position(|r| r.x > 0 && !(r.mean_spend > 0.0 && r.mean_spend.is_finite()))
+                    .map(|i| c * CHUNK + i);
+                let rows = if bad.is_some() {
+                    Vec::new()
+                } else {
+                    chunk
+                        .iter()
+                        .filter(|r| r.x > 0)
+                        .map(|r| Row {
+                            x: f64::from(r.x),
+                            z: r.mean_spend,
+                            ln_z: r.mean_spend.ln(),
+                            at: r.x,
+                        })
+                        .collect()
+                };
+                (bad, rows)
             })
             .collect();
+        if let Some(i) = parts.iter().find_map(|p| p.0) {
+            let r = &records[i];
+            return Err(Error::InvalidOption {
+                option: "records",
+                reason: format!(
+                    "record {i} (x = {}) has mean spend {}: Gamma-Gamma needs a positive mean for every repeat buyer",
+                    r.x, r.mean_spend
+                ),
+            });
+        }
+        let mut rows: Vec<Row> = parts.into_iter().flat_map(|p| p.1).collect();
+        if rows.is_empty() {
+            return Err(Error::EmptyInput);
+        }
+        // Distinct x, and each row's position among them: by a table of seen values when x
+        // is small (the usual case), else by sorting and searching.
+        let max_x = rows.iter().map(|r| r.at).max().unwrap_or(0);
+        let xs: Vec<u32> = if max_x < 1 << 20 {
+            let mut slot = vec![u32::MAX; max_x as usize + 1];
+            for r in &rows {
+                slot[r.at as usize] = 0;
+            }
+            let xs: Vec<u32> = (1..=max_x).filter(|&x| slot[x as usize] == 0).collect();
+            for (i, &x) in xs.iter().enumerate() {
+                slot[x as usize] = i as u32;
+            }
+            rows.par_iter_mut().for_each(|r| r.at = slot[r.at as usize]);
+            xs
+        } else {
+            let mut xs: Vec<u32> = rows.iter().map(|r| r.at).collect();
+            xs.par_sort_unstable();
+            xs.dedup();
+            rows.par_iter_mut()
+                .for_each(|r| r.at = xs.partition_point(|&v| v < r.at) as u32);
+            xs
+        };
         Ok(Likelihood {
             rows,
             xs,
