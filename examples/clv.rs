@@ -104,7 +104,7 @@ fn run() -> Result<(serde_json::Value, bool), String> {
         let mut w = BufWriter::new(f);
         let io = |e: std::io::Error| format!("{path}: {e}");
         writeln!(w, "id,clv").map_err(io)?;
-        for (id, v) in table.ids.iter().zip(&values) {
+        for (id, v) in table.ids().zip(&values) {
             writeln!(w, "{id},{v}").map_err(io)?;
         }
         w.flush().map_err(io)?;

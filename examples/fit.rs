@@ -146,8 +146,7 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
             path,
             "id,p_alive,expected_purchases",
             table
-                .ids
-                .iter()
+                .ids()
                 .zip(&scores)
                 .map(|(id, s)| format!("{id},{},{}", s.p_alive, s.expected_purchases)),
         )?;
@@ -174,8 +173,7 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
             path,
             "id,expected_spend",
             table
-                .ids
-                .iter()
+                .ids()
                 .zip(&table.records)
                 .map(|(id, r)| format!("{id},{}", m.conditional_expected_spend(r.x, r.mean_spend))),
         )?;
