@@ -1,0 +1,170 @@
+//! How well BG/NBD predicts a holdout period: the scorecard as JSON and the weekly
+//! cumulative tracking plot (Fader, Hardie & Lee 2005, figure 2) as SVG.
+//!
+//! ```text
+//! cargo run --release --example holdout -- [--format cdnow|csv FILE] [--calibration-end DATE] \
+//!     [--holdout-end DATE] [--svg tracking.svg] [--json]
+//! ```
+//! Without FILE, the CDNOW sample bundled in tests/data (calibration to 1997-09-30,
+//! holdout to 1998-06-30). `--format csv` reads `customer_id,date,amount`. `--json`
+//! prints `customers`, `params`, `mae`, `rmse`, `bias`, `correlation`, `predicted_total`,
+//! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}).
+
+use std::process::ExitCode;
+
+use acrm::io::CsvOptions;
+use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
+use acrm::{SummaryOptions, Weeks};
+use chrono::NaiveDate;
+use plotters::prelude::*;
+use serde_json::json;
+
+const USAGE: &str = "usage: holdout [--format cdnow|csv FILE] [--calibration-end YYYY-MM-DD] \
+[--holdout-end YYYY-MM-DD] [--svg FILE] [--json]";
+
+fn date(s: Option<String>, name: &str) -> Result<NaiveDate, String> {
+    let s = s.ok_or(format!("{name} needs a value"))?;
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| format!("{name} {s:?}: {e}"))
+}
+
+/// The tracking series, predicted (line) against actual (line), with the calibration end.
+fn plot(track: &Tracking, path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let last_t = track.t.last().copied().unwrap_or(1.0);
+    let top = track
+        .actual
+        .iter()
+        .chain(&track.predicted)
+        .fold(1.0f64, |m, v| m.max(*v));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Cumulative repeat purchases: BG/NBD vs actual",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..last_t, 0.0..top * 1.05)?;
+    chart
+        .configure_mesh()
+        .x_desc("weeks since the first purchase of the cohort")
+        .y_desc("cumulative repeat purchases")
+        .draw()?;
+    let series =
+        |v: &[f64]| -> Vec<(f64, f64)> { track.t.iter().copied().zip(v.iter().copied()).collect() };
+    chart
+        .draw_series(LineSeries::new(
+            series(&track.actual),
+            BLACK.stroke_width(2),
+        ))?
+        .label("actual")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+    chart
+        .draw_series(LineSeries::new(
+            series(&track.predicted),
+            RED.stroke_width(2),
+        ))?
+        .label("BG/NBD")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    // The calibration end: the first point dated after it starts the holdout.
+    if let Some(k) = track.dates.iter().position(|d| *d > track.calibration_end) {
+        let x = track.t[k];
+        chart.draw_series(LineSeries::new(
+            vec![(x, 0.0), (x, top * 1.05)],
+            BLUE.mix(0.5),
+        ))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn run() -> Result<(serde_json::Value, bool), String> {
+    let mut it = std::env::args().skip(1);
+    let (mut format, mut file, mut svg, mut json) = (None, None, None, false);
+    let mut cal = NaiveDate::from_ymd_opt(1997, 9, 30).ok_or("date")?;
+    let mut hold = NaiveDate::from_ymd_opt(1998, 6, 30).ok_or("date")?;
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--format" => format = it.next(),
+            "--calibration-end" => cal = date(it.next(), "--calibration-end")?,
+            "--holdout-end" => hold = date(it.next(), "--holdout-end")?,
+            "--svg" => svg = it.next(),
+            "--json" => json = true,
+            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
+            s => file = Some(s.to_string()),
+        }
+    }
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/cdnow/CDNOW_sample.txt"
+    );
+    let options = match format.as_deref() {
+        None | Some("cdnow") if file.is_none() => CsvOptions::cdnow_sample(),
+        Some("cdnow") => CsvOptions::cdnow_master(),
+        Some("csv") => CsvOptions::new(),
+        Some(f) => return Err(format!("unknown format {f:?}\n{USAGE}")),
+        None => return Err(format!("--format is required with FILE\n{USAGE}")),
+    };
+    let path = file.unwrap_or_else(|| sample.to_string());
+    let e = |e: acrm::Error| format!("{path}: {e}");
+    let data = options.read_path(&path).map_err(e)?.dataset;
+    let split = SummaryOptions::new(cal)
+        .holdout_end(hold)
+        .split::<Weeks>(&data)
+        .map_err(e)?;
+    let records = split.calibration.records();
+    let (bg, _) =
+        BgNbd::fit(&split.calibration.compact().patterns, &FitOptions::new()).map_err(e)?;
+    let horizon = split.holdout.length().value();
+    let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon).map_err(e)?;
+    let track = Tracking::new(&bg, &data, &split);
+    if let Some(p) = &svg {
+        plot(&track, p).map_err(|err| format!("{p}: {err}"))?;
+    }
+    let [r, alpha, a, b] = bg.params();
+    let tracking: Vec<_> = (0..track.t.len())
+        .map(|k| {
+            json!({"week": track.t[k], "date": track.dates[k].to_string(),
+                   "predicted": track.predicted[k], "actual": track.actual[k]})
+        })
+        .collect();
+    Ok((
+        json!({
+            "customers": card.customers,
+            "params": {"r": r, "alpha": alpha, "a": a, "b": b},
+            "horizon_weeks": horizon,
+            "mae": card.mae,
+            "rmse": card.rmse,
+            "bias": card.bias,
+            "correlation": card.correlation,
+            "predicted_total": card.predicted_total,
+            "actual_total": card.actual_total,
+            "by_frequency": card.by_frequency,
+            "tracking": tracking,
+        }),
+        json,
+    ))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok((v, json)) => {
+            if json {
+                println!("{v}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
