@@ -190,6 +190,19 @@ pub(crate) fn sum_ordered<T: Sync, const N: usize>(
     (v, g)
 }
 
+/// Checks a model's parameters: each finite and positive, or an error naming it.
+pub(crate) fn check_positive(names: &[&'static str], values: &[f64]) -> Result<()> {
+    for (name, v) in names.iter().zip(values) {
+        if !(*v > 0.0 && v.is_finite()) {
+            return Err(Error::InvalidOption {
+                option: name,
+                reason: format!("{v} is not a finite positive number"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// About this many items make the sample of a warm start.
 const WARM_SAMPLE: usize = 4096;
 

@@ -10,7 +10,7 @@ mod special;
 
 pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
 pub(crate) use dual::{log_sum_exp_all, Dual};
-pub(crate) use fit::{minimize, sum_ordered, warm_sample, Objective};
+pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::FitOptions;
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_beta, ln_gamma, log_sum_exp, minimize, sum_ordered, FitReport, Objective,
+    check_positive, digamma, ln_beta, ln_gamma, log_sum_exp, minimize, sum_ordered, FitReport,
+    Objective,
 };
 
 /// A discrete-time history shared by `count` customers: transactions in `x` of the first
@@ -100,14 +101,7 @@ impl BgBb {
     /// # Errors
     /// [`Error::InvalidOption`] unless every parameter is finite and positive.
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self> {
-        for (name, v) in Self::NAMES.iter().zip([alpha, beta, gamma, delta]) {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("{v} is not a finite positive number"),
-                });
-            }
-        }
+        check_positive(&Self::NAMES, &[alpha, beta, gamma, delta])?;
         Ok(BgBb {
             alpha,
             beta,

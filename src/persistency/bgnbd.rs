@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::numerics::{
-    beta_expectation, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize, sum_ordered,
-    warm_sample, FitReport, Objective,
+    beta_expectation, check_positive, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize,
+    sum_ordered, warm_sample, FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -49,14 +49,7 @@ impl BgNbd {
     /// # Errors
     /// [`Error::InvalidOption`] unless every parameter is finite and positive.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
-        for (name, v) in Self::NAMES.iter().zip([r, alpha, a, b]) {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("{v} is not a finite positive number"),
-                });
-            }
-        }
+        check_positive(&Self::NAMES, &[r, alpha, a, b])?;
         Ok(BgNbd { r, alpha, a, b })
     }
 

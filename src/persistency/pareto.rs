@@ -5,10 +5,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::numerics::{
-    digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize, sum_ordered,
-    warm_sample, Dual, FitReport, Objective,
+    check_positive, digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize,
+    sum_ordered, warm_sample, Dual, FitReport, Objective,
 };
 use crate::summary::Pattern;
 
@@ -68,14 +68,7 @@ impl ParetoNbd {
     /// # Errors
     /// [`Error::InvalidOption`] unless every parameter is finite and positive.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
-        for (name, v) in Self::NAMES.iter().zip([r, alpha, s, beta]) {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("{v} is not a finite positive number"),
-                });
-            }
-        }
+        check_positive(&Self::NAMES, &[r, alpha, s, beta])?;
         Ok(ParetoNbd { r, alpha, s, beta })
     }
 

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::FitOptions;
 use crate::error::{Error, Result};
-use crate::numerics::{ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective};
+use crate::numerics::{
+    check_positive, ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective,
+};
 
 /// Customers of one cohort still active after each period: `alive[0]` joined, `alive[t]`
 /// renewed t times.
@@ -123,14 +125,7 @@ impl ShiftedBetaGeometric {
     /// # Errors
     /// [`Error::InvalidOption`] unless both are finite and positive.
     pub fn new(alpha: f64, beta: f64) -> Result<Self> {
-        for (name, v) in Self::NAMES.iter().zip([alpha, beta]) {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("{v} is not a finite positive number"),
-                });
-            }
-        }
+        check_positive(&Self::NAMES, &[alpha, beta])?;
         Ok(ShiftedBetaGeometric { alpha, beta })
     }
 

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::numerics::{
-    digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions, FitReport,
-    Objective,
+    check_positive, digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions,
+    FitReport, Objective,
 };
 use crate::summary::Rfm;
 
@@ -46,14 +46,7 @@ impl GammaGamma {
     /// # Errors
     /// [`Error::InvalidOption`] unless every parameter is finite and positive.
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<Self> {
-        for (name, v) in Self::NAMES.iter().zip([p, q, gamma]) {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("{v} is not a finite positive number"),
-                });
-            }
-        }
+        check_positive(&Self::NAMES, &[p, q, gamma])?;
         Ok(GammaGamma { p, q, gamma })
     }
 
