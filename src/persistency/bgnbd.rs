@@ -358,6 +358,42 @@ impl Objective for Likelihood<'_> {
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The analytic gradient of both variants against central differences, at random
+        /// parameters and histories.
+        #[test]
+        fn gradient_matches_finite_differences(
+            theta in (0.05f64..5.0, 0.5f64..50.0, 0.2f64..5.0, 0.2f64..5.0),
+            hs in prop::collection::vec((0u32..40, 0.0f64..=1.0, 0.5f64..100.0, 1u32..5), 1..6),
+        ) {
+            let patterns: Vec<Pattern> = hs
+                .iter()
+                .map(|&(x, u, t, count)| Pattern { x, t_x: if x == 0 { 0.0 } else { u * t }, t, count })
+                .collect();
+            let theta = [theta.0, theta.1, theta.2, theta.3];
+            for v in [Variant::Bg, Variant::Mbg] {
+                let lik = Likelihood::new(&patterns, 0.0, v);
+                let mut g = [0.0; 4];
+                lik.value_and_gradient(&theta, &mut g);
+                for j in 0..4 {
+                    let h = 1e-6 * theta[j];
+                    let (mut up, mut dn) = (theta, theta);
+                    up[j] += h;
+                    dn[j] -= h;
+                    let mut tmp = [0.0; 4];
+                    let fd = (lik.value_and_gradient(&up, &mut tmp)
+                        - lik.value_and_gradient(&dn, &mut tmp))
+                        / (2.0 * h);
+                    let scale = g[j].abs().max(1.0);
+                    prop_assert!((g[j] - fd).abs() <= 1e-5 * scale, "{:?} θ{}: {} vs {}", v, j, g[j], fd);
+                }
+            }
+        }
+    }
 
     /// The Beta-integral fallback and the closed forms agree where both apply, and the
     /// fallback is finite where the closed form is not (a = 1, a + b < 1).

@@ -497,6 +497,40 @@ impl Objective for Likelihood<'_> {
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The dual-number gradient against central differences, at random parameters and
+        /// histories (series and quadrature paths both occur).
+        #[test]
+        fn gradient_matches_finite_differences_everywhere(
+            theta in (0.05f64..5.0, 0.5f64..50.0, 0.05f64..5.0, 0.5f64..50.0),
+            hs in prop::collection::vec((0u32..40, 0.0f64..=1.0, 0.5f64..100.0, 1u32..5), 1..6),
+        ) {
+            let patterns: Vec<Pattern> = hs
+                .iter()
+                .map(|&(x, u, t, count)| Pattern { x, t_x: if x == 0 { 0.0 } else { u * t }, t, count })
+                .collect();
+            let theta = [theta.0, theta.1, theta.2, theta.3];
+            let lik = Likelihood::new(&patterns, 0.0);
+            let mut g = [0.0; 4];
+            lik.value_and_gradient(&theta, &mut g);
+            for j in 0..4 {
+                let h = 1e-6 * theta[j];
+                let (mut up, mut dn) = (theta, theta);
+                up[j] += h;
+                dn[j] -= h;
+                let mut tmp = [0.0; 4];
+                let fd = (lik.value_and_gradient(&up, &mut tmp)
+                    - lik.value_and_gradient(&dn, &mut tmp))
+                    / (2.0 * h);
+                let scale = g[j].abs().max(1.0);
+                prop_assert!((g[j] - fd).abs() <= 1e-5 * scale, "θ{}: {} vs {}", j, g[j], fd);
+            }
+        }
+    }
 
     /// The series and the quadrature are two evaluations of the same integral: where both
     /// apply they agree to rounding, in value and gradient.
