@@ -31,7 +31,7 @@ pub use scorecard::{FrequencyRow, Scorecard, Tracking};
 
 use crate::error::{Error, Result};
 pub use crate::numerics::FitOptions;
-use crate::summary::{Pattern, PurchaseModel};
+use crate::summary::{Pattern, PurchaseModel, Rfm};
 
 /// Checks fitting data: non-empty, 0 ≤ t_x ≤ T, t_x = 0 when x = 0, finite.
 fn check_patterns(patterns: &[Pattern]) -> Result<f64> {
@@ -78,4 +78,19 @@ macro_rules! purchase_model {
     )*};
 }
 
-purchase_model!(BgNbd, MbgNbd, ParetoNbd);
+purchase_model!(BgNbd, MbgNbd);
+
+impl PurchaseModel for ParetoNbd {
+    fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
+        ParetoNbd::p_alive(self, x, t_x, t)
+    }
+    fn expected_purchases_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
+        ParetoNbd::expected_purchases_if_alive(self, h, x, t)
+    }
+    fn expected_purchases(&self, t: f64) -> f64 {
+        ParetoNbd::expected_purchases(self, t)
+    }
+    fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {
+        ParetoNbd::p_alive_all(self, records)
+    }
+}

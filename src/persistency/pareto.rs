@@ -10,7 +10,7 @@ use crate::numerics::{
     check_positive, digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize,
     sum_ordered, warm_sample, Dual, FitReport, Objective,
 };
-use crate::summary::Pattern;
+use crate::summary::{group_by, Pattern, Rfm};
 
 /// The Pareto/NBD model of repeat buying.
 ///
@@ -103,6 +103,51 @@ impl ParetoNbd {
             Some(d) => 1.0 / (1.0 + (d.v - alive.v).exp()),
             None => 1.0,
         }
+    }
+
+    /// P(alive) of every record, in parallel, index-aligned: the same values as
+    /// [`p_alive`](Self::p_alive), with the death integral's tails computed once per
+    /// distinct (x, t_x) and (x, T) and the alive term once per distinct T.
+    pub fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {
+        let th = self.duals::<0>();
+        let n = records.len();
+        let (ts, at_t) = group_by(n, |i| records[i].t.to_bits());
+        let (froms, at_from) = group_by(n, |i| (records[i].x, records[i].t_x.to_bits()));
+        let (tos, at_to) = group_by(n, |i| (records[i].x, records[i].t.to_bits()));
+        let alive: Vec<[Dual<0>; 3]> = ts
+            .par_iter()
+            .map(|&t| th.alive_logs(f64::from_bits(t)))
+            .collect();
+        let tails = |keys: &[(u32, u64)]| -> Vec<Option<Dual<0>>> {
+            keys.par_iter()
+                .map(|&(x, y)| {
+                    let y = f64::from_bits(y);
+                    if th.series_applies(y) {
+                        th.tail(x, y)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        };
+        let (from_tails, to_tails) = (tails(&froms), tails(&tos));
+        records
+            .par_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                // The series applies per customer by t_x, as in `terms`.
+                let (from, to) = if th.series_applies(r.t_x) {
+                    (from_tails[at_from[i] as usize], to_tails[at_to[i] as usize])
+                } else {
+                    (None, None)
+                };
+                let logs = alive[at_t[i] as usize];
+                match th.terms_with(r.x, r.t_x, r.t, logs, from, to) {
+                    (a, Some(d)) => 1.0 / (1.0 + (d.v - a.v).exp()),
+                    (_, None) => 1.0,
+                }
+            })
+            .collect()
     }
 
     /// Expected purchases in (T, T + `horizon`] of a customer with history (x, t_x, T)

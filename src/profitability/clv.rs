@@ -126,12 +126,14 @@ pub fn clv<M: PurchaseModel + ?Sized>(
             sum
         })
         .collect();
+    let p_alive = purchases.p_alive_all(records);
     Ok(records
         .par_iter()
-        .zip(&group)
-        .map(|(r, &g)| {
+        .zip(p_alive)
+        .zip(group)
+        .map(|((r, p), g)| {
             let m = opts.margin * spend.conditional_expected_spend(r.x, r.mean_spend);
-            m * purchases.p_alive(r.x, r.t_x, r.t) * per_group[g as usize]
+            m * p * per_group[g as usize]
         })
         .collect())
 }

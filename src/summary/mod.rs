@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 mod record;
 
-pub(crate) use record::groups_by_x_t;
+pub(crate) use record::{group_by, groups_by_x_t};
 pub use record::{score, PurchaseModel, Rfm, Score};
 
 use crate::data::{CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};

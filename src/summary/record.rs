@@ -4,6 +4,8 @@
 
 use std::marker::PhantomData;
 
+use std::hash::Hash;
+
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 use rayon::prelude::*;
@@ -129,44 +131,61 @@ pub trait PurchaseModel: Sync {
     }
     /// Expected purchases of a new customer in (0, t].
     fn expected_purchases(&self, t: f64) -> f64;
+    /// P(alive) of every record, index-aligned: models whose P(alive) is expensive
+    /// override it to share work between customers with common values.
+    fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {
+        records
+            .par_iter()
+            .map(|r| self.p_alive(r.x, r.t_x, r.t))
+            .collect()
+    }
 }
 
 /// Records grouped by (x, T): the distinct pairs, sorted, and each record's group.
-///
-/// Hashing, not sorting: each chunk of records finds its distinct pairs in parallel, the
-/// (usually few) pairs are merged and sorted, and records look their group up in a shared
-/// table. On a million records with a few thousand pairs this is several times faster
-/// than sorting the records.
 pub(crate) fn groups_by_x_t(records: &[Rfm]) -> (Vec<(u32, f64)>, Vec<u32>) {
-    type Map<V> = HashMap<(u32, u64), V, FixedState>;
-    const CHUNK: usize = 1 << 16;
-    let key = |r: &Rfm| (r.x, r.t.to_bits());
-    let parts: Vec<Vec<(u32, u64)>> = records
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut seen: Map<()> = Map::with_hasher(FixedState::default());
-            for r in chunk {
-                seen.insert(key(r), ());
-            }
-            seen.into_keys().collect()
-        })
-        .collect();
-    let mut distinct: Vec<(u32, u64)> = parts.into_iter().flatten().collect();
-    distinct.par_sort_unstable();
-    distinct.dedup();
-    let mut index: Map<u32> = Map::with_capacity_and_hasher(distinct.len(), FixedState::default());
-    for (i, k) in distinct.iter().enumerate() {
-        index.insert(*k, i as u32);
-    }
-    let group = records
-        .par_iter()
-        .map(|r| index.get(&key(r)).copied().unwrap_or(0))
-        .collect();
-    let keys = distinct
+    let (keys, group) = group_by(records.len(), |i| (records[i].x, records[i].t.to_bits()));
+    let keys = keys
         .into_iter()
         .map(|(x, t)| (x, f64::from_bits(t)))
         .collect();
     (keys, group)
+}
+
+/// Items `0..n` grouped by `key`: the distinct keys, sorted, and each item's group.
+///
+/// Hashing, not sorting: chunks of items find their distinct keys in parallel, the
+/// (usually few) keys are merged and sorted, and items look their group up in a shared
+/// table. On a million records with a few thousand keys this is several times faster
+/// than sorting the records.
+pub(crate) fn group_by<K>(n: usize, key: impl Fn(usize) -> K + Sync) -> (Vec<K>, Vec<u32>)
+where
+    K: Hash + Eq + Ord + Copy + Send + Sync,
+{
+    type Map<K, V> = HashMap<K, V, FixedState>;
+    const CHUNK: usize = 1 << 16;
+    let parts: Vec<Vec<K>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut seen: Map<K, ()> = Map::with_hasher(FixedState::default());
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                seen.insert(key(i), ());
+            }
+            seen.into_keys().collect()
+        })
+        .collect();
+    let mut distinct: Vec<K> = parts.into_iter().flatten().collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let mut index: Map<K, u32> =
+        Map::with_capacity_and_hasher(distinct.len(), FixedState::default());
+    for (i, k) in distinct.iter().enumerate() {
+        index.insert(*k, i as u32);
+    }
+    let group = (0..n)
+        .into_par_iter()
+        .map(|i| index.get(&key(i)).copied().unwrap_or(0))
+        .collect();
+    (distinct, group)
 }
 
 /// A customer's P(alive) and expected purchases over a horizon.
@@ -185,15 +204,13 @@ pub fn score<M: PurchaseModel + ?Sized>(model: &M, records: &[Rfm], horizon: f64
         .par_iter()
         .map(|&(x, t)| model.expected_purchases_if_alive(horizon, x, t))
         .collect();
-    records
-        .par_iter()
-        .zip(&group)
-        .map(|(r, &g)| {
-            let p_alive = model.p_alive(r.x, r.t_x, r.t);
-            Score {
-                p_alive,
-                expected_purchases: p_alive * if_alive[g as usize],
-            }
+    model
+        .p_alive_all(records)
+        .into_par_iter()
+        .zip(group)
+        .map(|(p_alive, g)| Score {
+            p_alive,
+            expected_purchases: p_alive * if_alive[g as usize],
         })
         .collect()
 }

@@ -180,3 +180,45 @@ fn purchase_distribution_sums_to_one_and_has_the_expected_mean() {
         }
     }
 }
+
+/// Batch P(alive) (tails shared between customers) gives the same bits as one customer
+/// at a time, on CDNOW and on the extreme histories, through `score` as well.
+#[test]
+fn batch_p_alive_equals_per_customer() {
+    use acrm::summary::{score, Rfm};
+    let mut records: Vec<Rfm> = cdnow_patterns()
+        .iter()
+        .map(|p| Rfm {
+            x: p.x,
+            t_x: p.t_x,
+            t: p.t,
+            mean_spend: 0.0,
+        })
+        .collect();
+    for (x, t_x, t) in [
+        (10_000, 1.0, 1000.0),
+        (3, 5.0, 5.0),
+        (0, 0.0, 1000.0),
+        (1, 0.0, 39.0),
+    ] {
+        records.push(Rfm {
+            x,
+            t_x,
+            t,
+            mean_spend: 0.0,
+        });
+    }
+    for m in [
+        ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap(),
+        ParetoNbd::new(0.1, 100.0, 10.0, 0.01).unwrap(),
+        ParetoNbd::new(10.0, 0.1, 0.01, 100.0).unwrap(),
+    ] {
+        let batch = m.p_alive_all(&records);
+        let scores = score(&m, &records, 39.0);
+        for (i, r) in records.iter().enumerate() {
+            let one = m.p_alive(r.x, r.t_x, r.t);
+            assert_eq!(batch[i].to_bits(), one.to_bits(), "{r:?}");
+            assert_eq!(scores[i].p_alive.to_bits(), one.to_bits());
+        }
+    }
+}
