@@ -105,7 +105,7 @@ fn run() -> Result<(serde_json::Value, bool), String> {
                 .records
                 .iter()
                 .zip(counts)
-                .flat_map(|(r, &c)| std::iter::repeat_n(*r, c as usize))
+                .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
                 .collect();
             fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
         })

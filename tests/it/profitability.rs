@@ -168,7 +168,7 @@ fn customer_equity_interval_from_the_bootstrap() {
             let resampled: Vec<Rfm> = records
                 .iter()
                 .zip(counts)
-                .flat_map(|(r, &c)| std::iter::repeat_n(*r, c as usize))
+                .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
                 .collect();
             fit_both(&resampled)
         },
