@@ -47,7 +47,7 @@ impl BgNbd {
     /// A model from its parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] unless every parameter is finite and positive.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) unless every parameter is finite and positive.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_positive(&Self::NAMES, &[r, alpha, a, b])?;
         Ok(BgNbd { r, alpha, a, b })
@@ -164,8 +164,8 @@ impl BgNbd {
     /// Starts from r = α = a = b = 1 unless [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`] without patterns, and the optimiser's failure.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
+    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
     pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
         Self::fit_of(Variant::Bg, patterns, opts)
     }

@@ -8,6 +8,12 @@
 //! - [`ShiftedBetaGeometric`]: discrete time, contractual (customers of a [`Cohort`] still
 //!   renewing after each period): survival, retention rates, discounted (residual)
 //!   lifetimes.
+//! - [`Scorecard`] and [`Tracking`]: how well a purchase model predicted a holdout period.
+//!
+//! Uncertainty for parameters and any prediction comes from
+//! [`crate::numerics::bootstrap`]; scoring a whole base in parallel from
+//! [`crate::summary::score`], which takes any model through
+//! [`crate::summary::PurchaseModel`].
 //!
 //! Models are validated parameter values (`BgNbd::new(r, α, a, b)`), so published
 //! estimates plug in directly; fitting by maximum likelihood over compact patterns is one

@@ -66,7 +66,7 @@ impl ParetoNbd {
     /// A model from its parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] unless every parameter is finite and positive.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) unless every parameter is finite and positive.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         check_positive(&Self::NAMES, &[r, alpha, s, beta])?;
         Ok(ParetoNbd { r, alpha, s, beta })
@@ -213,8 +213,8 @@ impl ParetoNbd {
     /// [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`] without patterns, and the optimiser's failure.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
+    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
     pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;
