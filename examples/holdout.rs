@@ -123,7 +123,7 @@ fn run() -> Result<(serde_json::Value, bool), String> {
         BgNbd::fit(&split.calibration.compact().patterns, &FitOptions::new()).map_err(e)?;
     let horizon = split.holdout.length().value();
     let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon).map_err(e)?;
-    let track = Tracking::new(&bg, &data, &split);
+    let track = Tracking::new(&bg, &data, &split).map_err(e)?;
     if let Some(p) = &svg {
         plot(&track, p).map_err(|err| format!("{p}: {err}"))?;
     }

@@ -170,7 +170,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("   (mean predicted/actual)");
-    let track = Tracking::new(&bg, data, &split);
+    let track = Tracking::new(&bg, data, &split)?;
     print!("  cumulative repeat purchases (predicted/actual) at weeks");
     for k in [13, 26, 39, 52, 65, 78] {
         if let (Some(p), Some(a)) = (track.predicted.get(k - 1), track.actual.get(k - 1)) {

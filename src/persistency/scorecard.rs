@@ -156,13 +156,35 @@ impl Tracking {
     ///
     /// Predictions are evaluated once per distinct first-purchase day, so a cohort of
     /// millions costs what its few hundred acquisition days cost.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `split` was not made from `data` (a customer of the
+    /// summary has no history in its log).
     pub fn new<U: TimeUnit, M: PurchaseModel + ?Sized>(
         model: &M,
         data: &Dataset,
         split: &Split<U>,
-    ) -> Tracking {
+    ) -> Result<Tracking> {
         let cal = &split.calibration;
         let log = data.transactions();
+        // Each summary row's first purchase must be a day of its customer's history.
+        let known = (0..cal.len()).into_par_iter().all(|i| {
+            let c = cal.customer(i);
+            (c.0 as usize) < log.n_customers()
+                && log
+                    .history(c)
+                    .days
+                    .binary_search(&day_number(cal.get(i).first_purchase))
+                    .is_ok()
+        });
+        if !known {
+            return Err(Error::InvalidOption {
+                option: "data",
+                reason:
+                    "the summary's customers are not those of this dataset (make the split from it)"
+                        .into(),
+            });
+        }
         let end = day_number(split.holdout.end());
         let firsts: Vec<i32> = (0..cal.len())
             .into_par_iter()
@@ -213,7 +235,7 @@ impl Tracking {
                 (days, actual, predicted)
             })
             .collect();
-        Tracking {
+        Ok(Tracking {
             dates: points
                 .iter()
                 .map(|p| date_of(start + p.0.floor() as i32))
@@ -222,6 +244,6 @@ impl Tracking {
             actual: points.iter().map(|p| p.1).collect(),
             predicted: points.iter().map(|p| p.2).collect(),
             calibration_end: cal.as_of(),
-        }
+        })
     }
 }

@@ -57,7 +57,7 @@ fn cdnow_scorecard_and_tracking_match_the_reference() {
         assert_relative_eq!(got.mean_actual, f(&w["mean_actual"]), max_relative = 1e-14);
     }
 
-    let track = Tracking::new(&bg, &data, &split);
+    let track = Tracking::new(&bg, &data, &split).unwrap();
     let points = r["tracking"]["points"].as_array().unwrap();
     assert_eq!(track.t.len(), points.len());
     for (k, w) in points.iter().enumerate() {
@@ -73,7 +73,12 @@ fn cdnow_scorecard_and_tracking_match_the_reference() {
     );
     assert_eq!(track.calibration_end, date(1997, 9, 30));
 
-    // Mismatched lengths and horizons are typed errors.
+    // A split of another dataset, mismatched lengths and horizons are typed errors.
+    let other = CsvOptions::cdnow_master()
+        .read_path(format!("{DATA}/cdnow/CDNOW_master.txt"))
+        .unwrap()
+        .dataset;
+    assert!(Tracking::new(&bg, &other, &split).is_err());
     assert!(Scorecard::new(&bg, &records, &split.holdout.purchases[1..], horizon).is_err());
     assert!(Scorecard::new(&bg, &records, &split.holdout.purchases, 0.0).is_err());
 }
