@@ -576,6 +576,28 @@ pub(crate) fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(out)
 }
 
+/// The first gradient component that disagrees with central differences of the value
+/// (relative 1e-5, against max(1, |g|)), described; `None` when all agree. For the
+/// models' gradient tests.
+#[cfg(test)]
+pub(crate) fn gradient_mismatch<O: Objective>(objective: &O, theta: &[f64]) -> Option<String> {
+    let n = theta.len();
+    let mut g = vec![0.0; n];
+    objective.value_and_gradient(theta, &mut g);
+    let mut tmp = vec![0.0; n];
+    (0..n).find_map(|j| {
+        let h = 1e-6 * theta[j];
+        let (mut up, mut dn) = (theta.to_vec(), theta.to_vec());
+        up[j] += h;
+        dn[j] -= h;
+        let fd = (objective.value_and_gradient(&up, &mut tmp)
+            - objective.value_and_gradient(&dn, &mut tmp))
+            / (2.0 * h);
+        ((g[j] - fd).abs() > 1e-5 * g[j].abs().max(1.0))
+            .then(|| format!("θ = {theta:?}, component {j}: analytic {} vs {fd}", g[j]))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

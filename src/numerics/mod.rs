@@ -10,6 +10,8 @@ mod special;
 
 pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
 pub(crate) use dual::{log_sum_exp_all, Dual};
+#[cfg(test)]
+pub(crate) use fit::gradient_mismatch;
 pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};

@@ -377,20 +377,8 @@ mod tests {
             let theta = [theta.0, theta.1, theta.2, theta.3];
             for v in [Variant::Bg, Variant::Mbg] {
                 let lik = Likelihood::new(&patterns, 0.0, v);
-                let mut g = [0.0; 4];
-                lik.value_and_gradient(&theta, &mut g);
-                for j in 0..4 {
-                    let h = 1e-6 * theta[j];
-                    let (mut up, mut dn) = (theta, theta);
-                    up[j] += h;
-                    dn[j] -= h;
-                    let mut tmp = [0.0; 4];
-                    let fd = (lik.value_and_gradient(&up, &mut tmp)
-                        - lik.value_and_gradient(&dn, &mut tmp))
-                        / (2.0 * h);
-                    let scale = g[j].abs().max(1.0);
-                    prop_assert!((g[j] - fd).abs() <= 1e-5 * scale, "{:?} θ{}: {} vs {}", v, j, g[j], fd);
-                }
+                let bad = crate::numerics::gradient_mismatch(&lik, &theta);
+                prop_assert!(bad.is_none(), "{:?}: {:?}", v, bad);
             }
         }
     }

@@ -560,20 +560,8 @@ mod tests {
                 .collect();
             let theta = [theta.0, theta.1, theta.2, theta.3];
             let lik = Likelihood::new(&patterns, 0.0);
-            let mut g = [0.0; 4];
-            lik.value_and_gradient(&theta, &mut g);
-            for j in 0..4 {
-                let h = 1e-6 * theta[j];
-                let (mut up, mut dn) = (theta, theta);
-                up[j] += h;
-                dn[j] -= h;
-                let mut tmp = [0.0; 4];
-                let fd = (lik.value_and_gradient(&up, &mut tmp)
-                    - lik.value_and_gradient(&dn, &mut tmp))
-                    / (2.0 * h);
-                let scale = g[j].abs().max(1.0);
-                prop_assert!((g[j] - fd).abs() <= 1e-5 * scale, "θ{}: {} vs {}", j, g[j], fd);
-            }
+            let bad = crate::numerics::gradient_mismatch(&lik, &theta);
+            prop_assert!(bad.is_none(), "{:?}", bad);
         }
     }
 
@@ -647,19 +635,8 @@ mod tests {
             [2.0, 0.3, 0.05, 40.0],
             [0.1, 50.0, 3.0, 0.2],
         ] {
-            let mut g = [0.0; 4];
-            lik.value_and_gradient(&theta, &mut g);
-            for j in 0..4 {
-                let h = 1e-6 * theta[j];
-                let (mut up, mut dn) = (theta, theta);
-                up[j] += h;
-                dn[j] -= h;
-                let mut tmp = [0.0; 4];
-                let fd = (lik.value_and_gradient(&up, &mut tmp)
-                    - lik.value_and_gradient(&dn, &mut tmp))
-                    / (2.0 * h);
-                assert_relative_eq!(g[j], fd, max_relative = 1e-6, epsilon = 1e-6);
-            }
+            let bad = crate::numerics::gradient_mismatch(&lik, &theta);
+            assert!(bad.is_none(), "{bad:?}");
         }
     }
 }
