@@ -7,6 +7,7 @@ mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
+mod profiling;
 mod profitability;
 mod recovery;
 mod sbg;

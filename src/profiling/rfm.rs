@@ -1,0 +1,310 @@
+//! RFM scoring by quantiles, and named segments from a monotone map.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::summary::Summary;
+use crate::time::TimeUnit;
+
+/// The 5 × 5 grid of segment names over (R, FM) scores, and the order of the segments
+/// from worst to best.
+///
+/// FM is the mean of the F and M scores, rounded half up. A map is accepted only when its
+/// grid never gets worse as R or FM grows: then a customer who is more recent, more
+/// frequent and higher-spending than another never lands in a worse segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentMap {
+    /// Segment names, worst first.
+    pub names: Vec<String>,
+    /// `grid[r - 1][fm - 1]` is the index into `names` of the segment for R = r, FM = fm.
+    pub grid: [[u8; 5]; 5],
+}
+
+impl Default for SegmentMap {
+    /// The eleven segments in common use (Lost, Hibernating, About to sleep, At risk,
+    /// Can't lose them, Need attention, Promising, New, Potential loyalists, Loyal,
+    /// Champions), arranged so that the grid is monotone:
+    ///
+    /// ```text
+    ///          FM=1            FM=2                 FM=3                 FM=4             FM=5
+    /// R=5  New             Potential loyalists Potential loyalists Champions        Champions
+    /// R=4  Promising       Potential loyalists Potential loyalists Loyal            Champions
+    /// R=3  About to sleep  Need attention      Need attention      Loyal            Loyal
+    /// R=2  Hibernating     About to sleep      At risk             Can't lose them  Loyal
+    /// R=1  Lost            Lost                At risk             Can't lose them  Can't lose them
+    /// ```
+    fn default() -> Self {
+        let names = [
+            "Lost",
+            "Hibernating",
+            "About to sleep",
+            "At risk",
+            "Can't lose them",
+            "Need attention",
+            "Promising",
+            "New",
+            "Potential loyalists",
+            "Loyal",
+            "Champions",
+        ];
+        SegmentMap {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            grid: [
+                [0, 0, 3, 4, 4],
+                [1, 2, 3, 4, 9],
+                [2, 5, 5, 9, 9],
+                [6, 8, 8, 9, 10],
+                [7, 8, 8, 10, 10],
+            ],
+        }
+    }
+}
+
+impl SegmentMap {
+    fn check(&self) -> Result<()> {
+        let bad = |reason: String| {
+            Err(Error::InvalidOption {
+                option: "segments",
+                reason,
+            })
+        };
+        if self.names.is_empty() || self.names.len() > 256 {
+            return bad(format!("{} names (need 1 to 256)", self.names.len()));
+        }
+        for r in 0..5 {
+            for c in 0..5 {
+                let v = self.grid[r][c];
+                if usize::from(v) >= self.names.len() {
+                    return bad(format!("grid[{r}][{c}] = {v} names no segment"));
+                }
+                if (r > 0 && v < self.grid[r - 1][c]) || (c > 0 && v < self.grid[r][c - 1]) {
+                    return bad(format!(
+                        "grid[{r}][{c}] = {v:?} ({}) is worse than a cell with lower R or FM: \
+                         a better customer would land in a worse segment",
+                        self.names[usize::from(v)]
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Settings of RFM scoring: number of score levels k (default 5) and the segment map.
+///
+/// Scores are quantile ranks: a customer's score on a measure is
+/// 1 + ⌊k · (customers strictly worse on it) / n⌋. Tied customers therefore share a score
+/// (no tie is broken by id or order), and a better value never scores lower. Recency is
+/// days since the last purchase (fewer is better), frequency the number of purchase days,
+/// monetary the revenue; customers with a single purchase all have the lowest frequency
+/// and score 1 on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmOptions {
+    levels: u8,
+    segments: SegmentMap,
+}
+
+impl Default for RfmOptions {
+    fn default() -> Self {
+        RfmOptions {
+            levels: 5,
+            segments: SegmentMap::default(),
+        }
+    }
+}
+
+/// RFM scores and segments, index-aligned with the input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmScores {
+    /// Recency score per customer (1 = longest since the last purchase).
+    pub r: Vec<u8>,
+    /// Frequency score.
+    pub f: Vec<u8>,
+    /// Monetary score.
+    pub m: Vec<u8>,
+    /// Segment per customer, an index into `names`.
+    pub segment: Vec<u8>,
+    /// Segment names, worst first.
+    pub names: Vec<String>,
+    /// Score levels k.
+    pub levels: u8,
+}
+
+impl RfmScores {
+    /// The composite code of customer `i`, e.g. 545 for R = 5, F = 4, M = 5.
+    pub fn code(&self, i: usize) -> u16 {
+        100 * u16::from(self.r[i]) + 10 * u16::from(self.f[i]) + u16::from(self.m[i])
+    }
+
+    /// Segment name of customer `i`.
+    pub fn segment_name(&self, i: usize) -> &str {
+        &self.names[usize::from(self.segment[i])]
+    }
+
+    /// Customers per segment, in the order of `names`.
+    pub fn segment_counts(&self) -> Vec<(String, usize)> {
+        let mut counts = vec![0usize; self.names.len()];
+        for &s in &self.segment {
+            counts[usize::from(s)] += 1;
+        }
+        self.names.iter().cloned().zip(counts).collect()
+    }
+}
+
+impl RfmOptions {
+    /// Five levels and the default segment map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Score levels k, 2 to 9 (the composite code has one digit per score).
+    pub fn levels(mut self, k: u8) -> Self {
+        self.levels = k;
+        self
+    }
+
+    /// A custom segment map (checked to be monotone when scoring).
+    pub fn segments(mut self, map: SegmentMap) -> Self {
+        self.segments = map;
+        self
+    }
+
+    /// Scores the customers of a summary as of its date.
+    ///
+    /// # Errors
+    /// As [`score`](Self::score).
+    pub fn score_summary<U: TimeUnit>(&self, summary: &Summary<U>) -> Result<RfmScores> {
+        let n = summary.len();
+        let recency: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| summary.t(i).days() - summary.t_x(i).days())
+            .collect();
+        let frequency: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| f64::from(summary.x(i)) + 1.0)
+            .collect();
+        self.score(&recency, &frequency, &summary.revenues())
+    }
+
+    /// Scores customers from their days since the last purchase, purchase counts and
+    /// revenue (index-aligned slices).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for levels outside 2..=9, a non-monotone segment map,
+    /// slices of different lengths, or a NaN value (naming the measure and position);
+    /// [`Error::EmptyInput`] without customers.
+    pub fn score(
+        &self,
+        recency_days: &[f64],
+        frequency: &[f64],
+        monetary: &[f64],
+    ) -> Result<RfmScores> {
+        if !(2..=9).contains(&self.levels) {
+            return Err(Error::InvalidOption {
+                option: "levels",
+                reason: format!("{} (need 2 to 9)", self.levels),
+            });
+        }
+        self.segments.check()?;
+        let n = recency_days.len();
+        if frequency.len() != n || monetary.len() != n {
+            return Err(Error::InvalidOption {
+                option: "rfm",
+                reason: format!(
+                    "{n} recencies, {} frequencies and {} monetary values",
+                    frequency.len(),
+                    monetary.len()
+                ),
+            });
+        }
+        if n == 0 {
+            return Err(Error::EmptyInput);
+        }
+        for (name, v) in [
+            ("recency", recency_days),
+            ("frequency", frequency),
+            ("monetary", monetary),
+        ] {
+            if let Some(i) = v.par_iter().position_first(|x| x.is_nan()) {
+                return Err(Error::InvalidOption {
+                    option: name,
+                    reason: format!("customer at position {i} has NaN"),
+                });
+            }
+        }
+        let k = self.levels;
+        // Recency: fewer days is better, so score the negated days.
+        let negated: Vec<f64> = recency_days.par_iter().map(|d| -d).collect();
+        let r = quantile_scores(&negated, k);
+        let f = quantile_scores(frequency, k);
+        let m = quantile_scores(monetary, k);
+        // Segments read the 5-level grid: rescale scores to 1..=5 (monotone).
+        let five = |s: u8| ((5 * u16::from(s)).div_ceil(u16::from(k))) as usize;
+        let segment = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let fm = (five(f[i]) + five(m[i])).div_ceil(2);
+                self.segments.grid[five(r[i]) - 1][fm - 1]
+            })
+            .collect();
+        Ok(RfmScores {
+            r,
+            f,
+            m,
+            segment,
+            names: self.segments.names.clone(),
+            levels: k,
+        })
+    }
+}
+
+/// Scores 1..=k by 1 + ⌊k · below(v) / n⌋, below(v) = the number of values strictly less
+/// than v. A value scores at least j + 1 when it exceeds the value at sorted position
+/// ⌈j·n/k⌉ − 1, so k − 1 order statistics (selection, not a sort) give every score.
+fn quantile_scores(values: &[f64], k: u8) -> Vec<u8> {
+    let n = values.len();
+    let mut work = values.to_vec();
+    let mut thresholds = Vec::with_capacity(usize::from(k) - 1);
+    for j in 1..usize::from(k) {
+        let c = (j * n).div_ceil(usize::from(k));
+        if c == 0 {
+            // Fewer customers than levels: no value can have a negative count below it.
+            thresholds.push(f64::INFINITY);
+            continue;
+        }
+        let (_, t, _) = work.select_nth_unstable_by(c - 1, f64::total_cmp);
+        thresholds.push(*t);
+    }
+    values
+        .par_iter()
+        .map(|v| 1 + thresholds.iter().filter(|&t| v > t).count() as u8)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scores against the definition, counted by brute force, including ties.
+    #[test]
+    fn quantile_scores_match_their_definition() {
+        let values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0];
+        for k in 2..=9u8 {
+            let got = quantile_scores(&values, k);
+            for (i, v) in values.iter().enumerate() {
+                let below = values.iter().filter(|w| *w < v).count();
+                let want = 1 + (usize::from(k) * below / values.len()) as u8;
+                assert_eq!(got[i], want, "k = {k}, value {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_map_is_monotone_and_a_broken_one_is_refused() {
+        SegmentMap::default().check().unwrap();
+        let mut broken = SegmentMap::default();
+        broken.grid[4][0] = 0; // "Lost" for the most recent customers
+        assert!(broken.check().is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! RFM scores and segments.
+//!
+//! The direction property is the issue's: over random customer bases, a customer who is
+//! more recent, more frequent and higher-spending than another never lands in a worse
+//! segment (segments are ordered worst first) and never scores lower.
+
+use acrm::io::CsvOptions;
+use acrm::profiling::{RfmOptions, SegmentMap};
+use acrm::{SummaryOptions, Weeks};
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_better_customer_never_lands_in_a_worse_segment(
+        base in prop::collection::vec((0u32..400, 1u32..30, 0u32..2000), 2..200),
+        k in 2u8..=9,
+    ) {
+        // Integer draws make ties common, the hard case for quantile scores.
+        let recency: Vec<f64> = base.iter().map(|c| f64::from(c.0)).collect();
+        let frequency: Vec<f64> = base.iter().map(|c| f64::from(c.1)).collect();
+        let monetary: Vec<f64> = base.iter().map(|c| f64::from(c.2) / 10.0).collect();
+        let s = RfmOptions::new().levels(k).score(&recency, &frequency, &monetary).unwrap();
+        for i in 0..base.len() {
+            for j in 0..base.len() {
+                let better = recency[i] < recency[j] && frequency[i] > frequency[j] && monetary[i] > monetary[j];
+                if better {
+                    prop_assert!(s.segment[i] >= s.segment[j],
+                        "{:?} is in {} but {:?} in {}", base[i], s.segment_name(i), base[j], s.segment_name(j));
+                    prop_assert!(s.r[i] >= s.r[j] && s.f[i] >= s.f[j] && s.m[i] >= s.m[j]);
+                }
+                // Equal values, equal scores: no tie is broken.
+                if base[i] == base[j] {
+                    prop_assert_eq!(s.code(i), s.code(j));
+                }
+            }
+        }
+        let total: usize = s.segment_counts().iter().map(|c| c.1).sum();
+        prop_assert_eq!(total, base.len());
+    }
+}
+
+#[test]
+fn cdnow_segments_cover_every_customer_and_order_by_value() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/cdnow/CDNOW_sample.txt"
+    );
+    let data = CsvOptions::cdnow_sample().read_path(path).unwrap().dataset;
+    let end = NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+    let summary = SummaryOptions::new(end).summarize::<Weeks>(&data).unwrap();
+    let s = RfmOptions::new().score_summary(&summary).unwrap();
+    let counts = s.segment_counts();
+    assert_eq!(counts.iter().map(|c| c.1).sum::<usize>(), 2357);
+    // Single-purchase customers all score F = 1 (they tie at the lowest frequency).
+    for i in 0..summary.len() {
+        if summary.x(i) == 0 {
+            assert_eq!(s.f[i], 1);
+        }
+    }
+    // Champions bring more revenue per customer than the Lost.
+    let revenue = summary.revenues();
+    let mean_of = |name: &str| {
+        let v: Vec<f64> = (0..summary.len())
+            .filter(|&i| s.segment_name(i) == name)
+            .map(|i| revenue[i])
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(mean_of("Champions") > 3.0 * mean_of("Lost"));
+}
+
+#[test]
+fn option_errors_are_typed() {
+    let one = [1.0];
+    assert!(RfmOptions::new().levels(1).score(&one, &one, &one).is_err());
+    assert!(RfmOptions::new()
+        .levels(10)
+        .score(&one, &one, &one)
+        .is_err());
+    assert!(RfmOptions::new().score(&one, &[1.0, 2.0], &one).is_err());
+    assert!(RfmOptions::new().score(&[f64::NAN], &one, &one).is_err());
+    assert!(matches!(
+        RfmOptions::new().score(&[], &[], &[]),
+        Err(acrm::Error::EmptyInput)
+    ));
+    let mut map = SegmentMap::default();
+    map.grid[0][0] = 200;
+    assert!(RfmOptions::new()
+        .segments(map)
+        .score(&one, &one, &one)
+        .is_err());
+}
