@@ -15,11 +15,15 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 fn rfm(c: &mut Criterion) {
     let n = 10_000_000;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-    let recency: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(0u32..730))).collect();
+    let recency: Vec<f64> = (0..n)
+        .map(|_| f64::from(rng.gen_range(0u32..730)))
+        .collect();
     let frequency: Vec<f64> = (0..n)
         .map(|_| (1.0 / (1.0 - rng.gen::<f64>() * 0.98)).floor().min(50.0))
         .collect();
-    let monetary: Vec<f64> = (0..n).map(|_| (3.0 + rng.gen::<f64>() * 3.0).exp()).collect();
+    let monetary: Vec<f64> = (0..n)
+        .map(|_| (3.0 + rng.gen::<f64>() * 3.0).exp())
+        .collect();
     let mut g = c.benchmark_group("rfm");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(n as u64));

@@ -93,3 +93,47 @@ fn option_errors_are_typed() {
         .score(&one, &one, &one)
         .is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Tiers cover every customer, their shares of the total value sum to 1, and a more
+    /// valuable customer is never in a lower tier.
+    #[test]
+    fn tiers_partition_customers_and_respect_value(
+        values in prop::collection::vec(-50i32..500, 1..300),
+        high in 0.05f64..0.9,
+        gap in 0.0f64..0.5,
+    ) {
+        use acrm::profiling::TierOptions;
+        let values: Vec<f64> = values.iter().map(|v| f64::from(*v)).collect();
+        let medium = (high + gap).min(1.0);
+        let t = TierOptions::new().shares(high, medium).tiers(&values).unwrap();
+        let counted: usize = t.summary.iter().map(|s| s.customers).sum();
+        prop_assert_eq!(counted, values.len());
+        let total: f64 = values.iter().sum();
+        if total.abs() > 1e-9 {
+            let shares: f64 = t.summary.iter().map(|s| s.share).sum();
+            prop_assert!((shares - 1.0).abs() < 1e-9, "shares sum to {}", shares);
+        }
+        for i in 0..values.len() {
+            for j in 0..values.len() {
+                if values[i] > values[j] {
+                    prop_assert!(t.tier[i] >= t.tier[j]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tier_option_errors_are_typed() {
+    use acrm::profiling::TierOptions;
+    assert!(TierOptions::new().shares(0.9, 0.5).tiers(&[1.0]).is_err());
+    assert!(TierOptions::new().shares(0.0, 0.5).tiers(&[1.0]).is_err());
+    assert!(TierOptions::new().tiers(&[1.0, f64::INFINITY]).is_err());
+    assert!(matches!(
+        TierOptions::new().tiers(&[]),
+        Err(acrm::Error::EmptyInput)
+    ));
+}
