@@ -190,6 +190,11 @@ pub(crate) fn sum_ordered<T: Sync, const N: usize>(
     (v, g)
 }
 
+/// Whether every parameter is finite and positive, where the likelihoods are defined.
+fn in_domain(theta: &[f64]) -> bool {
+    theta.iter().all(|t| *t > 0.0 && t.is_finite())
+}
+
 /// Checks a model's parameters: each finite and positive, or an error naming it.
 pub(crate) fn check_positive(names: &[&'static str], values: &[f64]) -> Result<()> {
     for (name, v) in names.iter().zip(values) {
@@ -263,7 +268,13 @@ impl<O: Objective> LogSpace<'_, O> {
         }
         let theta: Vec<f64> = phi.iter().map(|p| p.exp()).collect();
         let mut grad = vec![0.0; theta.len()];
-        let mut value = self.objective.value_and_gradient(&theta, &mut grad);
+        // A long line-search step can take exp(φ) to 0 or infinity, where the special
+        // functions are undefined (statrs' ln_beta panics at 0): never evaluate there.
+        let mut value = if in_domain(&theta) {
+            self.objective.value_and_gradient(&theta, &mut grad)
+        } else {
+            f64::NAN
+        };
         // Chain rule: ∂/∂φᵢ = θᵢ ∂/∂θᵢ.
         for (g, t) in grad.iter_mut().zip(&theta) {
             *g *= t;
@@ -451,7 +462,12 @@ fn newton<O: Objective>(
         loop {
             let trial: Vec<f64> = phi.iter().zip(&step).map(|(p, s)| p + t * s).collect();
             let (mut g2, mut h2) = (vec![0.0; n], vec![0.0; n * n]);
-            let v = objective.value_gradient_hessian(&theta_of(&trial), &mut g2, &mut h2)?;
+            let trial_theta = theta_of(&trial);
+            let v = if in_domain(&trial_theta) {
+                objective.value_gradient_hessian(&trial_theta, &mut g2, &mut h2)?
+            } else {
+                f64::NAN
+            };
             if v.is_finite() && v <= value + 1e-4 * t * slope {
                 (phi, value, g, h) = (trial, v, g2, h2);
                 break;

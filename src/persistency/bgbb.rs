@@ -367,10 +367,6 @@ impl<'a> Likelihood<'a> {
 
 impl Objective for Likelihood<'_> {
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        // ln B panics at 0: a line search can step to where exp(φ) underflows.
-        if theta.iter().any(|t| !(*t > 0.0 && t.is_finite())) {
-            return f64::NAN;
-        }
         let m = BgBb {
             alpha: theta[0],
             beta: theta[1],

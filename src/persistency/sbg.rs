@@ -307,11 +307,6 @@ impl<'a> Likelihood<'a> {
 
 impl Objective for Likelihood<'_> {
     fn value_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        // A line search can step to where exp(φ) underflows to 0 or overflows: outside
-        // the model, which the optimiser learns from a non-finite value.
-        if theta.iter().any(|t| !(*t > 0.0 && t.is_finite())) {
-            return f64::NAN;
-        }
         let terms = Terms::new(theta[0], theta[1], self.periods);
         let (ll, g) = sum_ordered::<Cohort, 2>(self.cohorts, |_, c, g| {
             let mut v = 0.0;
