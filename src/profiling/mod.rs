@@ -1,9 +1,14 @@
-//! Profiling: who is this customer? RFM scores and named segments, value tiers.
-//!
-//! Behavioural clusters, habits and risk flags are planned (issue 4).
+//! Profiling: who is this customer? RFM scores and named segments, value tiers,
+//! behavioural clusters, habits and risk flags.
 
+mod clusters;
+mod habits;
 mod rfm;
 mod tiers;
 
+pub use clusters::{
+    adjusted_rand_index, ClusterMethod, ClusterOptions, ClusterProfile, Clusters, Features,
+};
+pub use habits::{HabitOptions, Habits, RiskFlags, RiskOptions};
 pub use rfm::{RfmOptions, RfmScores, SegmentMap};
 pub use tiers::{Tier, TierOptions, TierSummary, Tiers};

@@ -140,6 +140,11 @@ impl CustomerState {
     pub fn frequency(&self) -> u32 {
         self.purchase_days.saturating_sub(1)
     }
+
+    /// Spend on purchases (returns excluded).
+    pub fn purchase_spend(&self) -> f64 {
+        self.first_spend + self.repeat_spend
+    }
 }
 
 /// The log columns a summary reads.

@@ -1,0 +1,687 @@
+//! Behavioural clusters: k-means or a Gaussian mixture (linfa) on standardised features
+//! from the summary and the log, k given or chosen by silhouette on a seeded sample, with
+//! cluster profiles in original units.
+
+use hashbrown::HashMap;
+use linfa::traits::{Fit, Predict};
+use linfa::DatasetBase;
+use linfa_clustering::{GaussianMixtureModel, KMeans};
+use ndarray::{Array2, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{CustomerIdx, Dataset, ProductIdx};
+use crate::error::{Error, Result};
+use crate::summary::Summary;
+use crate::time::{day_number, TimeUnit};
+
+/// Customer features in original units, one row per customer, and how each column is
+/// scaled before standardising.
+///
+/// [`from_summary`](Self::from_summary) builds, for the summary's customers as of its
+/// date: `recency_days` (since the last purchase), `frequency` (purchase days),
+/// `monetary` (spend per purchase day), `tenure_days` (since the first purchase), all
+/// log-scaled with ln(1 + v); `gap_cv` (regularity: coefficient of variation of the gaps
+/// between purchase days; customers with fewer than three purchase days get the median of
+/// the others); and when the log has them, `category:NAME` and `channel:NAME` shares of
+/// purchase spend for the most-bought categories and channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    /// Column names.
+    pub names: Vec<String>,
+    /// Values in original units (customers × columns).
+    pub raw: Array2<f64>,
+    /// Whether a column is log-scaled (ln(1 + v)) before standardising.
+    pub log_scaled: Vec<bool>,
+    /// Revenue of each customer (for revenue shares of clusters).
+    pub revenue: Vec<f64>,
+}
+
+impl Features {
+    /// Features from caller-supplied columns.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the shapes disagree, a value is not finite, or a
+    /// log-scaled value is at or below −1 (naming the row and column).
+    pub fn new(
+        names: Vec<String>,
+        raw: Array2<f64>,
+        log_scaled: Vec<bool>,
+        revenue: Vec<f64>,
+    ) -> Result<Self> {
+        let bad = |reason: String| {
+            Err(Error::InvalidOption {
+                option: "features",
+                reason,
+            })
+        };
+        if names.len() != raw.ncols() || log_scaled.len() != raw.ncols() {
+            return bad(format!(
+                "{} names and {} scale flags for {} columns",
+                names.len(),
+                log_scaled.len(),
+                raw.ncols()
+            ));
+        }
+        if revenue.len() != raw.nrows() {
+            return bad(format!(
+                "{} revenues for {} rows",
+                revenue.len(),
+                raw.nrows()
+            ));
+        }
+        for ((i, j), &v) in raw.indexed_iter() {
+            if !v.is_finite() || (log_scaled[j] && v <= -1.0) {
+                return bad(format!("row {i}, column `{}` has value {v}", names[j]));
+            }
+        }
+        Ok(Features {
+            names,
+            raw,
+            log_scaled,
+            revenue,
+        })
+    }
+
+    /// The standard features of the summary's customers (see the type's documentation),
+    /// with shares for up to `mix` categories and `mix` channels.
+    pub fn from_summary<U: TimeUnit>(data: &Dataset, summary: &Summary<U>, mix: usize) -> Self {
+        let n = summary.len();
+        let end = day_number(summary.as_of());
+        let log = data.transactions();
+        let products = data.products();
+        let category_of: Option<Vec<Option<u32>>> = log.products().map(|_| {
+            (0..products.len())
+                .map(|p| products.category(ProductIdx(p as u32)).map(|c| c.0))
+                .collect()
+        });
+        // Most-bought categories and channels by total purchase spend, ties by index.
+        let top = |totals: Vec<f64>| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..totals.len()).filter(|&k| totals[k] > 0.0).collect();
+            idx.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
+            idx.truncate(mix);
+            idx
+        };
+        let spend_by = |key: &(dyn Fn(usize) -> Option<usize> + Sync), width: usize| {
+            let rows: Vec<Vec<f64>> = (0..n)
+                .into_par_iter()
+                .with_min_len(1 << 12)
+                .map(|i| {
+                    let mut v = vec![0.0; width];
+                    for r in purchase_rows(data, summary.customer(i), end) {
+                        if let Some(k) = key(r) {
+                            v[k] += log.amounts()[r];
+                        }
+                    }
+                    v
+                })
+                .collect();
+            rows
+        };
+        let mut names: Vec<String> = ["recency_days", "frequency", "monetary", "tenure_days"]
+            .map(String::from)
+            .to_vec();
+        let mut log_scaled = vec![true; 4];
+        names.push("gap_cv".into());
+        log_scaled.push(false);
+        let mut mix_columns: Vec<Vec<f64>> = Vec::new();
+        let mut add_mix = |prefix: &str, labels: &crate::data::Interner, per: Vec<Vec<f64>>| {
+            let width = labels.len();
+            let mut totals = vec![0.0; width];
+            for v in &per {
+                for (t, x) in totals.iter_mut().zip(v) {
+                    *t += x;
+                }
+            }
+            for k in top(totals) {
+                names.push(format!("{prefix}:{}", labels.name(k)));
+                log_scaled.push(false);
+                mix_columns.push(per.iter().map(|v| v[k]).collect());
+            }
+        };
+        if let (Some(cat), Some(rows)) = (category_of.as_deref(), log.products()) {
+            let labels = products.categories();
+            let per = spend_by(&|r| cat[rows[r].get()].map(|c| c as usize), labels.len());
+            add_mix("category", labels, per);
+        }
+        if let Some(rows) = log.channels() {
+            let labels = data.channels();
+            let per = spend_by(&|r| Some(rows[r].get()), labels.len());
+            add_mix("channel", labels, per);
+        }
+        let mut raw = Array2::zeros((n, names.len()));
+        let mut revenue = Vec::with_capacity(n);
+        let mut cvs = Vec::new();
+        for i in 0..n {
+            let s = summary.get(i);
+            let purchase_days = f64::from(s.x + 1);
+            let spend = summary.state(i).purchase_spend();
+            let mut row = raw.row_mut(i);
+            row[0] = f64::from(end - day_number(s.last_purchase));
+            row[1] = purchase_days;
+            row[2] = spend / purchase_days;
+            row[3] = f64::from(end - day_number(s.first_purchase));
+            row[4] = s.gap_cv.unwrap_or(f64::NAN);
+            if let Some(cv) = s.gap_cv {
+                cvs.push(cv);
+            }
+            for (j, col) in mix_columns.iter().enumerate() {
+                row[5 + j] = if spend > 0.0 { col[i] / spend } else { 0.0 };
+            }
+            revenue.push(s.revenue);
+        }
+        cvs.sort_by(f64::total_cmp);
+        let median = match cvs.len() {
+            0 => 0.0,
+            m if m % 2 == 1 => cvs[m / 2],
+            m => 0.5 * (cvs[m / 2 - 1] + cvs[m / 2]),
+        };
+        raw.column_mut(4).mapv_inplace(|v| if v.is_nan() { median } else { v });
+        Features {
+            names,
+            raw,
+            log_scaled,
+            revenue,
+        }
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.raw.nrows()
+    }
+
+    /// Whether there are no customers.
+    pub fn is_empty(&self) -> bool {
+        self.raw.nrows() == 0
+    }
+
+    /// The model matrix: scaled, standardised columns (constant columns left out, since
+    /// they carry no information and make a mixture's covariance singular), and the
+    /// indices of the columns kept.
+    fn standardised(&self) -> (Array2<f64>, Vec<usize>) {
+        let n = self.len() as f64;
+        let mut kept = Vec::new();
+        let mut cols = Vec::new();
+        for j in 0..self.raw.ncols() {
+            let scaled: Vec<f64> = self
+                .raw
+                .column(j)
+                .iter()
+                .map(|&v| if self.log_scaled[j] { v.ln_1p() } else { v })
+                .collect();
+            let mean = scaled.iter().sum::<f64>() / n;
+            let var = scaled.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            let sd = var.sqrt();
+            if sd > 1e-12 * (1.0 + mean.abs()) {
+                kept.push(j);
+                cols.push(scaled.into_iter().map(|v| (v - mean) / sd).collect::<Vec<_>>());
+            }
+        }
+        let mut z = Array2::zeros((self.len(), kept.len()));
+        for (c, col) in cols.iter().enumerate() {
+            for (i, v) in col.iter().enumerate() {
+                z[[i, c]] = *v;
+            }
+        }
+        (z, kept)
+    }
+}
+
+/// Purchase rows (amount ≥ 0) of customer `c` on or before day `end`.
+fn purchase_rows(data: &Dataset, c: CustomerIdx, end: i32) -> impl Iterator<Item = usize> + '_ {
+    let log = data.transactions();
+    let r = log.range(c);
+    let (days, amounts) = (log.days(), log.amounts());
+    r.filter(move |&i| days[i] <= end && amounts[i] >= 0.0)
+}
+
+/// The clustering method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ClusterMethod {
+    /// k-means (linfa), k-means++ initialisation.
+    #[default]
+    KMeans,
+    /// Gaussian mixture with full covariances (linfa), k-means initialisation; customers
+    /// go to their most probable component.
+    GaussianMixture,
+}
+
+/// How to cluster. Defaults: k-means; k chosen by mean silhouette among 2..=8 on a
+/// seeded sample of 3,000 customers; 3 initialisations; at most 300 iterations; tolerance
+/// 1e-4; seed 42.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterOptions {
+    method: ClusterMethod,
+    k: Option<usize>,
+    k_range: (usize, usize),
+    n_init: usize,
+    max_iter: u64,
+    tolerance: f64,
+    sample: usize,
+    seed: u64,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            method: ClusterMethod::KMeans,
+            k: None,
+            k_range: (2, 8),
+            n_init: 3,
+            max_iter: 300,
+            tolerance: 1e-4,
+            sample: 3000,
+            seed: 42,
+        }
+    }
+}
+
+/// A cluster in original units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterProfile {
+    /// Customers in the cluster.
+    pub size: usize,
+    /// Share of all customers.
+    pub share: f64,
+    /// Share of total revenue (0 when total revenue is 0).
+    pub revenue_share: f64,
+    /// Mean of each feature, in original units (same order as the feature names).
+    pub centroid: Vec<f64>,
+    /// The three features whose cluster mean lies furthest from the overall mean, in
+    /// standard deviations of the scaled feature (signed), furthest first.
+    pub distinguishing: Vec<(String, f64)>,
+}
+
+/// The result of clustering: one label per customer, clusters numbered by size (0 is the
+/// largest; ties by first appearance), and their profiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clusters {
+    /// Method used.
+    pub method: ClusterMethod,
+    /// Number of clusters.
+    pub k: usize,
+    /// Cluster of each customer.
+    pub labels: Vec<u32>,
+    /// Profiles, by cluster.
+    pub profiles: Vec<ClusterProfile>,
+    /// Feature names (the columns of the centroids).
+    pub features: Vec<String>,
+    /// Sum of squared distances to the cluster means in the standardised space
+    /// (scikit-learn's inertia).
+    pub inertia: f64,
+    /// Mean silhouette on the sample for each k tried (empty when k was given).
+    pub silhouette: Vec<(usize, f64)>,
+}
+
+impl Clusters {
+    /// Sizes of the clusters.
+    pub fn sizes(&self) -> Vec<usize> {
+        self.profiles.iter().map(|p| p.size).collect()
+    }
+
+    /// Each cluster's share of the total of a per-customer value (profit, CLV, ...).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `values` does not have one value per customer.
+    pub fn value_shares(&self, values: &[f64]) -> Result<Vec<f64>> {
+        if values.len() != self.labels.len() {
+            return Err(Error::InvalidOption {
+                option: "values",
+                reason: format!("{} values for {} customers", values.len(), self.labels.len()),
+            });
+        }
+        Ok(shares(&self.labels, values, self.k))
+    }
+}
+
+/// Per-label share of the total of `values`, summed in customer order.
+fn shares(labels: &[u32], values: &[f64], k: usize) -> Vec<f64> {
+    let mut sums = vec![0.0; k];
+    for (&l, &v) in labels.iter().zip(values) {
+        sums[l as usize] += v;
+    }
+    let total: f64 = sums.iter().sum();
+    sums.iter()
+        .map(|s| if total == 0.0 { 0.0 } else { s / total })
+        .collect()
+}
+
+impl ClusterOptions {
+    /// The defaults (see the type's documentation).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The method.
+    pub fn method(mut self, m: ClusterMethod) -> Self {
+        self.method = m;
+        self
+    }
+    /// A fixed number of clusters (≥ 2), instead of choosing it by silhouette.
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = Some(k);
+        self
+    }
+    /// The range of k tried by silhouette (2 ≤ lo ≤ hi).
+    pub fn k_range(mut self, lo: usize, hi: usize) -> Self {
+        self.k_range = (lo, hi);
+        self
+    }
+    /// Initialisations per fit (the best is kept; ≥ 1).
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Iteration cap (≥ 1) and tolerance (> 0) of each fit.
+    pub fn iterations(mut self, max_iter: u64, tolerance: f64) -> Self {
+        self.max_iter = max_iter;
+        self.tolerance = tolerance;
+        self
+    }
+    /// Customers sampled to choose k (≥ 10).
+    pub fn sample(mut self, n: usize) -> Self {
+        self.sample = n;
+        self
+    }
+    /// Seed of every random choice.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        let (lo, hi) = self.k_range;
+        if let Some(k) = self.k {
+            if k < 2 {
+                return bad("k", format!("need at least 2 clusters, got {k}"));
+            }
+            if k > n {
+                return bad("k", format!("{k} clusters for {n} customers"));
+            }
+        } else {
+            if lo < 2 || hi < lo {
+                return bad("k_range", format!("need 2 <= lo <= hi, got {lo}..={hi}"));
+            }
+            if hi > n.min(self.sample) {
+                return bad(
+                    "k_range",
+                    format!(
+                        "up to {hi} clusters for a sample of {}",
+                        n.min(self.sample)
+                    ),
+                );
+            }
+        }
+        if self.n_init == 0 {
+            return bad("n_init", "need at least 1 initialisation".into());
+        }
+        if self.max_iter == 0 {
+            return bad("max_iter", "need at least 1 iteration".into());
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return bad(
+                "tolerance",
+                format!("must be finite and positive, got {}", self.tolerance),
+            );
+        }
+        if self.sample < 10 {
+            return bad("sample", format!("need at least 10, got {}", self.sample));
+        }
+        Ok(())
+    }
+
+    /// Clusters the customers of `features`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] without customers; [`Error::InvalidOption`] for an option out
+    /// of its domain (see the setters), more clusters than customers, or features that
+    /// are all constant.
+    pub fn fit(&self, features: &Features) -> Result<Clusters> {
+        let n = features.len();
+        if n == 0 {
+            return Err(Error::EmptyInput);
+        }
+        self.validate(n)?;
+        let (z, kept) = features.standardised();
+        if kept.is_empty() {
+            return Err(Error::InvalidOption {
+                option: "features",
+                reason: "every feature is constant".into(),
+            });
+        }
+        let mut silhouette = Vec::new();
+        let k = match self.k {
+            Some(k) => k,
+            None => {
+                let m = n.min(self.sample);
+                let mut rng = Xoshiro256Plus::seed_from_u64(self.seed);
+                let mut rows = rand::seq::index::sample(&mut rng, n, m).into_vec();
+                rows.sort_unstable();
+                let sample = z.select(Axis(0), &rows);
+                let mut best = (0usize, f64::NEG_INFINITY);
+                for k in self.k_range.0..=self.k_range.1 {
+                    let labels = self.labels(sample.view(), k)?;
+                    let s = mean_silhouette(sample.view(), &labels, k);
+                    silhouette.push((k, s));
+                    if s > best.1 {
+                        best = (k, s);
+                    }
+                }
+                best.0
+            }
+        };
+        let labels = relabel_by_size(&self.labels(z.view(), k)?, k);
+        let profiles = profiles(features, &z, &kept, &labels, k);
+        let inertia = inertia(&z, &labels, k);
+        Ok(Clusters {
+            method: self.method,
+            k,
+            labels,
+            profiles,
+            features: features.names.clone(),
+            inertia,
+            silhouette,
+        })
+    }
+
+    /// Raw labels of one fit on `z`.
+    fn labels(&self, z: ArrayView2<'_, f64>, k: usize) -> Result<Vec<u32>> {
+        let rng = Xoshiro256Plus::seed_from_u64(self.seed);
+        let data = DatasetBase::from(z);
+        let fail = |e: String| Error::InvalidOption {
+            option: "method",
+            reason: format!("the clustering failed: {e}"),
+        };
+        let labels = match self.method {
+            ClusterMethod::KMeans => {
+                let model = KMeans::params_with_rng(k, rng)
+                    .n_runs(self.n_init)
+                    .max_n_iterations(self.max_iter)
+                    .tolerance(self.tolerance)
+                    .fit(&data)
+                    .map_err(|e| fail(e.to_string()))?;
+                model.predict(&z)
+            }
+            ClusterMethod::GaussianMixture => {
+                let model = GaussianMixtureModel::params_with_rng(k, rng)
+                    .n_runs(self.n_init as u64)
+                    .max_n_iterations(self.max_iter)
+                    .tolerance(self.tolerance)
+                    .fit(&data)
+                    .map_err(|e| fail(e.to_string()))?;
+                model.predict(&z)
+            }
+        };
+        Ok(labels.iter().map(|&l| l as u32).collect())
+    }
+}
+
+/// Renumbers clusters by size, largest first, ties by first appearance.
+fn relabel_by_size(labels: &[u32], k: usize) -> Vec<u32> {
+    let mut size = vec![0usize; k];
+    let mut first = vec![usize::MAX; k];
+    for (i, &l) in labels.iter().enumerate() {
+        size[l as usize] += 1;
+        first[l as usize] = first[l as usize].min(i);
+    }
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(first[a].cmp(&first[b])));
+    let mut new = vec![0u32; k];
+    for (rank, &old) in order.iter().enumerate() {
+        new[old] = rank as u32;
+    }
+    labels.iter().map(|&l| new[l as usize]).collect()
+}
+
+/// Per-cluster means of the rows of `m`, summed in row order.
+fn means(m: &Array2<f64>, labels: &[u32], k: usize) -> (Array2<f64>, Vec<usize>) {
+    let mut sums = Array2::zeros((k, m.ncols()));
+    let mut counts = vec![0usize; k];
+    for (row, &l) in m.rows().into_iter().zip(labels) {
+        let mut s = sums.row_mut(l as usize);
+        s += &row;
+        counts[l as usize] += 1;
+    }
+    for (mut s, &c) in sums.rows_mut().into_iter().zip(&counts) {
+        if c > 0 {
+            s /= c as f64;
+        }
+    }
+    (sums, counts)
+}
+
+fn profiles(
+    f: &Features,
+    z: &Array2<f64>,
+    kept: &[usize],
+    labels: &[u32],
+    k: usize,
+) -> Vec<ClusterProfile> {
+    let (raw_means, counts) = means(&f.raw, labels, k);
+    let (z_means, _) = means(z, labels, k);
+    let revenue = shares(labels, &f.revenue, k);
+    let n = labels.len() as f64;
+    (0..k)
+        .map(|c| {
+            let mut dist: Vec<(String, f64)> = kept
+                .iter()
+                .enumerate()
+                .map(|(col, &j)| (f.names[j].clone(), z_means[[c, col]]))
+                .collect();
+            dist.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            dist.truncate(3);
+            ClusterProfile {
+                size: counts[c],
+                share: counts[c] as f64 / n,
+                revenue_share: revenue[c],
+                centroid: raw_means.row(c).to_vec(),
+                distinguishing: dist,
+            }
+        })
+        .collect()
+}
+
+/// Sum of squared distances to the cluster means.
+fn inertia(z: &Array2<f64>, labels: &[u32], k: usize) -> f64 {
+    let (centres, _) = means(z, labels, k);
+    let d: Vec<f64> = z
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .zip(labels.par_iter())
+        .map(|(row, &l)| {
+            row.iter()
+                .zip(centres.row(l as usize))
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+        })
+        .collect();
+    d.iter().sum()
+}
+
+/// Mean silhouette of a labelling (Rousseeuw 1987) with Euclidean distances; a point alone
+/// in its cluster scores 0, as in scikit-learn.
+pub(crate) fn mean_silhouette(z: ArrayView2<'_, f64>, labels: &[u32], k: usize) -> f64 {
+    let n = z.nrows();
+    let mut counts = vec![0usize; k];
+    for &l in labels {
+        counts[l as usize] += 1;
+    }
+    let s: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let own = labels[i] as usize;
+            if counts[own] <= 1 {
+                return 0.0;
+            }
+            let mut sum = vec![0.0; k];
+            let zi = z.row(i);
+            for j in 0..n {
+                let d: f64 = zi
+                    .iter()
+                    .zip(z.row(j))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt();
+                sum[labels[j] as usize] += d;
+            }
+            let a = sum[own] / (counts[own] - 1) as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && counts[c] > 0)
+                .map(|c| sum[c] / counts[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            if !b.is_finite() {
+                return 0.0;
+            }
+            let m = a.max(b);
+            if m > 0.0 {
+                (b - a) / m
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    s.iter().sum::<f64>() / n as f64
+}
+
+/// Adjusted Rand index of two labellings of the same items (Hubert & Arabie 1985): 1 for
+/// identical partitions, about 0 for independent ones. Two partitions that are both one
+/// cluster, or both all singletons, score 1, as in scikit-learn.
+///
+/// # Errors
+/// [`Error::InvalidOption`] when the lengths differ; [`Error::EmptyInput`] when empty.
+pub fn adjusted_rand_index(a: &[u32], b: &[u32]) -> Result<f64> {
+    if a.len() != b.len() {
+        return Err(Error::InvalidOption {
+            option: "labels",
+            reason: format!("{} and {} labels", a.len(), b.len()),
+        });
+    }
+    if a.is_empty() {
+        return Err(Error::EmptyInput);
+    }
+    if a.len() == 1 {
+        return Ok(1.0);
+    }
+    let pairs = |c: u64| (c * c.saturating_sub(1) / 2) as f64;
+    let mut joint: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut rows: HashMap<u32, u64> = HashMap::new();
+    let mut cols: HashMap<u32, u64> = HashMap::new();
+    for (&x, &y) in a.iter().zip(b) {
+        *joint.entry((x, y)).or_default() += 1;
+        *rows.entry(x).or_default() += 1;
+        *cols.entry(y).or_default() += 1;
+    }
+    // Integer counts: the sums are exact whatever the hash order.
+    let sum = |m: &mut dyn Iterator<Item = u64>| m.map(|c| c * c.saturating_sub(1) / 2).sum::<u64>();
+    let index = sum(&mut joint.values().copied()) as f64;
+    let sa = sum(&mut rows.values().copied()) as f64;
+    let sb = sum(&mut cols.values().copied()) as f64;
+    let expected = sa * sb / pairs(a.len() as u64);
+    let max = 0.5 * (sa + sb);
+    if max == expected {
+        return Ok(1.0);
+    }
+    Ok((index - expected) / (max - expected))
+}

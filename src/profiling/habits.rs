@@ -1,0 +1,525 @@
+//! Habits (preferred channel and category, weekday and hour, regularity, basket) and risk
+//! flags (declining purchase rate, high returns, concentration on one product), from the
+//! transaction log in one parallel pass over customers.
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{Binomial, DiscreteCDF};
+
+use crate::data::{CategoryIdx, ChannelIdx, Dataset, History, OrderIdx, ProductIdx};
+use crate::error::{Error, Result};
+use crate::time::day_number;
+
+/// Per-customer habits, index-aligned with the dataset's customers. Only purchases (rows
+/// with a non-negative amount) on or before the as-of date count; a customer without one
+/// has `None` (and zero counts) everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Habits {
+    /// Channel with the most purchase rows (ties: more spend, then the lower index);
+    /// `None` when the log has no channels.
+    pub preferred_channel: Vec<Option<ChannelIdx>>,
+    /// Product category with the most purchase rows (same tie rule); `None` when the log
+    /// has no products or the products no categories.
+    pub preferred_category: Vec<Option<CategoryIdx>>,
+    /// Purchase rows by weekday, Monday first.
+    pub weekday: Vec<[u32; 7]>,
+    /// Purchase rows by hour of day, when the log has times.
+    pub hour: Option<Vec<[u32; 24]>>,
+    /// Mean gap between distinct purchase days, in days (at least two purchase days).
+    pub mean_gap_days: Vec<Option<f64>>,
+    /// Coefficient of variation of those gaps (sample standard deviation over mean, as the
+    /// summary's `gap_cv`; 0 = perfectly regular; at least two gaps).
+    pub gap_cv: Vec<Option<f64>>,
+    /// Mean units per order (quantity when the log has it, else purchase rows).
+    pub basket_size: Vec<Option<f64>>,
+    /// Mean spend per order.
+    pub basket_value: Vec<Option<f64>>,
+}
+
+/// Settings of [`Habits`]: the as-of date (default: the log's last day).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HabitOptions {
+    until: Option<NaiveDate>,
+}
+
+/// Per-customer risk flags, index-aligned with the dataset's customers.
+///
+/// **Declining rate.** A customer's repeat purchases (purchase days after the first) up
+/// to the as-of date are split at the midpoint of their time since the first purchase.
+/// Under a constant purchase rate the count in the recent half, given the total n, is
+/// Binomial(n, ½); the one-sided p-value is P(N ≤ recent count). The flag is set when
+/// n ≥ `min_repeat` and p < `alpha`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskFlags {
+    /// Repeat purchase days in the earlier and the recent half of the customer's tenure.
+    pub halves: Vec<(u32, u32)>,
+    /// One-sided p-value of the decline (`None` below `min_repeat` repeat purchases).
+    pub decline_p: Vec<Option<f64>>,
+    /// Declining purchase rate.
+    pub declining: Vec<bool>,
+    /// Value returned as a share of value bought (0 without purchases).
+    pub return_share: Vec<f64>,
+    /// `return_share` at or above the threshold.
+    pub high_returns: Vec<bool>,
+    /// Share of purchase spend on the customer's top product (`None` without products or
+    /// purchases).
+    pub top_product_share: Vec<Option<f64>>,
+    /// Top product share at or above the threshold, with at least `min_purchases` rows.
+    pub concentrated: Vec<bool>,
+}
+
+/// Thresholds of [`RiskFlags`]. Defaults: as of the log's last day, `alpha` 0.05,
+/// `min_repeat` 4, high returns at a return share of 0.2, concentration at a top-product
+/// share of 0.5 over at least 3 purchase rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskOptions {
+    until: Option<NaiveDate>,
+    alpha: f64,
+    min_repeat: u32,
+    return_share: f64,
+    concentration: f64,
+    min_purchases: u32,
+}
+
+impl Default for RiskOptions {
+    fn default() -> Self {
+        RiskOptions {
+            until: None,
+            alpha: 0.05,
+            min_repeat: 4,
+            return_share: 0.2,
+            concentration: 0.5,
+            min_purchases: 3,
+        }
+    }
+}
+
+/// The last day counted: `until`, else the log's last day.
+fn end_day(data: &Dataset, until: Option<NaiveDate>) -> i32 {
+    match until {
+        Some(d) => day_number(d),
+        None => data.transactions().days().iter().copied().max().unwrap_or(0),
+    }
+}
+
+/// Rows of a history on or before `end` (histories are in time order).
+fn upto(h: &History<'_>, end: i32) -> usize {
+    h.days.partition_point(|&d| d <= end)
+}
+
+/// Adds `(1, amount)` to `tally[k]`, remembering which entries were touched so they can
+/// be reset without clearing the whole table.
+fn bump(tally: &mut [(u32, f64)], touched: &mut Vec<u32>, k: usize, amount: f64) {
+    if tally[k].0 == 0 {
+        touched.push(k as u32);
+    }
+    tally[k].0 += 1;
+    tally[k].1 += amount;
+}
+
+/// The touched entry with the largest (count, spend), lower index on ties; resets them.
+fn take_preferred(tally: &mut [(u32, f64)], touched: &mut Vec<u32>) -> Option<u32> {
+    touched.sort_unstable();
+    let mut best: Option<(u32, (u32, f64))> = None;
+    for &k in touched.iter() {
+        let t = tally[k as usize];
+        let better = match best {
+            None => true,
+            Some((_, b)) => t.0 > b.0 || (t.0 == b.0 && t.1 > b.1),
+        };
+        if better {
+            best = Some((k, t));
+        }
+        tally[k as usize] = (0, 0.0);
+    }
+    touched.clear();
+    best.map(|(k, _)| k)
+}
+
+/// Scratch space of one worker.
+struct Scratch {
+    channels: Vec<(u32, f64)>,
+    channels_touched: Vec<u32>,
+    categories: Vec<(u32, f64)>,
+    categories_touched: Vec<u32>,
+    orders: Vec<OrderIdx>,
+}
+
+/// One customer's habits.
+struct Row {
+    channel: Option<ChannelIdx>,
+    category: Option<CategoryIdx>,
+    weekday: [u32; 7],
+    hour: [u32; 24],
+    mean_gap: Option<f64>,
+    gap_cv: Option<f64>,
+    basket_size: Option<f64>,
+    basket_value: Option<f64>,
+}
+
+impl HabitOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Count purchases on or before `date` only.
+    pub fn until(mut self, date: NaiveDate) -> Self {
+        self.until = Some(date);
+        self
+    }
+
+    /// Habits of every customer of `data`.
+    pub fn compute(&self, data: &Dataset) -> Habits {
+        let log = data.transactions();
+        let end = end_day(data, self.until);
+        let products = data.products();
+        let n_categories = products.categories().len();
+        let category_of: Option<Vec<Option<CategoryIdx>>> = log.products().map(|_| {
+            (0..products.len())
+                .map(|p| products.category(ProductIdx(p as u32)))
+                .collect()
+        });
+        let with_times = log.seconds().is_some();
+        let rows: Vec<Row> = (0..log.n_customers())
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map_init(
+                || Scratch {
+                    channels: vec![(0, 0.0); data.channels().len()],
+                    channels_touched: Vec::new(),
+                    categories: vec![(0, 0.0); n_categories],
+                    categories_touched: Vec::new(),
+                    orders: Vec::new(),
+                },
+                |s, c| {
+                    let h = log.history(crate::data::CustomerIdx(c as u32));
+                    let m = upto(&h, end);
+                    habit_row(&h, m, category_of.as_deref(), s)
+                },
+            )
+            .collect();
+        let n = rows.len();
+        let mut out = Habits {
+            preferred_channel: Vec::with_capacity(n),
+            preferred_category: Vec::with_capacity(n),
+            weekday: Vec::with_capacity(n),
+            hour: with_times.then(|| Vec::with_capacity(n)),
+            mean_gap_days: Vec::with_capacity(n),
+            gap_cv: Vec::with_capacity(n),
+            basket_size: Vec::with_capacity(n),
+            basket_value: Vec::with_capacity(n),
+        };
+        for r in rows {
+            out.preferred_channel.push(r.channel);
+            out.preferred_category.push(r.category);
+            out.weekday.push(r.weekday);
+            if let Some(h) = out.hour.as_mut() {
+                h.push(r.hour);
+            }
+            out.mean_gap_days.push(r.mean_gap);
+            out.gap_cv.push(r.gap_cv);
+            out.basket_size.push(r.basket_size);
+            out.basket_value.push(r.basket_value);
+        }
+        out
+    }
+}
+
+fn habit_row(
+    h: &History<'_>,
+    m: usize,
+    category_of: Option<&[Option<CategoryIdx>]>,
+    s: &mut Scratch,
+) -> Row {
+    let mut row = Row {
+        channel: None,
+        category: None,
+        weekday: [0; 7],
+        hour: [0; 24],
+        mean_gap: None,
+        gap_cv: None,
+        basket_size: None,
+        basket_value: None,
+    };
+    let (mut purchases, mut units, mut spend) = (0u32, 0.0, 0.0);
+    let mut last_day = None;
+    let (mut gaps, mut gap_sum, mut gap_sq) = (0u32, 0.0, 0.0);
+    for i in 0..m {
+        let amount = h.amounts[i];
+        if amount < 0.0 {
+            continue;
+        }
+        purchases += 1;
+        spend += amount;
+        units += h.quantities.map_or(1.0, |q| q[i]);
+        let day = h.days[i];
+        // Day 0 (1970-01-01) was a Thursday.
+        row.weekday[(day + 3).rem_euclid(7) as usize] += 1;
+        if let Some(sec) = h.seconds {
+            row.hour[(sec[i] / 3600).min(23) as usize] += 1;
+        }
+        if let Some(ch) = h.channels {
+            bump(&mut s.channels, &mut s.channels_touched, ch[i].get(), amount);
+        }
+        if let (Some(p), Some(cat)) = (h.products, category_of) {
+            if let Some(k) = cat[p[i].get()] {
+                bump(&mut s.categories, &mut s.categories_touched, k.get(), amount);
+            }
+        }
+        match last_day {
+            Some(d) if d == day => {}
+            Some(d) => {
+                let g = f64::from(day - d);
+                gaps += 1;
+                gap_sum += g;
+                gap_sq += g * g;
+                last_day = Some(day);
+            }
+            None => last_day = Some(day),
+        }
+    }
+    row.channel = take_preferred(&mut s.channels, &mut s.channels_touched).map(ChannelIdx);
+    row.category = take_preferred(&mut s.categories, &mut s.categories_touched).map(CategoryIdx);
+    if purchases == 0 {
+        return row;
+    }
+    let orders = match h.orders {
+        None => purchases,
+        Some(o) => {
+            s.orders.clear();
+            s.orders
+                .extend((0..m).filter(|&i| h.amounts[i] >= 0.0).map(|i| o[i]));
+            s.orders.sort_unstable();
+            s.orders.dedup();
+            s.orders.len() as u32
+        }
+    };
+    row.basket_size = Some(units / f64::from(orders));
+    row.basket_value = Some(spend / f64::from(orders));
+    if gaps >= 1 {
+        let mean = gap_sum / f64::from(gaps);
+        row.mean_gap = Some(mean);
+        if gaps >= 2 {
+            // Sample variance, as the summary's `gap_cv`.
+            let g = f64::from(gaps);
+            let var = ((gap_sq - g * mean * mean) / (g - 1.0)).max(0.0);
+            row.gap_cv = Some(var.sqrt() / mean);
+        }
+    }
+    row
+}
+
+impl RiskOptions {
+    /// The defaults (see the type's documentation).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Count rows on or before `date` only; also the end of the tenure split.
+    pub fn until(mut self, date: NaiveDate) -> Self {
+        self.until = Some(date);
+        self
+    }
+    /// Significance level of the decline test, in (0, 1), and the minimum number of
+    /// repeat purchases tested (≥ 1).
+    pub fn decline_test(mut self, alpha: f64, min_repeat: u32) -> Self {
+        self.alpha = alpha;
+        self.min_repeat = min_repeat;
+        self
+    }
+    /// Return share at or above which returns are high, in (0, ∞).
+    pub fn high_return_share(mut self, share: f64) -> Self {
+        self.return_share = share;
+        self
+    }
+    /// Top-product share of spend, in (0, 1\], at or above which a customer with at least
+    /// `min_purchases` purchase rows (≥ 1) is concentrated.
+    pub fn concentration(mut self, share: f64, min_purchases: u32) -> Self {
+        self.concentration = share;
+        self.min_purchases = min_purchases;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return bad("alpha", format!("must be in (0, 1), got {}", self.alpha));
+        }
+        if self.min_repeat == 0 {
+            return bad("min_repeat", "must be at least 1".into());
+        }
+        if !(self.return_share.is_finite() && self.return_share > 0.0) {
+            return bad(
+                "high_return_share",
+                format!("must be finite and positive, got {}", self.return_share),
+            );
+        }
+        if !(self.concentration > 0.0 && self.concentration <= 1.0) {
+            return bad(
+                "concentration",
+                format!("must be in (0, 1], got {}", self.concentration),
+            );
+        }
+        if self.min_purchases == 0 {
+            return bad("min_purchases", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Risk flags of every customer of `data`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a threshold out of its domain (see the setters).
+    pub fn compute(&self, data: &Dataset) -> Result<RiskFlags> {
+        self.validate()?;
+        let log = data.transactions();
+        let end = end_day(data, self.until);
+        let n_products = data.products().len();
+        let rows: Vec<RiskRow> = (0..log.n_customers())
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map_init(
+                || (vec![0.0; n_products], Vec::<u32>::new()),
+                |(spend, touched), c| {
+                    let h = log.history(crate::data::CustomerIdx(c as u32));
+                    self.risk_row(&h, upto(&h, end), end, spend, touched)
+                },
+            )
+            .collect();
+        let n = rows.len();
+        let mut out = RiskFlags {
+            halves: Vec::with_capacity(n),
+            decline_p: Vec::with_capacity(n),
+            declining: Vec::with_capacity(n),
+            return_share: Vec::with_capacity(n),
+            high_returns: Vec::with_capacity(n),
+            top_product_share: Vec::with_capacity(n),
+            concentrated: Vec::with_capacity(n),
+        };
+        for r in rows {
+            out.halves.push(r.halves);
+            out.decline_p.push(r.p);
+            out.declining.push(r.p.is_some_and(|p| p < self.alpha));
+            out.return_share.push(r.return_share);
+            out.high_returns.push(r.return_share >= self.return_share);
+            out.top_product_share.push(r.top);
+            out.concentrated.push(
+                r.purchases >= self.min_purchases && r.top.is_some_and(|t| t >= self.concentration),
+            );
+        }
+        Ok(out)
+    }
+
+    fn risk_row(
+        &self,
+        h: &History<'_>,
+        m: usize,
+        end: i32,
+        spend: &mut [f64],
+        touched: &mut Vec<u32>,
+    ) -> RiskRow {
+        let (mut bought, mut returned, mut purchases) = (0.0, 0.0, 0u32);
+        let mut first = None;
+        for i in 0..m {
+            let a = h.amounts[i];
+            if a < 0.0 {
+                returned -= a;
+                continue;
+            }
+            purchases += 1;
+            bought += a;
+            first.get_or_insert(h.days[i]);
+            if let Some(p) = h.products {
+                let k = p[i].get();
+                if spend[k] == 0.0 {
+                    touched.push(k as u32);
+                }
+                // A zero-amount row still marks the product as bought.
+                spend[k] += a.max(f64::MIN_POSITIVE);
+            }
+        }
+        let top = h.products.and_then(|_| {
+            let mut best = 0.0f64;
+            for &k in touched.iter() {
+                best = best.max(spend[k as usize]);
+                spend[k as usize] = 0.0;
+            }
+            touched.clear();
+            (bought > 0.0).then(|| (best / bought).min(1.0))
+        });
+        // Repeat purchase days split at the midpoint of (first, end].
+        let (mut early, mut late) = (0u32, 0u32);
+        if let Some(f) = first {
+            // Twice the offset from the first day against the tenure avoids halving.
+            let tenure = i64::from(end) - i64::from(f);
+            let mut last = f;
+            for i in 0..m {
+                let d = h.days[i];
+                if h.amounts[i] < 0.0 || d == last {
+                    continue;
+                }
+                last = d;
+                if 2 * (i64::from(d) - i64::from(f)) <= tenure {
+                    early += 1;
+                } else {
+                    late += 1;
+                }
+            }
+        }
+        let n = early + late;
+        let p = (n >= self.min_repeat).then(|| {
+            // n ≥ 1 and p = ½ are valid Binomial parameters.
+            Binomial::new(0.5, u64::from(n)).map_or(1.0, |b| b.cdf(u64::from(late)))
+        });
+        RiskRow {
+            halves: (early, late),
+            p,
+            return_share: if bought > 0.0 { returned / bought } else { 0.0 },
+            top,
+            purchases,
+        }
+    }
+}
+
+/// One customer's risk figures.
+struct RiskRow {
+    halves: (u32, u32),
+    p: Option<f64>,
+    return_share: f64,
+    top: Option<f64>,
+    purchases: u32,
+}
+
+// `preferred` is the reference for the incremental `take_preferred` in tests.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+/// The index with the largest (count, spend), the lower index on ties.
+fn preferred(tally: &[(u32, f64)]) -> Option<u32> {
+    let mut best: Option<(usize, (u32, f64))> = None;
+    for (i, &t) in tally.iter().enumerate() {
+        if t.0 == 0 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((_, b)) => t.0 > b.0 || (t.0 == b.0 && t.1 > b.1),
+        };
+        if better {
+            best = Some((i, t));
+        }
+    }
+    best.map(|(i, _)| i as u32)
+}
+
+    #[test]
+    fn take_preferred_matches_a_full_scan() {
+        let table = [(0, 0.0), (3, 5.0), (3, 7.0), (1, 100.0), (3, 7.0)];
+        let mut t = table.to_vec();
+        let mut touched = vec![4, 2, 1, 3];
+        assert_eq!(take_preferred(&mut t, &mut touched), preferred(&table));
+        assert_eq!(preferred(&table), Some(2));
+        assert!(t.iter().all(|&(c, _)| c == 0));
+    }
+}

@@ -1,0 +1,508 @@
+//! Per-customer profit: revenue, cost of goods, gross margin, cost to serve, net profit.
+//!
+//! One pass over the transaction log, parallel over customers (each customer's rows are a
+//! contiguous slice), with the totals reduced in a fixed order.
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, OrderIdx, ProductIdx};
+use crate::error::{Error, Result};
+use crate::time::day_number;
+
+/// Where the cost of goods comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum CostOfGoods {
+    /// The log's cost column when it has one, else the products' unit costs when the log
+    /// has products and every product sold has a unit cost; an error otherwise.
+    #[default]
+    Auto,
+    /// The log's cost column, as given (a return row carries its own, usually negative,
+    /// cost).
+    Column,
+    /// Product unit cost × quantity (1 when the log has no quantities). Returned goods
+    /// come back at cost: a return row's cost is minus unit cost × |quantity|.
+    UnitCost,
+    /// A gross margin rate m applied to every row: cost = (1 − m) × amount, so returns
+    /// give their cost back. For data without costs (CDNOW); m must be finite and below 1.
+    MarginRate(f64),
+}
+
+/// How to compute per-customer profit.
+///
+/// Defaults: every transaction (no window), cost of goods [`CostOfGoods::Auto`], no cost
+/// to serve. Cost to serve is the sum of the allocations set:
+/// - [`per_order`](Self::per_order): each order (distinct order id among purchase rows
+///   when the log has order ids, otherwise each purchase row, as in the summary);
+/// - [`per_unit`](Self::per_unit): each unit bought (quantity when the log has it, else one
+///   per purchase row);
+/// - [`per_service_event`](Self::per_service_event): each service event or contact, from
+///   counts the caller passes to [`compute`](Self::compute);
+/// - [`fixed_per_period`](Self::fixed_per_period): a fixed amount per customer per period
+///   of `days`, pro rata over the customer's time on the books: from their first row in
+///   the window to the window's end (the `until` date, or the log's last day). Customers
+///   without a row in the window are not on the books and cost nothing;
+/// - [`returns_handling`](Self::returns_handling): per return row, plus a share of the
+///   value returned.
+///
+/// ```
+/// use acrm::io::CsvOptions;
+/// use acrm::profitability::{CostOfGoods, ProfitOptions};
+/// let csv = "customer_id,date,amount\nA,2024-01-02,100\nB,2024-01-03,10\nA,2024-02-01,-20\n";
+/// let data = CsvOptions::new().read_bytes(csv.as_bytes())?.dataset;
+/// let p = ProfitOptions::new()
+///     .cost_of_goods(CostOfGoods::MarginRate(0.4))
+///     .per_order(5.0)
+///     .returns_handling(2.0, 0.0)
+///     .compute(&data, None)?;
+/// // A: revenue 80, cost 48, margin 32, serve 5 + 2 → 25. B: 10 − 6 − 5 = −1.
+/// assert!((p.net_profit[0] - 25.0).abs() < 1e-12);
+/// assert!((p.net_profit[1] + 1.0).abs() < 1e-12);
+/// # Ok::<(), acrm::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfitOptions {
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    cost_of_goods: CostOfGoods,
+    per_order: f64,
+    per_unit: f64,
+    per_service_event: f64,
+    fixed: Option<(f64, u32)>,
+    per_return: f64,
+    return_value_share: f64,
+}
+
+impl Default for ProfitOptions {
+    fn default() -> Self {
+        ProfitOptions {
+            from: None,
+            until: None,
+            cost_of_goods: CostOfGoods::Auto,
+            per_order: 0.0,
+            per_unit: 0.0,
+            per_service_event: 0.0,
+            fixed: None,
+            per_return: 0.0,
+            return_value_share: 0.0,
+        }
+    }
+}
+
+/// Per-customer profit, index-aligned with the dataset's customers
+/// ([`CustomerIdx`](crate::data::CustomerIdx) order), and its totals.
+///
+/// For every customer `net_profit = gross_margin − cost_to_serve` and
+/// `gross_margin = revenue − cost_of_goods`, computed in that order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profits {
+    /// Revenue, net of returns.
+    pub revenue: Vec<f64>,
+    /// Cost of goods (returned goods subtracted).
+    pub cost_of_goods: Vec<f64>,
+    /// Revenue minus cost of goods.
+    pub gross_margin: Vec<f64>,
+    /// Sum of the cost-to-serve allocations.
+    pub cost_to_serve: Vec<f64>,
+    /// Gross margin minus cost to serve.
+    pub net_profit: Vec<f64>,
+    /// Whether the customer has a row in the window.
+    pub active: Vec<bool>,
+    /// Totals over all customers.
+    pub totals: ProfitTotals,
+}
+
+/// Totals of [`Profits`], with cost to serve broken down by allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProfitTotals {
+    /// Customers with a row in the window.
+    pub customers: usize,
+    /// Rows in the window.
+    pub transactions: u64,
+    /// Revenue net of returns.
+    pub revenue: f64,
+    /// Cost of goods.
+    pub cost_of_goods: f64,
+    /// Gross margin.
+    pub gross_margin: f64,
+    /// Cost to serve: orders.
+    pub order_costs: f64,
+    /// Cost to serve: units.
+    pub unit_costs: f64,
+    /// Cost to serve: service events.
+    pub service_costs: f64,
+    /// Cost to serve: fixed per period.
+    pub fixed_costs: f64,
+    /// Cost to serve: returns handling.
+    pub returns_costs: f64,
+    /// All cost to serve.
+    pub cost_to_serve: f64,
+    /// Net profit.
+    pub net_profit: f64,
+}
+
+/// One customer's sums, in the order they are reduced.
+#[derive(Debug, Clone, Copy, Default)]
+struct Line {
+    rows: u64,
+    revenue: f64,
+    cogs: f64,
+    orders: f64,
+    units: f64,
+    service: f64,
+    fixed: f64,
+    returns: f64,
+}
+
+fn check(option: &'static str, v: f64) -> Result<f64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(Error::InvalidOption {
+            option,
+            reason: format!("must be finite and non-negative, got {v}"),
+        })
+    }
+}
+
+impl ProfitOptions {
+    /// The defaults (see the type's documentation).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Only rows on or after `date`.
+    pub fn from(mut self, date: NaiveDate) -> Self {
+        self.from = Some(date);
+        self
+    }
+    /// Only rows on or before `date` (the as-of date); also the end of time on the books.
+    pub fn until(mut self, date: NaiveDate) -> Self {
+        self.until = Some(date);
+        self
+    }
+    /// Where the cost of goods comes from.
+    pub fn cost_of_goods(mut self, c: CostOfGoods) -> Self {
+        self.cost_of_goods = c;
+        self
+    }
+    /// Cost per order.
+    pub fn per_order(mut self, cost: f64) -> Self {
+        self.per_order = cost;
+        self
+    }
+    /// Cost per unit bought.
+    pub fn per_unit(mut self, cost: f64) -> Self {
+        self.per_unit = cost;
+        self
+    }
+    /// Cost per service event or contact.
+    pub fn per_service_event(mut self, cost: f64) -> Self {
+        self.per_service_event = cost;
+        self
+    }
+    /// A fixed `cost` per customer per period of `days` days, pro rata.
+    pub fn fixed_per_period(mut self, cost: f64, days: u32) -> Self {
+        self.fixed = Some((cost, days));
+        self
+    }
+    /// Handling cost per return row, plus `value_share` (in \[0, 1\]) of the value returned.
+    pub fn returns_handling(mut self, per_return: f64, value_share: f64) -> Self {
+        self.per_return = per_return;
+        self.return_value_share = value_share;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        check("per_order", self.per_order)?;
+        check("per_unit", self.per_unit)?;
+        check("per_service_event", self.per_service_event)?;
+        check("returns_handling", self.per_return)?;
+        if !(0.0..=1.0).contains(&self.return_value_share) {
+            return Err(Error::InvalidOption {
+                option: "returns_handling",
+                reason: format!(
+                    "the value share must be in [0, 1], got {}",
+                    self.return_value_share
+                ),
+            });
+        }
+        if let Some((cost, days)) = self.fixed {
+            check("fixed_per_period", cost)?;
+            if days == 0 {
+                return Err(Error::InvalidOption {
+                    option: "fixed_per_period",
+                    reason: "the period must be at least one day".into(),
+                });
+            }
+        }
+        if let CostOfGoods::MarginRate(m) = self.cost_of_goods {
+            if !(m.is_finite() && m < 1.0) {
+                return Err(Error::InvalidOption {
+                    option: "cost_of_goods",
+                    reason: format!("a margin rate must be finite and below 1, got {m}"),
+                });
+            }
+        }
+        if let (Some(a), Some(b)) = (self.from, self.until) {
+            if a > b {
+                return Err(Error::InvalidOption {
+                    option: "from",
+                    reason: format!("{a} is after the until date {b}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Per-customer profit of `data`. `service_events`, when given, holds each customer's
+    /// number of service events or contacts in the window, index-aligned with the
+    /// dataset's customers.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a negative or non-finite allocation, a margin rate not
+    /// below 1, a `from` date after `until`, service events of the wrong length, or a cost
+    /// source the data cannot give (naming the column or the first product without a unit
+    /// cost).
+    pub fn compute(&self, data: &Dataset, service_events: Option<&[u32]>) -> Result<Profits> {
+        self.validate()?;
+        let log = data.transactions();
+        let n = log.n_customers();
+        if let Some(ev) = service_events {
+            if ev.len() != n {
+                return Err(Error::InvalidOption {
+                    option: "service_events",
+                    reason: format!("{} counts for {n} customers", ev.len()),
+                });
+            }
+        }
+        if self.per_service_event > 0.0 && service_events.is_none() {
+            return Err(Error::InvalidOption {
+                option: "per_service_event",
+                reason: "a cost per service event needs the customers' service event counts"
+                    .into(),
+            });
+        }
+        let cogs = self.cost_source(data)?;
+        let lo = self.from.map_or(i32::MIN, day_number);
+        let end = match self.until {
+            Some(d) => day_number(d),
+            None => log.days().iter().copied().max().unwrap_or(0),
+        };
+        let offsets = log.offsets();
+        let days = log.days();
+        let amounts = log.amounts();
+        let quantities = log.quantities();
+        let orders = log.orders();
+        let fixed = self.fixed.map(|(c, d)| (c, f64::from(d)));
+        let lines: Vec<Line> = (0..n)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map_init(Vec::new, |buf: &mut Vec<OrderIdx>, c| {
+                let (a, b) = (offsets[c], offsets[c + 1]);
+                // Rows are in time order: the window is a contiguous sub-slice.
+                let start = a + days[a..b].partition_point(|&d| d < lo);
+                let stop = start + days[start..b].partition_point(|&d| d <= end);
+                if start == stop {
+                    return Line::default();
+                }
+                let mut line = Line {
+                    rows: (stop - start) as u64,
+                    ..Line::default()
+                };
+                let (mut purchases, mut units, mut returns, mut returned) = (0u32, 0.0, 0u32, 0.0);
+                for i in start..stop {
+                    let amount = amounts[i];
+                    line.revenue += amount;
+                    line.cogs += cogs.cost(i, amount);
+                    if amount < 0.0 {
+                        returns += 1;
+                        returned -= amount;
+                    } else {
+                        purchases += 1;
+                        units += quantities.map_or(1.0, |q| q[i]);
+                    }
+                }
+                let order_count = match orders {
+                    None => purchases,
+                    Some(o) => {
+                        buf.clear();
+                        buf.extend((start..stop).filter(|&i| amounts[i] >= 0.0).map(|i| o[i]));
+                        buf.sort_unstable();
+                        buf.dedup();
+                        buf.len() as u32
+                    }
+                };
+                line.orders = self.per_order * f64::from(order_count);
+                line.units = self.per_unit * units;
+                line.service =
+                    self.per_service_event * service_events.map_or(0.0, |e| f64::from(e[c]));
+                if let Some((cost, period)) = fixed {
+                    // Time on the books counts the first day: a customer first seen on the
+                    // window's last day is on the books for one day.
+                    let on_books = f64::from(end - days[start] + 1).max(0.0);
+                    line.fixed = cost * on_books / period;
+                }
+                line.returns =
+                    self.per_return * f64::from(returns) + self.return_value_share * returned;
+                line
+            })
+            .collect();
+        Ok(assemble(lines))
+    }
+
+    fn cost_source<'a>(&self, data: &'a Dataset) -> Result<Cogs<'a>> {
+        let log = data.transactions();
+        let products = data.products();
+        let unit_costs = || -> Result<Cogs<'a>> {
+            let Some(rows) = log.products() else {
+                return Err(Error::InvalidOption {
+                    option: "cost_of_goods",
+                    reason: "unit costs need a product column in the log".into(),
+                });
+            };
+            let mut unit = Vec::with_capacity(products.len());
+            for p in 0..products.len() {
+                let idx = ProductIdx(p as u32);
+                unit.push(products.unit_cost(idx).unwrap_or(f64::NAN));
+            }
+            // Only products actually sold need a unit cost.
+            if let Some(i) = rows.iter().position(|p| unit[p.get()].is_nan()) {
+                return Err(Error::InvalidOption {
+                    option: "cost_of_goods",
+                    reason: format!(
+                        "product `{}` (row {} of the log) has no unit cost",
+                        products.id(rows[i]),
+                        i + 1
+                    ),
+                });
+            }
+            Ok(Cogs::Unit {
+                unit,
+                products: rows,
+                quantities: log.quantities(),
+            })
+        };
+        match self.cost_of_goods {
+            CostOfGoods::MarginRate(m) => Ok(Cogs::Rate(1.0 - m)),
+            CostOfGoods::Column => log.costs().map(Cogs::Column).ok_or(Error::InvalidOption {
+                option: "cost_of_goods",
+                reason: "the log has no cost column".into(),
+            }),
+            CostOfGoods::UnitCost => unit_costs(),
+            CostOfGoods::Auto => match log.costs() {
+                Some(c) => Ok(Cogs::Column(c)),
+                None => unit_costs().map_err(|e| match e {
+                    Error::InvalidOption { reason, .. } => Error::InvalidOption {
+                        option: "cost_of_goods",
+                        reason: format!(
+                            "the log has no cost column and {reason}; \
+                             set CostOfGoods::MarginRate for data without costs"
+                        ),
+                    },
+                    e => e,
+                }),
+            },
+        }
+    }
+}
+
+/// The resolved cost of goods of a row.
+enum Cogs<'a> {
+    Column(&'a [f64]),
+    Unit {
+        unit: Vec<f64>,
+        products: &'a [ProductIdx],
+        quantities: Option<&'a [f64]>,
+    },
+    Rate(f64),
+}
+
+impl Cogs<'_> {
+    #[inline]
+    fn cost(&self, i: usize, amount: f64) -> f64 {
+        match self {
+            Cogs::Column(c) => c[i],
+            Cogs::Rate(r) => r * amount,
+            Cogs::Unit {
+                unit,
+                products,
+                quantities,
+            } => {
+                let q = quantities.map_or(1.0, |q| q[i].abs());
+                let c = unit[products[i].get()] * q;
+                if amount < 0.0 {
+                    -c
+                } else {
+                    c
+                }
+            }
+        }
+    }
+}
+
+/// Splits per-customer lines into columns and totals them in customer order (fixed-size
+/// chunks summed in parallel, then the chunk sums in order: the same bits for any number
+/// of threads).
+fn assemble(lines: Vec<Line>) -> Profits {
+    let n = lines.len();
+    let mut p = Profits {
+        revenue: Vec::with_capacity(n),
+        cost_of_goods: Vec::with_capacity(n),
+        gross_margin: Vec::with_capacity(n),
+        cost_to_serve: Vec::with_capacity(n),
+        net_profit: Vec::with_capacity(n),
+        active: Vec::with_capacity(n),
+        totals: ProfitTotals::default(),
+    };
+    for l in &lines {
+        let margin = l.revenue - l.cogs;
+        let serve = l.orders + l.units + l.service + l.fixed + l.returns;
+        p.revenue.push(l.revenue);
+        p.cost_of_goods.push(l.cogs);
+        p.gross_margin.push(margin);
+        p.cost_to_serve.push(serve);
+        p.net_profit.push(margin - serve);
+        p.active.push(l.rows > 0);
+    }
+    const CHUNK: usize = 1 << 14;
+    let parts: Vec<ProfitTotals> = lines
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut t = ProfitTotals::default();
+            for (j, l) in chunk.iter().enumerate() {
+                let i = k * CHUNK + j;
+                t.customers += usize::from(l.rows > 0);
+                t.transactions += l.rows;
+                t.revenue += l.revenue;
+                t.cost_of_goods += l.cogs;
+                t.gross_margin += p.gross_margin[i];
+                t.order_costs += l.orders;
+                t.unit_costs += l.units;
+                t.service_costs += l.service;
+                t.fixed_costs += l.fixed;
+                t.returns_costs += l.returns;
+                t.cost_to_serve += p.cost_to_serve[i];
+                t.net_profit += p.net_profit[i];
+            }
+            t
+        })
+        .collect();
+    for t in parts {
+        let s = &mut p.totals;
+        s.customers += t.customers;
+        s.transactions += t.transactions;
+        s.revenue += t.revenue;
+        s.cost_of_goods += t.cost_of_goods;
+        s.gross_margin += t.gross_margin;
+        s.order_costs += t.order_costs;
+        s.unit_costs += t.unit_costs;
+        s.service_costs += t.service_costs;
+        s.fixed_costs += t.fixed_costs;
+        s.returns_costs += t.returns_costs;
+        s.cost_to_serve += t.cost_to_serve;
+        s.net_profit += t.net_profit;
+    }
+    p
+}
