@@ -1,6 +1,7 @@
 //! The main job on data bundled in the repository: the CDNOW customer base, from raw
-//! transactions to per-customer summaries, purchase and spend models, lifetime value, and
-//! how well the model predicts the holdout period.
+//! transactions to per-customer summaries, purchase and spend models, lifetime value, how
+//! well the model predicts the holdout period, and a profile of the base: RFM segments,
+//! net profit, value tiers, the whale curve and behavioural clusters.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -11,10 +12,12 @@ use std::time::Instant;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
+use acrm::profiling::{ClusterOptions, Features, RfmOptions, TierOptions};
 use acrm::profitability::{
-    clv, customer_equity, spend_frequency_correlation, ClvOptions, GammaGamma,
+    clv, customer_equity, spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods,
+    GammaGamma, ProfitOptions,
 };
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Days, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -178,5 +181,73 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     println!();
+
+    // Profiling and profitability on the whole history. CDNOW has no costs: assume a 30%
+    // gross margin, $2 per order to fulfil and $0.50 per customer-month of mailings.
+    let t = Instant::now();
+    let base = SummaryOptions::new(last).summarize::<Days>(data)?;
+    let profits = ProfitOptions::new()
+        .until(last)
+        .cost_of_goods(CostOfGoods::MarginRate(0.30))
+        .per_order(2.0)
+        .fixed_per_period(0.5, 30)
+        .compute(data, None)?;
+    let net: Vec<f64> = (0..base.len())
+        .map(|i| profits.net_profit[base.customer(i).get()])
+        .collect();
+    let rfm = RfmOptions::new().score_summary(&base)?;
+    let tiers = TierOptions::new().tiers(&net)?;
+    let whale = whale_curve(&net, 100)?;
+    let clusters = ClusterOptions::new().fit(&Features::from_summary(data, &base, 4))?;
+    let cluster_profit = clusters.value_shares(&net)?;
+    println!(
+        "\nProfile as of {last} (assumed 30% margin, $2/order, $0.50/customer-month; {:.1?})",
+        t.elapsed()
+    );
+    let segments: Vec<String> = rfm
+        .segment_counts()
+        .iter()
+        .rev()
+        .filter(|c| c.1 > 0)
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect();
+    println!("  RFM segments         {}", segments.join(", "));
+    let shares: Vec<String> = tiers
+        .summary
+        .iter()
+        .map(|t| {
+            let share = 100.0 * t.share;
+            format!("{} {} ({share:.0}% of profit)", t.tier.name(), t.customers)
+        })
+        .collect();
+    println!("  value tiers          {}", shares.join(", "));
+    println!(
+        "  whale curve          net profit ${:.0}; peaks at {:.1}% of it with the best {:.1}% of customers; \
+         {:.1}% are unprofitable and destroy ${:.0}",
+        whale.total_profit,
+        whale.peak_profit_pct,
+        100.0 * whale.peak_customer_share,
+        100.0 * whale.unprofitable_share,
+        whale.profit_destroyed
+    );
+    println!(
+        "  clusters             k = {} by silhouette (k-means on log R, F, M, tenure, regularity)",
+        clusters.k
+    );
+    for (c, (p, share)) in clusters.profiles.iter().zip(&cluster_profit).enumerate() {
+        let traits: Vec<String> = p
+            .distinguishing
+            .iter()
+            .map(|(name, z)| format!("{name} {z:+.1} sd"))
+            .collect();
+        println!(
+            "    cluster {c}: {:>6} customers ({:.0}%), {:.0}% of revenue, {:.0}% of profit; {}",
+            p.size,
+            100.0 * p.share,
+            100.0 * p.revenue_share,
+            100.0 * share,
+            traits.join(", ")
+        );
+    }
     Ok(())
 }

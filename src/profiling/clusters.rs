@@ -393,6 +393,9 @@ impl ClusterOptions {
     fn validate(&self, n: usize) -> Result<()> {
         let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
         let (lo, hi) = self.k_range;
+        if self.sample < 10 {
+            return bad("sample", format!("need at least 10, got {}", self.sample));
+        }
         if let Some(k) = self.k {
             if k < 2 {
                 return bad("k", format!("need at least 2 clusters, got {k}"));
@@ -426,9 +429,6 @@ impl ClusterOptions {
                 format!("must be finite and positive, got {}", self.tolerance),
             );
         }
-        if self.sample < 10 {
-            return bad("sample", format!("need at least 10, got {}", self.sample));
-        }
         Ok(())
     }
 
@@ -460,13 +460,15 @@ impl ClusterOptions {
                 let mut rows = rand::seq::index::sample(&mut rng, n, m).into_vec();
                 rows.sort_unstable();
                 let sample = z.select(Axis(0), &rows);
+                let labelings = (self.k_range.0..=self.k_range.1)
+                    .map(|k| Ok((k, self.labels(sample.view(), k)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let scores = mean_silhouettes(sample.view(), &labelings);
                 let mut best = (0usize, f64::NEG_INFINITY);
-                for k in self.k_range.0..=self.k_range.1 {
-                    let labels = self.labels(sample.view(), k)?;
-                    let s = mean_silhouette(sample.view(), &labels, k);
-                    silhouette.push((k, s));
+                for ((k, _), s) in labelings.iter().zip(scores) {
+                    silhouette.push((*k, s));
                     if s > best.1 {
-                        best = (k, s);
+                        best = (*k, s);
                     }
                 }
                 best.0
@@ -600,49 +602,76 @@ fn inertia(z: &Array2<f64>, labels: &[u32], k: usize) -> f64 {
     d.iter().sum()
 }
 
-/// Mean silhouette of a labelling (Rousseeuw 1987) with Euclidean distances; a point alone
-/// in its cluster scores 0, as in scikit-learn.
-pub(crate) fn mean_silhouette(z: ArrayView2<'_, f64>, labels: &[u32], k: usize) -> f64 {
-    let n = z.nrows();
-    let mut counts = vec![0usize; k];
-    for &l in labels {
-        counts[l as usize] += 1;
-    }
-    let s: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let own = labels[i] as usize;
-            if counts[own] <= 1 {
-                return 0.0;
+/// Mean silhouette (Rousseeuw 1987) of several labellings of the same points, with
+/// Euclidean distances; a point alone in its cluster scores 0, as in scikit-learn. Each
+/// point's distances are computed once and shared by all labellings.
+pub(crate) fn mean_silhouettes(z: ArrayView2<'_, f64>, labelings: &[(usize, Vec<u32>)]) -> Vec<f64> {
+    let (n, d) = z.dim();
+    let flat: Vec<f64> = z.iter().copied().collect();
+    let counts: Vec<Vec<usize>> = labelings
+        .iter()
+        .map(|(k, labels)| {
+            let mut c = vec![0usize; *k];
+            for &l in labels {
+                c[l as usize] += 1;
             }
-            let mut sum = vec![0.0; k];
-            let zi = z.row(i);
-            for j in 0..n {
-                let d: f64 = zi
-                    .iter()
-                    .zip(z.row(j))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-                    .sqrt();
-                sum[labels[j] as usize] += d;
-            }
-            let a = sum[own] / (counts[own] - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own && counts[c] > 0)
-                .map(|c| sum[c] / counts[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            if !b.is_finite() {
-                return 0.0;
-            }
-            let m = a.max(b);
-            if m > 0.0 {
-                (b - a) / m
-            } else {
-                0.0
-            }
+            c
         })
         .collect();
-    s.iter().sum::<f64>() / n as f64
+    let per_point: Vec<Vec<f64>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (vec![0.0; n], Vec::new()),
+            |(dist, sum): &mut (Vec<f64>, Vec<f64>), i| {
+                let zi = &flat[i * d..(i + 1) * d];
+                for (j, dj) in dist.iter_mut().enumerate() {
+                    let zj = &flat[j * d..(j + 1) * d];
+                    *dj = zi
+                        .iter()
+                        .zip(zj)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt();
+                }
+                labelings
+                    .iter()
+                    .zip(&counts)
+                    .map(|((k, labels), counts)| {
+                        sum.clear();
+                        sum.resize(*k, 0.0);
+                        for (dj, &l) in dist.iter().zip(labels) {
+                            sum[l as usize] += dj;
+                        }
+                        silhouette_of(sum, counts, labels[i] as usize)
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    (0..labelings.len())
+        .map(|m| per_point.iter().map(|s| s[m]).sum::<f64>() / n as f64)
+        .collect()
+}
+
+/// One point's silhouette from its summed distances to each cluster.
+fn silhouette_of(sum: &[f64], counts: &[usize], own: usize) -> f64 {
+    if counts[own] <= 1 {
+        return 0.0;
+    }
+    let a = sum[own] / (counts[own] - 1) as f64;
+    let b = (0..counts.len())
+        .filter(|&c| c != own && counts[c] > 0)
+        .map(|c| sum[c] / counts[c] as f64)
+        .fold(f64::INFINITY, f64::min);
+    if !b.is_finite() {
+        return 0.0;
+    }
+    let m = a.max(b);
+    if m > 0.0 {
+        (b - a) / m
+    } else {
+        0.0
+    }
 }
 
 /// Adjusted Rand index of two labellings of the same items (Hubert & Arabie 1985): 1 for

@@ -10,5 +10,5 @@ pub use clusters::{
     adjusted_rand_index, ClusterMethod, ClusterOptions, ClusterProfile, Clusters, Features,
 };
 pub use habits::{HabitOptions, Habits, RiskFlags, RiskOptions};
-pub use rfm::{RfmOptions, RfmScores, SegmentMap};
+pub use rfm::{RfmOptions, RfmScores, SegmentMap, SegmentValue};
 pub use tiers::{Tier, TierOptions, TierSummary, Tiers};

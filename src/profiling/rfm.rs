@@ -114,6 +114,19 @@ impl Default for RfmOptions {
     }
 }
 
+/// A segment's customers and value (see [`RfmScores::value_by_segment`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentValue {
+    /// Segment name.
+    pub segment: String,
+    /// Customers in it.
+    pub customers: usize,
+    /// Their total value.
+    pub value: f64,
+    /// Share of the total over all segments (0 when that total is 0).
+    pub share: f64,
+}
+
 /// RFM scores and segments, index-aligned with the input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RfmScores {
@@ -140,6 +153,40 @@ impl RfmScores {
     /// Segment name of customer `i`.
     pub fn segment_name(&self, i: usize) -> &str {
         &self.names[usize::from(self.segment[i])]
+    }
+
+    /// Customers, total value and share of the total value per segment, in the order of
+    /// `names`, for any per-customer value (net profit, CLV, revenue).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `values` does not have one value per customer.
+    pub fn value_by_segment(&self, values: &[f64]) -> Result<Vec<SegmentValue>> {
+        if values.len() != self.segment.len() {
+            return Err(Error::InvalidOption {
+                option: "values",
+                reason: format!("{} values for {} customers", values.len(), self.segment.len()),
+            });
+        }
+        let mut out: Vec<SegmentValue> = self
+            .names
+            .iter()
+            .map(|name| SegmentValue {
+                segment: name.clone(),
+                customers: 0,
+                value: 0.0,
+                share: 0.0,
+            })
+            .collect();
+        for (&s, &v) in self.segment.iter().zip(values) {
+            let o = &mut out[usize::from(s)];
+            o.customers += 1;
+            o.value += v;
+        }
+        let total: f64 = out.iter().map(|o| o.value).sum();
+        for o in &mut out {
+            o.share = if total == 0.0 { 0.0 } else { o.value / total };
+        }
+        Ok(out)
     }
 
     /// Customers per segment, in the order of `names`.

@@ -1,13 +1,16 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod bgbb;
 mod cdnow;
+mod clusters;
 mod extremes;
+mod habits;
 mod invariants;
 mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
 mod profiling;
+mod profit;
 mod profitability;
 mod recovery;
 mod sbg;

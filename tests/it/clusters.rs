@@ -1,0 +1,169 @@
+//! Behavioural clusters: recovery of planted clusters (adjusted Rand index), k chosen by
+//! silhouette, features from a synthetic log, option errors, and determinism.
+
+use acrm::ndarray::Array2;
+use acrm::profiling::{adjusted_rand_index, ClusterMethod, ClusterOptions, Features};
+use acrm::synth::SynthOptions;
+use acrm::{Days, Error, SummaryOptions, Weeks};
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// `n` points around `k` centres in 6 dimensions (centres 6 apart on random axes, unit
+/// noise, unequal weights), with their planted labels.
+fn planted(n: usize, k: usize, seed: u64) -> (Features, Vec<u32>) {
+    let d = 6;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let centres: Vec<Vec<f64>> = (0..k)
+        .map(|_| (0..d).map(|_| rng.gen_range(-6.0..6.0)).collect())
+        .collect();
+    let mut raw = Array2::zeros((n, d));
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        // Weights 1 : 2 : ... : k.
+        let mut u = rng.gen_range(0..k * (k + 1) / 2);
+        let mut c = 0;
+        while u > c {
+            u -= c + 1;
+            c += 1;
+        }
+        labels.push(c as u32);
+        for j in 0..d {
+            let e: f64 = rng.sample(StandardNormal);
+            raw[[i, j]] = centres[c][j] + e;
+        }
+    }
+    let names = (0..d).map(|j| format!("f{j}")).collect();
+    let revenue = (0..n).map(|i| (i % 7) as f64).collect();
+    (
+        Features::new(names, raw, vec![false; d], revenue).unwrap(),
+        labels,
+    )
+}
+
+#[test]
+fn kmeans_and_the_mixture_recover_planted_clusters() {
+    let (f, truth) = planted(20_000, 4, 11);
+    for method in [ClusterMethod::KMeans, ClusterMethod::GaussianMixture] {
+        let c = ClusterOptions::new()
+            .method(method)
+            .k(4)
+            .fit(&f)
+            .unwrap();
+        let ari = adjusted_rand_index(&c.labels, &truth).unwrap();
+        eprintln!("{method:?}: adjusted Rand index {ari:.4} on 20,000 planted points");
+        assert!(ari > 0.95, "{method:?}: ARI {ari}");
+        // Numbered by size; sizes and shares add up.
+        let sizes = c.sizes();
+        assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+        assert_eq!(sizes.iter().sum::<usize>(), 20_000);
+        let share: f64 = c.profiles.iter().map(|p| p.revenue_share).sum();
+        assert!((share - 1.0).abs() < 1e-12);
+        assert_eq!(c.profiles[0].distinguishing.len(), 3);
+    }
+}
+
+#[test]
+fn silhouette_chooses_the_planted_k() {
+    let (f, truth) = planted(30_000, 5, 5);
+    let c = ClusterOptions::new().k_range(2, 8).fit(&f).unwrap();
+    assert_eq!(c.k, 5, "silhouettes {:?}", c.silhouette);
+    assert_eq!(c.silhouette.len(), 7);
+    assert!(adjusted_rand_index(&c.labels, &truth).unwrap() > 0.95);
+}
+
+#[test]
+fn adjusted_rand_index_matches_scikit_learn() {
+    // sklearn.metrics.adjusted_rand_score (see tests/data/profiling/make_cluster_reference.py).
+    let same = adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[5, 5, 3, 3, 9, 9]).unwrap();
+    assert_eq!(same, 1.0);
+    assert!(adjusted_rand_index(&[0, 1], &[0]).is_err());
+    assert_eq!(adjusted_rand_index(&[], &[]), Err(Error::EmptyInput));
+}
+
+#[test]
+fn features_from_a_synthetic_log() {
+    let synth = SynthOptions::<Weeks>::new()
+        .customers(3_000)
+        .seed(9)
+        .generate()
+        .unwrap();
+    let data = synth.dataset;
+    let end = synth.truth.options.end_date();
+    let summary = SummaryOptions::new(end).summarize::<Days>(&data).unwrap();
+    let f = Features::from_summary(&data, &summary, 3);
+    assert_eq!(f.len(), summary.len());
+    assert_eq!(
+        &f.names[..5],
+        ["recency_days", "frequency", "monetary", "tenure_days", "gap_cv"]
+    );
+    // Three categories and three channels (the generator has 10 and 4).
+    assert_eq!(f.names.len(), 11);
+    assert!(f.names[5].starts_with("category:") && f.names[8].starts_with("channel:"));
+    for i in 0..f.len() {
+        let s = summary.get(i);
+        assert_eq!(f.raw[[i, 1]], f64::from(s.x + 1));
+        assert_eq!(f.raw[[i, 3]], s.t.days());
+        assert_eq!(f.raw[[i, 3]] - f.raw[[i, 0]], s.t_x.days());
+        let cat: f64 = (5..8).map(|j| f.raw[[i, j]]).sum();
+        let chan: f64 = (8..11).map(|j| f.raw[[i, j]]).sum();
+        assert!((0.0..=1.0 + 1e-12).contains(&cat) && (0.0..=1.0 + 1e-12).contains(&chan));
+    }
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                ClusterOptions::new()
+                    .k_range(2, 5)
+                    .sample(1_000)
+                    .fit(&f)
+                    .unwrap()
+            })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2), "clusters depend on the thread count");
+    assert!(one.k >= 2 && one.k <= 5);
+}
+
+#[test]
+fn every_cluster_option_error_is_named() {
+    let (f, _) = planted(200, 3, 1);
+    let option_of = |o: ClusterOptions| match o.fit(&f) {
+        Err(Error::InvalidOption { option, .. }) => option,
+        other => panic!("expected an option error, got {other:?}"),
+    };
+    assert_eq!(option_of(ClusterOptions::new().k(1)), "k");
+    assert_eq!(option_of(ClusterOptions::new().k(201)), "k");
+    assert_eq!(option_of(ClusterOptions::new().k_range(1, 4)), "k_range");
+    assert_eq!(option_of(ClusterOptions::new().k_range(5, 4)), "k_range");
+    assert_eq!(
+        option_of(ClusterOptions::new().k_range(2, 20).sample(15)),
+        "k_range"
+    );
+    assert_eq!(option_of(ClusterOptions::new().n_init(0)), "n_init");
+    assert_eq!(option_of(ClusterOptions::new().iterations(0, 1e-4)), "max_iter");
+    assert_eq!(option_of(ClusterOptions::new().iterations(10, 0.0)), "tolerance");
+    assert_eq!(option_of(ClusterOptions::new().sample(5)), "sample");
+    let c = ClusterOptions::new().k(3).fit(&f).unwrap();
+    assert!(c.value_shares(&[1.0; 3]).is_err());
+    assert!((c.value_shares(&vec![1.0; 200]).unwrap().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    // Constant features, bad shapes and bad values.
+    let flat = Features::new(vec!["a".into()], Array2::ones((50, 1)), vec![false], vec![0.0; 50])
+        .unwrap();
+    match ClusterOptions::new().k(2).fit(&flat) {
+        Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "features"),
+        other => panic!("{other:?}"),
+    }
+    assert!(Features::new(vec!["a".into()], Array2::ones((5, 2)), vec![false], vec![0.0; 5]).is_err());
+    assert!(Features::new(vec!["a".into()], Array2::ones((5, 1)), vec![false], vec![0.0; 4]).is_err());
+    let mut bad = Array2::ones((5, 1));
+    bad[[3, 0]] = f64::NAN;
+    match Features::new(vec!["a".into()], bad, vec![false], vec![0.0; 5]) {
+        Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("row 3, column `a`")),
+        other => panic!("{other:?}"),
+    }
+    let empty = Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
+    assert_eq!(ClusterOptions::new().k(2).fit(&empty).unwrap_err(), Error::EmptyInput);
+}

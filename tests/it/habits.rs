@@ -1,0 +1,210 @@
+//! Habits and risk flags: hand-built histories with known answers (the decline p-values
+//! are exact binomial sums), agreement with the summary's regularity on synthetic data,
+//! option errors and determinism.
+
+use acrm::data::{Dataset, ProductRecord, TransactionRecord};
+use acrm::profiling::{HabitOptions, RiskOptions};
+use acrm::synth::SynthOptions;
+use acrm::time::Timestamp;
+use acrm::{Days, Error, SummaryOptions, Weeks};
+use approx::assert_relative_eq;
+use chrono::{Duration, NaiveDate};
+
+fn day(n: i64) -> NaiveDate {
+    // 2024-01-01 was a Monday.
+    NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + Duration::days(n)
+}
+
+fn row(c: &str, d: i64, amount: f64, product: &str, channel: &str) -> TransactionRecord {
+    TransactionRecord {
+        product_id: Some(product.into()),
+        channel: Some(channel.into()),
+        ..TransactionRecord::new(c, day(d), amount)
+    }
+}
+
+fn products() -> Vec<ProductRecord> {
+    ["a", "b", "c"]
+        .iter()
+        .zip(["books", "music", "music"])
+        .map(|(p, c)| ProductRecord {
+            product_id: (*p).into(),
+            category: Some(c.into()),
+            unit_cost: None,
+        })
+        .collect()
+}
+
+/// "decl": first purchase day 0, then six purchases in the first fortnight, none later.
+/// "steady": every 10 days from day 0 to day 100. "ret": buys 100, returns 30.
+fn histories() -> Dataset {
+    let mut rows = vec![row("decl", 0, 10.0, "a", "web")];
+    for d in [5, 10, 15, 20, 25, 30] {
+        rows.push(row("decl", d, 10.0, "a", "web"));
+    }
+    for k in 0..=10 {
+        let ch = if k % 3 == 0 { "store" } else { "web" };
+        rows.push(row("steady", 10 * k, 5.0, if k < 4 { "a" } else { "b" }, ch));
+    }
+    rows.push(row("ret", 2, 60.0, "b", "store"));
+    rows.push(row("ret", 3, 40.0, "c", "phone"));
+    rows.push(row("ret", 4, -30.0, "c", "phone"));
+    let mut b = Dataset::builder().products(products()).unwrap();
+    b.extend(rows).unwrap();
+    b.build().unwrap().dataset
+}
+
+#[test]
+fn habits_of_hand_built_histories() {
+    let data = histories();
+    let h = HabitOptions::new().until(day(100)).compute(&data);
+    let idx = |id| data.customers().index(id).unwrap().get();
+    let channel = |i: usize| h.preferred_channel[i].map(|c| data.channels().name(c.get()));
+    let category =
+        |i: usize| h.preferred_category[i].map(|c| data.products().categories().name(c.get()));
+    let (decl, steady, ret) = (idx("decl"), idx("steady"), idx("ret"));
+    assert_eq!(channel(decl), Some("web"));
+    assert_eq!(category(decl), Some("books"));
+    // steady: web on 7 of 11 purchases; music (b) on 7, books (a) on 4.
+    assert_eq!(channel(steady), Some("web"));
+    assert_eq!(category(steady), Some("music"));
+    // ret: one purchase each on store and phone (the return does not count); equal
+    // counts, so the larger spend (store, 60) wins.
+    assert_eq!(channel(ret), Some("store"));
+    // Days 0, 5, ..., 30 from a Monday: Mon, Sat, Thu, Tue, Sun, Fri, Wed.
+    assert_eq!(h.weekday[decl], [1, 1, 1, 1, 1, 1, 1]);
+    assert_eq!(h.weekday[ret], [0, 0, 1, 1, 0, 0, 0]);
+    assert!(h.hour.is_none(), "no times in the input");
+    assert_relative_eq!(h.mean_gap_days[steady].unwrap(), 10.0);
+    assert_relative_eq!(h.gap_cv[steady].unwrap(), 0.0);
+    assert_relative_eq!(h.mean_gap_days[decl].unwrap(), 5.0);
+    assert_eq!(h.gap_cv[ret], None, "one gap has no spread");
+    assert_relative_eq!(h.basket_value[ret].unwrap(), 50.0);
+    assert_relative_eq!(h.basket_size[ret].unwrap(), 1.0);
+    // Up to day 20 only: decl has its first five purchase days.
+    let early = HabitOptions::new().until(day(20)).compute(&data);
+    assert_eq!(early.weekday[decl].iter().sum::<u32>(), 5);
+}
+
+#[test]
+fn hours_when_the_log_has_times() {
+    let mut b = Dataset::builder();
+    let at = |h: u32| {
+        Timestamp::parse(&format!("2024-03-01 {h:02}:30:00"), &acrm::time::DateFormat::Auto)
+            .unwrap()
+    };
+    b.extend([
+        TransactionRecord::new("A", at(9), 1.0),
+        TransactionRecord::new("A", at(9), 1.0),
+        TransactionRecord::new("A", at(23), 1.0),
+    ])
+    .unwrap();
+    let data = b.build().unwrap().dataset;
+    let h = HabitOptions::new().compute(&data);
+    let hours = &h.hour.as_ref().unwrap()[0];
+    assert_eq!((hours[9], hours[23], hours.iter().sum::<u32>()), (2, 1, 3));
+}
+
+#[test]
+fn risk_flags_of_hand_built_histories() {
+    let data = histories();
+    let idx = |id| data.customers().index(id).unwrap().get();
+    let r = RiskOptions::new().until(day(100)).compute(&data).unwrap();
+    let (decl, steady, ret) = (idx("decl"), idx("steady"), idx("ret"));
+    // decl: tenure 100 days; all six repeat purchases in the first half.
+    // P(Bin(6, ½) ≤ 0) = 1/64.
+    assert_eq!(r.halves[decl], (6, 0));
+    assert_relative_eq!(r.decline_p[decl].unwrap(), 1.0 / 64.0, max_relative = 1e-12);
+    assert!(r.declining[decl]);
+    // steady: repeat days 10..=50 early, 60..=100 late: P(Bin(10, ½) ≤ 5) = 638/1024.
+    assert_eq!(r.halves[steady], (5, 5));
+    assert_relative_eq!(
+        r.decline_p[steady].unwrap(),
+        638.0 / 1024.0,
+        max_relative = 1e-12
+    );
+    assert!(!r.declining[steady]);
+    // ret: two repeat... only one repeat day (day 3): below min_repeat, no test.
+    assert_eq!(r.decline_p[ret], None);
+    assert_relative_eq!(r.return_share[ret], 0.3);
+    assert!(r.high_returns[ret] && !r.high_returns[steady]);
+    // Product concentration: decl buys only a; steady spends 4/11 on a, 7/11 on b;
+    // ret has two purchase rows, below the minimum of three.
+    assert_relative_eq!(r.top_product_share[decl].unwrap(), 1.0);
+    assert_relative_eq!(r.top_product_share[steady].unwrap(), 7.0 / 11.0);
+    assert!(r.concentrated[decl] && r.concentrated[steady] && !r.concentrated[ret]);
+    // A stricter threshold and a looser significance level.
+    let strict = RiskOptions::new()
+        .until(day(100))
+        .concentration(0.9, 3)
+        .decline_test(0.01, 4)
+        .compute(&data)
+        .unwrap();
+    assert!(strict.concentrated[decl] && !strict.concentrated[steady]);
+    assert!(!strict.declining[decl], "1/64 is above 0.01");
+}
+
+#[test]
+fn every_risk_option_error_is_named() {
+    let data = histories();
+    let option_of = |o: RiskOptions| match o.compute(&data) {
+        Err(Error::InvalidOption { option, .. }) => option,
+        other => panic!("expected an option error, got {other:?}"),
+    };
+    assert_eq!(option_of(RiskOptions::new().decline_test(0.0, 4)), "alpha");
+    assert_eq!(option_of(RiskOptions::new().decline_test(1.0, 4)), "alpha");
+    assert_eq!(option_of(RiskOptions::new().decline_test(0.05, 0)), "min_repeat");
+    assert_eq!(
+        option_of(RiskOptions::new().high_return_share(0.0)),
+        "high_return_share"
+    );
+    assert_eq!(
+        option_of(RiskOptions::new().high_return_share(f64::NAN)),
+        "high_return_share"
+    );
+    assert_eq!(
+        option_of(RiskOptions::new().concentration(1.5, 3)),
+        "concentration"
+    );
+    assert_eq!(
+        option_of(RiskOptions::new().concentration(0.5, 0)),
+        "min_purchases"
+    );
+}
+
+#[test]
+fn regularity_agrees_with_the_summary_and_results_do_not_depend_on_threads() {
+    let synth = SynthOptions::<Weeks>::new()
+        .customers(5_000)
+        .seed(3)
+        .generate()
+        .unwrap();
+    let data = synth.dataset;
+    let end = synth.truth.options.end_date();
+    let summary = SummaryOptions::new(end).summarize::<Days>(&data).unwrap();
+    let h = HabitOptions::new().until(end).compute(&data);
+    for i in 0..summary.len() {
+        let c = summary.customer(i).get();
+        let s = summary.get(i);
+        match (s.gap_cv, h.gap_cv[c]) {
+            (Some(a), Some(b)) => assert_relative_eq!(a, b, max_relative = 1e-9, epsilon = 1e-12),
+            (a, b) => assert_eq!(a.is_some(), b.is_some(), "customer {c}"),
+        }
+        let weekdays: u32 = h.weekday[c].iter().sum();
+        assert!(weekdays >= s.x + 1);
+        assert!(h.preferred_channel[c].is_some() && h.preferred_category[c].is_some());
+    }
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                (
+                    HabitOptions::new().compute(&data),
+                    RiskOptions::new().compute(&data).unwrap(),
+                )
+            })
+    };
+    assert_eq!(run(1), run(2));
+}
