@@ -1,15 +1,32 @@
-//! Profiling benchmarks: RFM scores and segments for 10M customers.
+//! Profiling and profitability benchmarks.
 //!
-//! Data: seeded random recency (0..730 days), purchase counts (geometric-like, 1..50) and
-//! revenue (log-normal-like), drawn with `rand`'s Xoshiro256++ (seed 7). Run with
-//! `cargo bench --bench profiling`.
+//! - `rfm`: RFM scores and segments, and scores + segments + value tiers, for 10M
+//!   customers. Data: seeded random recency (0..730 days), purchase counts
+//!   (geometric-like, 1..50) and revenue (log-normal-like), drawn with `rand`'s
+//!   Xoshiro256++ (seed 7); tier values are 30% of revenue minus $2 per purchase.
+//! - `profit`: net profit (cost column, per-order and per-period cost to serve) and the
+//!   whale curve over 100M transactions: `acrm::synth` with 1M customers, Pareto/NBD
+//!   purchases at a mean of one a week (r = α = 10) and almost no dropout (s = 1,
+//!   β = 1000) over two years. Also habits and risk flags over the same log.
+//! - `kmeans`: k-means (k = 8, one initialisation) on 1M customers × 8 features from
+//!   eight planted Gaussian clusters (seed 11), as in benches/compare/kmeans_vs_sklearn.py.
+//!
+//! Run with `cargo bench --bench profiling` (the 100M-row log takes about 8 GB while it
+//! is generated).
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use acrm::profiling::RfmOptions;
+use acrm::ndarray::Array2;
+use acrm::profiling::{
+    ClusterOptions, Features, HabitOptions, RfmOptions, RiskOptions, TierOptions,
+};
+use acrm::profitability::{whale_curve, ProfitOptions};
+use acrm::synth::{PurchaseProcess, SynthOptions};
+use acrm::Weeks;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 fn rfm(c: &mut Criterion) {
@@ -34,8 +51,93 @@ fn rfm(c: &mut Criterion) {
                 .expect("scores")
         })
     });
+    let value: Vec<f64> = monetary
+        .iter()
+        .zip(&frequency)
+        .map(|(m, f)| 0.3 * m - 2.0 * f)
+        .collect();
+    g.bench_function(BenchmarkId::new("scores_segments_tiers", n), |b| {
+        b.iter(|| {
+            let s = RfmOptions::new()
+                .score(black_box(&recency), &frequency, &monetary)
+                .expect("scores");
+            let t = TierOptions::new().tiers(black_box(&value)).expect("tiers");
+            (s, t)
+        })
+    });
     g.finish();
 }
 
-criterion_group!(benches, rfm);
+fn profit(c: &mut Criterion) {
+    let data = SynthOptions::<Weeks>::new()
+        .customers(1_000_000)
+        .seed(5)
+        .process(PurchaseProcess::ParetoNbd {
+            r: 10.0,
+            alpha: 10.0,
+            s: 1.0,
+            beta: 1000.0,
+        })
+        .generate()
+        .expect("synthetic log")
+        .dataset;
+    let rows = data.transactions().len();
+    eprintln!("profit bench: {rows} transactions, 1M customers");
+    let opts = ProfitOptions::new()
+        .per_order(2.0)
+        .fixed_per_period(0.5, 30);
+    let mut g = c.benchmark_group("profit");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(rows as u64));
+    g.bench_function(BenchmarkId::new("net_profit_and_whale", rows), |b| {
+        b.iter(|| {
+            let p = opts.compute(black_box(&data), None).expect("profit");
+            whale_curve(&p.net_profit, 100).expect("whale")
+        })
+    });
+    g.bench_function(BenchmarkId::new("habits_and_risk", rows), |b| {
+        b.iter(|| {
+            let h = HabitOptions::new().compute(black_box(&data));
+            let r = RiskOptions::new().compute(&data).expect("risk");
+            (h, r)
+        })
+    });
+    g.finish();
+}
+
+/// `n` points from `k` planted Gaussian clusters in `d` dimensions.
+fn planted(n: usize, k: usize, d: usize, seed: u64) -> Features {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let centres: Vec<f64> = (0..k * d).map(|_| rng.gen_range(-4.0..4.0)).collect();
+    let mut raw = Array2::zeros((n, d));
+    for i in 0..n {
+        let c = rng.gen_range(0..k);
+        for j in 0..d {
+            let e: f64 = rng.sample(StandardNormal);
+            raw[[i, j]] = centres[c * d + j] + e;
+        }
+    }
+    let names = (0..d).map(|j| format!("f{j}")).collect();
+    Features::new(names, raw, vec![false; d], vec![0.0; n]).expect("features")
+}
+
+fn kmeans(c: &mut Criterion) {
+    let n = 1_000_000;
+    let f = planted(n, 8, 8, 11);
+    let mut g = c.benchmark_group("kmeans");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function(BenchmarkId::new("k8_d8_one_init", n), |b| {
+        b.iter(|| {
+            ClusterOptions::new()
+                .k(8)
+                .n_init(1)
+                .fit(black_box(&f))
+                .expect("clusters")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rfm, profit, kmeans);
 criterion_main!(benches);

@@ -26,7 +26,8 @@ fn run() -> Result<(), String> {
     let mut log_cols: Vec<String> = Vec::new();
     let num = |name: &str, v: Option<String>| -> Result<u64, String> {
         let v = v.ok_or(format!("{name} needs a value"))?;
-        v.parse().map_err(|_| format!("{name} {v:?} is not a whole number"))
+        v.parse()
+            .map_err(|_| format!("{name} {v:?} is not a whole number"))
     };
     while let Some(a) = it.next() {
         match a.as_str() {

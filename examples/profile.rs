@@ -103,10 +103,9 @@ fn parse_args() -> Result<Args, String> {
 fn has_costs(data: &Dataset) -> bool {
     let log = data.transactions();
     log.costs().is_some()
-        || log.products().is_some_and(|rows| {
-            rows.iter()
-                .all(|&p| data.products().unit_cost(p).is_some())
-        })
+        || log
+            .products()
+            .is_some_and(|rows| rows.iter().all(|&p| data.products().unit_cost(p).is_some()))
 }
 
 fn run() -> Result<(), String> {
@@ -278,7 +277,10 @@ fn run() -> Result<(), String> {
     if args.json {
         println!("{out}");
     } else {
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        );
     }
     Ok(())
 }
@@ -301,7 +303,11 @@ fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
 fn plot_whale(w: &WhaleCurve, path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE)?;
-    let pts: Vec<(f64, f64)> = w.curve.iter().map(|&(x, y)| (100.0 * x, 100.0 * y)).collect();
+    let pts: Vec<(f64, f64)> = w
+        .curve
+        .iter()
+        .map(|&(x, y)| (100.0 * x, 100.0 * y))
+        .collect();
     let (lo, hi) = pts
         .iter()
         .fold((0.0f64, 100.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
@@ -338,7 +344,10 @@ fn plot_heatmap(rfm: &RfmScores, path: &str) -> Result<(), Box<dyn std::error::E
     let root = SVGBackend::new(path, (620, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("Customers by recency and frequency score", ("sans-serif", 20))
+        .caption(
+            "Customers by recency and frequency score",
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(40)

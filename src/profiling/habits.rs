@@ -99,7 +99,13 @@ impl Default for RiskOptions {
 fn end_day(data: &Dataset, until: Option<NaiveDate>) -> i32 {
     match until {
         Some(d) => day_number(d),
-        None => data.transactions().days().iter().copied().max().unwrap_or(0),
+        None => data
+            .transactions()
+            .days()
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0),
     }
 }
 
@@ -260,11 +266,21 @@ fn habit_row(
             row.hour[(sec[i] / 3600).min(23) as usize] += 1;
         }
         if let Some(ch) = h.channels {
-            bump(&mut s.channels, &mut s.channels_touched, ch[i].get(), amount);
+            bump(
+                &mut s.channels,
+                &mut s.channels_touched,
+                ch[i].get(),
+                amount,
+            );
         }
         if let (Some(p), Some(cat)) = (h.products, category_of) {
             if let Some(k) = cat[p[i].get()] {
-                bump(&mut s.categories, &mut s.categories_touched, k.get(), amount);
+                bump(
+                    &mut s.categories,
+                    &mut s.categories_touched,
+                    k.get(),
+                    amount,
+                );
             }
         }
         match last_day {
@@ -495,23 +511,23 @@ struct RiskRow {
 mod tests {
     use super::*;
 
-/// The index with the largest (count, spend), the lower index on ties.
-fn preferred(tally: &[(u32, f64)]) -> Option<u32> {
-    let mut best: Option<(usize, (u32, f64))> = None;
-    for (i, &t) in tally.iter().enumerate() {
-        if t.0 == 0 {
-            continue;
+    /// The index with the largest (count, spend), the lower index on ties.
+    fn preferred(tally: &[(u32, f64)]) -> Option<u32> {
+        let mut best: Option<(usize, (u32, f64))> = None;
+        for (i, &t) in tally.iter().enumerate() {
+            if t.0 == 0 {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((_, b)) => t.0 > b.0 || (t.0 == b.0 && t.1 > b.1),
+            };
+            if better {
+                best = Some((i, t));
+            }
         }
-        let better = match best {
-            None => true,
-            Some((_, b)) => t.0 > b.0 || (t.0 == b.0 && t.1 > b.1),
-        };
-        if better {
-            best = Some((i, t));
-        }
+        best.map(|(i, _)| i as u32)
     }
-    best.map(|(i, _)| i as u32)
-}
 
     #[test]
     fn take_preferred_matches_a_full_scan() {

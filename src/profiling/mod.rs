@@ -7,7 +7,8 @@ mod rfm;
 mod tiers;
 
 pub use clusters::{
-    adjusted_rand_index, ClusterMethod, ClusterOptions, ClusterProfile, Clusters, Features,
+    adjusted_rand_index, silhouette, ClusterMethod, ClusterOptions, ClusterProfile, Clusters,
+    Features,
 };
 pub use habits::{HabitOptions, Habits, RiskFlags, RiskOptions};
 pub use rfm::{RfmOptions, RfmScores, SegmentMap, SegmentValue};

@@ -164,7 +164,11 @@ impl RfmScores {
         if values.len() != self.segment.len() {
             return Err(Error::InvalidOption {
                 option: "values",
-                reason: format!("{} values for {} customers", values.len(), self.segment.len()),
+                reason: format!(
+                    "{} values for {} customers",
+                    values.len(),
+                    self.segment.len()
+                ),
             });
         }
         let mut out: Vec<SegmentValue> = self

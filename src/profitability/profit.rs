@@ -279,8 +279,7 @@ impl ProfitOptions {
         if self.per_service_event > 0.0 && service_events.is_none() {
             return Err(Error::InvalidOption {
                 option: "per_service_event",
-                reason: "a cost per service event needs the customers' service event counts"
-                    .into(),
+                reason: "a cost per service event needs the customers' service event counts".into(),
             });
         }
         let cogs = self.cost_source(data)?;

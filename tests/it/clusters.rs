@@ -2,7 +2,7 @@
 //! silhouette, features from a synthetic log, option errors, and determinism.
 
 use acrm::ndarray::Array2;
-use acrm::profiling::{adjusted_rand_index, ClusterMethod, ClusterOptions, Features};
+use acrm::profiling::{adjusted_rand_index, silhouette, ClusterMethod, ClusterOptions, Features};
 use acrm::synth::SynthOptions;
 use acrm::{Days, Error, SummaryOptions, Weeks};
 use rand::{Rng, SeedableRng};
@@ -45,11 +45,7 @@ fn planted(n: usize, k: usize, seed: u64) -> (Features, Vec<u32>) {
 fn kmeans_and_the_mixture_recover_planted_clusters() {
     let (f, truth) = planted(20_000, 4, 11);
     for method in [ClusterMethod::KMeans, ClusterMethod::GaussianMixture] {
-        let c = ClusterOptions::new()
-            .method(method)
-            .k(4)
-            .fit(&f)
-            .unwrap();
+        let c = ClusterOptions::new().method(method).k(4).fit(&f).unwrap();
         let ari = adjusted_rand_index(&c.labels, &truth).unwrap();
         eprintln!("{method:?}: adjusted Rand index {ari:.4} on 20,000 planted points");
         assert!(ari > 0.95, "{method:?}: ARI {ari}");
@@ -74,11 +70,59 @@ fn silhouette_chooses_the_planted_k() {
 
 #[test]
 fn adjusted_rand_index_matches_scikit_learn() {
-    // sklearn.metrics.adjusted_rand_score (see tests/data/profiling/make_cluster_reference.py).
-    let same = adjusted_rand_index(&[0, 0, 1, 1, 2, 2], &[5, 5, 3, 3, 9, 9]).unwrap();
-    assert_eq!(same, 1.0);
+    // sklearn.metrics.adjusted_rand_score 1.9.1, from
+    // tests/data/profiling/make_cluster_reference.py.
+    let cases: [(&[u32], &[u32], f64); 4] = [
+        (&[0, 0, 0, 0, 0, 0, 0, 0], &[0, 0, 1, 1, 2, 2, 3, 3], 0.0),
+        (
+            &[0, 0, 1, 1, 1, 2, 2, 3, 3, 3],
+            &[2, 2, 3, 3, 3, 0, 0, 1, 1, 1],
+            1.0,
+        ),
+        (
+            &[0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 0, 1],
+            &[0, 0, 0, 1, 0, 1, 1, 1, 2, 1, 1, 2, 2, 2, 3, 3, 2, 2, 3, 0],
+            0.380_053_908_355_795_17,
+        ),
+        (
+            &[0, 0, 0, 1, 1, 1, 2, 2, 2],
+            &[0, 1, 2, 0, 1, 2, 0, 1, 2],
+            -0.333_333_333_333_333_3,
+        ),
+    ];
+    for (a, b, expected) in cases {
+        let ari = adjusted_rand_index(a, b).unwrap();
+        assert!(
+            (ari - expected).abs() < 1e-12,
+            "{a:?} {b:?}: {ari} vs {expected}"
+        );
+    }
     assert!(adjusted_rand_index(&[0, 1], &[0]).is_err());
     assert_eq!(adjusted_rand_index(&[], &[]), Err(Error::EmptyInput));
+}
+
+#[test]
+fn silhouette_matches_scikit_learn() {
+    // sklearn.metrics.silhouette_score (euclidean) 1.9.1 on these 12 points: 0.6170066720417898.
+    let pts = [
+        [0.0, 0.0],
+        [1.0, 0.5],
+        [0.5, 1.5],
+        [-0.5, 1.0],
+        [2.5, 2.0],
+        [4.0, 3.0],
+        [5.0, 2.5],
+        [4.5, 4.0],
+        [3.5, 3.5],
+        [0.0, 5.0],
+        [1.0, 5.5],
+        [-0.5, 6.0],
+    ];
+    let labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2];
+    let z = Array2::from_shape_fn((12, 2), |(i, j)| pts[i][j]);
+    let s = silhouette(z.view(), &labels).unwrap();
+    assert!((s - 0.617_006_672_041_789_8).abs() < 1e-12, "{s}");
+    assert!(silhouette(z.view(), &labels[..5]).is_err());
 }
 
 #[test]
@@ -95,7 +139,13 @@ fn features_from_a_synthetic_log() {
     assert_eq!(f.len(), summary.len());
     assert_eq!(
         &f.names[..5],
-        ["recency_days", "frequency", "monetary", "tenure_days", "gap_cv"]
+        [
+            "recency_days",
+            "frequency",
+            "monetary",
+            "tenure_days",
+            "gap_cv"
+        ]
     );
     // Three categories and three channels (the generator has 10 and 4).
     assert_eq!(f.names.len(), 11);
@@ -143,27 +193,54 @@ fn every_cluster_option_error_is_named() {
         "k_range"
     );
     assert_eq!(option_of(ClusterOptions::new().n_init(0)), "n_init");
-    assert_eq!(option_of(ClusterOptions::new().iterations(0, 1e-4)), "max_iter");
-    assert_eq!(option_of(ClusterOptions::new().iterations(10, 0.0)), "tolerance");
+    assert_eq!(
+        option_of(ClusterOptions::new().iterations(0, 1e-4)),
+        "max_iter"
+    );
+    assert_eq!(
+        option_of(ClusterOptions::new().iterations(10, 0.0)),
+        "tolerance"
+    );
     assert_eq!(option_of(ClusterOptions::new().sample(5)), "sample");
     let c = ClusterOptions::new().k(3).fit(&f).unwrap();
     assert!(c.value_shares(&[1.0; 3]).is_err());
     assert!((c.value_shares(&vec![1.0; 200]).unwrap().iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // Constant features, bad shapes and bad values.
-    let flat = Features::new(vec!["a".into()], Array2::ones((50, 1)), vec![false], vec![0.0; 50])
-        .unwrap();
+    let flat = Features::new(
+        vec!["a".into()],
+        Array2::ones((50, 1)),
+        vec![false],
+        vec![0.0; 50],
+    )
+    .unwrap();
     match ClusterOptions::new().k(2).fit(&flat) {
         Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "features"),
         other => panic!("{other:?}"),
     }
-    assert!(Features::new(vec!["a".into()], Array2::ones((5, 2)), vec![false], vec![0.0; 5]).is_err());
-    assert!(Features::new(vec!["a".into()], Array2::ones((5, 1)), vec![false], vec![0.0; 4]).is_err());
+    assert!(Features::new(
+        vec!["a".into()],
+        Array2::ones((5, 2)),
+        vec![false],
+        vec![0.0; 5]
+    )
+    .is_err());
+    assert!(Features::new(
+        vec!["a".into()],
+        Array2::ones((5, 1)),
+        vec![false],
+        vec![0.0; 4]
+    )
+    .is_err());
     let mut bad = Array2::ones((5, 1));
     bad[[3, 0]] = f64::NAN;
     match Features::new(vec!["a".into()], bad, vec![false], vec![0.0; 5]) {
         Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("row 3, column `a`")),
         other => panic!("{other:?}"),
     }
-    let empty = Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
-    assert_eq!(ClusterOptions::new().k(2).fit(&empty).unwrap_err(), Error::EmptyInput);
+    let empty =
+        Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
+    assert_eq!(
+        ClusterOptions::new().k(2).fit(&empty).unwrap_err(),
+        Error::EmptyInput
+    );
 }

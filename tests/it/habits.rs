@@ -44,7 +44,13 @@ fn histories() -> Dataset {
     }
     for k in 0..=10 {
         let ch = if k % 3 == 0 { "store" } else { "web" };
-        rows.push(row("steady", 10 * k, 5.0, if k < 4 { "a" } else { "b" }, ch));
+        rows.push(row(
+            "steady",
+            10 * k,
+            5.0,
+            if k < 4 { "a" } else { "b" },
+            ch,
+        ));
     }
     rows.push(row("ret", 2, 60.0, "b", "store"));
     rows.push(row("ret", 3, 40.0, "c", "phone"));
@@ -90,8 +96,11 @@ fn habits_of_hand_built_histories() {
 fn hours_when_the_log_has_times() {
     let mut b = Dataset::builder();
     let at = |h: u32| {
-        Timestamp::parse(&format!("2024-03-01 {h:02}:30:00"), &acrm::time::DateFormat::Auto)
-            .unwrap()
+        Timestamp::parse(
+            &format!("2024-03-01 {h:02}:30:00"),
+            &acrm::time::DateFormat::Auto,
+        )
+        .unwrap()
     };
     b.extend([
         TransactionRecord::new("A", at(9), 1.0),
@@ -153,7 +162,10 @@ fn every_risk_option_error_is_named() {
     };
     assert_eq!(option_of(RiskOptions::new().decline_test(0.0, 4)), "alpha");
     assert_eq!(option_of(RiskOptions::new().decline_test(1.0, 4)), "alpha");
-    assert_eq!(option_of(RiskOptions::new().decline_test(0.05, 0)), "min_repeat");
+    assert_eq!(
+        option_of(RiskOptions::new().decline_test(0.05, 0)),
+        "min_repeat"
+    );
     assert_eq!(
         option_of(RiskOptions::new().high_return_share(0.0)),
         "high_return_share"

@@ -174,10 +174,7 @@ fn every_option_error_is_typed_and_named() {
         );
     }
     assert_eq!(
-        option_of(
-            base().from(date(2024, 2, 1)).until(date(2024, 1, 1)),
-            None
-        ),
+        option_of(base().from(date(2024, 2, 1)).until(date(2024, 1, 1)), None),
         "from"
     );
     // Cost sources the data cannot give.
@@ -207,7 +204,11 @@ fn every_option_error_is_typed_and_named() {
     b.push(TransactionRecord::new("A", date(2024, 1, 1), 5.0))
         .unwrap();
     let plain = b.build().unwrap().dataset;
-    for c in [CostOfGoods::Column, CostOfGoods::UnitCost, CostOfGoods::Auto] {
+    for c in [
+        CostOfGoods::Column,
+        CostOfGoods::UnitCost,
+        CostOfGoods::Auto,
+    ] {
         match ProfitOptions::new().cost_of_goods(c).compute(&plain, None) {
             Err(Error::InvalidOption { option, reason }) => {
                 assert_eq!(option, "cost_of_goods", "{reason}");
