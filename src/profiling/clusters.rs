@@ -605,24 +605,28 @@ fn kmeans_plus_plus(flat: &[f64], d: usize, k: usize, rng: &mut Xoshiro256Plus) 
                 }
             })
             .collect();
-        // Potential of each candidate: the sum of the updated nearest distances.
-        let potentials: Vec<f64> = candidates
-            .iter()
-            .map(|&cand| {
-                let parts: Vec<f64> = closest
-                    .par_chunks(CHUNK)
-                    .enumerate()
-                    .map(|(b, chunk)| {
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .map(|(j, &old)| old.min(sq(point(b * CHUNK + j), point(cand))))
-                            .sum::<f64>()
-                    })
-                    .collect();
-                parts.iter().sum()
+        // Potential of each candidate (the sum of the nearest distances were it chosen),
+        // all candidates in one pass over the points.
+        let parts: Vec<Vec<f64>> = closest
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(b, chunk)| {
+                let mut acc = vec![0.0; candidates.len()];
+                for (j, &old) in chunk.iter().enumerate() {
+                    let p = point(b * CHUNK + j);
+                    for (a, &cand) in acc.iter_mut().zip(&candidates) {
+                        *a += old.min(sq(p, point(cand)));
+                    }
+                }
+                acc
             })
             .collect();
+        let mut potentials = vec![0.0; candidates.len()];
+        for part in parts {
+            for (p, v) in potentials.iter_mut().zip(part) {
+                *p += v;
+            }
+        }
         let mut best = 0;
         for (t, p) in potentials.iter().enumerate() {
             if *p < potentials[best] {
