@@ -21,12 +21,12 @@
 //! `rfm_segments` (name → count), `segment_profit`, `tiers` (name → {count,
 //! profit_share}), `clusters` ({k, sizes, silhouette, profiles}), `whale`
 //! ({peak_customer_share, peak_profit_pct, unprofitable_share, profit_destroyed}), `habits`,
-//! `risk` and `elapsed_ms`. `--out` writes per customer
+//! `risk` and `elapsed_ms` (without `--json`, a short text report). When clustering is
+//! impossible (too few distinct customers) `clusters` holds `error` and `k` is null.
+//! `--out` writes per customer (CSV-quoted)
 //! `id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit`.
 //! `--svg DIR` writes `whale.svg` and `rfm_heatmap.svg`.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -147,7 +147,11 @@ fn run() -> Result<(), String> {
     let tiers = TierOptions::new().tiers(&net).map_err(e)?;
     let whale = whale_curve(&net, 200).map_err(e)?;
     let features = Features::from_summary(&data, &summary, 4);
-    let clusters = ClusterOptions::new().fit(&features).map_err(e)?;
+    // A small or degenerate base still gets its report: clustering failures are reported
+    // in the JSON instead of stopping the command.
+    let clusters = ClusterOptions::new()
+        .k_range(2, 8.min(n).max(2))
+        .fit(&features);
     let habits = HabitOptions::new().until(args.as_of).compute(&data);
     let risk = RiskOptions::new()
         .until(args.as_of)
@@ -173,23 +177,30 @@ fn run() -> Result<(), String> {
             json!({"count": t.customers, "profit": t.value, "profit_share": t.share}),
         );
     }
-    let profit_shares = clusters.value_shares(&net).map_err(e)?;
-    let profiles: Vec<Value> = clusters
-        .profiles
-        .iter()
-        .zip(&profit_shares)
-        .map(|(p, share)| {
-            let centroid: Map<String, Value> = clusters
-                .features
+    let cluster_json = match &clusters {
+        Ok(clusters) => {
+            let profit_shares = clusters.value_shares(&net).map_err(e)?;
+            let profiles: Vec<Value> = clusters
+                .profiles
                 .iter()
-                .zip(&p.centroid)
-                .map(|(k, v)| (k.clone(), json!(v)))
+                .zip(&profit_shares)
+                .map(|(p, share)| {
+                    let centroid: Map<String, Value> = clusters
+                        .features
+                        .iter()
+                        .zip(&p.centroid)
+                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .collect();
+                    json!({"size": p.size, "share": p.share, "revenue_share": p.revenue_share,
+                           "profit_share": share, "centroid": centroid,
+                           "distinguishing": p.distinguishing})
+                })
                 .collect();
-            json!({"size": p.size, "share": p.share, "revenue_share": p.revenue_share,
-                   "profit_share": share, "centroid": centroid,
-                   "distinguishing": p.distinguishing})
-        })
-        .collect();
+            json!({"k": clusters.k, "sizes": clusters.sizes(),
+                   "silhouette": clusters.silhouette, "profiles": profiles})
+        }
+        Err(err) => json!({"k": null, "sizes": [], "error": err.to_string()}),
+    };
     let rows: Vec<usize> = (0..n).map(|i| summary.customer(i).get()).collect();
     let count = |f: &dyn Fn(usize) -> bool| rows.iter().filter(|&&c| f(c)).count();
     let mut weekday = [0u64; 7];
@@ -214,12 +225,19 @@ fn run() -> Result<(), String> {
             "cost_per_order": args.per_order,
             "cost_per_customer_month": args.per_month,
         },
-        "profit": profits.totals,
+        // Over the customers profiled (those with a purchase by the date), as the tiers
+        // and the whale curve; the allocation breakdown covers every customer with a row.
+        "profit": {
+            "revenue": revenue.iter().sum::<f64>(),
+            "gross_margin": margin.iter().sum::<f64>(),
+            "cost_to_serve": serve.iter().sum::<f64>(),
+            "net_profit": net.iter().sum::<f64>(),
+            "all_customers": profits.totals,
+        },
         "rfm_segments": segments,
         "segment_profit": segment_profit,
         "tiers": tier_map,
-        "clusters": {"k": clusters.k, "sizes": clusters.sizes(),
-                     "silhouette": clusters.silhouette, "profiles": profiles},
+        "clusters": cluster_json,
         "whale": {
             "peak_customer_share": whale.peak_customer_share,
             "peak_profit_pct": whale.peak_profit_pct,
@@ -240,30 +258,42 @@ fn run() -> Result<(), String> {
         "elapsed_ms": elapsed_ms,
     });
     if let Some(path) = &args.out {
-        let write = || -> std::io::Result<()> {
-            let mut w = BufWriter::new(File::create(path)?);
-            writeln!(
-                w,
-                "id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit"
-            )?;
+        let write = || -> Result<(), Box<dyn std::error::Error>> {
+            let mut w = csv::Writer::from_path(path)?;
+            w.write_record([
+                "id",
+                "r",
+                "f",
+                "m",
+                "segment",
+                "tier",
+                "cluster",
+                "revenue",
+                "gross_margin",
+                "cost_to_serve",
+                "net_profit",
+            ])?;
             for i in 0..n {
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{},{},{},{},{},{}",
-                    summary.id(i),
-                    rfm.r[i],
-                    rfm.f[i],
-                    rfm.m[i],
-                    rfm.segment_name(i),
-                    tiers.tier[i].name(),
-                    clusters.labels[i],
-                    revenue[i],
-                    margin[i],
-                    serve[i],
-                    net[i]
-                )?;
+                let cluster = clusters
+                    .as_ref()
+                    .map(|c| c.labels[i].to_string())
+                    .unwrap_or_default();
+                w.write_record([
+                    summary.id(i).to_string(),
+                    rfm.r[i].to_string(),
+                    rfm.f[i].to_string(),
+                    rfm.m[i].to_string(),
+                    rfm.segment_name(i).to_string(),
+                    tiers.tier[i].name().to_string(),
+                    cluster,
+                    revenue[i].to_string(),
+                    margin[i].to_string(),
+                    serve[i].to_string(),
+                    net[i].to_string(),
+                ])?;
             }
-            w.flush()
+            w.flush()?;
+            Ok(())
         };
         write().map_err(|err| format!("{path}: {err}"))?;
     }
@@ -278,9 +308,27 @@ fn run() -> Result<(), String> {
         println!("{out}");
     } else {
         println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+            "{n} customers as of {}; net profit {:.2} ({})",
+            args.as_of, whale.total_profit, cost_note
         );
+        for (name, count) in rfm.segment_counts() {
+            println!("  segment {name:<20} {count:>8}");
+        }
+        for t in &tiers.summary {
+            let share = 100.0 * t.share;
+            println!(
+                "  tier    {:<20} {:>8}  {share:6.1}% of profit",
+                t.tier.name(),
+                t.customers
+            );
+        }
+        println!(
+            "  whale curve: peak {:.1}% of profit with {:.1}% of customers; {:.1}% unprofitable",
+            whale.peak_profit_pct,
+            100.0 * whale.peak_customer_share,
+            100.0 * whale.unprofitable_share
+        );
+        println!("  (--json for everything)");
     }
     Ok(())
 }

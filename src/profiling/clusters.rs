@@ -51,12 +51,26 @@ impl Features {
         log_scaled: Vec<bool>,
         revenue: Vec<f64>,
     ) -> Result<Self> {
+        let f = Features {
+            names,
+            raw,
+            log_scaled,
+            revenue,
+        };
+        f.check()?;
+        Ok(f)
+    }
+
+    /// The checks of [`new`](Self::new); also run by [`ClusterOptions::fit`], since the
+    /// fields are public (and deserialisable).
+    fn check(&self) -> Result<()> {
         let bad = |reason: String| {
             Err(Error::InvalidOption {
                 option: "features",
                 reason,
             })
         };
+        let (names, raw, log_scaled) = (&self.names, &self.raw, &self.log_scaled);
         if names.len() != raw.ncols() || log_scaled.len() != raw.ncols() {
             return bad(format!(
                 "{} names and {} scale flags for {} columns",
@@ -65,10 +79,10 @@ impl Features {
                 raw.ncols()
             ));
         }
-        if revenue.len() != raw.nrows() {
+        if self.revenue.len() != raw.nrows() {
             return bad(format!(
                 "{} revenues for {} rows",
-                revenue.len(),
+                self.revenue.len(),
                 raw.nrows()
             ));
         }
@@ -77,12 +91,7 @@ impl Features {
                 return bad(format!("row {i}, column `{}` has value {v}", names[j]));
             }
         }
-        Ok(Features {
-            names,
-            raw,
-            log_scaled,
-            revenue,
-        })
+        Ok(())
     }
 
     /// The standard features of the summary's customers (see the type's documentation),
@@ -97,28 +106,54 @@ impl Features {
                 .map(|p| products.category(ProductIdx(p as u32)).map(|c| c.0))
                 .collect()
         });
-        // Most-bought categories and channels by total purchase spend, ties by index.
-        let top = |totals: Vec<f64>| -> Vec<usize> {
-            let mut idx: Vec<usize> = (0..totals.len()).filter(|&k| totals[k] > 0.0).collect();
-            idx.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
-            idx.truncate(mix);
-            idx
-        };
+        // Most-bought categories and channels by total purchase spend (ties by index),
+        // then each customer's spend on those only: per-customer storage is `mix` wide
+        // whatever the number of categories.
+        let rows_of = |i: usize| purchase_rows(data, summary.customer(i), end);
+        let amounts = log.amounts();
         let spend_by = |key: &(dyn Fn(usize) -> Option<usize> + Sync), width: usize| {
-            let rows: Vec<Vec<f64>> = (0..n)
+            const CHUNK: usize = 1 << 12;
+            let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .map(|b| {
+                    let mut t = vec![0.0; width];
+                    for i in b * CHUNK..((b + 1) * CHUNK).min(n) {
+                        for r in rows_of(i) {
+                            if let Some(k) = key(r) {
+                                t[k] += amounts[r];
+                            }
+                        }
+                    }
+                    t
+                })
+                .collect();
+            let mut totals = vec![0.0; width];
+            for p in parts {
+                for (t, v) in totals.iter_mut().zip(p) {
+                    *t += v;
+                }
+            }
+            let mut top: Vec<usize> = (0..width).filter(|&k| totals[k] > 0.0).collect();
+            top.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
+            top.truncate(mix);
+            let mut slot = vec![usize::MAX; width];
+            for (s, &k) in top.iter().enumerate() {
+                slot[k] = s;
+            }
+            let per: Vec<Vec<f64>> = (0..n)
                 .into_par_iter()
                 .with_min_len(1 << 12)
                 .map(|i| {
-                    let mut v = vec![0.0; width];
-                    for r in purchase_rows(data, summary.customer(i), end) {
-                        if let Some(k) = key(r) {
-                            v[k] += log.amounts()[r];
+                    let mut v = vec![0.0; top.len()];
+                    for r in rows_of(i) {
+                        if let Some(s) = key(r).map(|k| slot[k]).filter(|&s| s != usize::MAX) {
+                            v[s] += amounts[r];
                         }
                     }
                     v
                 })
                 .collect();
-            rows
+            (top, per)
         };
         let mut names: Vec<String> = ["recency_days", "frequency", "monetary", "tenure_days"]
             .map(String::from)
@@ -127,29 +162,24 @@ impl Features {
         names.push("gap_cv".into());
         log_scaled.push(false);
         let mut mix_columns: Vec<Vec<f64>> = Vec::new();
-        let mut add_mix = |prefix: &str, labels: &crate::data::Interner, per: Vec<Vec<f64>>| {
-            let width = labels.len();
-            let mut totals = vec![0.0; width];
-            for v in &per {
-                for (t, x) in totals.iter_mut().zip(v) {
-                    *t += x;
-                }
-            }
-            for k in top(totals) {
+        let mut add_mix = |prefix: &str,
+                           labels: &crate::data::Interner,
+                           (top, per): (Vec<usize>, Vec<Vec<f64>>)| {
+            for (s, &k) in top.iter().enumerate() {
                 names.push(format!("{prefix}:{}", labels.name(k)));
                 log_scaled.push(false);
-                mix_columns.push(per.iter().map(|v| v[k]).collect());
+                mix_columns.push(per.iter().map(|v| v[s]).collect());
             }
         };
         if let (Some(cat), Some(rows)) = (category_of.as_deref(), log.products()) {
             let labels = products.categories();
-            let per = spend_by(&|r| cat[rows[r].get()].map(|c| c as usize), labels.len());
-            add_mix("category", labels, per);
+            let spend = spend_by(&|r| cat[rows[r].get()].map(|c| c as usize), labels.len());
+            add_mix("category", labels, spend);
         }
         if let Some(rows) = log.channels() {
             let labels = data.channels();
-            let per = spend_by(&|r| Some(rows[r].get()), labels.len());
-            add_mix("channel", labels, per);
+            let spend = spend_by(&|r| Some(rows[r].get()), labels.len());
+            add_mix("channel", labels, spend);
         }
         let mut raw = Array2::zeros((n, names.len()));
         let mut revenue = Vec::with_capacity(n);
@@ -201,7 +231,7 @@ impl Features {
     /// The model matrix: scaled, standardised columns (constant columns left out, since
     /// they carry no information and make a mixture's covariance singular), and the
     /// indices of the columns kept.
-    fn standardised(&self) -> (Array2<f64>, Vec<usize>) {
+    fn standardised(&self) -> Result<(Array2<f64>, Vec<usize>)> {
         const CHUNK: usize = 1 << 12;
         let (n, d) = self.raw.dim();
         let scale = |j: usize, v: f64| if self.log_scaled[j] { v.ln_1p() } else { v };
@@ -237,6 +267,12 @@ impl Features {
         let mut sd = Vec::new();
         for j in 0..d {
             let s = (var[j] / n as f64).sqrt();
+            if !s.is_finite() {
+                return Err(Error::InvalidOption {
+                    option: "features",
+                    reason: format!("column `{}` is too large to standardise", self.names[j]),
+                });
+            }
             if s > 1e-12 * (1.0 + mean[j].abs()) {
                 kept.push(j);
                 sd.push(s);
@@ -251,7 +287,7 @@ impl Features {
                     out[c] = (scale(j, row[j]) - mean[j]) / sd[c];
                 }
             });
-        (z, kept)
+        Ok((z, kept))
     }
 }
 
@@ -453,12 +489,15 @@ impl ClusterOptions {
             return bad("n_init", "need at least 1 initialisation".into());
         }
         if self.max_iter == 0 {
-            return bad("max_iter", "need at least 1 iteration".into());
+            return bad("iterations", "need at least 1 iteration".into());
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
             return bad(
-                "tolerance",
-                format!("must be finite and positive, got {}", self.tolerance),
+                "iterations",
+                format!(
+                    "the tolerance must be finite and positive, got {}",
+                    self.tolerance
+                ),
             );
         }
         Ok(())
@@ -476,7 +515,8 @@ impl ClusterOptions {
             return Err(Error::EmptyInput);
         }
         self.validate(n)?;
-        let (z, kept) = features.standardised();
+        features.check()?;
+        let (z, kept) = features.standardised()?;
         if kept.is_empty() {
             return Err(Error::InvalidOption {
                 option: "features",
@@ -506,7 +546,27 @@ impl ClusterOptions {
                 best.0
             }
         };
+        if k == 0 {
+            return Err(Error::InvalidOption {
+                option: "k_range",
+                reason: "no k gave a finite silhouette".into(),
+            });
+        }
         let labels = relabel_by_size(&self.labels(z.view(), k)?, k);
+        let mut seen = vec![false; k];
+        for &l in &labels {
+            seen[l as usize] = true;
+        }
+        if seen.iter().any(|s| !s) {
+            let found = seen.iter().filter(|s| **s).count();
+            return Err(Error::InvalidOption {
+                option: "k",
+                reason: format!(
+                    "only {found} of {k} clusters are non-empty (fewer distinct customers \
+                     than clusters)"
+                ),
+            });
+        }
         let profiles = profiles(features, &z, &kept, &labels, k);
         let inertia = inertia(&z, &labels, k);
         Ok(Clusters {
@@ -522,7 +582,6 @@ impl ClusterOptions {
 
     /// Raw labels of one fit on `z`.
     fn labels(&self, z: ArrayView2<'_, f64>, k: usize) -> Result<Vec<u32>> {
-        let data = DatasetBase::from(z);
         let fail = |e: String| Error::InvalidOption {
             option: "method",
             reason: format!("the clustering failed: {e}"),
@@ -548,11 +607,11 @@ impl ClusterOptions {
                         best = Some((inertia, labels));
                     }
                 }
-                return best
-                    .map(|b| b.1)
-                    .ok_or_else(|| fail("no initialisation ran".into()));
+                // `validate` ensured n_init ≥ 1, so at least one run filled `best`.
+                return Ok(best.map(|b| b.1).unwrap_or_default());
             }
             ClusterMethod::GaussianMixture => {
+                let data = DatasetBase::from(z);
                 let rng = Xoshiro256Plus::seed_from_u64(self.seed);
                 let model = GaussianMixtureModel::params_with_rng(k, rng)
                     .n_runs(self.n_init as u64)

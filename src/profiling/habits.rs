@@ -31,7 +31,7 @@ pub struct Habits {
     /// Coefficient of variation of those gaps (sample standard deviation over mean, as the
     /// summary's `gap_cv`; 0 = perfectly regular; at least two gaps).
     pub gap_cv: Vec<Option<f64>>,
-    /// Mean units per order (quantity when the log has it, else purchase rows).
+    /// Mean units per order (|quantity| when the log has it, else purchase rows).
     pub basket_size: Vec<Option<f64>>,
     /// Mean spend per order.
     pub basket_value: Vec<Option<f64>>,
@@ -58,7 +58,8 @@ pub struct RiskFlags {
     pub decline_p: Vec<Option<f64>>,
     /// Declining purchase rate.
     pub declining: Vec<bool>,
-    /// Value returned as a share of value bought (0 without purchases).
+    /// Value returned as a share of value bought in the window: 0 without returns,
+    /// infinite for a customer who only returned (flagged as high returns).
     pub return_share: Vec<f64>,
     /// `return_share` at or above the threshold.
     pub high_returns: Vec<bool>,
@@ -258,7 +259,7 @@ fn habit_row(
         }
         purchases += 1;
         spend += amount;
-        units += h.quantities.map_or(1.0, |q| q[i]);
+        units += h.quantities.map_or(1.0, |q| q[i].abs());
         let day = h.days[i];
         // Day 0 (1970-01-01) was a Thursday.
         row.weekday[(day + 3).rem_euclid(7) as usize] += 1;
@@ -359,10 +360,13 @@ impl RiskOptions {
     fn validate(&self) -> Result<()> {
         let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return bad("alpha", format!("must be in (0, 1), got {}", self.alpha));
+            return bad(
+                "decline_test",
+                format!("alpha must be in (0, 1), got {}", self.alpha),
+            );
         }
         if self.min_repeat == 0 {
-            return bad("min_repeat", "must be at least 1".into());
+            return bad("decline_test", "min_repeat must be at least 1".into());
         }
         if !(self.return_share.is_finite() && self.return_share > 0.0) {
             return bad(
@@ -373,11 +377,11 @@ impl RiskOptions {
         if !(self.concentration > 0.0 && self.concentration <= 1.0) {
             return bad(
                 "concentration",
-                format!("must be in (0, 1], got {}", self.concentration),
+                format!("the share must be in (0, 1], got {}", self.concentration),
             );
         }
         if self.min_purchases == 0 {
-            return bad("min_purchases", "must be at least 1".into());
+            return bad("concentration", "min_purchases must be at least 1".into());
         }
         Ok(())
     }
@@ -490,7 +494,13 @@ impl RiskOptions {
         RiskRow {
             halves: (early, late),
             p,
-            return_share: if bought > 0.0 { returned / bought } else { 0.0 },
+            return_share: if bought > 0.0 {
+                returned / bought
+            } else if returned > 0.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            },
             top,
             purchases,
         }

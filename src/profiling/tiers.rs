@@ -113,37 +113,80 @@ impl TierOptions {
                 reason: format!("customer at position {i} has value {}", values[i]),
             });
         }
-        // Distinct positive values, descending, with the positive value strictly above each.
-        let mut positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
-        positive.par_sort_unstable_by(|a, b| b.total_cmp(a));
-        let total_positive: f64 = positive.iter().sum();
-        let mut above: Vec<(f64, f64)> = Vec::new();
-        let mut run = 0.0;
-        for chunk in positive.chunk_by(|a, b| a.total_cmp(b).is_eq()) {
-            above.push((chunk[0], run));
-            run += chunk.iter().sum::<f64>();
+        // Share before a value is non-increasing in the value, so each tier is a value
+        // range; only the smallest value still in the high and in the medium tier are
+        // needed. Positive floats' bit patterns sort like their values, so the values are
+        // first summed by the top 16 bits of their pattern (in fixed chunks, added in
+        // order: thread-independent); only the bucket where a threshold falls is sorted.
+        // A full sort took ~0.45 s for 10M values; looking each customer up by binary
+        // search over the sorted values took 6 s (cache misses).
+        const BUCKETS: usize = 1 << 15;
+        const CHUNK: usize = 1 << 20;
+        let bucket = |v: f64| (v.to_bits() >> 48) as usize;
+        let parts: Vec<(Vec<f64>, Vec<u32>)> = values
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let (mut sums, mut counts) = (vec![0.0; BUCKETS], vec![0u32; BUCKETS]);
+                for &v in chunk.iter().filter(|v| **v > 0.0) {
+                    sums[bucket(v)] += v;
+                    counts[bucket(v)] += 1;
+                }
+                (sums, counts)
+            })
+            .collect();
+        let (mut sums, mut counts) = (vec![0.0; BUCKETS], vec![0u64; BUCKETS]);
+        for (s, c) in parts {
+            for b in 0..BUCKETS {
+                sums[b] += s[b];
+                counts[b] += u64::from(c[b]);
+            }
         }
+        let total_positive: f64 = sums.iter().sum();
+        // The smallest value whose share before is below `threshold`, or +∞.
+        let smallest_within = |threshold: f64| -> f64 {
+            let mut run = 0.0;
+            let mut last = None;
+            for b in (0..BUCKETS).rev().filter(|&b| counts[b] > 0) {
+                if run / total_positive < threshold {
+                    last = Some((b, run));
+                }
+                run += sums[b];
+            }
+            let Some((b, mut run)) = last else {
+                return f64::INFINITY;
+            };
+            let mut inside: Vec<f64> = values
+                .par_iter()
+                .copied()
+                .filter(|&v| v > 0.0 && bucket(v) == b)
+                .collect();
+            inside.sort_unstable_by(|x, y| y.total_cmp(x));
+            let mut found = f64::INFINITY;
+            for ties in inside.chunk_by(|x, y| x.total_cmp(y).is_eq()) {
+                if run / total_positive < threshold {
+                    found = ties[0];
+                }
+                run += ties.iter().sum::<f64>();
+            }
+            found
+        };
+        let (high_min, medium_min) = (smallest_within(self.high), smallest_within(self.medium));
+        // Zero: everyone positive is worth more (share 1), unless nobody is (share 0).
+        let zero_tier = if total_positive > 0.0 {
+            Tier::Low
+        } else {
+            Tier::High
+        };
         let tier = values
             .par_iter()
             .map(|&v| {
                 if v < 0.0 {
-                    return Tier::Negative;
-                }
-                // Share held by customers worth strictly more (0 for v = 0 when all are 0).
-                let pos = above.partition_point(|(w, _)| *w > v);
-                let before = if pos < above.len() {
-                    above[pos].1
-                } else {
-                    total_positive
-                };
-                let share = if total_positive > 0.0 {
-                    before / total_positive
-                } else {
-                    0.0
-                };
-                if share < self.high {
+                    Tier::Negative
+                } else if v == 0.0 {
+                    zero_tier
+                } else if v >= high_min {
                     Tier::High
-                } else if share < self.medium {
+                } else if v >= medium_min {
                     Tier::Medium
                 } else {
                     Tier::Low
@@ -151,20 +194,18 @@ impl TierOptions {
             })
             .collect::<Vec<_>>();
         let total: f64 = values.iter().sum();
+        let (mut customers, mut value) = ([0usize; 4], [0.0f64; 4]);
+        for (t, v) in tier.iter().zip(values) {
+            customers[*t as usize] += 1;
+            value[*t as usize] += v;
+        }
         let summary = [Tier::High, Tier::Medium, Tier::Low, Tier::Negative]
             .into_iter()
-            .map(|t| {
-                let (customers, value) = tier
-                    .iter()
-                    .zip(values)
-                    .filter(|(x, _)| **x == t)
-                    .fold((0, 0.0), |(c, s), (_, v)| (c + 1, s + v));
-                TierSummary {
-                    tier: t,
-                    customers,
-                    value,
-                    share: value / total,
-                }
+            .map(|t| TierSummary {
+                tier: t,
+                customers: customers[t as usize],
+                value: value[t as usize],
+                share: value[t as usize] / total,
             })
             .collect();
         Ok(Tiers { tier, summary })

@@ -35,10 +35,11 @@ pub enum CostOfGoods {
 /// to serve. Cost to serve is the sum of the allocations set:
 /// - [`per_order`](Self::per_order): each order (distinct order id among purchase rows
 ///   when the log has order ids, otherwise each purchase row, as in the summary);
-/// - [`per_unit`](Self::per_unit): each unit bought (quantity when the log has it, else one
-///   per purchase row);
+/// - [`per_unit`](Self::per_unit): each unit bought (|quantity| when the log has it, else
+///   one per purchase row);
 /// - [`per_service_event`](Self::per_service_event): each service event or contact, from
-///   counts the caller passes to [`compute`](Self::compute);
+///   counts the caller passes to [`compute`](Self::compute) (charged to customers without
+///   a purchase in the window too);
 /// - [`fixed_per_period`](Self::fixed_per_period): a fixed amount per customer per period
 ///   of `days`, pro rata over the customer's time on the books: from their first row in
 ///   the window to the window's end (the `until` date, or the log's last day). Customers
@@ -302,11 +303,18 @@ impl ProfitOptions {
                 // Rows are in time order: the window is a contiguous sub-slice.
                 let start = a + days[a..b].partition_point(|&d| d < lo);
                 let stop = start + days[start..b].partition_point(|&d| d <= end);
+                // Service events cost the same whether or not the customer bought.
+                let service =
+                    self.per_service_event * service_events.map_or(0.0, |e| f64::from(e[c]));
                 if start == stop {
-                    return Line::default();
+                    return Line {
+                        service,
+                        ..Line::default()
+                    };
                 }
                 let mut line = Line {
                     rows: (stop - start) as u64,
+                    service,
                     ..Line::default()
                 };
                 let (mut purchases, mut units, mut returns, mut returned) = (0u32, 0.0, 0u32, 0.0);
@@ -319,7 +327,7 @@ impl ProfitOptions {
                         returned -= amount;
                     } else {
                         purchases += 1;
-                        units += quantities.map_or(1.0, |q| q[i]);
+                        units += quantities.map_or(1.0, |q| q[i].abs());
                     }
                 }
                 let order_count = match orders {
@@ -334,12 +342,10 @@ impl ProfitOptions {
                 };
                 line.orders = self.per_order * f64::from(order_count);
                 line.units = self.per_unit * units;
-                line.service =
-                    self.per_service_event * service_events.map_or(0.0, |e| f64::from(e[c]));
                 if let Some((cost, period)) = fixed {
                     // Time on the books counts the first day: a customer first seen on the
                     // window's last day is on the books for one day.
-                    let on_books = f64::from(end - days[start] + 1).max(0.0);
+                    let on_books = f64::from(end - days[start] + 1);
                     line.fixed = cost * on_books / period;
                 }
                 line.returns =

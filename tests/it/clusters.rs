@@ -57,6 +57,22 @@ fn kmeans_and_the_mixture_recover_planted_clusters() {
         assert!((share - 1.0).abs() < 1e-12);
         assert_eq!(c.profiles[0].distinguishing.len(), 3);
     }
+    // The mixture, like k-means, gives the same labels on one thread and on two.
+    let (small, _) = planted(5_000, 3, 2);
+    let gmm = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                ClusterOptions::new()
+                    .method(ClusterMethod::GaussianMixture)
+                    .k(3)
+                    .fit(&small)
+                    .unwrap()
+            })
+    };
+    assert_eq!(gmm(1), gmm(2));
 }
 
 #[test]
@@ -195,11 +211,11 @@ fn every_cluster_option_error_is_named() {
     assert_eq!(option_of(ClusterOptions::new().n_init(0)), "n_init");
     assert_eq!(
         option_of(ClusterOptions::new().iterations(0, 1e-4)),
-        "max_iter"
+        "iterations"
     );
     assert_eq!(
         option_of(ClusterOptions::new().iterations(10, 0.0)),
-        "tolerance"
+        "iterations"
     );
     assert_eq!(option_of(ClusterOptions::new().sample(5)), "sample");
     let c = ClusterOptions::new().k(3).fit(&f).unwrap();
@@ -237,6 +253,29 @@ fn every_cluster_option_error_is_named() {
         Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("row 3, column `a`")),
         other => panic!("{other:?}"),
     }
+    // Three distinct customers cannot fill five clusters.
+    let dup = Array2::from_shape_fn((60, 2), |(i, j)| ((i % 3) * (j + 1)) as f64);
+    let dup = Features::new(
+        vec!["a".into(), "b".into()],
+        dup,
+        vec![false; 2],
+        vec![0.0; 60],
+    )
+    .unwrap();
+    match ClusterOptions::new().k(5).fit(&dup) {
+        Err(Error::InvalidOption { option, reason }) => assert_eq!(option, "k", "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // Public fields bypass `new`; `fit` checks them again.
+    let mut broken = f.clone();
+    broken.log_scaled.pop();
+    assert!(matches!(
+        ClusterOptions::new().k(2).fit(&broken),
+        Err(Error::InvalidOption {
+            option: "features",
+            ..
+        })
+    ));
     let empty =
         Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
     assert_eq!(

@@ -55,6 +55,7 @@ fn histories() -> Dataset {
     rows.push(row("ret", 2, 60.0, "b", "store"));
     rows.push(row("ret", 3, 40.0, "c", "phone"));
     rows.push(row("ret", 4, -30.0, "c", "phone"));
+    rows.push(row("gone", 7, -12.0, "a", "web"));
     let mut b = Dataset::builder().products(products()).unwrap();
     b.extend(rows).unwrap();
     b.build().unwrap().dataset
@@ -87,6 +88,10 @@ fn habits_of_hand_built_histories() {
     assert_eq!(h.gap_cv[ret], None, "one gap has no spread");
     assert_relative_eq!(h.basket_value[ret].unwrap(), 50.0);
     assert_relative_eq!(h.basket_size[ret].unwrap(), 1.0);
+    // A customer who only returned has no habits.
+    let gone = idx("gone");
+    assert_eq!(h.weekday[gone], [0; 7]);
+    assert!(h.preferred_channel[gone].is_none() && h.basket_value[gone].is_none());
     // Up to day 20 only: decl has its first five purchase days.
     let early = HabitOptions::new().until(day(20)).compute(&data);
     assert_eq!(early.weekday[decl].iter().sum::<u32>(), 5);
@@ -133,7 +138,7 @@ fn risk_flags_of_hand_built_histories() {
         max_relative = 1e-12
     );
     assert!(!r.declining[steady]);
-    // ret: two repeat... only one repeat day (day 3): below min_repeat, no test.
+    // ret: one repeat purchase day (day 3), below min_repeat: no test.
     assert_eq!(r.decline_p[ret], None);
     assert_relative_eq!(r.return_share[ret], 0.3);
     assert!(r.high_returns[ret] && !r.high_returns[steady]);
@@ -150,6 +155,11 @@ fn risk_flags_of_hand_built_histories() {
         .compute(&data)
         .unwrap();
     assert!(strict.concentrated[decl] && !strict.concentrated[steady]);
+    // A customer who only returned: nothing bought, so an infinite return share, flagged.
+    let gone = idx("gone");
+    assert!(r.return_share[gone].is_infinite() && r.high_returns[gone]);
+    assert_eq!((r.decline_p[gone], r.top_product_share[gone]), (None, None));
+    assert!(!r.concentrated[gone]);
     assert!(!strict.declining[decl], "1/64 is above 0.01");
 }
 
@@ -160,11 +170,17 @@ fn every_risk_option_error_is_named() {
         Err(Error::InvalidOption { option, .. }) => option,
         other => panic!("expected an option error, got {other:?}"),
     };
-    assert_eq!(option_of(RiskOptions::new().decline_test(0.0, 4)), "alpha");
-    assert_eq!(option_of(RiskOptions::new().decline_test(1.0, 4)), "alpha");
+    assert_eq!(
+        option_of(RiskOptions::new().decline_test(0.0, 4)),
+        "decline_test"
+    );
+    assert_eq!(
+        option_of(RiskOptions::new().decline_test(1.0, 4)),
+        "decline_test"
+    );
     assert_eq!(
         option_of(RiskOptions::new().decline_test(0.05, 0)),
-        "min_repeat"
+        "decline_test"
     );
     assert_eq!(
         option_of(RiskOptions::new().high_return_share(0.0)),
@@ -180,7 +196,7 @@ fn every_risk_option_error_is_named() {
     );
     assert_eq!(
         option_of(RiskOptions::new().concentration(0.5, 0)),
-        "min_purchases"
+        "concentration"
     );
 }
 

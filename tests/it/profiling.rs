@@ -123,7 +123,55 @@ proptest! {
                 }
             }
         }
+        check_tiers_by_brute_force(&values, high, medium)?;
     }
+
+    /// The same definition on values spread over many magnitudes (so over many of the
+    /// implementation's buckets) and on values packed into one narrow range.
+    #[test]
+    fn tiers_match_brute_force_across_magnitudes(
+        mantissas in prop::collection::vec((1u32..64, 0i32..40, prop::bool::ANY), 1..200),
+        high in 0.05f64..0.9,
+        gap in 0.0f64..0.5,
+    ) {
+        // Integers times powers of two: every partial sum below 2^53 is exact.
+        let values: Vec<f64> = mantissas
+            .iter()
+            .map(|&(m, e, neg)| {
+                let v = f64::from(m) * 2f64.powi(e % 12);
+                if neg && e > 35 { -v } else { v }
+            })
+            .collect();
+        check_tiers_by_brute_force(&values, high, (high + gap).min(1.0))?;
+        let packed: Vec<f64> = mantissas.iter().map(|&(m, _, _)| 1024.0 + f64::from(m)).collect();
+        check_tiers_by_brute_force(&packed, high, (high + gap).min(1.0))?;
+    }
+}
+
+/// Each customer's tier from its definition: the share of positive value held by
+/// customers worth strictly more.
+fn check_tiers_by_brute_force(values: &[f64], high: f64, medium: f64) -> Result<(), TestCaseError> {
+    use acrm::profiling::{Tier, TierOptions};
+    let t = TierOptions::new()
+        .shares(high, medium)
+        .tiers(values)
+        .unwrap();
+    let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
+    for (i, &v) in values.iter().enumerate() {
+        let before: f64 = values.iter().filter(|w| **w > v && **w > 0.0).sum();
+        let share = if total > 0.0 { before / total } else { 0.0 };
+        let want = if v < 0.0 {
+            Tier::Negative
+        } else if share < high {
+            Tier::High
+        } else if share < medium {
+            Tier::Medium
+        } else {
+            Tier::Low
+        };
+        prop_assert_eq!(t.tier[i], want, "value {} of {:?}", v, values);
+    }
+    Ok(())
 }
 
 #[test]

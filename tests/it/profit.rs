@@ -129,6 +129,22 @@ fn unit_costs_window_and_margin_rate() {
 }
 
 #[test]
+fn service_events_cost_even_without_a_purchase_in_the_window() {
+    let data = small();
+    // Until day 3, B (first purchase day 5) has no row, but its two contacts still cost.
+    let p = ProfitOptions::new()
+        .until(date(2024, 1, 3))
+        .per_service_event(3.0)
+        .compute(&data, Some(&[0, 2]))
+        .unwrap();
+    assert_eq!(p.active, vec![true, false]);
+    assert_relative_eq!(p.cost_to_serve[1], 6.0);
+    assert_relative_eq!(p.net_profit[1], -6.0);
+    assert_relative_eq!(p.totals.service_costs, 6.0);
+    assert_eq!(p.totals.customers, 1);
+}
+
+#[test]
 fn every_option_error_is_typed_and_named() {
     let data = small();
     let option_of = |o: ProfitOptions, ev: Option<&[u32]>| match o.compute(&data, ev) {
