@@ -9,13 +9,13 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// `n` points around `k` centres in 6 dimensions (centres 6 apart on random axes, unit
+/// `n` points around `k` centres in 6 dimensions (coordinates uniform on ±`spread`, unit
 /// noise, unequal weights), with their planted labels.
-fn planted(n: usize, k: usize, seed: u64) -> (Features, Vec<u32>) {
+fn planted(n: usize, k: usize, seed: u64, spread: f64) -> (Features, Vec<u32>) {
     let d = 6;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let centres: Vec<Vec<f64>> = (0..k)
-        .map(|_| (0..d).map(|_| rng.gen_range(-6.0..6.0)).collect())
+        .map(|_| (0..d).map(|_| rng.gen_range(-spread..spread)).collect())
         .collect();
     let mut raw = Array2::zeros((n, d));
     let mut labels = Vec::with_capacity(n);
@@ -43,7 +43,7 @@ fn planted(n: usize, k: usize, seed: u64) -> (Features, Vec<u32>) {
 
 #[test]
 fn kmeans_and_the_mixture_recover_planted_clusters() {
-    let (f, truth) = planted(20_000, 4, 11);
+    let (f, truth) = planted(20_000, 4, 11, 3.0);
     for method in [ClusterMethod::KMeans, ClusterMethod::GaussianMixture] {
         let c = ClusterOptions::new().method(method).k(4).fit(&f).unwrap();
         let ari = adjusted_rand_index(&c.labels, &truth).unwrap();
@@ -58,7 +58,7 @@ fn kmeans_and_the_mixture_recover_planted_clusters() {
         assert_eq!(c.profiles[0].distinguishing.len(), 3);
     }
     // The mixture, like k-means, gives the same labels on one thread and on two.
-    let (small, _) = planted(5_000, 3, 2);
+    let (small, _) = planted(5_000, 3, 2, 3.0);
     let gmm = |threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -77,7 +77,7 @@ fn kmeans_and_the_mixture_recover_planted_clusters() {
 
 #[test]
 fn silhouette_chooses_the_planted_k() {
-    let (f, truth) = planted(30_000, 5, 5);
+    let (f, truth) = planted(30_000, 5, 5, 6.0);
     let c = ClusterOptions::new().k_range(2, 8).fit(&f).unwrap();
     assert_eq!(c.k, 5, "silhouettes {:?}", c.silhouette);
     assert_eq!(c.silhouette.len(), 7);
@@ -168,9 +168,13 @@ fn features_from_a_synthetic_log() {
     assert!(f.names[5].starts_with("category:") && f.names[8].starts_with("channel:"));
     for i in 0..f.len() {
         let s = summary.get(i);
-        assert_eq!(f.raw[[i, 1]], f64::from(s.x + 1));
-        assert_eq!(f.raw[[i, 3]], s.t.days());
-        assert_eq!(f.raw[[i, 3]] - f.raw[[i, 0]], s.t_x.days());
+        // Whole numbers of days and purchases: exact.
+        assert_eq!(f.raw[[i, 1]].to_bits(), f64::from(s.x + 1).to_bits());
+        assert_eq!(f.raw[[i, 3]].to_bits(), s.t.days().to_bits());
+        assert_eq!(
+            (f.raw[[i, 3]] - f.raw[[i, 0]]).to_bits(),
+            s.t_x.days().to_bits()
+        );
         let cat: f64 = (5..8).map(|j| f.raw[[i, j]]).sum();
         let chan: f64 = (8..11).map(|j| f.raw[[i, j]]).sum();
         assert!((0.0..=1.0 + 1e-12).contains(&cat) && (0.0..=1.0 + 1e-12).contains(&chan));
@@ -195,7 +199,7 @@ fn features_from_a_synthetic_log() {
 
 #[test]
 fn every_cluster_option_error_is_named() {
-    let (f, _) = planted(200, 3, 1);
+    let (f, _) = planted(200, 3, 1, 3.0);
     let option_of = |o: ClusterOptions| match o.fit(&f) {
         Err(Error::InvalidOption { option, .. }) => option,
         other => panic!("expected an option error, got {other:?}"),

@@ -257,8 +257,11 @@ fn identities_hold_per_customer_and_in_total_on_synthetic_data() {
     let n = p.revenue.len();
     assert_eq!(n, data.customers().len());
     for i in 0..n {
-        assert_eq!(p.gross_margin[i], p.revenue[i] - p.cost_of_goods[i]);
-        assert_eq!(p.net_profit[i], p.gross_margin[i] - p.cost_to_serve[i]);
+        // Computed in exactly this order: the same bits.
+        let margin = p.revenue[i] - p.cost_of_goods[i];
+        assert_eq!(p.gross_margin[i].to_bits(), margin.to_bits());
+        let net = p.gross_margin[i] - p.cost_to_serve[i];
+        assert_eq!(p.net_profit[i].to_bits(), net.to_bits());
     }
     let sum = |v: &[f64]| v.iter().sum::<f64>();
     let t = p.totals;
