@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use customers::{CustomerRecord, Customers};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
 pub use products::{ProductRecord, Products};
-pub(crate) use transactions::{Columns, RawRows, RowMaps};
+pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
 pub use transactions::{History, NegativeAmounts, TransactionLog};
 
 use crate::error::{Error, Problem, Result, RowError};

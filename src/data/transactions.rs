@@ -74,6 +74,28 @@ impl History<'_> {
     }
 }
 
+/// Orders among the purchase rows (amount ≥ 0) of `range`: distinct order ids when the
+/// log has them (`orders`), else one per purchase row, the convention of the summary,
+/// profit and habits. `buf` is scratch space reused across customers.
+pub(crate) fn count_orders(
+    orders: Option<&[OrderIdx]>,
+    amounts: &[f64],
+    range: std::ops::Range<usize>,
+    buf: &mut Vec<OrderIdx>,
+) -> u32 {
+    let purchases = range.clone().filter(|&i| amounts[i] >= 0.0);
+    match orders {
+        None => purchases.count() as u32,
+        Some(o) => {
+            buf.clear();
+            buf.extend(purchases.map(|i| o[i]));
+            buf.sort_unstable();
+            buf.dedup();
+            buf.len() as u32
+        }
+    }
+}
+
 /// Rows in arrival order, before sorting: what loaders fill.
 #[derive(Debug, Default)]
 pub(crate) struct RawRows {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-use crate::data::{CategoryIdx, ChannelIdx, Dataset, History, OrderIdx, ProductIdx};
+use crate::data::{count_orders, CategoryIdx, ChannelIdx, Dataset, History, OrderIdx, ProductIdx};
 use crate::error::{Error, Result};
 use crate::time::day_number;
 
@@ -303,14 +303,7 @@ fn habit_row(
     }
     let orders = match h.orders {
         None => purchases,
-        Some(o) => {
-            s.orders.clear();
-            s.orders
-                .extend((0..m).filter(|&i| h.amounts[i] >= 0.0).map(|i| o[i]));
-            s.orders.sort_unstable();
-            s.orders.dedup();
-            s.orders.len() as u32
-        }
+        o => count_orders(o, h.amounts, 0..m, &mut s.orders),
     };
     row.basket_size = Some(units / f64::from(orders));
     row.basket_value = Some(spend / f64::from(orders));

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, OrderIdx, ProductIdx};
+use crate::data::{count_orders, Dataset, OrderIdx, ProductIdx};
 use crate::error::{Error, Result};
 use crate::time::day_number;
 
@@ -332,13 +332,7 @@ impl ProfitOptions {
                 }
                 let order_count = match orders {
                     None => purchases,
-                    Some(o) => {
-                        buf.clear();
-                        buf.extend((start..stop).filter(|&i| amounts[i] >= 0.0).map(|i| o[i]));
-                        buf.sort_unstable();
-                        buf.dedup();
-                        buf.len() as u32
-                    }
+                    o => count_orders(o, amounts, start..stop, buf),
                 };
                 line.orders = self.per_order * f64::from(order_count);
                 line.units = self.per_unit * units;

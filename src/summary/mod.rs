@@ -30,7 +30,7 @@ mod record;
 pub(crate) use record::{group_by, groups_by_x_t};
 pub use record::{score, PurchaseModel, Rfm, Score};
 
-use crate::data::{CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};
+use crate::data::{count_orders, CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};
 use crate::error::{Error, Result};
 use crate::time::{date_of, day_number, Span, TimeUnit};
 
@@ -121,13 +121,7 @@ impl CustomerState {
         }
         self.orders += match cols.orders {
             None => self.purchases - before,
-            Some(o) => {
-                buf.clear();
-                buf.extend(range.filter(|&i| cols.amounts[i] >= 0.0).map(|i| o[i]));
-                buf.sort_unstable();
-                buf.dedup();
-                buf.len() as u32
-            }
+            o => count_orders(o, cols.amounts, range, buf),
         };
     }
 
