@@ -157,15 +157,9 @@ fn bgbb_fit_is_the_same_for_one_customer_per_pattern_and_any_thread_count() {
         .iter()
         .flat_map(|p| std::iter::repeat(DiscretePattern { count: 1, ..*p }).take(p.count as usize))
         .collect();
-    let pool = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-    };
     let opts = FitOptions::new();
-    let one = pool(1).install(|| BgBb::fit(&expanded, &opts).unwrap());
-    let two = pool(2).install(|| BgBb::fit(&expanded, &opts).unwrap());
+    let one = crate::pool(1).install(|| BgBb::fit(&expanded, &opts).unwrap());
+    let two = crate::pool(2).install(|| BgBb::fit(&expanded, &opts).unwrap());
     assert_eq!(one, two);
     let (m, _) = BgBb::fit(&compact, &opts).unwrap();
     for (a, b) in one.0.params().iter().zip(m.params()) {

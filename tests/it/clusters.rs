@@ -60,17 +60,13 @@ fn kmeans_and_the_mixture_recover_planted_clusters() {
     // The mixture, like k-means, gives the same labels on one thread and on two.
     let (small, _) = planted(5_000, 3, 2, 3.0);
     let gmm = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                ClusterOptions::new()
-                    .method(ClusterMethod::GaussianMixture)
-                    .k(3)
-                    .fit(&small)
-                    .unwrap()
-            })
+        crate::pool(threads).install(|| {
+            ClusterOptions::new()
+                .method(ClusterMethod::GaussianMixture)
+                .k(3)
+                .fit(&small)
+                .unwrap()
+        })
     };
     assert_eq!(gmm(1), gmm(2));
 }
@@ -180,17 +176,13 @@ fn features_from_a_synthetic_log() {
         assert!((0.0..=1.0 + 1e-12).contains(&cat) && (0.0..=1.0 + 1e-12).contains(&chan));
     }
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                ClusterOptions::new()
-                    .k_range(2, 5)
-                    .sample(1_000)
-                    .fit(&f)
-                    .unwrap()
-            })
+        crate::pool(threads).install(|| {
+            ClusterOptions::new()
+                .k_range(2, 5)
+                .sample(1_000)
+                .fit(&f)
+                .unwrap()
+        })
     };
     let one = run(1);
     assert_eq!(one, run(2), "clusters depend on the thread count");

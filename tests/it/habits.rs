@@ -223,16 +223,12 @@ fn regularity_agrees_with_the_summary_and_results_do_not_depend_on_threads() {
         assert!(h.preferred_channel[c].is_some() && h.preferred_category[c].is_some());
     }
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                (
-                    HabitOptions::new().compute(&data),
-                    RiskOptions::new().compute(&data).unwrap(),
-                )
-            })
+        crate::pool(threads).install(|| {
+            (
+                HabitOptions::new().compute(&data),
+                RiskOptions::new().compute(&data).unwrap(),
+            )
+        })
     };
     assert_eq!(run(1), run(2));
 }

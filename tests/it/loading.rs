@@ -710,14 +710,8 @@ fn builder_lenient_and_date_times() {
 #[test]
 fn parallel_parse_is_deterministic_and_keeps_first_appearance_order() {
     let (text, _, records) = big_csv(BIG, &[], "\n");
-    let pool = |n| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    };
-    let one = pool(1).install(|| read(&text).unwrap());
-    let two = pool(2).install(|| read(&text).unwrap());
+    let one = crate::pool(1).install(|| read(&text).unwrap());
+    let two = crate::pool(2).install(|| read(&text).unwrap());
     assert_eq!(one, two);
     // Customer indices follow first appearance in the file.
     let mut seen = std::collections::HashSet::new();

@@ -18,3 +18,11 @@ mod scorecard;
 mod streaming;
 mod summary_props;
 mod synth;
+
+/// A pool of `threads` threads, for checking that results do not depend on the count.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}

@@ -250,10 +250,7 @@ fn bgnbd_bootstrap_matches_the_information_standard_errors() {
         .unwrap();
     let point = m.conditional_expected_purchases(39.0, 2, 30.43, 38.86);
     assert!(ci.lo < point && point < ci.hi, "{ci:?} vs {point}");
-    let single = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap()
+    let single = crate::pool(1)
         .install(|| bootstrap(&weights, &opts.clone().replicates(20), refit).unwrap());
     let pooled = bootstrap(&weights, &opts.replicates(20), refit).unwrap();
     assert_eq!(single.models, pooled.models);

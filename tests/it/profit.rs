@@ -305,12 +305,6 @@ fn identical_bits_for_any_thread_count() {
     let opts = ProfitOptions::new()
         .per_order(1.0)
         .fixed_per_period(5.0, 30);
-    let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| opts.compute(&data, None).unwrap())
-    };
+    let run = |threads| crate::pool(threads).install(|| opts.compute(&data, None).unwrap());
     assert_eq!(run(1), run(2));
 }

@@ -300,13 +300,6 @@ fn config() -> ProptestConfig {
     }
 }
 
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-}
-
 proptest! {
     #![proptest_config(config())]
 
@@ -467,7 +460,7 @@ proptest! {
         let data = log.dataset(|_| true).unwrap();
         let opts = SummaryOptions::new(date(end)).holdout_end(date(end + 30));
         let run = |threads| {
-            pool(threads).install(|| {
+            crate::pool(threads).install(|| {
                 opts.split::<Days>(&data)
                     .map(|s| serde_json::to_string(&(&s, s.calibration.compact())).unwrap())
             })
@@ -550,7 +543,7 @@ fn thread_count_does_not_change_a_large_summary() {
     let data = log.dataset(|_| true).unwrap();
     let opts = SummaryOptions::new(date(250)).holdout_end(date(380));
     let run = |threads| {
-        pool(threads).install(|| {
+        crate::pool(threads).install(|| {
             let split = opts.split::<Weeks>(&data).unwrap();
             let compact = split.calibration.compact();
             serde_json::to_string(&(split, compact)).unwrap()

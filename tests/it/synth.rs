@@ -281,14 +281,8 @@ fn same_seed_same_data_for_any_thread_count() {
         5,
     )
     .customers(20_000);
-    let pool = |n| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .unwrap()
-    };
-    let one = pool(1).install(|| o.generate().unwrap());
-    let two = pool(2).install(|| o.generate().unwrap());
+    let one = crate::pool(1).install(|| o.generate().unwrap());
+    let two = crate::pool(2).install(|| o.generate().unwrap());
     assert_eq!(one, two);
     let other = o.clone().seed(6).generate().unwrap();
     assert_ne!(one.dataset, other.dataset);
