@@ -144,6 +144,23 @@ pub enum Error {
         /// The summary's date.
         as_of: chrono::NaiveDate,
     },
+    /// An input cannot identify the model: a constant covariate, one collinear with
+    /// others, a group without observations, no events at all.
+    #[error("`{input}` cannot be used: {reason}")]
+    Degenerate {
+        /// The covariate, column or group at fault.
+        input: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A numerical procedure failed on the data: a singular matrix, no convergence.
+    #[error("{procedure} failed: {reason}")]
+    Numerical {
+        /// The procedure that failed.
+        procedure: &'static str,
+        /// How it failed.
+        reason: String,
+    },
     /// An I/O error (kept as kind and message so the error stays `Clone + PartialEq`).
     #[error("I/O error ({kind:?}): {message}")]
     Io {

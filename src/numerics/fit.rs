@@ -11,6 +11,7 @@ use ndarray::Array1;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::linalg::invert_spd;
 use crate::error::{Error, Result};
 
 /// A negative log-likelihood over positive parameters θ, with its gradient.
@@ -553,43 +554,6 @@ fn covariance(h: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
         .map(|k| cov[k] / (se[k / n] * se[k % n]))
         .collect();
     (se, corr)
-}
-
-/// Inverse of a small symmetric positive-definite matrix by Cholesky; `None` when it is
-/// not positive definite. (Models have at most four parameters: a linear-algebra crate
-/// would be a large dependency for a 4×4 inverse.)
-pub(crate) fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
-            if i == j {
-                let d = a[i * n + i] - s;
-                if d.is_nan() || d <= 0.0 || d.is_infinite() {
-                    return None;
-                }
-                l[i * n + i] = d.sqrt();
-            } else {
-                l[i * n + j] = (a[i * n + j] - s) / l[j * n + j];
-            }
-        }
-    }
-    // Columns of L⁻¹, then A⁻¹ = L⁻ᵀ L⁻¹.
-    let mut inv_l = vec![0.0; n * n];
-    for c in 0..n {
-        for i in c..n {
-            let s: f64 = (c..i).map(|k| l[i * n + k] * inv_l[k * n + c]).sum();
-            let rhs = if i == c { 1.0 } else { 0.0 };
-            inv_l[i * n + c] = (rhs - s) / l[i * n + i];
-        }
-    }
-    let mut out = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            out[i * n + j] = (0..n).map(|k| inv_l[k * n + i] * inv_l[k * n + j]).sum();
-        }
-    }
-    Some(out)
 }
 
 /// The first gradient component that disagrees with central differences of the value

@@ -5,7 +5,9 @@
 mod bootstrap;
 mod dual;
 mod fit;
+mod linalg;
 mod quadrature;
+mod reduce;
 mod special;
 
 pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
@@ -14,6 +16,8 @@ pub(crate) use dual::{log_sum_exp_all, Dual};
 pub(crate) use fit::gradient_mismatch;
 pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
+pub(crate) use linalg::{cholesky, cholesky_solve, invert_spd};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
+pub(crate) use reduce::sum_chunked;
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -23,17 +23,24 @@
 
 mod bgbb;
 mod bgnbd;
+mod cox;
 mod mbgnbd;
 mod pareto;
 mod sbg;
 mod scorecard;
+mod survival;
 
 pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
+pub use cox::{concordance_index, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
 pub use mbgnbd::MbgNbd;
 pub use pareto::ParetoNbd;
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 pub use scorecard::{FrequencyRow, Scorecard, Tracking};
+pub use survival::{
+    log_rank, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow, LogRank, SurvivalAt,
+    SurvivalData,
+};
 
 use crate::error::{Error, Result};
 pub use crate::numerics::FitOptions;

@@ -582,9 +582,9 @@ impl ClusterOptions {
 
     /// Raw labels of one fit on `z`.
     fn labels(&self, z: ArrayView2<'_, f64>, k: usize) -> Result<Vec<u32>> {
-        let fail = |e: String| Error::InvalidOption {
-            option: "method",
-            reason: format!("the clustering failed: {e}"),
+        let fail = |reason: String| Error::Numerical {
+            procedure: "clustering",
+            reason,
         };
         let labels = match self.method {
             ClusterMethod::KMeans => {

@@ -17,6 +17,7 @@ mod sbg;
 mod scorecard;
 mod streaming;
 mod summary_props;
+mod survival;
 mod synth;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.

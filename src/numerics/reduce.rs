@@ -1,0 +1,33 @@
+//! Parallel sums whose bits do not depend on the number of threads.
+
+use rayon::prelude::*;
+
+/// Items per chunk: chunk boundaries depend only on the input size, never on the pool.
+const CHUNK: usize = 1 << 12;
+
+/// Σ over items `0..n` of a vector of `width` values, where `add(i, acc)` adds item i's
+/// vector into `acc`. Items are summed in fixed chunks in parallel and the chunk sums are
+/// added in chunk order, so the result is the same bit for bit on any number of threads.
+pub(crate) fn sum_chunked(
+    n: usize,
+    width: usize,
+    add: impl Fn(usize, &mut [f64]) + Sync,
+) -> Vec<f64> {
+    let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut acc = vec![0.0; width];
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                add(i, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![0.0; width];
+    for part in parts {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
+    total
+}
