@@ -23,8 +23,11 @@
 
 mod bgbb;
 mod bgnbd;
+mod cohorts;
 mod cox;
+mod lifetimes;
 mod mbgnbd;
+mod overdue;
 mod pareto;
 mod sbg;
 mod scorecard;
@@ -32,8 +35,11 @@ mod survival;
 
 pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
+pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
 pub use cox::{concordance_index, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
+pub use lifetimes::{LifetimeEnd, LifetimeOptions, Lifetimes};
 pub use mbgnbd::MbgNbd;
+pub use overdue::{Overdue, OverdueOptions, OverdueRow};
 pub use pareto::ParetoNbd;
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 pub use scorecard::{FrequencyRow, Scorecard, Tracking};
