@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::survival::SurvivalData;
-use crate::data::{CustomerIdx, Dataset};
+use crate::data::{CustomerIdx, Customers, Dataset};
 use crate::error::{Error, Result};
 use crate::time::{date_of, day_number};
 
@@ -155,8 +155,11 @@ impl LifetimeOptions {
     /// [`Error::InvalidOption`] naming the customer and value of an end date that does not
     /// parse (YYYY-MM-DD) or precedes the start; [`Error::EmptyInput`] when no customer has
     /// an acquisition date on or before the as-of date.
-    pub fn from_contracts(&self, data: &Dataset, end_attribute: &str) -> Result<Lifetimes> {
-        let customers_table = data.customers();
+    pub fn from_contracts(
+        &self,
+        customers_table: &Customers,
+        end_attribute: &str,
+    ) -> Result<Lifetimes> {
         let as_of = day_number(self.as_of);
         let mut customers = Vec::new();
         let (mut starts, mut durations, mut events) = (Vec::new(), Vec::new(), Vec::new());

@@ -13,6 +13,7 @@ mod profiling;
 mod profit;
 mod profitability;
 mod recovery;
+mod retention;
 mod sbg;
 mod scorecard;
 mod streaming;
