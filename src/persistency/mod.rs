@@ -23,6 +23,7 @@
 
 mod bgbb;
 mod bgnbd;
+mod churn;
 mod cohorts;
 mod cox;
 mod lifetimes;
@@ -35,6 +36,9 @@ mod survival;
 
 pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
+pub use churn::{
+    ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport, CHURN_FEATURES,
+};
 pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
 pub use cox::{concordance_index, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
 pub use lifetimes::{LifetimeEnd, LifetimeOptions, Lifetimes};

@@ -1,6 +1,7 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod bgbb;
 mod cdnow;
+mod churn;
 mod clusters;
 mod extremes;
 mod habits;

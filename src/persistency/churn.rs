@@ -1,0 +1,483 @@
+//! Supervised churn scores: features from the calibration period, labels from the
+//! holdout period, a logistic regression (linfa-logistic) or a random forest (the
+//! crate's own, see [`crate::numerics`] for why not linfa-trees), evaluated on
+//! held-out customers.
+//!
+//! Determinism: the train/test split and the forest's seed come from one seeded
+//! generator; features are standardised with sums in a fixed order; each tree has its
+//! own seeded generator. Scoring a whole base is a parallel map over customers.
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, ArrayView1};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::numerics::{evaluate, sum_chunked, Evaluation, Forest, ForestOptions};
+use crate::summary::Summary;
+use crate::time::{day_number, TimeUnit};
+
+/// Per-customer churn features, index-aligned with the summary they came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnFeatures {
+    /// Feature names, in column order.
+    pub names: Vec<String>,
+    /// One row per customer.
+    pub values: Array2<f64>,
+}
+
+/// The built-in features, in column order.
+pub const CHURN_FEATURES: [&str; 12] = [
+    "recency_days",
+    "tenure_days",
+    "log_frequency",
+    "purchases_per_year",
+    "silence_in_gaps",
+    "gap_cv",
+    "log_mean_spend",
+    "log_revenue",
+    "return_share",
+    "purchase_days_last_90",
+    "purchase_days_prior_90",
+    "log_spend_last_90",
+];
+
+impl ChurnFeatures {
+    /// Features of every customer of `summary` from its statistics and the log
+    /// (activity in the last 90 days before the summary date and the 90 before those:
+    /// the trend). `extra` appends caller columns, index-aligned with the summary (for
+    /// example a purchase model's P(alive) or expected purchases).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an extra column of the wrong length or with a
+    /// non-finite value (named).
+    pub fn from_summary<U: TimeUnit>(
+        data: &Dataset,
+        summary: &Summary<U>,
+        extra: &[(&str, &[f64])],
+    ) -> Result<Self> {
+        let n = summary.len();
+        for (name, col) in extra {
+            if col.len() != n {
+                return Err(Error::InvalidOption {
+                    option: "extra",
+                    reason: format!("column `{name}` has {} values for {n} customers", col.len()),
+                });
+            }
+            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+                return Err(Error::InvalidOption {
+                    option: "extra",
+                    reason: format!(
+                        "column `{name}`, customer `{}` is {}",
+                        summary.id(i),
+                        col[i]
+                    ),
+                });
+            }
+        }
+        let width = CHURN_FEATURES.len() + extra.len();
+        let log = data.transactions();
+        let (days, amounts) = (log.days(), log.amounts());
+        let as_of = day_number(summary.as_of());
+        let mut values = Array2::zeros((n, width));
+        values
+            .axis_iter_mut(ndarray::Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, mut row)| {
+                let s = summary.get(i);
+                let x = f64::from(s.x);
+                let (t_x, t) = (s.t_x.days(), s.t.days());
+                let spend = summary.state(i).purchase_spend();
+                // Activity in (as_of − 90, as_of] and (as_of − 180, as_of − 90], distinct
+                // purchase days.
+                let (mut recent, mut prior, mut recent_spend) = (0.0, 0.0, 0.0);
+                let mut last_day = i32::MIN;
+                for r in log.range(summary.customer(i)) {
+                    let d = days[r];
+                    if d > as_of || amounts[r] <= 0.0 || d <= as_of - 180 {
+                        continue;
+                    }
+                    let new_day = d != last_day;
+                    last_day = d;
+                    if d > as_of - 90 {
+                        recent_spend += amounts[r];
+                        recent += f64::from(u8::from(new_day));
+                    } else {
+                        prior += f64::from(u8::from(new_day));
+                    }
+                }
+                let cols = [
+                    t - t_x,
+                    t,
+                    x.ln_1p(),
+                    x * 365.0 / t.max(1.0),
+                    // Silence in expected gaps; (T + 1) / (x + 1) stands in for the mean
+                    // gap so first-time buyers get a value too.
+                    (t - t_x) * (x + 1.0) / (t + 1.0),
+                    s.gap_cv.unwrap_or(1.0),
+                    (spend / (x + 1.0)).max(0.0).ln_1p(),
+                    s.revenue.max(0.0).ln_1p(),
+                    if spend > 0.0 {
+                        -s.returned / spend
+                    } else {
+                        0.0
+                    },
+                    recent,
+                    prior,
+                    recent_spend.ln_1p(),
+                ];
+                for (j, v) in cols.into_iter().enumerate() {
+                    row[j] = v;
+                }
+                for (k, (_, col)) in extra.iter().enumerate() {
+                    row[CHURN_FEATURES.len() + k] = col[i];
+                }
+            });
+        let names = CHURN_FEATURES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(extra.iter().map(|(s, _)| s.to_string()))
+            .collect();
+        Ok(ChurnFeatures { names, values })
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.values.nrows()
+    }
+
+    /// Whether there are no customers.
+    pub fn is_empty(&self) -> bool {
+        self.values.nrows() == 0
+    }
+}
+
+/// The classifier behind the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChurnMethod {
+    /// L2-penalised logistic regression on standardised features (linfa-logistic).
+    Logistic,
+    /// Random forest: bootstrap rows per tree, √p features tried per split, Gini splits
+    /// on 64 quantile bins per feature; the score is the mean leaf churn share.
+    Forest,
+}
+
+/// Settings of a churn model. Defaults: logistic regression with penalty 1.0, 30% of
+/// customers held out for evaluation, seed 42; forests of 100 trees of depth ≤ 8 with
+/// leaves of at least 20 (bootstrap-weighted) customers; training on at most 200,000
+/// customers (a seeded sample beyond that).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChurnOptions {
+    method: ChurnMethod,
+    test_share: f64,
+    seed: u64,
+    penalty: f64,
+    trees: usize,
+    max_depth: usize,
+    min_leaf: usize,
+    max_train: usize,
+}
+
+impl Default for ChurnOptions {
+    fn default() -> Self {
+        ChurnOptions {
+            method: ChurnMethod::Logistic,
+            test_share: 0.3,
+            seed: 42,
+            penalty: 1.0,
+            trees: 100,
+            max_depth: 8,
+            min_leaf: 20,
+            max_train: 200_000,
+        }
+    }
+}
+
+/// A fitted churn model: scores customers' features in parallel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnModel {
+    /// The method.
+    pub method: ChurnMethod,
+    /// Feature names the model expects, in order.
+    pub names: Vec<String>,
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    /// Logistic: intercept then one weight per standardised feature.
+    weights: Vec<f64>,
+    forest: Option<Forest>,
+}
+
+/// How a churn model did on the held-out customers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnReport {
+    /// The method.
+    pub method: ChurnMethod,
+    /// Customers used for training.
+    pub train_rows: usize,
+    /// Customers held out.
+    pub test_rows: usize,
+    /// Share of churners among all labelled customers.
+    pub churn_rate: f64,
+    /// Features constant in the training customers, which the model cannot use.
+    pub constant_features: Vec<String>,
+    /// ROC AUC, PR AUC, Brier score, lift and capture by decile, reliability table, on
+    /// the held-out customers.
+    pub evaluation: Evaluation,
+}
+
+impl ChurnOptions {
+    /// Default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The classifier.
+    pub fn method(mut self, method: ChurnMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Share of customers held out for evaluation, in (0, 1).
+    pub fn test_share(mut self, share: f64) -> Self {
+        self.test_share = share;
+        self
+    }
+
+    /// Seed of the split and the forest.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// L2 penalty of the logistic regression (≥ 0).
+    pub fn penalty(mut self, penalty: f64) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// Forest size (≥ 1), tree depth (≥ 1) and minimum customers per leaf (≥ 1).
+    pub fn forest(mut self, trees: usize, max_depth: usize, min_leaf: usize) -> Self {
+        self.trees = trees;
+        self.max_depth = max_depth;
+        self.min_leaf = min_leaf;
+        self
+    }
+
+    /// Most customers to train on (≥ 10); a seeded sample beyond that.
+    pub fn max_train(mut self, n: usize) -> Self {
+        self.max_train = n;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
+        if !(self.test_share > 0.0 && self.test_share < 1.0) {
+            return bad(
+                "test_share",
+                format!("{} is not in (0, 1)", self.test_share),
+            );
+        }
+        if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
+            return bad(
+                "penalty",
+                format!("{} is not a finite number ≥ 0", self.penalty),
+            );
+        }
+        if self.trees == 0 || self.max_depth == 0 || self.min_leaf == 0 {
+            return bad(
+                "forest",
+                format!(
+                    "trees, depth and leaf size must be ≥ 1, got {}, {}, {}",
+                    self.trees, self.max_depth, self.min_leaf
+                ),
+            );
+        }
+        if self.max_train < 10 {
+            return bad("max_train", format!("{} is below 10", self.max_train));
+        }
+        Ok(())
+    }
+
+    /// Fits a model on a seeded share of the customers and evaluates it on the rest.
+    /// `churned` is the label of each row of `features` (for example no purchase in the
+    /// holdout period, or a contract ended).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for bad options or labels of the wrong length;
+    /// [`Error::Degenerate`] when the training or test rows hold one class only; [`Error::Numerical`] when the
+    /// classifier fails.
+    pub fn fit(
+        &self,
+        features: &ChurnFeatures,
+        churned: &[bool],
+    ) -> Result<(ChurnModel, ChurnReport)> {
+        self.check()?;
+        let n = features.len();
+        if churned.len() != n {
+            return Err(Error::InvalidOption {
+                option: "churned",
+                reason: format!("{} labels for {n} customers", churned.len()),
+            });
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rng);
+        let n_test = ((n as f64) * self.test_share).round() as usize;
+        let (test, train) = order.split_at(n_test.min(n));
+        let mut train = train.to_vec();
+        train.truncate(self.max_train);
+        train.sort_unstable();
+        let mut test = test.to_vec();
+        test.sort_unstable();
+        for (rows, what) in [(&train, "training"), (&test, "test")] {
+            let pos = rows.iter().filter(|&&i| churned[i]).count();
+            if pos == 0 || pos == rows.len() {
+                return Err(Error::Degenerate {
+                    input: "churned".into(),
+                    reason: format!(
+                        "the {what} customers ({}) hold one class only; need churners and stayers",
+                        rows.len()
+                    ),
+                });
+            }
+        }
+        let p = features.names.len();
+        let x = &features.values;
+        // Standardisation from the training rows, in a fixed order.
+        let sums = sum_chunked(train.len(), p, |k, acc| {
+            for (a, v) in acc.iter_mut().zip(x.row(train[k])) {
+                *a += v;
+            }
+        });
+        let mean: Vec<f64> = sums.iter().map(|s| s / train.len() as f64).collect();
+        let ss = sum_chunked(train.len(), p, |k, acc| {
+            for ((a, v), m) in acc.iter_mut().zip(x.row(train[k])).zip(&mean) {
+                *a += (v - m) * (v - m);
+            }
+        });
+        // A feature constant in the training rows (no returns in the data, say) carries
+        // no information: it standardises to 0, so the logistic weight stays at its start
+        // (0) and no tree splits on it. It is reported, not an error.
+        let mut scale = Vec::with_capacity(p);
+        let mut constant = Vec::new();
+        for j in 0..p {
+            let sd = (ss[j] / train.len() as f64).sqrt();
+            if sd.is_nan() || sd <= 1e-12 * mean[j].abs().max(f64::MIN_POSITIVE) {
+                constant.push(features.names[j].clone());
+                scale.push(1.0);
+            } else {
+                scale.push(sd);
+            }
+        }
+        let z = Array2::from_shape_fn((train.len(), p), |(k, j)| {
+            (x[[train[k], j]] - mean[j]) / scale[j]
+        });
+        let mut model = ChurnModel {
+            method: self.method,
+            names: features.names.clone(),
+            mean,
+            scale,
+            weights: Vec::new(),
+            forest: None,
+        };
+        match self.method {
+            ChurnMethod::Logistic => {
+                let y: Array1<bool> = train.iter().map(|&i| churned[i]).collect();
+                let fitted = LogisticRegression::default()
+                    .alpha(self.penalty)
+                    .max_iterations(500)
+                    .fit(&linfa::Dataset::new(z, y))
+                    .map_err(|e| Error::Numerical {
+                        procedure: "logistic regression",
+                        reason: e.to_string(),
+                    })?;
+                // linfa calls the more frequent class "positive": orient to churn.
+                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+                model.weights = std::iter::once(sign * fitted.intercept())
+                    .chain(fitted.params().iter().map(|w| sign * w))
+                    .collect();
+            }
+            ChurnMethod::Forest => {
+                let y: Vec<bool> = train.iter().map(|&i| churned[i]).collect();
+                let opts = ForestOptions {
+                    trees: self.trees,
+                    max_depth: self.max_depth,
+                    min_leaf: self.min_leaf,
+                    // The usual √p features per split for classification.
+                    features_per_split: ((p as f64).sqrt().round() as usize).max(1),
+                    bins: 64,
+                    seed: rng.gen(),
+                };
+                model.forest = Some(Forest::fit(&z, &y, &opts));
+            }
+        }
+        let test_x = x.select(ndarray::Axis(0), &test);
+        let scores = model.score_matrix(&test_x)?;
+        let labels: Vec<bool> = test.iter().map(|&i| churned[i]).collect();
+        let evaluation = evaluate(&scores, &labels)?;
+        let report = ChurnReport {
+            method: self.method,
+            train_rows: train.len(),
+            test_rows: test.len(),
+            churn_rate: churned.iter().filter(|&&c| c).count() as f64 / n as f64,
+            constant_features: constant,
+            evaluation,
+        };
+        Ok((model, report))
+    }
+}
+
+impl ChurnModel {
+    /// Churn probability of every customer, in parallel.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when the features' names differ from the model's.
+    pub fn score(&self, features: &ChurnFeatures) -> Result<Vec<f64>> {
+        if features.names != self.names {
+            return Err(Error::InvalidOption {
+                option: "features",
+                reason: format!(
+                    "the model expects features {:?}, got {:?}",
+                    self.names, features.names
+                ),
+            });
+        }
+        self.score_matrix(&features.values)
+    }
+
+    fn score_matrix(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        if x.ncols() != self.names.len() {
+            return Err(Error::InvalidOption {
+                option: "features",
+                reason: format!("{} columns for {} features", x.ncols(), self.names.len()),
+            });
+        }
+        let mut out = vec![0.0; x.nrows()];
+        out.par_iter_mut()
+            .enumerate()
+            .with_min_len(1 << 12)
+            .for_each(|(i, s)| *s = self.score_row(x.row(i)));
+        Ok(out)
+    }
+
+    #[inline]
+    fn score_row(&self, row: ArrayView1<'_, f64>) -> f64 {
+        let std = |j: usize| (row[j] - self.mean[j]) / self.scale[j];
+        match self.method {
+            ChurnMethod::Logistic => {
+                let mut eta = self.weights[0];
+                for j in 0..self.names.len() {
+                    eta += self.weights[j + 1] * std(j);
+                }
+                1.0 / (1.0 + (-eta).exp())
+            }
+            ChurnMethod::Forest => self.forest.as_ref().map_or(f64::NAN, |f| f.predict(&std)),
+        }
+    }
+}
