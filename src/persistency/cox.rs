@@ -324,6 +324,23 @@ struct Problem<'a> {
     weight: Vec<f64>,
     /// Spread of each original covariate (β_original = β_standardised / scale).
     scale: Vec<f64>,
+    /// First row of each group of tied times (and n at the end).
+    group_start: Vec<usize>,
+    /// Chunks of whole groups, about `CHUNK_ROWS` rows each: the unit of parallel work,
+    /// fixed by the data alone so sums come out the same on any number of threads.
+    chunks: Vec<std::ops::Range<usize>>,
+}
+
+/// Rows per parallel chunk of the likelihood passes.
+const CHUNK_ROWS: usize = 1 << 13;
+
+/// What one chunk of groups adds to the log-likelihood, gradient and information, with
+/// each group's Efron sums a = Σ w̄ / D_l and b = Σ w̄ f_l / D_l.
+struct ChunkTerms {
+    ll: f64,
+    grad: Vec<f64>,
+    info: Vec<f64>,
+    ab: Vec<(f64, f64)>,
 }
 
 struct NewtonOut {
@@ -361,10 +378,14 @@ impl<'a> Problem<'a> {
             }
             scale.push(sd);
         }
-        let mut order: Vec<u32> = (0..n as u32).collect();
+        // Latest time first; durations are ≥ 0, so their bits order like the numbers.
         let d = data.durations();
-        order
-            .par_sort_unstable_by(|&a, &b| d[b as usize].total_cmp(&d[a as usize]).then(a.cmp(&b)));
+        let mut keyed: Vec<(u64, u32)> = (0..n)
+            .into_par_iter()
+            .map(|i| (!d[i].to_bits(), i as u32))
+            .collect();
+        keyed.par_sort_unstable();
+        let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
         let mut z = vec![0.0; n * p];
         z.par_chunks_mut(p)
             .zip(order.par_iter())
@@ -373,14 +394,30 @@ impl<'a> Problem<'a> {
                     row[j] = (x[[i as usize, j]] - mean[j]) / scale[j];
                 }
             });
+        let time: Vec<f64> = order.iter().map(|&i| d[i as usize]).collect();
+        let mut group_start: Vec<usize> = (0..n)
+            .filter(|&i| i == 0 || time[i].to_bits() != time[i - 1].to_bits())
+            .collect();
+        group_start.push(n);
+        let mut chunks = Vec::new();
+        let mut g = 0;
+        while g + 1 < group_start.len() {
+            let start = g;
+            while g + 1 < group_start.len() && group_start[g] - group_start[start] < CHUNK_ROWS {
+                g += 1;
+            }
+            chunks.push(start..g);
+        }
         let problem = Problem {
             names,
             p,
-            time: order.iter().map(|&i| d[i as usize]).collect(),
+            time,
             event: order.iter().map(|&i| data.events()[i as usize]).collect(),
             weight: order.iter().map(|&i| data.weight(i as usize)).collect(),
             z,
             scale,
+            group_start,
+            chunks,
         };
         problem.check_collinear()?;
         Ok(problem)
@@ -421,8 +458,24 @@ impl<'a> Problem<'a> {
 
     /// Log partial likelihood, gradient and information (negative Hessian, row-major)
     /// at standardised β.
+    ///
+    /// Rows run from the latest time to the earliest, so the risk set of a group of tied
+    /// times is every row up to the group's end. Three parallel passes over fixed chunks
+    /// of whole groups, summed in chunk order:
+    /// 1. chunk totals of r = w e^η and r z, turned into each chunk's starting risk-set
+    ///    sums by an exclusive prefix;
+    /// 2. per group with events: the Efron denominators D_l = S₀ − f_l E₀ (f_l = l / d;
+    ///    Breslow: 0), the log-likelihood, the gradient, and the part of the information
+    ///    built from first moments, −Σ_l w̄ (S₁ − f_l E₁)(S₁ − f_l E₁)ᵀ / D_l², expanded so
+    ///    it costs O(p²) per group, not per event;
+    /// 3. the second-moment part Σ_l w̄ (S₂ − f_l E₂) / D_l, regrouped by row: row i
+    ///    enters S₂ of every group at or before its time (suffix sums of a = Σ w̄ / D_l)
+    ///    and E₂ of its own group if it is an event (b = Σ w̄ f_l / D_l), so it adds
+    ///    r_i (A_i − δ_i b) z_i z_iᵀ: one weighted Gram matrix, O(p²) per row in parallel,
+    ///    where the direct recursion would carry S₂ row by row on one thread.
     fn evaluate(&self, beta: &[f64], ties: Ties) -> (f64, Vec<f64>, Vec<f64>) {
-        let (p, n) = (self.p, self.time.len());
+        let p = self.p;
+        let tri = p * (p + 1) / 2;
         let mut eta: Vec<f64> = self
             .z
             .par_chunks(p)
@@ -432,60 +485,148 @@ impl<'a> Problem<'a> {
         // the numerator and the risk-set sums) and keeps exp(η) ≤ 1.
         let shift = eta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         eta.par_iter_mut().for_each(|e| *e -= shift);
-        let tri = p * (p + 1) / 2;
-        let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![0.0; tri]);
-        let (mut ll, mut grad, mut info) = (0.0, vec![0.0; p], vec![0.0; tri]);
-        // Tied-event sums: Σ r, Σ r z, Σ r z zᵀ over the events at one time.
-        let (mut e1, mut e2) = (vec![0.0; p], vec![0.0; tri]);
-        let (mut z1, mut z2) = (vec![0.0; p], vec![0.0; tri]);
-        let mut a = 0;
-        while a < n {
-            let t = self.time[a];
-            let mut b = a;
-            let (mut e0, mut deaths, mut wdeath) = (0.0, 0usize, 0.0);
-            e1.iter_mut().for_each(|v| *v = 0.0);
-            e2.iter_mut().for_each(|v| *v = 0.0);
-            while b < n && self.time[b].to_bits() == t.to_bits() {
-                let w = self.weight[b];
-                let r = w * eta[b].exp();
-                let zr = &self.z[b * p..(b + 1) * p];
-                s0 += r;
-                add_outer(&mut s1, &mut s2, zr, r);
-                if self.event[b] {
-                    e0 += r;
-                    add_outer(&mut e1, &mut e2, zr, r);
-                    deaths += 1;
-                    wdeath += w;
-                    ll += w * eta[b];
-                    for (g, v) in grad.iter_mut().zip(zr) {
-                        *g += w * v;
+        let r: Vec<f64> = eta
+            .par_iter()
+            .zip(self.weight.par_iter())
+            .map(|(e, w)| w * e.exp())
+            .collect();
+        let rows = |c: &std::ops::Range<usize>| self.group_start[c.start]..self.group_start[c.end];
+        // Pass 1: chunk totals, then each chunk's starting sums.
+        let totals: Vec<Vec<f64>> = self
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let mut t = vec![0.0; p + 1];
+                for i in rows(c) {
+                    t[0] += r[i];
+                    for (a, z) in t[1..].iter_mut().zip(&self.z[i * p..(i + 1) * p]) {
+                        *a += r[i] * z;
                     }
                 }
-                b += 1;
+                t
+            })
+            .collect();
+        let mut start = Vec::with_capacity(totals.len());
+        let mut run = vec![0.0; p + 1];
+        for t in &totals {
+            start.push(run.clone());
+            for (a, b) in run.iter_mut().zip(t) {
+                *a += b;
             }
-            if deaths > 0 {
-                match ties {
-                    Ties::Breslow => {
-                        risk_term(&mut ll, &mut grad, &mut info, wdeath, s0, &s1, &s2);
+        }
+        // Pass 2: per group with events.
+        let terms: Vec<ChunkTerms> = self
+            .chunks
+            .par_iter()
+            .zip(start.par_iter())
+            .map(|(c, s)| {
+                let mut out = ChunkTerms {
+                    ll: 0.0,
+                    grad: vec![0.0; p],
+                    info: vec![0.0; tri],
+                    ab: Vec::with_capacity(c.len()),
+                };
+                let (mut s0, mut s1) = (s[0], s[1..].to_vec());
+                let mut e1 = vec![0.0; p];
+                for g in c.clone() {
+                    let (a, b) = (self.group_start[g], self.group_start[g + 1]);
+                    let (mut e0, mut deaths, mut wdeath) = (0.0, 0usize, 0.0);
+                    e1.iter_mut().for_each(|v| *v = 0.0);
+                    for i in a..b {
+                        let zi = &self.z[i * p..(i + 1) * p];
+                        s0 += r[i];
+                        for (acc, z) in s1.iter_mut().zip(zi) {
+                            *acc += r[i] * z;
+                        }
+                        if self.event[i] {
+                            let w = self.weight[i];
+                            e0 += r[i];
+                            for ((acc, g), z) in e1.iter_mut().zip(out.grad.iter_mut()).zip(zi) {
+                                *acc += r[i] * z;
+                                *g += w * z;
+                            }
+                            deaths += 1;
+                            wdeath += w;
+                            out.ll += w * eta[i];
+                        }
                     }
-                    Ties::Efron => {
-                        // Each of the d tied events carries the mean weight of the tied
-                        // events (lifelines' weighted Efron).
-                        let wbar = wdeath / deaths as f64;
-                        for l in 0..deaths {
-                            let f = l as f64 / deaths as f64;
-                            for k in 0..p {
-                                z1[k] = s1[k] - f * e1[k];
+                    if deaths == 0 {
+                        out.ab.push((0.0, 0.0));
+                        continue;
+                    }
+                    // Each of the d tied events carries the mean weight of the tied events
+                    // (lifelines' weighted Efron); Breslow gives every one the whole set.
+                    let wbar = wdeath / deaths as f64;
+                    let (mut ga, mut gb, mut q0, mut q1, mut q2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                    for l in 0..deaths {
+                        let f = match ties {
+                            Ties::Efron => l as f64 / deaths as f64,
+                            Ties::Breslow => 0.0,
+                        };
+                        let d = s0 - f * e0;
+                        out.ll -= wbar * d.ln();
+                        ga += wbar / d;
+                        gb += wbar * f / d;
+                        q0 += wbar / (d * d);
+                        q1 += wbar * f / (d * d);
+                        q2 += wbar * f * f / (d * d);
+                    }
+                    let mut k = 0;
+                    for i in 0..p {
+                        out.grad[i] -= ga * s1[i] - gb * e1[i];
+                        for j in i..p {
+                            out.info[k] -= q0 * s1[i] * s1[j]
+                                - q1 * (s1[i] * e1[j] + e1[i] * s1[j])
+                                + q2 * e1[i] * e1[j];
+                            k += 1;
+                        }
+                    }
+                    out.ab.push((ga, gb));
+                }
+                out
+            })
+            .collect();
+        // Suffix sums of a over groups, from the earliest time back.
+        let ab: Vec<(f64, f64)> = terms.iter().flat_map(|t| t.ab.iter().copied()).collect();
+        let mut suffix = vec![0.0; ab.len()];
+        let mut acc = 0.0;
+        for g in (0..ab.len()).rev() {
+            acc += ab[g].0;
+            suffix[g] = acc;
+        }
+        // Pass 3: the weighted Gram matrix.
+        let grams: Vec<Vec<f64>> = self
+            .chunks
+            .par_iter()
+            .map(|c| {
+                let mut m = vec![0.0; tri];
+                for g in c.clone() {
+                    for i in self.group_start[g]..self.group_start[g + 1] {
+                        let own = if self.event[i] { ab[g].1 } else { 0.0 };
+                        let ci = r[i] * (suffix[g] - own);
+                        let zi = &self.z[i * p..(i + 1) * p];
+                        let mut k = 0;
+                        for a in 0..p {
+                            let cz = ci * zi[a];
+                            for zb in &zi[a..] {
+                                m[k] += cz * zb;
+                                k += 1;
                             }
-                            for k in 0..tri {
-                                z2[k] = s2[k] - f * e2[k];
-                            }
-                            risk_term(&mut ll, &mut grad, &mut info, wbar, s0 - f * e0, &z1, &z2);
                         }
                     }
                 }
+                m
+            })
+            .collect();
+        let (mut ll, mut grad, mut info) = (0.0, vec![0.0; p], vec![0.0; tri]);
+        for (t, m) in terms.iter().zip(&grams) {
+            ll += t.ll;
+            for (a, b) in grad.iter_mut().zip(&t.grad) {
+                *a += b;
             }
-            a = b;
+            for ((a, b), c) in info.iter_mut().zip(&t.info).zip(m) {
+                *a += b + c;
+            }
         }
         let mut full = vec![0.0; p * p];
         let mut k = 0;
@@ -572,44 +713,6 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// Adds r z and r z zᵀ (upper triangle, packed by rows) into s1 and s2.
-#[inline]
-fn add_outer(s1: &mut [f64], s2: &mut [f64], z: &[f64], r: f64) {
-    let mut k = 0;
-    for (i, zi) in z.iter().enumerate() {
-        let rz = r * zi;
-        s1[i] += rz;
-        for zj in &z[i..] {
-            s2[k] += rz * zj;
-            k += 1;
-        }
-    }
-}
-
-/// Subtracts one event's share of the risk set (weight w, sums s0, s1, s2) from the
-/// log-likelihood and gradient, and adds it to the information.
-#[inline]
-fn risk_term(
-    ll: &mut f64,
-    grad: &mut [f64],
-    info: &mut [f64],
-    w: f64,
-    s0: f64,
-    s1: &[f64],
-    s2: &[f64],
-) {
-    *ll -= w * s0.ln();
-    let mut k = 0;
-    for i in 0..s1.len() {
-        let mi = s1[i] / s0;
-        grad[i] -= w * mi;
-        for s1j in &s1[i..] {
-            info[k] += w * (s2[k] / s0 - mi * s1j / s0);
-            k += 1;
-        }
-    }
-}
-
 /// Σ w(i) zᵢ zᵢᵀ / n over rows of a row-major matrix (full, row-major), in fixed order.
 fn gram(z: &[f64], p: usize, n: usize, w: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
     let tri = p * (p + 1) / 2;
@@ -672,34 +775,53 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
             reason: format!("risk {i} is {}", risk[i]),
         });
     }
-    // Ranks of the event rows' risks.
-    let mut levels: Vec<u64> = (0..n)
-        .filter(|&i| events[i])
-        .map(|i| order_key(risk[i]))
+    if let Some(i) = durations.iter().position(|d| d.is_nan()) {
+        return Err(Error::InvalidOption {
+            option: "durations",
+            reason: format!("duration {i} is NaN"),
+        });
+    }
+    // Rows by time, events before censorings at the same time (a censoring at t is
+    // compared with the events at t): sorted as plain integer pairs, no indirection.
+    let mut by_time: Vec<(u64, u64)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            (
+                order_key(durations[i]),
+                (u64::from(!events[i]) << 32) | i as u64,
+            )
+        })
         .collect();
-    levels.par_sort_unstable();
-    levels.dedup();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    // Events before censorings at the same time: a censoring at t is compared with the
-    // events at t.
-    order.par_sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        durations[a]
-            .total_cmp(&durations[b])
-            .then(events[b].cmp(&events[a]))
-            .then(a.cmp(&b))
-    });
-    let mut tree = vec![0u64; levels.len() + 1];
+    by_time.par_sort_unstable();
+    let order: Vec<u32> = by_time.into_iter().map(|(_, k)| k as u32).collect();
+    // Each row's rank among the distinct event risks (how many are strictly below, and
+    // at or below, its own risk), from one sort by risk, so the sequential sweep below
+    // does Fenwick steps only.
+    let mut by_risk: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .map(|i| (order_key(risk[i]), i as u32))
+        .collect();
+    by_risk.par_sort_unstable();
+    let mut ranks = vec![(0u32, 0u32); n];
+    let mut levels = 0u32;
+    for run in by_risk.chunk_by(|a, b| a.0 == b.0) {
+        let has_event = run.iter().any(|&(_, i)| events[i as usize]);
+        let le = levels + u32::from(has_event);
+        for &(_, i) in run {
+            ranks[i as usize] = (levels, le);
+        }
+        levels = le;
+    }
+    let mut tree = vec![0u64; levels as usize + 1];
     let (mut pool, mut pairs, mut correct, mut tied) = (0u64, 0u64, 0u64, 0u64);
-    // Counts of pooled risks strictly below, and equal to, a value.
-    let count = |tree: &[u64], v: f64| -> (u64, u64) {
-        let key = order_key(v);
-        let below = levels.partition_point(|&l| l < key);
-        let upto = levels.partition_point(|&l| l <= key);
-        (
-            prefix(tree, below),
-            prefix(tree, upto) - prefix(tree, below),
-        )
+    // Compares row i with the pooled earlier events: one is concordant when its risk is
+    // higher than row i's.
+    let mut compare = |tree: &[u64], i: usize, pool: u64| {
+        let (lt, le) = ranks[i];
+        let (below, upto) = (prefix(tree, lt as usize), prefix(tree, le as usize));
+        pairs += pool;
+        correct += pool - upto;
+        tied += upto - below;
     };
     let mut a = 0;
     while a < n {
@@ -708,24 +830,16 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
         // The events at t, compared with earlier events, then pooled.
         let mut b = a;
         while same(b) && events[order[b] as usize] {
-            let (below, equal) = count(&tree, risk[order[b] as usize]);
-            pairs += pool;
-            // An earlier event is concordant when its risk is higher than this one's.
-            correct += pool - below - equal;
-            tied += equal;
+            compare(&tree, order[b] as usize, pool);
             b += 1;
         }
         for &i in &order[a..b] {
-            let rank = levels.partition_point(|&l| l < order_key(risk[i as usize]));
-            add(&mut tree, rank + 1);
+            add(&mut tree, ranks[i as usize].0 as usize + 1);
             pool += 1;
         }
         // The censorings at t, compared with events up to and including t.
         while same(b) {
-            let (below, equal) = count(&tree, risk[order[b] as usize]);
-            pairs += pool;
-            correct += pool - below - equal;
-            tied += equal;
+            compare(&tree, order[b] as usize, pool);
             b += 1;
         }
         a = b;
