@@ -473,6 +473,8 @@ impl<'a> Problem<'a> {
     ///    and E₂ of its own group if it is an event (b = Σ w̄ f_l / D_l), so it adds
     ///    r_i (A_i − δ_i b) z_i z_iᵀ: one weighted Gram matrix, O(p²) per row in parallel,
     ///    where the direct recursion would carry S₂ row by row on one thread.
+    // Row indices address four parallel arrays (r, η, events, z): index loops read best.
+    #[allow(clippy::needless_range_loop)]
     fn evaluate(&self, beta: &[f64], ties: Ties) -> (f64, Vec<f64>, Vec<f64>) {
         let p = self.p;
         let tri = p * (p + 1) / 2;
