@@ -84,20 +84,20 @@ impl Forest {
         Forest { trees }
     }
 
-    /// P(positive) of one row, given its features by index.
+    /// P(positive) of one row.
     #[inline]
-    pub(crate) fn predict(&self, value: &impl Fn(usize) -> f64) -> f64 {
-        let total: f64 = self.trees.iter().map(|t| t.predict(value)).sum();
+    pub(crate) fn predict(&self, row: &[f64]) -> f64 {
+        let total: f64 = self.trees.iter().map(|t| t.predict(row)).sum();
         total / self.trees.len() as f64
     }
 }
 
 impl Tree {
     #[inline]
-    fn predict(&self, value: &impl Fn(usize) -> f64) -> f64 {
+    fn predict(&self, row: &[f64]) -> f64 {
         let mut i = 0;
         while self.feature[i] != LEAF {
-            let right = value(self.feature[i] as usize) > self.value[i];
+            let right = row[self.feature[i] as usize] > self.value[i];
             i = self.left[i] as usize + usize::from(right);
         }
         self.value[i]

@@ -9,7 +9,7 @@
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array1, Array2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -459,25 +459,43 @@ impl ChurnModel {
             });
         }
         let mut out = vec![0.0; x.nrows()];
+        if self.method == ChurnMethod::Logistic {
+            // Fold the standardisation into the weights: one dot product per row.
+            let raw: Vec<f64> = (0..self.names.len())
+                .map(|j| self.weights[j + 1] / self.scale[j])
+                .collect();
+            let intercept = self.weights[0]
+                - (0..self.names.len())
+                    .map(|j| raw[j] * self.mean[j])
+                    .sum::<f64>();
+            out.par_iter_mut()
+                .enumerate()
+                .with_min_len(1 << 12)
+                .for_each(|(i, s)| {
+                    let eta =
+                        intercept + x.row(i).iter().zip(&raw).map(|(v, w)| v * w).sum::<f64>();
+                    *s = 1.0 / (1.0 + (-eta).exp());
+                });
+            return Ok(out);
+        }
         out.par_iter_mut()
             .enumerate()
             .with_min_len(1 << 12)
-            .for_each(|(i, s)| *s = self.score_row(x.row(i)));
+            .for_each_init(
+                || vec![0.0; self.names.len()],
+                |z, (i, s)| {
+                    // Standardise once per row, then every tree reads a plain slice.
+                    for (j, (zj, v)) in z.iter_mut().zip(x.row(i)).enumerate() {
+                        *zj = (v - self.mean[j]) / self.scale[j];
+                    }
+                    *s = self.score_standardised(z);
+                },
+            );
         Ok(out)
     }
 
     #[inline]
-    fn score_row(&self, row: ArrayView1<'_, f64>) -> f64 {
-        let std = |j: usize| (row[j] - self.mean[j]) / self.scale[j];
-        match self.method {
-            ChurnMethod::Logistic => {
-                let mut eta = self.weights[0];
-                for j in 0..self.names.len() {
-                    eta += self.weights[j + 1] * std(j);
-                }
-                1.0 / (1.0 + (-eta).exp())
-            }
-            ChurnMethod::Forest => self.forest.as_ref().map_or(f64::NAN, |f| f.predict(&std)),
-        }
+    fn score_standardised(&self, z: &[f64]) -> f64 {
+        self.forest.as_ref().map_or(f64::NAN, |f| f.predict(z))
     }
 }
