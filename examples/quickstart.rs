@@ -1,7 +1,9 @@
 //! The main job on data bundled in the repository: the CDNOW customer base, from raw
 //! transactions to per-customer summaries, purchase and spend models, lifetime value, how
 //! well the model predicts the holdout period, and a profile of the base: RFM segments,
-//! net profit, value tiers, the whale curve and behavioural clusters.
+//! net profit, value tiers, the whale curve and behavioural clusters; then retention:
+//! the survival curve of customer lifetimes, monthly cohorts, overdue customers and a
+//! churn model's accuracy.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -11,12 +13,16 @@ use std::error::Error;
 use std::time::Instant;
 
 use acrm::io::CsvOptions;
-use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
+use acrm::persistency::{
+    BgNbd, ChurnFeatures, ChurnOptions, CohortOptions, FitOptions, KaplanMeierOptions,
+    LifetimeOptions, OverdueOptions, Scorecard, Tracking,
+};
 use acrm::profiling::{ClusterOptions, Features, RfmOptions, TierOptions};
 use acrm::profitability::{
     clv, customer_equity, spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods,
     GammaGamma, ProfitOptions,
 };
+use acrm::summary::PurchaseModel;
 use acrm::{Days, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 
@@ -249,5 +255,107 @@ fn main() -> Result<(), Box<dyn Error>> {
             traits.join(", ")
         );
     }
+
+    // Retention and churn. Lifetimes: a customer has churned after 180 days without a
+    // purchase (the time to notice it included), censored at the last day.
+    let t = Instant::now();
+    let lifetimes = LifetimeOptions::new(last)
+        .churn_gap_days(180)
+        .from_log(data)?;
+    let km = KaplanMeierOptions::new().fit(&lifetimes.survival)?;
+    let cohorts = CohortOptions::new(last).compute(data)?;
+    let weekly = SummaryOptions::new(last).summarize::<Weeks>(data)?;
+    let overdue = OverdueOptions::new()
+        .top(5)
+        .compute(&weekly, None, Some(&bg))?;
+    let days = SummaryOptions::new(cal_end)
+        .holdout_end(hold_end)
+        .split::<Days>(data)?;
+    let h = split.holdout.length().value();
+    let p_alive = bg.p_alive_all(&records);
+    let expected: Vec<f64> = records
+        .iter()
+        .map(|r| bg.conditional_expected_purchases(h, r.x, r.t_x, r.t))
+        .collect();
+    let features = ChurnFeatures::from_summary(
+        data,
+        &days.calibration,
+        &[("p_alive", &p_alive), ("expected_holdout", &expected)],
+    )?;
+    let churned: Vec<bool> = days.holdout.purchases.iter().map(|&p| p == 0).collect();
+    let (_, churn) = ChurnOptions::new().fit(&features, &churned)?;
+    println!("\nRetention and churn ({:.1?})", t.elapsed());
+    let churners = lifetimes.survival.events().iter().filter(|&&e| e).count();
+    println!(
+        "  lifetimes            {} customers, {churners} churned (180 days without a purchase)",
+        lifetimes.survival.len()
+    );
+    let curve: Vec<String> = [180.0, 270.0, 365.0, 540.0]
+        .iter()
+        .map(|&d| {
+            let s = km.survival_at(d);
+            format!(
+                "{d:.0} d {:.1}% [{:.1}, {:.1}]",
+                100.0 * s.s,
+                100.0 * s.lo,
+                100.0 * s.hi
+            )
+        })
+        .collect();
+    // A lifetime ends when the 180-day silence is complete, so nobody churns before day
+    // 180: S(180) is the share who bought again within 180 days of their first purchase.
+    println!("  not churned by day   {}", curve.join(", "));
+    match km.median() {
+        Some(m) => println!(
+            "  median lifetime      {m:.0} days (first purchase to a completed 180-day silence)"
+        ),
+        None => println!("  median lifetime      not reached"),
+    }
+    println!("  monthly cohorts      share buying in months 0-6 since acquisition; revenue per customer to date");
+    for c in cohorts.cohorts.iter().take(3) {
+        let shares: Vec<String> = c
+            .active_share
+            .iter()
+            .take(7)
+            .map(|s| format!("{:>3.0}%", 100.0 * s))
+            .collect();
+        println!(
+            "    {} {:>5} customers: {}  ${:.2}",
+            c.start.format("%Y-%m"),
+            c.customers,
+            shares.join(" "),
+            c.cumulative_revenue_per_customer
+                .last()
+                .copied()
+                .unwrap_or(0.0)
+        );
+    }
+    println!(
+        "  overdue              {} of {} customers with 2+ repeat purchases are silent beyond their 95% rhythm; top by value at risk:",
+        overdue.overdue, overdue.considered
+    );
+    for r in &overdue.rows {
+        println!(
+            "    customer {:>5}: {:>2} repeats every {:>4.0} days, silent {:>3.0} days (P {:.1e}), P(alive) {:.2}, ${:.0} a year at risk ${:.0}",
+            r.id,
+            r.repeat_purchases,
+            r.mean_gap_days,
+            r.days_silent,
+            r.silence_probability,
+            r.p_alive.unwrap_or(f64::NAN),
+            r.value,
+            r.value_at_risk
+        );
+    }
+    let e = &churn.evaluation;
+    println!(
+        "  churn model          logistic on {} features, {:.0}% churn in the holdout: held-out AUC {:.3}, PR AUC {:.3}, top-decile lift {:.2}, Brier {:.3}",
+        features.names.len(),
+        100.0 * churn.churn_rate,
+        e.auc,
+        e.pr_auc,
+        e.top_decile_lift,
+        e.brier
+    );
     Ok(())
 }
