@@ -319,7 +319,6 @@ struct Problem<'a> {
     p: usize,
     /// Standardised covariates, row-major, in `order`.
     z: Vec<f64>,
-    time: Vec<f64>,
     event: Vec<bool>,
     weight: Vec<f64>,
     /// Spread of each original covariate (β_original = β_standardised / scale).
@@ -354,21 +353,42 @@ struct NewtonOut {
 impl<'a> Problem<'a> {
     fn new(data: &SurvivalData, x: ArrayView2<'_, f64>, names: &'a [String]) -> Result<Self> {
         let (n, p) = x.dim();
-        let sums = sum_chunked(n, 2 * p, |i, acc| {
-            let (s, _) = acc.split_at_mut(p);
-            for (a, v) in s.iter_mut().zip(x.row(i)) {
+        let tri = p * (p + 1) / 2;
+        let xs = x.as_standard_layout();
+        // A standard-layout array is one contiguous slice.
+        let flat = xs.as_slice().unwrap_or(&[]);
+        let row = |i: usize| &flat[i * p..(i + 1) * p];
+        let sums = sum_chunked(n, p, |i, acc| {
+            for (a, v) in acc.iter_mut().zip(row(i)) {
                 *a += v;
             }
         });
-        let mean: Vec<f64> = sums[..p].iter().map(|s| s / n as f64).collect();
-        let ss = sum_chunked(n, p, |i, acc| {
-            for ((a, v), m) in acc.iter_mut().zip(x.row(i)).zip(&mean) {
-                *a += (v - m) * (v - m);
+        let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+        // Centred second moments: the variances and, for the collinearity check, the
+        // correlations, in one pass.
+        let moments = sum_chunked(n, tri, |i, acc| {
+            let r = row(i);
+            let mut k = 0;
+            for a in 0..p {
+                let da = r[a] - mean[a];
+                for b in a..p {
+                    acc[k] += da * (r[b] - mean[b]);
+                    k += 1;
+                }
             }
         });
+        let mut cov = vec![0.0; p * p];
+        let mut k = 0;
+        for a in 0..p {
+            for b in a..p {
+                cov[a * p + b] = moments[k] / n as f64;
+                cov[b * p + a] = moments[k] / n as f64;
+                k += 1;
+            }
+        }
         let mut scale = Vec::with_capacity(p);
         for j in 0..p {
-            let sd = (ss[j] / n as f64).sqrt();
+            let sd = cov[j * p + j].sqrt();
             // Spread below rounding noise of the values themselves is no spread.
             if sd.is_nan() || sd <= 1e-12 * mean[j].abs().max(f64::MIN_POSITIVE) {
                 return Err(Error::Degenerate {
@@ -378,6 +398,10 @@ impl<'a> Problem<'a> {
             }
             scale.push(sd);
         }
+        let corr: Vec<f64> = (0..p * p)
+            .map(|k| cov[k] / (scale[k / p] * scale[k % p]))
+            .collect();
+        check_collinear(&corr, p, names)?;
         // Latest time first; durations are ≥ 0, so their bits order like the numbers.
         let d = data.durations();
         let mut keyed: Vec<(u64, u32)> = (0..n)
@@ -389,12 +413,12 @@ impl<'a> Problem<'a> {
         let mut z = vec![0.0; n * p];
         z.par_chunks_mut(p)
             .zip(order.par_iter())
-            .for_each(|(row, &i)| {
-                for j in 0..p {
-                    row[j] = (x[[i as usize, j]] - mean[j]) / scale[j];
+            .for_each(|(out, &i)| {
+                for (j, (o, v)) in out.iter_mut().zip(row(i as usize)).enumerate() {
+                    *o = (v - mean[j]) / scale[j];
                 }
             });
-        let time: Vec<f64> = order.iter().map(|&i| d[i as usize]).collect();
+        let time: Vec<f64> = order.par_iter().map(|&i| d[i as usize]).collect();
         let mut group_start: Vec<usize> = (0..n)
             .filter(|&i| i == 0 || time[i].to_bits() != time[i - 1].to_bits())
             .collect();
@@ -411,49 +435,17 @@ impl<'a> Problem<'a> {
         let problem = Problem {
             names,
             p,
-            time,
-            event: order.iter().map(|&i| data.events()[i as usize]).collect(),
-            weight: order.iter().map(|&i| data.weight(i as usize)).collect(),
+            event: order
+                .par_iter()
+                .map(|&i| data.events()[i as usize])
+                .collect(),
+            weight: order.par_iter().map(|&i| data.weight(i as usize)).collect(),
             z,
             scale,
             group_start,
             chunks,
         };
-        problem.check_collinear()?;
         Ok(problem)
-    }
-
-    /// A covariate that is (to 1e-10 of its variance) a combination of the ones before
-    /// it fails its Cholesky pivot of the correlation matrix.
-    fn check_collinear(&self) -> Result<()> {
-        let (p, n) = (self.p, self.time.len());
-        let corr = gram(&self.z, p, n, |_| 1.0);
-        let Err(j) = cholesky(&corr, p, 1e-10) else {
-            return Ok(());
-        };
-        // Regress covariate j on the earlier ones to name its partners.
-        let partners = match cholesky(&sub_matrix(&corr, p, j), j, 0.0) {
-            Ok(l) => {
-                let rhs: Vec<f64> = (0..j).map(|a| corr[a * p + j]).collect();
-                let c = cholesky_solve(&l, j, &rhs);
-                (0..j)
-                    .filter(|&a| c[a].abs() > 1e-6)
-                    .map(|a| format!("`{}`", self.names[a]))
-                    .collect::<Vec<_>>()
-            }
-            Err(_) => Vec::new(),
-        };
-        Err(Error::Degenerate {
-            input: self.names[j].clone(),
-            reason: format!(
-                "the covariate is collinear with {}",
-                if partners.is_empty() {
-                    "the covariates before it".to_string()
-                } else {
-                    partners.join(", ")
-                }
-            ),
-        })
     }
 
     /// Log partial likelihood, gradient and information (negative Hessian, row-major)
@@ -715,30 +707,35 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// Σ w(i) zᵢ zᵢᵀ / n over rows of a row-major matrix (full, row-major), in fixed order.
-fn gram(z: &[f64], p: usize, n: usize, w: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
-    let tri = p * (p + 1) / 2;
-    let packed = sum_chunked(n, tri, |i, acc| {
-        let row = &z[i * p..(i + 1) * p];
-        let mut k = 0;
-        let wi = w(i);
-        for a in 0..p {
-            for b in a..p {
-                acc[k] += wi * row[a] * row[b];
-                k += 1;
+/// A covariate that is (to 1e-10 of its variance) a combination of the ones before it
+/// fails its Cholesky pivot of the correlation matrix; the regression of it on the earlier
+/// ones names its partners.
+fn check_collinear(corr: &[f64], p: usize, names: &[String]) -> Result<()> {
+    let Err(j) = cholesky(corr, p, 1e-10) else {
+        return Ok(());
+    };
+    let partners = match cholesky(&sub_matrix(corr, p, j), j, 0.0) {
+        Ok(l) => {
+            let rhs: Vec<f64> = (0..j).map(|a| corr[a * p + j]).collect();
+            let c = cholesky_solve(&l, j, &rhs);
+            (0..j)
+                .filter(|&a| c[a].abs() > 1e-6)
+                .map(|a| format!("`{}`", names[a]))
+                .collect::<Vec<_>>()
+        }
+        Err(_) => Vec::new(),
+    };
+    Err(Error::Degenerate {
+        input: names[j].clone(),
+        reason: format!(
+            "the covariate is collinear with {}",
+            if partners.is_empty() {
+                "the covariates before it".to_string()
+            } else {
+                partners.join(", ")
             }
-        }
-    });
-    let mut full = vec![0.0; p * p];
-    let mut k = 0;
-    for a in 0..p {
-        for b in a..p {
-            full[a * p + b] = packed[k] / n as f64;
-            full[b * p + a] = packed[k] / n as f64;
-            k += 1;
-        }
-    }
-    full
+        ),
+    })
 }
 
 /// The leading j × j block of a p × p matrix.
