@@ -10,9 +10,9 @@
 //! | (foundation) numerics | [`numerics`] | log-space ₂F₁, fit reports, standard errors |
 //! | (edge) input/output | [`io`] | CSV in (parallel) and out |
 //! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
-//! | Profiling | [`profiling`] | RFM scores and segments, value tiers; clusters, habits planned (issue 4) |
-//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric (fit, P(alive), expected purchases, retention); survival and churn planned (issue 5) |
-//! | Profitability | [`profitability`] | Gamma-Gamma spend, discounted CLV, whale curve; net profit planned (issue 4) |
+//! | Profiling | [`profiling`] | RFM scores and segments, value tiers, behavioural clusters, habits and risk flags |
+//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric (fit, P(alive), expected purchases, retention); Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores |
+//! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |
 //! | Product | `product` | planned (issue 6) |

@@ -1,5 +1,6 @@
 //! Persistency: will customers keep buying, or keep renewing? Buy-till-you-die models
-//! fitted on per-customer summaries, and a retention model fitted on cohorts.
+//! fitted on per-customer summaries, a retention model fitted on cohorts, survival
+//! analysis, and supervised churn scores.
 //!
 //! - [`BgNbd`], [`MbgNbd`], [`ParetoNbd`]: continuous time, noncontractual (repeat
 //!   purchases x, recency t_x, age T): P(alive), expected purchases, P(X(t) = n).
@@ -9,6 +10,13 @@
 //!   renewing after each period): survival, retention rates, discounted (residual)
 //!   lifetimes.
 //! - [`Scorecard`] and [`Tracking`]: how well a purchase model predicted a holdout period.
+//! - Survival: [`KaplanMeierOptions`] (curves, intervals, medians, groups), [`log_rank`],
+//!   [`CoxPh`] (Efron or Breslow ties) and [`concordance_index`], on [`SurvivalData`].
+//! - Customer retention: [`LifetimeOptions`] (lifetimes from a log or from contracts),
+//!   [`CohortOptions`] (acquisition cohort tables), [`OverdueOptions`] (customers silent
+//!   beyond their rhythm), [`ChurnOptions`] (supervised churn scores on
+//!   [`ChurnFeatures`]). These take purchase models only through
+//!   [`crate::summary::PurchaseModel`] or plain numbers.
 //!
 //! Uncertainty for parameters and any prediction comes from
 //! [`crate::numerics::bootstrap`]; scoring a whole base in parallel from
