@@ -792,57 +792,20 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
         })
         .collect();
     by_time.par_sort_unstable();
-    let order: Vec<u32> = by_time.into_iter().map(|(_, k)| k as u32).collect();
-    // Each row's rank among the distinct event risks (how many are strictly below, and
-    // at or below, its own risk), from one sort by risk, so the sequential sweep below
-    // does Fenwick steps only.
-    let mut by_risk: Vec<(u64, u32)> = (0..n)
-        .into_par_iter()
-        .map(|i| (order_key(risk[i]), i as u32))
+    // Rows as (event, risk key) in time order, and the first row of each time group.
+    let rows: Vec<(bool, u64)> = by_time
+        .par_iter()
+        .map(|&(_, k)| {
+            let i = (k & 0xFFFF_FFFF) as usize;
+            (events[i], order_key(risk[i]))
+        })
         .collect();
-    by_risk.par_sort_unstable();
-    let mut ranks = vec![(0u32, 0u32); n];
-    let mut levels = 0u32;
-    for run in by_risk.chunk_by(|a, b| a.0 == b.0) {
-        let has_event = run.iter().any(|&(_, i)| events[i as usize]);
-        let le = levels + u32::from(has_event);
-        for &(_, i) in run {
-            ranks[i as usize] = (levels, le);
-        }
-        levels = le;
-    }
-    let mut tree = vec![0u64; levels as usize + 1];
-    let (mut pool, mut pairs, mut correct, mut tied) = (0u64, 0u64, 0u64, 0u64);
-    // Compares row i with the pooled earlier events: one is concordant when its risk is
-    // higher than row i's.
-    let mut compare = |tree: &[u64], i: usize, pool: u64| {
-        let (lt, le) = ranks[i];
-        let (below, upto) = (prefix(tree, lt as usize), prefix(tree, le as usize));
-        pairs += pool;
-        correct += pool - upto;
-        tied += upto - below;
-    };
-    let mut a = 0;
-    while a < n {
-        let t = durations[order[a] as usize];
-        let same = |k: usize| k < n && durations[order[k] as usize].to_bits() == t.to_bits();
-        // The events at t, compared with earlier events, then pooled.
-        let mut b = a;
-        while same(b) && events[order[b] as usize] {
-            compare(&tree, order[b] as usize, pool);
-            b += 1;
-        }
-        for &i in &order[a..b] {
-            add(&mut tree, ranks[i as usize].0 as usize + 1);
-            pool += 1;
-        }
-        // The censorings at t, compared with events up to and including t.
-        while same(b) {
-            compare(&tree, order[b] as usize, pool);
-            b += 1;
-        }
-        a = b;
-    }
+    let mut groups: Vec<usize> = (0..n)
+        .filter(|&k| k == 0 || by_time[k].0 != by_time[k - 1].0)
+        .collect();
+    groups.push(n);
+    let counts = concordance_groups(&rows, &groups, 0, groups.len() - 1).counts;
+    let (pairs, correct, tied) = (counts.pairs, counts.correct, counts.tied);
     if pairs == 0 {
         return Err(Error::Degenerate {
             input: "events".into(),
@@ -850,6 +813,106 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
         });
     }
     Ok((correct as f64 + tied as f64 / 2.0) / pairs as f64)
+}
+
+/// Pair counts of Harrell's C.
+#[derive(Clone, Copy, Default)]
+struct PairCounts {
+    pairs: u64,
+    correct: u64,
+    tied: u64,
+}
+
+/// The sorted risk keys of a run of time groups (of its events, and of all its rows) and
+/// the pair counts within it.
+struct Merged {
+    events: Vec<u64>,
+    all: Vec<u64>,
+    counts: PairCounts,
+}
+
+/// Counts, for every `later` key, the `earlier` event keys above and equal to it (both
+/// sorted ascending): earlier events with a higher risk are concordant.
+fn cross(earlier: &[u64], later: &[u64]) -> PairCounts {
+    let (mut lo, mut hi) = (0, 0);
+    let mut c = PairCounts::default();
+    for &v in later {
+        while lo < earlier.len() && earlier[lo] < v {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < earlier.len() && earlier[hi] == v {
+            hi += 1;
+        }
+        c.correct += (earlier.len() - hi) as u64;
+        c.tied += (hi - lo) as u64;
+    }
+    c.pairs = earlier.len() as u64 * later.len() as u64;
+    c
+}
+
+fn merge_sorted(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Harrell's pair counts over time groups `ga..gb` of `rows` (sorted by time; group g is
+/// `rows[groups[g]..groups[g + 1]]`), by divide and conquer: the earlier half's events
+/// against every row of the later half by one merge of sorted keys, the halves in
+/// parallel. Within one group, events are compared with its censored rows only (tied
+/// events are not comparable). Integer counts: the result is the same on any number of
+/// threads.
+fn concordance_groups(rows: &[(bool, u64)], groups: &[usize], ga: usize, gb: usize) -> Merged {
+    if gb - ga == 1 {
+        let span = &rows[groups[ga]..groups[ga + 1]];
+        let mut events: Vec<u64> = span.iter().filter(|r| r.0).map(|r| r.1).collect();
+        let mut censored: Vec<u64> = span.iter().filter(|r| !r.0).map(|r| r.1).collect();
+        events.sort_unstable();
+        censored.sort_unstable();
+        let counts = cross(&events, &censored);
+        let all = merge_sorted(events.clone(), censored);
+        return Merged {
+            events,
+            all,
+            counts,
+        };
+    }
+    let mid = ga + (gb - ga) / 2;
+    let big = groups[gb] - groups[ga] > 1 << 14;
+    let (left, right) = if big {
+        rayon::join(
+            || concordance_groups(rows, groups, ga, mid),
+            || concordance_groups(rows, groups, mid, gb),
+        )
+    } else {
+        (
+            concordance_groups(rows, groups, ga, mid),
+            concordance_groups(rows, groups, mid, gb),
+        )
+    };
+    let c = cross(&left.events, &right.all);
+    let counts = PairCounts {
+        pairs: left.counts.pairs + right.counts.pairs + c.pairs,
+        correct: left.counts.correct + right.counts.correct + c.correct,
+        tied: left.counts.tied + right.counts.tied + c.tied,
+    };
+    Merged {
+        events: merge_sorted(left.events, right.events),
+        all: merge_sorted(left.all, right.all),
+        counts,
+    }
 }
 
 /// A u64 that sorts like the float (total order; −0 and +0 equal).
@@ -860,21 +923,4 @@ fn order_key(v: f64) -> u64 {
     } else {
         bits | (1 << 63)
     }
-}
-
-fn add(tree: &mut [u64], mut i: usize) {
-    while i < tree.len() {
-        tree[i] += 1;
-        i += i & i.wrapping_neg();
-    }
-}
-
-/// Sum of the first `i` positions.
-fn prefix(tree: &[u64], mut i: usize) -> u64 {
-    let mut s = 0;
-    while i > 0 {
-        s += tree[i];
-        i -= i & i.wrapping_neg();
-    }
-    s
 }
