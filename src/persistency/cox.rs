@@ -377,15 +377,7 @@ impl<'a> Problem<'a> {
                 }
             }
         });
-        let mut cov = vec![0.0; p * p];
-        let mut k = 0;
-        for a in 0..p {
-            for b in a..p {
-                cov[a * p + b] = moments[k] / n as f64;
-                cov[b * p + a] = moments[k] / n as f64;
-                k += 1;
-            }
-        }
+        let cov = unpack_upper(&moments, p, 1.0 / n as f64);
         let mut scale = Vec::with_capacity(p);
         for j in 0..p {
             let sd = cov[j * p + j].sqrt();
@@ -622,16 +614,7 @@ impl<'a> Problem<'a> {
                 *a += b + c;
             }
         }
-        let mut full = vec![0.0; p * p];
-        let mut k = 0;
-        for i in 0..p {
-            for j in i..p {
-                full[i * p + j] = info[k];
-                full[j * p + i] = info[k];
-                k += 1;
-            }
-        }
-        (ll, grad, full)
+        (ll, grad, unpack_upper(&info, p, 1.0))
     }
 
     /// Newton's method with step halving, from β = 0.
@@ -738,6 +721,21 @@ fn check_collinear(corr: &[f64], p: usize, names: &[String]) -> Result<()> {
     })
 }
 
+/// The full symmetric p × p matrix (row-major), times `factor`, from its upper triangle
+/// packed by rows.
+fn unpack_upper(packed: &[f64], p: usize, factor: f64) -> Vec<f64> {
+    let mut full = vec![0.0; p * p];
+    let mut k = 0;
+    for i in 0..p {
+        for j in i..p {
+            full[i * p + j] = packed[k] * factor;
+            full[j * p + i] = packed[k] * factor;
+            k += 1;
+        }
+    }
+    full
+}
+
 /// The leading j × j block of a p × p matrix.
 fn sub_matrix(a: &[f64], p: usize, j: usize) -> Vec<f64> {
     (0..j * j).map(|k| a[(k / j) * p + k % j]).collect()
@@ -749,12 +747,13 @@ fn sub_matrix(a: &[f64], p: usize, j: usize) -> Vec<f64> {
 /// where the shorter one has the higher risk, ties in risk counting ½. lifelines'
 /// `concordance_index(durations, -risk, events)` computes the same number.
 ///
-/// O(n log n): rows are visited by time; the risks of earlier events sit in a Fenwick
-/// tree over their ranks.
+/// O(n log n): rows sorted by time, then merge counts of sorted risks over halves of the
+/// time groups, the halves in parallel.
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for mismatched lengths or a non-finite risk;
-/// [`Error::Degenerate`] when no pair is comparable.
+/// [`Error::InvalidOption`] for mismatched lengths, a non-finite risk or a NaN
+/// duration; [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] when no pair is
+/// comparable.
 pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Result<f64> {
     let n = durations.len();
     if risk.len() != n || events.len() != n {
@@ -767,6 +766,9 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
                 events.len()
             ),
         });
+    }
+    if n == 0 {
+        return Err(Error::EmptyInput);
     }
     if let Some(i) = risk.iter().position(|r| !r.is_finite()) {
         return Err(Error::InvalidOption {

@@ -452,6 +452,7 @@ fn concordance_matches_lifelines_and_brute_force() {
         close(c, f(&case["value"]), 1e-15, case["name"].as_str().unwrap());
         close(brute_concordance(&t, &risk, &e), c, 1e-15, "brute force");
     }
+    assert_eq!(concordance_index(&[], &[], &[]), Err(Error::EmptyInput));
     // Random small inputs with ties in times and risks.
     use rand::{Rng, SeedableRng};
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
