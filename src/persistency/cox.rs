@@ -243,8 +243,7 @@ impl CoxPh {
             })
             .collect();
         let model = CoxPh::new(names.clone(), beta)?;
-        let eta = model.linear_predictor(x)?;
-        let concordance = concordance_index(data.durations(), &eta, data.events())?;
+        let concordance = problem.concordance(&out.beta)?;
         let lr = 2.0 * (out.log_likelihood - out.null_log_likelihood);
         let report = CoxReport {
             coefficients,
@@ -617,6 +616,27 @@ impl<'a> Problem<'a> {
         (ll, grad, unpack_upper(&info, p, 1.0))
     }
 
+    /// Harrell's C of the fitted risks, on the rows already in time order (latest first:
+    /// read backwards) and their groups, so no second sort by time. Risks are the
+    /// standardised linear predictors: a constant away from xᵀβ, the same ranking.
+    fn concordance(&self, beta: &[f64]) -> Result<f64> {
+        let (p, n) = (self.p, self.event.len());
+        let rows: Vec<(bool, u64)> = (0..n)
+            .into_par_iter()
+            .map(|k| {
+                let i = n - 1 - k;
+                let eta: f64 = self.z[i * p..(i + 1) * p]
+                    .iter()
+                    .zip(beta)
+                    .map(|(a, b)| a * b)
+                    .sum();
+                (self.event[i], order_key(eta))
+            })
+            .collect();
+        let groups: Vec<usize> = self.group_start.iter().rev().map(|&s| n - s).collect();
+        harrell(&rows, &groups)
+    }
+
     /// Newton's method with step halving, from β = 0.
     fn newton(&self, opts: &CoxOptions) -> Result<NewtonOut> {
         let p = self.p;
@@ -806,15 +826,19 @@ pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Re
         .filter(|&k| k == 0 || by_time[k].0 != by_time[k - 1].0)
         .collect();
     groups.push(n);
-    let counts = concordance_groups(&rows, &groups, 0, groups.len() - 1).counts;
-    let (pairs, correct, tied) = (counts.pairs, counts.correct, counts.tied);
-    if pairs == 0 {
+    harrell(&rows, &groups)
+}
+
+/// Harrell's C from rows (event, risk key) in time order and their time groups.
+fn harrell(rows: &[(bool, u64)], groups: &[usize]) -> Result<f64> {
+    let c = concordance_groups(rows, groups, 0, groups.len() - 1).counts;
+    if c.pairs == 0 {
         return Err(Error::Degenerate {
             input: "events".into(),
             reason: "no pair of rows is comparable (no event before another row's end)".into(),
         });
     }
-    Ok((correct as f64 + tied as f64 / 2.0) / pairs as f64)
+    Ok((c.correct as f64 + c.tied as f64 / 2.0) / c.pairs as f64)
 }
 
 /// Pair counts of Harrell's C.
