@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::survival::{chi2_sf, SurvivalData};
+use super::survival::{chi2_sf, z_for, SurvivalData};
 use crate::error::{Error, Result};
 use crate::numerics::{cholesky, cholesky_solve, invert_spd, sum_chunked, FitReport, Termination};
 
@@ -214,7 +214,7 @@ impl CoxPh {
         }
         let problem = Problem::new(data, x, &names)?;
         let out = problem.newton(opts)?;
-        let z_crit = Normal::standard().inverse_cdf(0.5 + opts.confidence / 2.0);
+        let z_crit = z_for(opts.confidence)?;
         let normal = Normal::standard();
         let mut coefficients = Vec::with_capacity(p);
         let mut beta = Vec::with_capacity(p);
@@ -293,12 +293,7 @@ impl CoxOptions {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "confidence",
-                reason: format!("{} is not in (0, 1)", self.confidence),
-            });
-        }
+        z_for(self.confidence)?;
         if self.max_iterations == 0 || self.tolerance.is_nan() || self.tolerance <= 0.0 {
             return Err(Error::InvalidOption {
                 option: "iterations",

@@ -269,13 +269,7 @@ impl KaplanMeierOptions {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "confidence",
-                reason: format!("{} is not in (0, 1)", self.confidence),
-            });
-        }
-        Ok(())
+        z_for(self.confidence).map(|_| ())
     }
 
     /// Fits the curve.
@@ -368,8 +362,8 @@ pub struct GroupedSurvival {
 impl KaplanMeier {
     /// The standard normal quantile of the two-sided interval.
     fn z(&self) -> f64 {
-        // The level was checked in (0, 1), so the quantile is finite.
-        Normal::standard().inverse_cdf(0.5 + self.confidence / 2.0)
+        // Checked when fitted; a level edited since gives NaN bounds, not a panic.
+        z_for(self.confidence).unwrap_or(f64::NAN)
     }
 
     /// Interval for S on the log(−log) scale ("exponential Greenwood"): bounds
@@ -592,6 +586,18 @@ fn log_rank_indexed(data: &SurvivalData, group: &[u32], labels: Vec<String>) -> 
         df: m,
         p_value,
     })
+}
+
+/// The standard normal quantile of a two-sided interval at `confidence`, which must be
+/// in (0, 1).
+pub(crate) fn z_for(confidence: f64) -> Result<f64> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::InvalidOption {
+            option: "confidence",
+            reason: format!("{confidence} is not in (0, 1)"),
+        });
+    }
+    Ok(Normal::standard().inverse_cdf(0.5 + confidence / 2.0))
 }
 
 /// P(χ²_df ≥ x).
