@@ -48,7 +48,7 @@ pub use data::{Dataset, TransactionLog};
 pub use error::{Error, Problem, Result, RowError};
 
 pub use summary::{Summary, SummaryOptions};
-pub use time::{Days, Months, Span, TimeUnit, Weeks};
+pub use time::{Days, Months, Period, Span, TimeUnit, Weeks};
 
 pub use linfa;
 pub use ndarray;

@@ -355,3 +355,51 @@ mod tests {
         assert_relative_eq!(Span::<Days>::new(14.0).to::<Weeks>().value(), 2.0);
     }
 }
+
+/// A calendar period: cohorts, price series and other per-period tables bucket days
+/// with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    /// Weeks starting on Monday.
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+}
+
+impl Period {
+    /// Period number of a day (consecutive integers for consecutive periods).
+    pub fn index(self, day: i32) -> i32 {
+        match self {
+            // Day 0 of the crate's day numbering is a Thursday (1970-01-01): shift so
+            // that weeks start on Monday.
+            Period::Week => (day + 3).div_euclid(7),
+            Period::Month | Period::Quarter => {
+                let d = date_of(day);
+                let m = d.year() * 12 + d.month0() as i32;
+                if self == Period::Month {
+                    m
+                } else {
+                    m.div_euclid(3)
+                }
+            }
+        }
+    }
+
+    /// First day of period number `p`.
+    pub fn start(self, p: i32) -> NaiveDate {
+        match self {
+            Period::Week => date_of(p * 7 - 3),
+            Period::Month | Period::Quarter => {
+                let m = if self == Period::Month {
+                    p
+                } else {
+                    p * 3
+                };
+                NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
+                    .unwrap_or(NaiveDate::MIN)
+            }
+        }
+    }
+}

@@ -7,60 +7,16 @@
 //! customer through k. Periods start on or before the as-of date; the last one is
 //! usually partial (`complete` says so).
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::time::{date_of, day_number};
+use crate::time::{day_number, Period};
 
-/// The length of a cohort period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CohortPeriod {
-    /// Weeks starting on Monday.
-    Week,
-    /// Calendar months.
-    Month,
-    /// Calendar quarters.
-    Quarter,
-}
-
-impl CohortPeriod {
-    /// Period number of a day (consecutive integers for consecutive periods).
-    fn index(self, day: i32) -> i32 {
-        match self {
-            // Day 0 of the crate's day numbering is a Thursday (1970-01-01): shift so
-            // that weeks start on Monday.
-            CohortPeriod::Week => (day + 3).div_euclid(7),
-            CohortPeriod::Month | CohortPeriod::Quarter => {
-                let d = date_of(day);
-                let m = d.year() * 12 + d.month0() as i32;
-                if self == CohortPeriod::Month {
-                    m
-                } else {
-                    m.div_euclid(3)
-                }
-            }
-        }
-    }
-
-    /// First day of period number `p`.
-    fn start(self, p: i32) -> NaiveDate {
-        match self {
-            CohortPeriod::Week => date_of(p * 7 - 3),
-            CohortPeriod::Month | CohortPeriod::Quarter => {
-                let m = if self == CohortPeriod::Month {
-                    p
-                } else {
-                    p * 3
-                };
-                NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
-                    .unwrap_or(NaiveDate::MIN)
-            }
-        }
-    }
-}
+/// The length of a cohort period (the crate's calendar [`Period`]).
+pub type CohortPeriod = Period;
 
 /// Settings of a cohort table: the as-of date (inclusive) and the period (default month).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -106,7 +62,7 @@ impl CohortOptions {
     pub fn new(as_of: NaiveDate) -> Self {
         CohortOptions {
             as_of,
-            period: CohortPeriod::Month,
+            period: Period::Month,
         }
     }
 
