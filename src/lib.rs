@@ -15,7 +15,7 @@
 //! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |
-//! | Product | `product` | planned (issue 6) |
+//! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
 //! | Promotion | `promotion` | planned |
 //!
 //! # Layering
@@ -38,6 +38,7 @@ mod error;
 pub mod io;
 pub mod numerics;
 pub mod persistency;
+pub mod product;
 pub mod profiling;
 pub mod profitability;
 pub mod summary;

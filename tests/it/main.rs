@@ -1,4 +1,5 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
+mod baskets;
 mod bgbb;
 mod cdnow;
 mod churn;

@@ -1,0 +1,16 @@
+//! Product: what goes together, what to offer next, and which prices can move.
+//!
+//! - [`BasketOptions`] turns a transaction log into [`Baskets`] (by order, or by customer
+//!   and day; products or categories); [`Baskets::from_lists`] takes them ready-made, and
+//!   [`crate::io::read_baskets`] reads basket files.
+//! - [`FpGrowthOptions`] mines frequent [`Itemsets`] by FP-growth, in parallel and with a
+//!   deterministic order; [`RuleOptions`] derives association [`Rules`] with mlxtend's
+//!   metrics ([`Metric`]) and filters on any of them.
+
+mod baskets;
+mod fpgrowth;
+mod rules;
+
+pub use baskets::{BasketKey, BasketLevel, BasketOptions, BasketReport, Baskets, CustomerItems};
+pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport};
+pub use rules::{Metric, Rule, RuleOptions, Rules};
