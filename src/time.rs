@@ -392,11 +392,7 @@ impl Period {
         match self {
             Period::Week => date_of(p * 7 - 3),
             Period::Month | Period::Quarter => {
-                let m = if self == Period::Month {
-                    p
-                } else {
-                    p * 3
-                };
+                let m = if self == Period::Month { p } else { p * 3 };
                 NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
                     .unwrap_or(NaiveDate::MIN)
             }

@@ -156,10 +156,10 @@ impl FpGrowthOptions {
         let miner = Miner { min, max_len };
         let parts: Vec<Found> = (0..top.labels.len())
             .into_par_iter()
-            .map(|r| {
+            .map_init(Scratch::default, |scratch, r| {
                 let mut found = Found::default();
                 let mut suffix = vec![top.labels[r]];
-                miner.grow(&top, r, &mut suffix, &mut found);
+                miner.grow(&top, r, 0, &mut suffix, &mut found, scratch);
                 found
             })
             .collect();
@@ -213,6 +213,7 @@ fn assemble(mut out: Itemsets, parts: Vec<Found>) -> Itemsets {
 
 /// An FP-tree over local item ranks 0..k (rank order = descending frequency in the
 /// database the tree holds); every root-to-leaf path has increasing ranks.
+#[derive(Default)]
 struct Tree {
     /// Item id of each local rank.
     labels: Vec<u32>,
@@ -227,16 +228,29 @@ struct Tree {
 }
 
 impl Tree {
-    /// The tree of weighted paths (`paths[i]` = start and length in `buf`, weight); each
-    /// path's ranks ascending. Sorts `paths`.
-    fn build(labels: Vec<u32>, support: Vec<u32>, buf: &[u32], paths: &mut [Path]) -> Tree {
+    /// Rebuilds this tree (keeping its allocations: conditional trees are built by the
+    /// thousand, and fresh large buffers cost page faults) from weighted paths
+    /// (`paths[i]`: start and length in `buf`, weight), each path's ranks ascending, over
+    /// `labels.len()` ranks. Sorts `paths`; `labels` and `support` must be set already.
+    fn build(&mut self, buf: &[u32], paths: &mut [Path]) {
         let key = |p: &Path| &buf[p.start..p.start + p.len as usize];
         if paths.len() > 50_000 {
             paths.par_sort_unstable_by(|a, b| key(a).cmp(key(b)));
         } else {
             paths.sort_unstable_by(|a, b| key(a).cmp(key(b)));
         }
-        let (mut item, mut parent, mut count) = (Vec::new(), Vec::new(), Vec::new());
+        let Tree {
+            labels,
+            item,
+            parent,
+            count,
+            head_offsets,
+            head,
+            ..
+        } = self;
+        item.clear();
+        parent.clear();
+        count.clear();
         let mut stack: Vec<u32> = Vec::new();
         let mut prev: &[u32] = &[];
         for p in paths.iter() {
@@ -256,27 +270,21 @@ impl Tree {
             prev = path;
         }
         let k = labels.len();
-        let mut head_offsets = vec![0usize; k + 1];
-        for &it in &item {
+        head_offsets.clear();
+        head_offsets.resize(k + 1, 0);
+        for &it in item.iter() {
             head_offsets[it as usize + 1] += 1;
         }
         for r in 0..k {
             head_offsets[r + 1] += head_offsets[r];
         }
-        let mut fill = head_offsets.clone();
-        let mut head = vec![0u32; item.len()];
-        for (node, &it) in item.iter().enumerate() {
+        head.clear();
+        head.resize(item.len(), 0);
+        // Fill from the back of each rank's run, nodes taken in reverse: tree order.
+        let mut fill = head_offsets[1..].to_vec();
+        for (node, &it) in item.iter().enumerate().rev() {
+            fill[it as usize] -= 1;
             head[fill[it as usize]] = node as u32;
-            fill[it as usize] += 1;
-        }
-        Tree {
-            labels,
-            support,
-            item,
-            parent,
-            count,
-            head_offsets,
-            head,
         }
     }
 
@@ -367,8 +375,13 @@ fn top_tree(baskets: &Baskets, min: u32) -> Tree {
             ..p
         }));
     }
-    let support = frequent.iter().map(|&i| counts[i as usize]).collect();
-    Tree::build(frequent, support, &buf, &mut paths)
+    let mut tree = Tree {
+        support: frequent.iter().map(|&i| counts[i as usize]).collect(),
+        labels: frequent,
+        ..Tree::default()
+    };
+    tree.build(&buf, &mut paths);
+    tree
 }
 
 struct Miner {
@@ -376,26 +389,50 @@ struct Miner {
     max_len: usize,
 }
 
+/// Buffers a worker reuses: one conditional tree per recursion depth, and the path
+/// buffers and counters of a conditional build.
+#[derive(Default)]
+struct Scratch {
+    trees: Vec<Tree>,
+    buf: Vec<u32>,
+    paths: Vec<Path>,
+    counts: Vec<u32>,
+    local: Vec<u32>,
+}
+
 impl Miner {
     /// Emits `suffix` (ending with the item of `rank` in `tree`) and everything that
-    /// grows from it in the conditional tree of `rank`.
-    fn grow(&self, tree: &Tree, rank: usize, suffix: &mut Vec<u32>, found: &mut Found) {
+    /// grows from it in the conditional tree of `rank`; `depth` picks the scratch tree.
+    fn grow(
+        &self,
+        tree: &Tree,
+        rank: usize,
+        depth: usize,
+        suffix: &mut Vec<u32>,
+        found: &mut Found,
+        scratch: &mut Scratch,
+    ) {
         found.emit(suffix, tree.support[rank]);
         if suffix.len() >= self.max_len {
             return;
         }
-        let Some(cond) = self.conditional(tree, rank) else {
-            return;
-        };
-        if cond.single_path() {
-            self.chain(&cond, 0, suffix, found);
-        } else {
-            for r in 0..cond.labels.len() {
-                suffix.push(cond.labels[r]);
-                self.grow(&cond, r, suffix, found);
-                suffix.pop();
+        if scratch.trees.len() <= depth {
+            scratch.trees.resize_with(depth + 1, Tree::default);
+        }
+        // Taken out for the recursion (which uses deeper trees), put back after.
+        let mut cond = std::mem::take(&mut scratch.trees[depth]);
+        if self.conditional(tree, rank, &mut cond, scratch) {
+            if cond.single_path() {
+                self.chain(&cond, 0, suffix, found);
+            } else {
+                for r in 0..cond.labels.len() {
+                    suffix.push(cond.labels[r]);
+                    self.grow(&cond, r, depth + 1, suffix, found, scratch);
+                    suffix.pop();
+                }
             }
         }
+        scratch.trees[depth] = cond;
     }
 
     /// Every non-empty subset of a single-path tree's nodes from `from` on, added to
@@ -412,54 +449,88 @@ impl Miner {
         }
     }
 
-    /// The conditional FP-tree of `rank`: the prefix paths of its nodes, weighted by the
-    /// nodes' counts, keeping only items frequent among them. None when none is.
-    fn conditional(&self, tree: &Tree, rank: usize) -> Option<Tree> {
+    /// Builds into `out` the conditional FP-tree of `rank`: the prefix paths of its nodes,
+    /// weighted by the nodes' counts, keeping only items frequent among them. False when
+    /// none is.
+    fn conditional(&self, tree: &Tree, rank: usize, out: &mut Tree, scratch: &mut Scratch) -> bool {
         let nodes = tree.nodes_of(rank);
-        // Ancestors of a node have smaller ranks.
-        let mut counts = vec![0u32; rank];
+        let Scratch {
+            buf,
+            paths,
+            counts,
+            local,
+            ..
+        } = scratch;
+        buf.clear();
+        paths.clear();
+        // Ancestors of a node have smaller ranks. One walk per node: the raw prefix goes
+        // to the buffer while its items are counted.
+        counts.clear();
+        counts.resize(rank, 0);
         for &node in nodes {
             let w = tree.count[node as usize];
-            let mut a = tree.parent[node as usize];
-            while a != NONE {
-                counts[tree.item[a as usize] as usize] += w;
-                a = tree.parent[a as usize];
-            }
-        }
-        let mut keep: Vec<u32> = (0..rank as u32)
-            .filter(|&r| counts[r as usize] >= self.min)
-            .collect();
-        if keep.is_empty() {
-            return None;
-        }
-        keep.sort_unstable_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
-        let mut local = vec![NONE; rank];
-        for (k, &r) in keep.iter().enumerate() {
-            local[r as usize] = k as u32;
-        }
-        let (mut buf, mut paths) = (Vec::new(), Vec::with_capacity(nodes.len()));
-        for &node in nodes {
             let start = buf.len();
             let mut a = tree.parent[node as usize];
             while a != NONE {
-                let l = local[tree.item[a as usize] as usize];
-                if l != NONE {
-                    buf.push(l);
-                }
+                let it = tree.item[a as usize];
+                counts[it as usize] += w;
+                buf.push(it);
                 a = tree.parent[a as usize];
             }
-            buf[start..].sort_unstable();
             if buf.len() > start {
                 paths.push(Path {
                     start,
                     len: (buf.len() - start) as u32,
-                    weight: tree.count[node as usize],
+                    weight: w,
                 });
             }
         }
-        let labels = keep.iter().map(|&r| tree.labels[r as usize]).collect();
-        let support = keep.iter().map(|&r| counts[r as usize]).collect();
-        Some(Tree::build(labels, support, &buf, &mut paths))
+        out.labels.clear();
+        out.labels
+            .extend((0..rank as u32).filter(|&r| counts[r as usize] >= self.min));
+        if out.labels.is_empty() {
+            return false;
+        }
+        out.labels
+            .sort_unstable_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
+        local.clear();
+        local.resize(rank, NONE);
+        for (k, &r) in out.labels.iter().enumerate() {
+            local[r as usize] = k as u32;
+        }
+        out.support.clear();
+        out.support
+            .extend(out.labels.iter().map(|&r| counts[r as usize]));
+        for l in out.labels.iter_mut() {
+            *l = tree.labels[*l as usize];
+        }
+        // Keep the frequent items of each prefix, in local ranks, sorted; compact in place
+        // (writes never pass reads).
+        let mut write = 0;
+        let mut kept = 0;
+        for k in 0..paths.len() {
+            let p = paths[k];
+            let start = write;
+            for j in p.start..p.start + p.len as usize {
+                let l = local[buf[j] as usize];
+                if l != NONE {
+                    buf[write] = l;
+                    write += 1;
+                }
+            }
+            if write > start {
+                buf[start..write].sort_unstable();
+                paths[kept] = Path {
+                    start,
+                    len: (write - start) as u32,
+                    weight: p.weight,
+                };
+                kept += 1;
+            }
+        }
+        paths.truncate(kept);
+        out.build(buf, paths);
+        true
     }
 }
 

@@ -6,11 +6,21 @@
 //! - [`FpGrowthOptions`] mines frequent [`Itemsets`] by FP-growth, in parallel and with a
 //!   deterministic order; [`RuleOptions`] derives association [`Rules`] with mlxtend's
 //!   metrics ([`Metric`]) and filters on any of them.
+//! - [`CrossSellOptions`] builds a [`CrossSell`] recommender from rules and item-item
+//!   [`CoPurchase`] neighbours: top-k items a customer has not bought, each with its
+//!   [`Reason`].
+//! - [`segment_affinity`]: which customer segments over-index on which categories.
 
+mod affinity;
 mod baskets;
 mod fpgrowth;
+mod recommend;
 mod rules;
 
+pub use affinity::{segment_affinity, AffinityRow, AffinityTable};
 pub use baskets::{BasketKey, BasketLevel, BasketOptions, BasketReport, Baskets, CustomerItems};
 pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport};
+pub use recommend::{
+    CoPurchase, CrossSell, CrossSellMethod, CrossSellOptions, Reason, Recommendation, RuleScore,
+};
 pub use rules::{Metric, Rule, RuleOptions, Rules};

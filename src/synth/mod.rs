@@ -19,6 +19,12 @@
 //! output is identical for any number of threads.
 //!
 //! Write the log as CSV with [`io::write_transactions_csv`](crate::io::write_transactions_csv).
+//!
+//! [`BasketSynth`] draws market baskets with planted patterns, for association rules.
+
+mod baskets;
+
+pub use baskets::BasketSynth;
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};

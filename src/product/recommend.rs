@@ -1,0 +1,399 @@
+//! Cross-sell: for a customer, the items not yet bought that association rules or
+//! co-purchase neighbours point to, each with the rule or neighbour behind it.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::baskets::CustomerItems;
+use super::rules::Rules;
+use crate::data::Interner;
+use crate::error::{Error, Result};
+
+/// How a rule's strength is scored for ranking its consequents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RuleScore {
+    /// Confidence.
+    Confidence,
+    /// Lift.
+    Lift,
+    /// Confidence × lift (default): likely, and more likely than without the antecedent.
+    #[default]
+    ConfidenceTimesLift,
+}
+
+/// Where recommendations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CrossSellMethod {
+    /// Association rules whose antecedent the customer has bought.
+    Rules,
+    /// Items most similar (cosine over buyers) to ones the customer has bought.
+    CoPurchase,
+    /// Rules first, then co-purchase neighbours for the places rules leave empty
+    /// (default).
+    #[default]
+    RulesThenCoPurchase,
+}
+
+/// Why an item is recommended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reason {
+    /// An association rule the customer's purchases satisfy.
+    Rule {
+        /// Index of the rule in [`Rules::as_slice`].
+        rule: usize,
+        /// The rule's antecedent (item ids).
+        antecedent: Vec<u32>,
+        /// The rule's consequent (item ids).
+        consequent: Vec<u32>,
+        /// The rule's confidence.
+        confidence: f64,
+        /// The rule's lift.
+        lift: f64,
+    },
+    /// A bought item that the recommended one is often bought with.
+    Neighbour {
+        /// The bought item (id).
+        item: u32,
+        /// Cosine similarity of the two items over customers.
+        cosine: f64,
+    },
+}
+
+/// One recommended item with its score (the rule score or the cosine) and reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// Item id.
+    pub item: u32,
+    /// Rule score or cosine, by [`Reason`].
+    pub score: f64,
+    /// The rule or neighbour behind it.
+    pub reason: Reason,
+}
+
+/// Item-item co-purchase similarity: for each item, its most similar items by cosine over
+/// customers, n_ij / √(n_i n_j) (n_i: customers who bought i; n_ij: who bought both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoPurchase {
+    items: Interner,
+    buyers: Vec<u64>,
+    offsets: Vec<usize>,
+    neighbour: Vec<u32>,
+    cosine: Vec<f64>,
+}
+
+impl CoPurchase {
+    /// The `k` nearest neighbours of every item (cosine descending, then item id), among
+    /// items bought together by at least `min_common` customers. Items in parallel.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `k` or `min_common` is 0.
+    pub fn new(customers: &CustomerItems, k: usize, min_common: u64) -> Result<CoPurchase> {
+        if k == 0 || min_common == 0 {
+            return Err(Error::InvalidOption {
+                option: "co-purchase",
+                reason: format!("need k ≥ 1 and min_common ≥ 1, got {k} and {min_common}"),
+            });
+        }
+        let n_items = customers.items().len();
+        // Inverted index: the customers of each item.
+        let mut buyers = vec![0u64; n_items];
+        for c in 0..customers.len() {
+            for &i in customers.of(c) {
+                buyers[i as usize] += 1;
+            }
+        }
+        let mut starts = vec![0usize; n_items + 1];
+        for i in 0..n_items {
+            starts[i + 1] = starts[i] + buyers[i] as usize;
+        }
+        let mut fill = starts.clone();
+        let mut who = vec![0u32; starts[n_items]];
+        for c in 0..customers.len() {
+            for &i in customers.of(c) {
+                who[fill[i as usize]] = c as u32;
+                fill[i as usize] += 1;
+            }
+        }
+        let lists: Vec<Vec<(u32, f64)>> = (0..n_items)
+            .into_par_iter()
+            .map_init(
+                || (vec![0u64; n_items], Vec::new()),
+                |(common, touched), i| {
+                    for &c in &who[starts[i]..starts[i + 1]] {
+                        for &j in customers.of(c as usize) {
+                            if j as usize != i {
+                                if common[j as usize] == 0 {
+                                    touched.push(j);
+                                }
+                                common[j as usize] += 1;
+                            }
+                        }
+                    }
+                    let mut near: Vec<(u32, f64)> = touched
+                        .iter()
+                        .filter(|&&j| common[j as usize] >= min_common)
+                        .map(|&j| {
+                            let n = (buyers[i] as f64 * buyers[j as usize] as f64).sqrt();
+                            (j, common[j as usize] as f64 / n)
+                        })
+                        .collect();
+                    for &j in touched.iter() {
+                        common[j as usize] = 0;
+                    }
+                    touched.clear();
+                    near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    near.truncate(k);
+                    near
+                },
+            )
+            .collect();
+        let mut offsets = vec![0];
+        let (mut neighbour, mut cosine) = (Vec::new(), Vec::new());
+        for l in lists {
+            for (j, c) in l {
+                neighbour.push(j);
+                cosine.push(c);
+            }
+            offsets.push(neighbour.len());
+        }
+        Ok(CoPurchase {
+            items: customers.items().clone(),
+            buyers,
+            offsets,
+            neighbour,
+            cosine,
+        })
+    }
+
+    /// Item names.
+    pub fn items(&self) -> &Interner {
+        &self.items
+    }
+
+    /// Customers who bought item `i`.
+    pub fn buyers(&self, i: u32) -> u64 {
+        self.buyers[i as usize]
+    }
+
+    /// The neighbours of item `i` with their cosines, most similar first.
+    ///
+    /// # Panics
+    /// If `i` is not an item id.
+    pub fn neighbours(&self, i: u32) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let r = self.offsets[i as usize]..self.offsets[i as usize + 1];
+        self.neighbour[r.clone()]
+            .iter()
+            .copied()
+            .zip(self.cosine[r].iter().copied())
+    }
+}
+
+/// Settings of cross-sell recommendations: how many (default 10), how rules are scored
+/// and where recommendations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CrossSellOptions {
+    k: usize,
+    score: RuleScore,
+    method: CrossSellMethod,
+}
+
+impl Default for CrossSellOptions {
+    fn default() -> Self {
+        CrossSellOptions {
+            k: 10,
+            score: RuleScore::default(),
+            method: CrossSellMethod::default(),
+        }
+    }
+}
+
+/// A recommender over rules and/or co-purchase neighbours.
+#[derive(Debug, Clone)]
+pub struct CrossSell<'a> {
+    rules: Option<&'a Rules>,
+    neighbours: Option<&'a CoPurchase>,
+    items: &'a Interner,
+    opts: CrossSellOptions,
+    /// Rules by the smallest item of their antecedent.
+    by_first: Vec<Vec<u32>>,
+}
+
+impl CrossSellOptions {
+    /// Defaults: 10 items, confidence × lift, rules then co-purchase.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Items per customer (≥ 1).
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// How rules are scored.
+    pub fn score(mut self, score: RuleScore) -> Self {
+        self.score = score;
+        self
+    }
+
+    /// Where recommendations come from.
+    pub fn method(mut self, method: CrossSellMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// A recommender from rules and co-purchase neighbours (each needed by the method).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `k` is 0, the method needs a source not given, or
+    /// the two sources name different items.
+    pub fn build<'a>(
+        self,
+        rules: Option<&'a Rules>,
+        neighbours: Option<&'a CoPurchase>,
+    ) -> Result<CrossSell<'a>> {
+        let need_rules = self.method != CrossSellMethod::CoPurchase;
+        let need_neighbours = self.method != CrossSellMethod::Rules;
+        let missing = |what: &str| Error::InvalidOption {
+            option: "cross-sell",
+            reason: format!("the method {:?} needs {what}", self.method),
+        };
+        if self.k == 0 {
+            return Err(Error::InvalidOption {
+                option: "k",
+                reason: "need at least one recommendation per customer".into(),
+            });
+        }
+        if need_rules && rules.is_none() {
+            return Err(missing("rules"));
+        }
+        if need_neighbours && neighbours.is_none() {
+            return Err(missing("co-purchase neighbours"));
+        }
+        if let (Some(r), Some(n)) = (rules, neighbours) {
+            if r.items() != n.items() {
+                return Err(Error::InvalidOption {
+                    option: "cross-sell",
+                    reason: "the rules and the co-purchase neighbours name different items".into(),
+                });
+            }
+        }
+        let items = match (rules, neighbours) {
+            (Some(r), _) => r.items(),
+            (None, Some(n)) => n.items(),
+            (None, None) => return Err(missing("rules or co-purchase neighbours")),
+        };
+        let mut by_first = vec![Vec::new(); items.len()];
+        if let Some(rules) = rules.filter(|_| need_rules) {
+            for (i, r) in rules.as_slice().iter().enumerate() {
+                by_first[r.antecedent[0] as usize].push(i as u32);
+            }
+        }
+        Ok(CrossSell {
+            rules: rules.filter(|_| need_rules),
+            neighbours: neighbours.filter(|_| need_neighbours),
+            items,
+            opts: self,
+            by_first,
+        })
+    }
+}
+
+impl CrossSell<'_> {
+    /// Item names.
+    pub fn items(&self) -> &Interner {
+        self.items
+    }
+
+    /// Up to k items not in `bought` (item ids, any order), best first: by rule score
+    /// (ties: the earlier rule, then item id), then, as the method says, by cosine to a
+    /// bought item (ties: item id).
+    pub fn recommend(&self, bought: &[u32]) -> Vec<Recommendation> {
+        let mut have = bought.to_vec();
+        have.sort_unstable();
+        have.dedup();
+        let has = |i: u32| have.binary_search(&i).is_ok();
+        let mut out: Vec<Recommendation> = Vec::new();
+        if let Some(rules) = self.rules {
+            let all = rules.as_slice();
+            let mut found: Vec<(u32, f64, u32)> = Vec::new();
+            for &b in &have {
+                let Some(bucket) = self.by_first.get(b as usize) else {
+                    continue;
+                };
+                for &ri in bucket {
+                    let r = &all[ri as usize];
+                    if !r.antecedent.iter().all(|&a| has(a)) {
+                        continue;
+                    }
+                    let score = match self.opts.score {
+                        RuleScore::Confidence => r.confidence,
+                        RuleScore::Lift => r.lift,
+                        RuleScore::ConfidenceTimesLift => r.confidence * r.lift,
+                    };
+                    for &c in r.consequent.iter().filter(|&&c| !has(c)) {
+                        found.push((c, score, ri));
+                    }
+                }
+            }
+            // Best rule per item, then best items.
+            found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+            found.dedup_by_key(|f| f.0);
+            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)));
+            out.extend(
+                found
+                    .into_iter()
+                    .take(self.opts.k)
+                    .map(|(item, score, ri)| {
+                        let r = &all[ri as usize];
+                        Recommendation {
+                            item,
+                            score,
+                            reason: Reason::Rule {
+                                rule: ri as usize,
+                                antecedent: r.antecedent.clone(),
+                                consequent: r.consequent.clone(),
+                                confidence: r.confidence,
+                                lift: r.lift,
+                            },
+                        }
+                    }),
+            );
+        }
+        if let Some(near) = self.neighbours {
+            if out.len() < self.opts.k {
+                let mut found: Vec<(u32, f64, u32)> = Vec::new();
+                for &b in &have {
+                    for (j, cos) in near.neighbours(b) {
+                        if !has(j) && !out.iter().any(|r| r.item == j) {
+                            found.push((j, cos, b));
+                        }
+                    }
+                }
+                found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+                found.dedup_by_key(|f| f.0);
+                found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                let room = self.opts.k - out.len();
+                out.extend(
+                    found
+                        .into_iter()
+                        .take(room)
+                        .map(|(item, cosine, b)| Recommendation {
+                            item,
+                            score: cosine,
+                            reason: Reason::Neighbour { item: b, cosine },
+                        }),
+                );
+            }
+        }
+        out
+    }
+
+    /// Recommendations for every customer, in parallel, in customer order.
+    pub fn recommend_all(&self, customers: &CustomerItems) -> Vec<Vec<Recommendation>> {
+        (0..customers.len())
+            .into_par_iter()
+            .map(|c| self.recommend(customers.of(c)))
+            .collect()
+    }
+}
