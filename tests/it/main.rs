@@ -4,6 +4,7 @@ mod bgbb;
 mod cdnow;
 mod churn;
 mod clusters;
+mod crosssell;
 mod extremes;
 mod habits;
 mod invariants;
