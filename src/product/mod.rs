@@ -10,15 +10,23 @@
 //!   [`CoPurchase`] neighbours: top-k items a customer has not bought, each with its
 //!   [`Reason`].
 //! - [`segment_affinity`]: which customer segments over-index on which categories.
+//! - [`ElasticityOptions`] estimates the price elasticity of each product (or product ×
+//!   region, × season) by log-log regression with trend and season controls, and lists
+//!   the products with room to raise or cut the price, with their buyers.
 
 mod affinity;
 mod baskets;
+mod elasticity;
 mod fpgrowth;
 mod recommend;
 mod rules;
 
 pub use affinity::{segment_affinity, AffinityRow, AffinityTable};
 pub use baskets::{BasketKey, BasketLevel, BasketOptions, BasketReport, Baskets, CustomerItems};
+pub use elasticity::{
+    Elasticities, Elasticity, ElasticityBy, ElasticityOptions, ElasticityStatus, Estimate,
+    PriceCandidate, MIN_RESIDUAL_DF,
+};
 pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport};
 pub use recommend::{
     CoPurchase, CrossSell, CrossSellMethod, CrossSellOptions, Reason, Recommendation, RuleScore,

@@ -214,7 +214,7 @@ pub struct CrossSell<'a> {
     neighbours: Option<&'a CoPurchase>,
     items: &'a Interner,
     opts: CrossSellOptions,
-    /// Rules by the smallest item of their antecedent.
+    /// Rules by one item of their antecedent (see `build`).
     by_first: Vec<Vec<u32>>,
 }
 
@@ -283,10 +283,24 @@ impl CrossSellOptions {
             (None, Some(n)) => n.items(),
             (None, None) => return Err(missing("rules or co-purchase neighbours")),
         };
+        // Each rule waits under the antecedent item that heads the fewest antecedents
+        // overall, so a customer's popular items do not each pull in most of the rules.
         let mut by_first = vec![Vec::new(); items.len()];
         if let Some(rules) = rules.filter(|_| need_rules) {
+            let mut heads = vec![0u64; items.len()];
+            for r in rules.as_slice() {
+                for &a in &r.antecedent {
+                    heads[a as usize] += 1;
+                }
+            }
             for (i, r) in rules.as_slice().iter().enumerate() {
-                by_first[r.antecedent[0] as usize].push(i as u32);
+                let key = r
+                    .antecedent
+                    .iter()
+                    .copied()
+                    .min_by_key(|&a| (heads[a as usize], a))
+                    .unwrap_or(0);
+                by_first[key as usize].push(i as u32);
             }
         }
         Ok(CrossSell {
