@@ -319,11 +319,14 @@ impl CrossSell<'_> {
         self.items
     }
 
-    /// Up to k items not in `bought` (item ids, any order), best first: by rule score
+    /// Up to k items not in `bought` (item ids, any order; ids that name no item are
+    /// ignored), best first: by rule score
     /// (ties: the earlier rule, then item id), then, as the method says, by cosine to a
     /// bought item (ties: item id).
     pub fn recommend(&self, bought: &[u32]) -> Vec<Recommendation> {
-        let mut have = bought.to_vec();
+        // Ids outside the item names cannot match a rule or neighbour: ignored.
+        let n_items = self.items.len() as u32;
+        let mut have: Vec<u32> = bought.iter().copied().filter(|&i| i < n_items).collect();
         have.sort_unstable();
         have.dedup();
         let has = |i: u32| have.binary_search(&i).is_ok();

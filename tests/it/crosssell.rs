@@ -195,3 +195,17 @@ fn segment_affinity_by_hand() {
         Err(Error::InvalidOption { .. })
     ));
 }
+
+#[test]
+fn unknown_item_ids_are_ignored_not_a_panic() {
+    let baskets = shop();
+    let items = baskets.customer_items().unwrap();
+    let sets = FpGrowthOptions::new().min_count(2).mine(&baskets).unwrap();
+    let rules = RuleOptions::new().generate(&sets).unwrap();
+    let near = CoPurchase::new(&items, 5, 1).unwrap();
+    let r = CrossSellOptions::new()
+        .build(Some(&rules), Some(&near))
+        .unwrap();
+    // Item 99 does not exist; the answer is that for {a} alone.
+    assert_eq!(r.recommend(&[99, 0]), r.recommend(&[0]));
+}
