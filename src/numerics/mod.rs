@@ -19,12 +19,12 @@ pub(crate) use fit::gradient_mismatch;
 pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
 pub use fit::{FitOptions, FitReport, Termination};
 pub(crate) use forest::{Forest, ForestOptions};
-pub(crate) use linalg::{cholesky, cholesky_solve, invert_spd};
+pub(crate) use linalg::{add_cross_product, cholesky, cholesky_solve, invert_spd};
 pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,
 };
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
-pub(crate) use reduce::sum_chunked;
+pub(crate) use reduce::{sum_blocks, sum_chunked};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -13,13 +13,25 @@ pub(crate) fn sum_chunked(
     width: usize,
     add: impl Fn(usize, &mut [f64]) + Sync,
 ) -> Vec<f64> {
+    sum_blocks(n, width, |rows, acc| {
+        for i in rows {
+            add(i, acc);
+        }
+    })
+}
+
+/// As [`sum_chunked`], but `add(rows, acc)` adds a whole chunk of items at once (for
+/// block operations such as a matrix product over the chunk's rows).
+pub(crate) fn sum_blocks(
+    n: usize,
+    width: usize,
+    add: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync,
+) -> Vec<f64> {
     let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let mut acc = vec![0.0; width];
-            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                add(i, &mut acc);
-            }
+            add(c * CHUNK..((c + 1) * CHUNK).min(n), &mut acc);
             acc
         })
         .collect();

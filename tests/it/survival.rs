@@ -391,6 +391,29 @@ fn cox_names_constant_and_collinear_covariates() {
         }
         other => panic!("{other}"),
     }
+    // Non-finite values are named by row and covariate; finite values too large to sum
+    // are refused as such.
+    for (bad, shown) in [(f64::NAN, "NaN"), (f64::NEG_INFINITY, "-inf")] {
+        let mut col = vec![1.0; n];
+        col[5] = bad;
+        let e = CoxPh::fit(&data, with(col).view(), &names, &CoxOptions::new()).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidOption { reason, .. }
+                if reason.contains("row 5") && reason.contains("`extra`") && reason.contains(shown)),
+            "{e}"
+        );
+    }
+    let e = CoxPh::fit(
+        &data,
+        with(vec![1e308; n]).view(),
+        &names,
+        &CoxOptions::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidOption { reason, .. } if reason.contains("too large")),
+        "{e}"
+    );
     // No events at all.
     let none = SurvivalData::new(data.durations().to_vec(), vec![false; n]).unwrap();
     let e = CoxPh::fit(&none, x.view(), &ROSSI, &CoxOptions::new()).unwrap_err();
@@ -472,6 +495,24 @@ fn concordance_matches_lifelines_and_brute_force() {
             ),
             Err(err) => assert!(matches!(err, Error::Degenerate { .. }), "{err}"),
         }
+    }
+    // Large enough for the parallel halves (over 2¹⁴ rows): few distinct times (large
+    // tied groups) and distinct times (one row per group, the deepest merges).
+    for distinct_times in [50u32, u32::MAX] {
+        let n = 20_000;
+        let t: Vec<f64> = (0..n)
+            .map(|_| f64::from(rng.gen_range(0..distinct_times)))
+            .collect();
+        let risk: Vec<f64> = (0..n)
+            .map(|_| f64::from(rng.gen_range(0..500u16)))
+            .collect();
+        let e: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.5)).collect();
+        close(
+            concordance_index(&t, &risk, &e).unwrap(),
+            brute_concordance(&t, &risk, &e),
+            1e-12,
+            "large concordance",
+        );
     }
 }
 
