@@ -805,3 +805,53 @@ fn unknown_numeric_id_is_reported_as_read() {
         bad(3, "customer_id", Problem::UnknownCustomer, "0008")
     );
 }
+
+#[test]
+fn tables_give_typed_columns_and_name_bad_values() {
+    use acrm::io::Table;
+    let t = Table::read("a,b ,flag\n1, 2 ,true\n3,x,0\n4,,FALSE\n".as_bytes()).unwrap();
+    assert_eq!(t.header(), ["a", "b", "flag"]);
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.numbers("a").unwrap(), vec![1.0, 3.0, 4.0]);
+    assert_eq!(t.flags("flag").unwrap(), vec![true, false, false]);
+    assert_eq!(t.text("b").unwrap(), ["2", "x", ""]);
+    // The first bad value in row order, its line counting the header as line 1.
+    assert_eq!(
+        row_error(t.numbers("b")),
+        bad(3, "b", Problem::BadNumber, "x")
+    );
+    assert_eq!(
+        row_error(t.flags("a")),
+        bad(3, "a", Problem::OutOfRange, "3")
+    );
+    assert!(matches!(t.numbers("c"), Err(Error::MissingColumn { column, .. }) if column == "c"));
+    let e = Table::read("a,b\n1,2\n3\n".as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Row(RowError {
+                line: 3,
+                problem: Problem::Malformed,
+                ..
+            })
+        ),
+        "{e}"
+    );
+    assert_eq!(Table::read("a,b\n".as_bytes()), Err(Error::EmptyInput));
+    // Parsed in parallel: still the first bad row, of several, is the one named.
+    let mut csv = String::from("t,e\n");
+    for i in 0..50_000 {
+        match i {
+            30_000 => csv.push_str("inf,1\n"),
+            40_000 => csv.push_str("oops,1\n"),
+            _ => csv.push_str(&format!("{i},{}\n", i % 2)),
+        }
+    }
+    let t = Table::read(csv.as_bytes()).unwrap();
+    assert_eq!(
+        row_error(t.numbers("t")),
+        bad(30_002, "t", Problem::BadNumber, "inf")
+    );
+    // Odd rows, and the two bad-duration rows (even, flagged 1).
+    assert_eq!(t.flags("e").unwrap().iter().filter(|&&e| e).count(), 25_002);
+}
