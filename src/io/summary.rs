@@ -86,14 +86,7 @@ const SPEND: [&str; 2] = ["zbar", "monetary_value"];
 /// when x = 0), or repeats an id of an earlier line; [`Error::EmptyInput`] without data
 /// rows; [`Error::Io`].
 pub fn read_summary_csv<R: Read>(reader: R) -> Result<SummaryTable> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(reader);
-    let header: Vec<String> = rdr
-        .headers()?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let (mut rdr, header) = super::table::headed_reader(reader)?;
     let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
     let need = |names: &[&str]| {
         find(names).ok_or_else(|| Error::MissingColumn {

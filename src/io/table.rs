@@ -9,6 +9,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problem, Result, RowError};
 
+/// A CSV reader past its header row, and the header's trimmed names.
+pub(super) fn headed_reader<R: Read>(reader: R) -> Result<(csv::Reader<R>, Vec<String>)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let header = rdr
+        .headers()?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    Ok((rdr, header))
+}
+
 /// A CSV table held as text, with typed access to named columns. Every accessor reports
 /// a bad value as [`Error::Row`] naming its line (counting the header as line 1), column
 /// and value.
@@ -32,14 +45,7 @@ impl Table {
     /// [`Error::Row`] for a malformed line or one with a different number of fields than
     /// the header; [`Error::EmptyInput`] without data rows; [`Error::Io`].
     pub fn read<R: Read>(reader: R) -> Result<Table> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(reader);
-        let header: Vec<String> = rdr
-            .headers()?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let (mut rdr, header) = headed_reader(reader)?;
         let (mut text, mut ends) = (String::new(), Vec::new());
         let mut record = csv::StringRecord::new();
         while rdr.read_record(&mut record)? {
