@@ -277,38 +277,19 @@ impl Baskets {
     /// # Errors
     /// [`Error::EmptyInput`] when there are no baskets; [`Error::InvalidOption`] for an
     /// id outside `items`.
-    pub fn from_id_lists(items: Interner, mut lists: Vec<Vec<u32>>) -> Result<Baskets> {
+    pub fn from_id_lists(items: Interner, lists: Vec<Vec<u32>>) -> Result<Baskets> {
         if lists.is_empty() {
             return Err(Error::EmptyInput);
         }
         let n_items = items.len() as u32;
-        let repeated: u64 = lists
-            .par_iter_mut()
-            .map(|l| {
-                l.sort_unstable();
-                let before = l.len();
-                l.dedup();
-                (before - l.len()) as u64
-            })
-            .sum();
         if let Some(bad) = lists.iter().flatten().find(|&&i| i >= n_items) {
             return Err(Error::InvalidOption {
                 option: "baskets",
                 reason: format!("item id {bad} is not below the {n_items} item names"),
             });
         }
-        let mut offsets = Vec::with_capacity(lists.len() + 1);
-        offsets.push(0);
-        let mut total = 0;
-        for l in &lists {
-            total += l.len();
-            offsets.push(total);
-        }
-        let mut data = Vec::with_capacity(total);
-        for l in lists {
-            data.extend_from_slice(&l);
-        }
-        let rows = total as u64 + repeated;
+        let (offsets, data, repeated) = compress_rows(lists);
+        let rows = data.len() as u64 + repeated;
         Ok(Baskets {
             items,
             offsets,
@@ -420,17 +401,7 @@ impl Baskets {
         for (b, &c) in customer.iter().enumerate() {
             lists[c as usize].extend_from_slice(self.basket(b));
         }
-        lists.par_iter_mut().for_each(|l| {
-            l.sort_unstable();
-            l.dedup();
-        });
-        let mut offsets = Vec::with_capacity(lists.len() + 1);
-        offsets.push(0);
-        let mut data = Vec::new();
-        for l in lists {
-            data.extend_from_slice(&l);
-            offsets.push(data.len());
-        }
+        let (offsets, data, _) = compress_rows(lists);
         Ok(CustomerItems {
             customers: ids.clone(),
             items: self.items.clone(),
@@ -438,6 +409,29 @@ impl Baskets {
             data,
         })
     }
+}
+
+/// Id lists (one per basket or customer) as compressed rows: each list sorted and made
+/// distinct, in parallel, then laid end to end. Returns the row offsets, the ids and how
+/// many repeats were dropped.
+fn compress_rows(mut lists: Vec<Vec<u32>>) -> (Vec<usize>, Vec<u32>, u64) {
+    let repeated: u64 = lists
+        .par_iter_mut()
+        .map(|l| {
+            l.sort_unstable();
+            let before = l.len();
+            l.dedup();
+            (before - l.len()) as u64
+        })
+        .sum();
+    let mut offsets = Vec::with_capacity(lists.len() + 1);
+    offsets.push(0);
+    let mut data = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    for l in lists {
+        data.extend_from_slice(&l);
+        offsets.push(data.len());
+    }
+    (offsets, data, repeated)
 }
 
 /// The distinct items each customer bought (sorted ids), with customer and item names.
@@ -455,7 +449,7 @@ impl CustomerItems {
     /// # Errors
     /// [`Error::InvalidOption`] when the lists and names differ in number or an id is
     /// outside `items`.
-    pub fn new(customers: Interner, items: Interner, mut lists: Vec<Vec<u32>>) -> Result<Self> {
+    pub fn new(customers: Interner, items: Interner, lists: Vec<Vec<u32>>) -> Result<Self> {
         if lists.len() != customers.len() {
             return Err(Error::InvalidOption {
                 option: "customer items",
@@ -468,14 +462,7 @@ impl CustomerItems {
                 reason: format!("item id {bad} is not below the {} item names", items.len()),
             });
         }
-        let mut offsets = vec![0];
-        let mut data = Vec::new();
-        for l in &mut lists {
-            l.sort_unstable();
-            l.dedup();
-            data.extend_from_slice(l);
-            offsets.push(data.len());
-        }
+        let (offsets, data, _) = compress_rows(lists);
         Ok(CustomerItems {
             customers,
             items,
