@@ -25,6 +25,6 @@ pub use metrics::{
     Evaluation, ReliabilityBin,
 };
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
-pub(crate) use reduce::{sum_blocks, sum_chunked};
+pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -43,3 +43,27 @@ pub(crate) fn sum_blocks(
     }
     total
 }
+
+/// Column means and (population) standard deviations of an n × p matrix whose entries
+/// `value(i, j)` gives: two passes (the mean, then squared deviations from it, for an
+/// accurate variance) of [`sum_chunked`], so the bits do not depend on the pool.
+pub(crate) fn column_mean_sd(
+    n: usize,
+    p: usize,
+    value: impl Fn(usize, usize) -> f64 + Sync,
+) -> (Vec<f64>, Vec<f64>) {
+    let sums = sum_chunked(n, p, |i, acc| {
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a += value(i, j);
+        }
+    });
+    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    let squares = sum_chunked(n, p, |i, acc| {
+        for (j, a) in acc.iter_mut().enumerate() {
+            let d = value(i, j) - mean[j];
+            *a += d * d;
+        }
+    });
+    let sd = squares.iter().map(|s| (s / n as f64).sqrt()).collect();
+    (mean, sd)
+}

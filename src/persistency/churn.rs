@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::numerics::{evaluate, sum_chunked, Evaluation, Forest, ForestOptions};
+use crate::numerics::{column_mean_sd, evaluate, Evaluation, Forest, ForestOptions};
 use crate::summary::Summary;
 use crate::time::{day_number, TimeUnit};
 
@@ -350,24 +350,13 @@ impl ChurnOptions {
         let p = features.names.len();
         let x = &features.values;
         // Standardisation from the training rows, in a fixed order.
-        let sums = sum_chunked(train.len(), p, |k, acc| {
-            for (a, v) in acc.iter_mut().zip(x.row(train[k])) {
-                *a += v;
-            }
-        });
-        let mean: Vec<f64> = sums.iter().map(|s| s / train.len() as f64).collect();
-        let ss = sum_chunked(train.len(), p, |k, acc| {
-            for ((a, v), m) in acc.iter_mut().zip(x.row(train[k])).zip(&mean) {
-                *a += (v - m) * (v - m);
-            }
-        });
+        let (mean, sd) = column_mean_sd(train.len(), p, |k, j| x[[train[k], j]]);
         // A feature constant in the training rows (no returns in the data, say) carries
         // no information: it standardises to 0, so the logistic weight stays at its start
         // (0) and no tree splits on it. It is reported, not an error.
         let mut scale = Vec::with_capacity(p);
         let mut constant = Vec::new();
-        for j in 0..p {
-            let sd = (ss[j] / train.len() as f64).sqrt();
+        for (j, &sd) in sd.iter().enumerate() {
             if sd.is_nan() || sd <= 1e-12 * mean[j].abs().max(f64::MIN_POSITIVE) {
                 constant.push(features.names[j].clone());
                 scale.push(1.0);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{CustomerIdx, Dataset, ProductIdx};
 use crate::error::{Error, Result};
+use crate::numerics::column_mean_sd;
 use crate::summary::Summary;
 use crate::time::{day_number, TimeUnit};
 
@@ -232,41 +233,12 @@ impl Features {
     /// they carry no information and make a mixture's covariance singular), and the
     /// indices of the columns kept.
     fn standardised(&self) -> Result<(Array2<f64>, Vec<usize>)> {
-        const CHUNK: usize = 1 << 12;
         let (n, d) = self.raw.dim();
         let scale = |j: usize, v: f64| if self.log_scaled[j] { v.ln_1p() } else { v };
-        // Column sums over fixed row chunks, added in chunk order (thread-independent);
-        // two passes (mean, then squared deviations) for an accurate variance.
-        let column_sums = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| -> Vec<f64> {
-            let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-                .into_par_iter()
-                .map(|b| {
-                    let mut acc = vec![0.0; d];
-                    for i in b * CHUNK..((b + 1) * CHUNK).min(n) {
-                        for (j, a) in acc.iter_mut().enumerate() {
-                            *a += f(j, scale(j, self.raw[[i, j]]));
-                        }
-                    }
-                    acc
-                })
-                .collect();
-            let mut total = vec![0.0; d];
-            for p in parts {
-                for (t, v) in total.iter_mut().zip(p) {
-                    *t += v;
-                }
-            }
-            total
-        };
-        let mean: Vec<f64> = column_sums(&|_, v| v)
-            .iter()
-            .map(|s| s / n as f64)
-            .collect();
-        let var = column_sums(&|j, v| (v - mean[j]) * (v - mean[j]));
+        let (mean, spread) = column_mean_sd(n, d, |i, j| scale(j, self.raw[[i, j]]));
         let mut kept = Vec::new();
         let mut sd = Vec::new();
-        for j in 0..d {
-            let s = (var[j] / n as f64).sqrt();
+        for (j, &s) in spread.iter().enumerate() {
             if !s.is_finite() {
                 return Err(Error::InvalidOption {
                     option: "features",
