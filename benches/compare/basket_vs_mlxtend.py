@@ -86,23 +86,23 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
-# Only the standard library at module level: while children are measured this process must
-# stay small (see run_measured). numpy, pandas and mlxtend are imported in the workers.
+# Only the standard library at module level, common.py included: while children are measured
+# this process must stay small (see common.run_measured). numpy, pandas and mlxtend are
+# imported in the workers.
 import argparse
 import csv
 import json
 import math
 import os
 import platform
-import resource
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, beside this file
+from common import (conditions, die, examples_dir, fmt, json_line, ratio, reuse_data, rss,  # noqa: E402
+                    run_measured, run_side, self_cmd, versions, write_json, write_sidecar)
+
 ZIPF_EXPONENT = 1.0
 PATTERN_LEN_BASE = 2
 PATTERN_LEN_POISSON = 1.5
@@ -114,6 +114,7 @@ MINSUP_DEFAULT = 0.02
 GENERATOR_VERSION = 1  # bump when the data-generating code below changes
 METRICS = ["antecedent_support", "consequent_support", "support", "confidence", "lift", "leverage",
            "conviction", "zhangs_metric", "jaccard", "certainty", "kulczynski"]
+PACKAGES = ("mlxtend", "pandas", "numpy", "scipy")  # whose versions the workers report
 MLXTEND_COLUMNS = {"antecedent_support": "antecedent support", "consequent_support": "consequent support"}
 
 
@@ -160,11 +161,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.skip_mlxtend and args.skip_acrm:
         p.error("nothing to do: --skip-mlxtend and --skip-acrm")
     return args
-
-
-def die(msg: str, code: int = 1) -> None:
-    print(msg, file=sys.stderr)
-    sys.exit(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,19 +246,8 @@ def worker_gen(args) -> int:
         "distinct_items_used": int(item_seen.sum()), "file_bytes": args.file.stat().st_size,
         "generate_s": time.perf_counter() - t_start,
     }
-    args.file.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(json.dumps(meta))
+    write_sidecar(args.file, meta)
     return 0
-
-
-def _versions() -> dict:
-    import mlxtend
-    import numpy as np
-    import pandas as pd
-    import scipy
-
-    return {"mlxtend": mlxtend.__version__, "pandas": pd.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__}
 
 
 def worker_mlxtend_import(args) -> int:
@@ -272,7 +257,7 @@ def worker_mlxtend_import(args) -> int:
     from mlxtend.frequent_patterns import association_rules, fpgrowth  # noqa: F401
     from mlxtend.preprocessing import TransactionEncoder  # noqa: F401
 
-    print(json.dumps({"import_s": time.perf_counter() - t0, "versions": _versions()}))
+    print(json.dumps({"import_s": time.perf_counter() - t0, "versions": versions(*PACKAGES)}))
     return 0
 
 
@@ -344,7 +329,7 @@ def worker_mlxtend(args) -> int:
         "rules_cpu_s": rules_cpu_s, "itemsets": int(len(fi)),
         "itemset_sizes": {str(k): v for k, v in sorted(sizes.items())}, "rules": n_rules,
         "warnings": sorted({f"{w.category.__name__}: {str(w.message).strip()[:200]}" for w in caught}),
-        "versions": _versions(),
+        "versions": versions(*PACKAGES),
     }))
     return 0
 
@@ -353,37 +338,11 @@ def worker_mlxtend(args) -> int:
 # measurement (this process stays small)
 
 
-def maxrss_bytes(ru_maxrss: int) -> int:
-    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024  # Linux reports KiB
-
-
-def run_measured(cmd: list[str]) -> dict:
-    """Run cmd; wall time, exit code, output and the child's own peak RSS.
-
-    On Linux a child's ru_maxrss starts from its parent's peak RSS at the time it was spawned,
-    which is why this process imports nothing heavy; `floor_bytes` records that starting point.
-    """
-    floor = maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"returncode": proc.returncode, "wall_s": wall, "maxrss_bytes": maxrss_bytes(ru.ru_maxrss),
-                "floor_bytes": floor, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
-
-
 def last_json(text: str, what: str) -> dict:
-    for line in reversed(text.strip().splitlines()):
-        if line.strip().startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
+    """The JSON object a child printed on a line of its own, or else a pretty-printed one."""
+    obj = json_line(text)
+    if obj is not None:
+        return obj
     # a pretty-printed object over several lines: the last '{' at a line start that parses
     lines = text.strip().splitlines()
     for i in range(len(lines) - 1, -1, -1):
@@ -395,28 +354,18 @@ def last_json(text: str, what: str) -> dict:
     raise ValueError(f"no JSON object in the output of {what}:\n{text[-2000:]}")
 
 
-def self_cmd(*extra: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), *extra]
-
-
 def ensure_data(args) -> tuple[Path, dict]:
     """The basket file for (baskets, items, seed), generated in a child process unless already there."""
     args.workdir.mkdir(parents=True, exist_ok=True)
     path = (args.workdir / f"baskets_n{args.baskets}_i{args.items}_seed{args.seed}.txt").resolve()
-    side = path.with_suffix(".json")
     want = {"kind": "baskets", "generator_version": GENERATOR_VERSION, "baskets": args.baskets,
             "items": args.items, "seed": args.seed}
-    if path.is_file() and side.is_file():
-        try:
-            meta = json.loads(side.read_text())
-            if all(meta.get(k) == v for k, v in want.items()) and meta.get("file_bytes") == path.stat().st_size:
-                print(f"reusing {path}", flush=True)
-                return path, meta
-        except (OSError, ValueError):
-            pass
+    meta = reuse_data(path, want, "file_bytes")
+    if meta is not None:
+        return path, meta
     print(f"generating {path} ({args.baskets:,} baskets over {args.items:,} items) ...", flush=True)
     t0 = time.perf_counter()
-    m = run_measured(self_cmd("--worker", "gen", "--file", str(path), "--baskets", str(args.baskets),
+    m = run_measured(self_cmd(__file__, "--worker", "gen", "--file", str(path), "--baskets", str(args.baskets),
                               "--items", str(args.items), "--seed", str(args.seed)))
     if m["returncode"] != 0:
         die(f"generating the baskets failed:\n{m['stderr']}")
@@ -432,52 +381,20 @@ def acrm_exe(args) -> Path:
         if exe.is_dir():
             exe = exe / "basket"
     else:
-        target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-        if not target.is_absolute():
-            target = REPO / target
-        exe = target / "release" / "examples" / "basket"
+        exe = examples_dir() / "basket"
     if not exe.is_file():
         die(f"no basket example at {exe}; build it with `cargo build --release --example basket` "
             "(or pass --acrm-bin FILE)")
     return exe.resolve()
 
 
-def run_side(name: str, cmd: list[str], repeats: int, seconds, note=lambda r: "") -> dict:
-    runs = []
-    for i in range(repeats):
-        m = run_measured(cmd)
-        if m["returncode"] != 0:
-            die(f"{name} run {i + 1} failed ({m['returncode']}):\n{m['stderr'][-4000:]}")
-        try:
-            rep = last_json(m["stdout"], name)
-        except ValueError as e:
-            die(str(e))
-        runs.append({"report": rep, "seconds": seconds(rep), "wall_s": m["wall_s"],
-                     "maxrss_bytes": m["maxrss_bytes"], "floor_bytes": m["floor_bytes"]})
-        print(f"  {name} run {i + 1}/{repeats}: {runs[-1]['seconds']:.3f} s (process {m['wall_s']:.2f} s, "
-              f"peak RSS {mb(m['maxrss_bytes'])}){note(rep)}", flush=True)
-    med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
-    return {"runs": runs, "median_s": med(lambda r: r["seconds"]), "wall_median_s": med(lambda r: r["wall_s"]),
-            "maxrss_bytes": max(r["maxrss_bytes"] for r in runs), "last": runs[-1]["report"], "med": med}
+def run_basket_side(name: str, cmd: list[str], repeats: int, seconds, note) -> dict:
+    """common.run_side with this script's JSON reader and MB format, and stderr's last 4,000 characters."""
+    return run_side(name, cmd, repeats, seconds, note, parse=last_json, mb=mb, stderr_tail=4000)
 
 
-def mb(b) -> str:
+def mb(b) -> str:  # common.mb with thousands separators, as this script's other numbers
     return "-" if b is None else f"{b / 2**20:,.0f} MB"
-
-
-def rss(b, floor) -> str:
-    """A peak RSS; at or below the floor inherited from this process it is only a bound."""
-    if b is None:
-        return "-"
-    return f"<= {mb(floor)}" if b <= floor else mb(b)
-
-
-def fmt(v, f: str) -> str:
-    return "-" if v is None else format(v, f)
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
 
 
 def ms(rep: dict, key: str):
@@ -662,31 +579,32 @@ def main() -> int:
         for f in (out_sets, out_rules):
             f.unlink(missing_ok=True)
         print(f"== acrm basket, {args.repeats} runs", flush=True)
-        ac = run_side("acrm", cmd, args.repeats,
-                      lambda r: ms(r, "elapsed_ms") if r.get("elapsed_ms") is not None
-                      else (ms(r, "fpgrowth_ms") or 0.0) + (ms(r, "rules_ms") or 0.0),
-                      lambda r: f", read {fmt(ms(r, 'read_ms'), '.2f')} s, fpgrowth "
-                                f"{fmt(ms(r, 'fpgrowth_ms'), '.3f')} s, rules {fmt(ms(r, 'rules_ms'), '.3f')} s, "
-                                f"{r.get('itemsets')} itemsets, {r.get('rules')} rules")
+        ac = run_basket_side("acrm", cmd, args.repeats,
+                             lambda r: ms(r, "elapsed_ms") if r.get("elapsed_ms") is not None
+                             else (ms(r, "fpgrowth_ms") or 0.0) + (ms(r, "rules_ms") or 0.0),
+                             lambda r: f", read {fmt(ms(r, 'read_ms'), '.2f')} s, fpgrowth "
+                                       f"{fmt(ms(r, 'fpgrowth_ms'), '.3f')} s, rules "
+                                       f"{fmt(ms(r, 'rules_ms'), '.3f')} s, "
+                                       f"{r.get('itemsets')} itemsets, {r.get('rules')} rules")
 
     ml = imp = None
     if not args.skip_mlxtend:
-        m = run_measured(self_cmd("--worker", "mlxtend-import"))
+        m = run_measured(self_cmd(__file__, "--worker", "mlxtend-import"))
         if m["returncode"] != 0:
             die(f"importing mlxtend failed (is this the virtualenv with mlxtend?):\n{m['stderr'][-3000:]}")
         imp = {**last_json(m["stdout"], "mlxtend-import"), "maxrss_bytes": m["maxrss_bytes"]}
         print(f"== mlxtend ({imp['versions']['mlxtend']}, {args.encoding} one-hot), {args.repeats} runs "
               f"(imports alone: peak RSS {mb(imp['maxrss_bytes'])})", flush=True)
         dump.unlink(missing_ok=True)
-        mcmd = self_cmd("--worker", "mlxtend", "--file", str(path), "--min-support", repr(args.min_support),
+        mcmd = self_cmd(__file__, "--worker", "mlxtend", "--file", str(path), "--min-support", repr(args.min_support),
                         "--min-confidence", repr(args.min_confidence), "--encoding", args.encoding,
                         "--dump", str(dump))
         if args.max_len is not None:
             mcmd += ["--max-len", str(args.max_len)]
-        ml = run_side("mlxtend", mcmd, args.repeats, lambda r: r["fpgrowth_s"] + r["rules_s"],
-                      lambda r: f", read {r['read_s']:.2f} s, encode {r['encode_s']:.2f} s, fpgrowth "
-                                f"{r['fpgrowth_s']:.3f} s, rules {r['rules_s']:.3f} s, {r['itemsets']} itemsets, "
-                                f"{r['rules']} rules")
+        ml = run_basket_side("mlxtend", mcmd, args.repeats, lambda r: r["fpgrowth_s"] + r["rules_s"],
+                             lambda r: f", read {r['read_s']:.2f} s, encode {r['encode_s']:.2f} s, fpgrowth "
+                                       f"{r['fpgrowth_s']:.3f} s, rules {r['rules_s']:.3f} s, "
+                                       f"{r['itemsets']} itemsets, {r['rules']} rules")
     load_after = os.getloadavg()
 
     res = {"data": meta, "file": str(path), "min_support": args.min_support, "min_confidence": args.min_confidence,
@@ -748,14 +666,10 @@ def main() -> int:
         print("agreement: not checked (one side only)")
 
     summary = {**res, "problems": problems, "seed": args.seed,
-               "threads": {"cores": os.cpu_count(), "env": threads_env},
-               "load_average": {"before": load_before, "after": load_after},
-               "python": platform.python_version(), "machine": platform.platform()}
+               **conditions(threads_env, load_before, load_after)}
     print(json.dumps(summary))
     if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, summary)
     return 2 if problems else 0
 
 
@@ -775,11 +689,11 @@ def print_table(r: dict) -> None:
     if ml:
         print(f"| mlxtend | {ml['read_median_s']:.2f} | {ml['encode_median_s']:.2f} | {ml['fpgrowth_median_s']:.3f} | "
               f"{ml['rules_median_s']:.3f} | {ml['total_median_s']:.3f} | {ml['process_median_s']:.2f} | "
-              f"{rss(ml['peak_rss_bytes'], floor)} | {ml['itemsets']:,} | {ml['rules']:,} |")
+              f"{rss(ml['peak_rss_bytes'], floor, mb)} | {ml['itemsets']:,} | {ml['rules']:,} |")
     if ac:
         print(f"| acrm | {fmt(ac['read_median_s'], '.2f')} | - | {fmt(ac['fpgrowth_median_s'], '.3f')} | "
               f"{fmt(ac['rules_median_s'], '.3f')} | {ac['elapsed_median_s']:.3f} | {ac['process_median_s']:.2f} | "
-              f"{rss(ac['peak_rss_bytes'], floor)} | {fmt(ac['itemsets'], ',')} | {fmt(ac['rules'], ',')} |")
+              f"{rss(ac['peak_rss_bytes'], floor, mb)} | {fmt(ac['itemsets'], ',')} | {fmt(ac['rules'], ',')} |")
     if ml and ac:
         print(f"| ratio mlxtend/acrm | - | - | {fmt(r['ratio_fpgrowth_mlxtend_over_acrm'], '.1f')} | "
               f"{fmt(r['ratio_rules_mlxtend_over_acrm'], '.1f')} | {fmt(r['ratio_total_mlxtend_over_acrm'], '.1f')} | "

@@ -44,8 +44,9 @@ lifetimes' formulas).
 
 from __future__ import annotations
 
-# Only the standard library at module level: while children are measured this process must
-# stay small (see run_measured). numpy, pandas and lifetimes are imported inside functions.
+# Only the standard library at module level, common.py included: while children are measured
+# this process must stay small (see common.run_measured). numpy, pandas and lifetimes are
+# imported inside functions.
 import argparse
 import json
 import math
@@ -53,13 +54,14 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, beside this file
+from common import (REPO, die, find_example, fmt_s, json_default, maxrss_bytes, mb,  # noqa: E402
+                    parse_json_stdout, ratio, run_measured, self_cmd, write_json)
 
 TASKS = ("bgnbd", "mbgnbd", "pnbd", "gg", "clv", "predict")
 FIT_MODELS = ("bgnbd", "mbgnbd", "pnbd", "gg")
@@ -71,6 +73,7 @@ PARAM_NAMES = {
 }
 # lifetimes' Gamma-Gamma parameter names, in PARAM_NAMES["gg"] order
 LIFETIMES_GG_NAMES = ("p", "q", "v")
+LIFETIMES_ONLY = ", or pass --lifetimes-only"  # the way out when an acrm binary is missing
 CLV_FREQ = "W"  # the summary is in weeks; lifetimes turns months into 4.345 weeks
 
 
@@ -124,11 +127,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.runs < 1:
         p.error("--runs must be at least 1")
     return args
-
-
-def die(msg: str, code: int = 1) -> None:
-    print(msg, file=sys.stderr)
-    sys.exit(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,67 +291,15 @@ def worker(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# measuring child processes
-
-
-def maxrss_bytes(ru_maxrss: int) -> int:
-    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024  # Linux reports KiB
-
-
-def run_measured(cmd: list[str]) -> dict:
-    """Run cmd; wall time, exit code, output and the child's own peak RSS.
-
-    On Linux a child's ru_maxrss starts from its parent's peak RSS at the time it was spawned
-    (exec records the old address space's high-water mark), which is why this process imports
-    nothing heavy until all measurements are done; `floor_bytes` records that starting point.
-    """
-    floor = maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    # files rather than pipes: no reader threads needed and no deadlock on large output
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped; keep Popen from waiting
-        out.seek(0)
-        err.seek(0)
-        return {"returncode": proc.returncode, "wall_s": wall, "maxrss_bytes": maxrss_bytes(ru.ru_maxrss),
-                "floor_bytes": floor, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
-
-
-def parse_json_stdout(text: str, what: str) -> dict:
-    """The JSON object a child printed; ValueError when there is none."""
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    # tolerate log lines around the object: take the last line that parses as a JSON object
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    raise ValueError(f"could not find a JSON object in the output of {what}:\n{text}")
-
-
-def mb(b) -> str:
-    return "-" if b is None else f"{b / 2**20:.0f} MB"
-
-
-# --------------------------------------------------------------------------------------------
 # the two sides
 
 
 def run_lifetimes_task(args, task: str, work: Path) -> dict:
     out = work / f"lifetimes_{task}.csv"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--csv", str(args.csv), "--worker", task,
-           "--worker-out", str(out), "--seed", str(args.seed), "--predict-model", args.predict_model,
-           "--predict-horizon", repr(args.predict_horizon), "--clv-months", str(args.clv_months),
-           "--monthly-discount", repr(args.monthly_discount)]
+    cmd = self_cmd(__file__, "--csv", str(args.csv), "--worker", task,
+                   "--worker-out", str(out), "--seed", str(args.seed), "--predict-model", args.predict_model,
+                   "--predict-horizon", repr(args.predict_horizon), "--clv-months", str(args.clv_months),
+                   "--monthly-discount", repr(args.monthly_discount))
     runs = []
     for i in range(args.runs):
         m = run_measured(cmd)
@@ -378,19 +324,6 @@ def run_lifetimes_task(args, task: str, work: Path) -> dict:
         "out": str(out) if task in ("predict", "clv") else None,
         "runs": [{k: v for k, v in r.items() if k != "fits"} for r in runs],
     }
-
-
-def find_example(bin_dir: Path, name: str) -> Path:
-    for cand in (bin_dir / name, bin_dir / f"{name}.exe"):
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return cand
-    die(
-        f"acrm example binary '{name}' not found in {bin_dir}.\n"
-        f"Build it first, from the repository root ({REPO}):\n"
-        f"    cargo build --release --examples\n"
-        f"or point --acrm-bin at the directory that holds it, or pass --lifetimes-only."
-    )
-    raise AssertionError  # unreachable
 
 
 def acrm_command(args, bins: dict, task: str, out: Path) -> list[str]:
@@ -627,14 +560,6 @@ def compare_values(args, task: str, acrm: dict, life: dict | None, df) -> dict:
 # report
 
 
-def fmt_s(v) -> str:
-    return "-" if v is None else f"{v:.3f} s"
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
 def fmt_ratio(r) -> str:
     return "-" if r is None else f"{r:.1f}x"
 
@@ -711,9 +636,9 @@ def main() -> int:
     if not args.lifetimes_only:
         bin_dir = (args.acrm_bin or REPO / "target" / "release" / "examples").resolve()
         if any(t != "clv" for t in args.tasks):
-            bins["fit"] = find_example(bin_dir, "fit")
+            bins["fit"] = find_example(bin_dir, "fit", LIFETIMES_ONLY)
         if "clv" in args.tasks:
-            bins["clv"] = find_example(bin_dir, "clv")
+            bins["clv"] = find_example(bin_dir, "clv", LIFETIMES_ONLY)
 
     temp = args.work is None
     work = Path(tempfile.mkdtemp(prefix="acrm-fit-compare-")) if temp else args.work.resolve()
@@ -729,7 +654,7 @@ def main() -> int:
         }
 
         # ---- timed part: only child processes, this one stays small ------------------------
-        m = run_measured([sys.executable, str(Path(__file__).resolve()), "--csv", str(args.csv), "--worker", "imports"])
+        m = run_measured(self_cmd(__file__, "--csv", str(args.csv), "--worker", "imports"))
         if m["returncode"] != 0:
             die(f"cannot import lifetimes in {sys.executable}:\n{m['stderr']}\n"
                 f"Install the pinned environment: pip install -r {Path(__file__).parent / 'requirements.txt'}")
@@ -825,21 +750,11 @@ def main() -> int:
             any(v["problems"] for v in value_cmp.values())
         result["agree"] = None if args.lifetimes_only else not disagree
         if args.json_out:
-            args.json_out.parent.mkdir(parents=True, exist_ok=True)
-            args.json_out.write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
-            print(f"wrote {args.json_out}")
+            write_json(args.json_out, result, default=json_default)
         return 1 if failed else 2 if disagree else 0
     finally:
         if temp:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _json_default(o):
-    if isinstance(o, Path):
-        return str(o)
-    if hasattr(o, "item"):
-        return o.item()
-    return str(o)
 
 
 if __name__ == "__main__":

@@ -48,21 +48,23 @@ Exit status: 0 when both sides ran, 1 on a setup problem or a failed run.
 
 from __future__ import annotations
 
-# Only the standard library at module level: while children are measured this process must
-# stay small (see run_measured). numpy, pandas and scikit-learn are imported in the workers.
+# Only the standard library at module level, common.py included: while children are measured
+# this process must stay small (see common.run_measured). numpy, pandas and scikit-learn are
+# imported in the workers.
 import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, beside this file
+from common import (REPO, die, examples_dir, fmt, last_json, mb, reuse_data, rss, run_measured,  # noqa: E402
+                    run_side, self_cmd, write_json, write_sidecar)
+
 FEATURES = 8
 CENTRE_RANGE = 4.0
 NOISE_SD = 1.0
@@ -100,11 +102,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def die(msg: str, code: int = 1) -> None:
-    print(msg, file=sys.stderr)
-    sys.exit(code)
-
-
 # --------------------------------------------------------------------------------------------
 # workers (fresh processes)
 
@@ -130,8 +127,7 @@ def worker_generate(args) -> int:
         "planted_sizes": np.bincount(labels, minlength=args.k).tolist(),
         "csv_bytes": args.csv.stat().st_size,
     }
-    args.csv.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(json.dumps(meta))
+    write_sidecar(args.csv, meta)
     return 0
 
 
@@ -168,61 +164,21 @@ def worker_sklearn(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# measurement (this process stays small)
-
-
-def maxrss_bytes(ru_maxrss: int) -> int:
-    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024  # Linux reports KiB
-
-
-def run_measured(cmd: list[str]) -> dict:
-    """Run cmd; wall time, exit code, output and the child's own peak RSS.
-
-    On Linux a child's ru_maxrss starts from its parent's peak RSS at the time it was spawned,
-    which is why this process imports nothing heavy; `floor_bytes` records that starting point.
-    """
-    floor = maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"returncode": proc.returncode, "wall_s": wall, "maxrss_bytes": maxrss_bytes(ru.ru_maxrss),
-                "floor_bytes": floor, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
-
-
-def last_json(text: str, what: str) -> dict:
-    for line in reversed(text.strip().splitlines()):
-        if line.strip().startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    raise ValueError(f"no JSON object in the output of {what}:\n{text}")
+# data, binary and measurement (this process stays small)
 
 
 def ensure_data(args) -> tuple[Path, dict]:
     """The CSV for (n, k, seed), generated in a child process unless it is already there."""
     args.workdir.mkdir(parents=True, exist_ok=True)
     csv = (args.workdir / f"kmeans_n{args.n}_k{args.k}_seed{args.seed}.csv").resolve()
-    side = csv.with_suffix(".json")
     want = {"generator_version": GENERATOR_VERSION, "n": args.n, "k": args.k, "seed": args.seed,
             "features": FEATURES, "centre_range": CENTRE_RANGE, "noise_sd": NOISE_SD}
-    if csv.is_file() and side.is_file():
-        try:
-            meta = json.loads(side.read_text())
-            if all(meta.get(key) == v for key, v in want.items()) and meta.get("csv_bytes") == csv.stat().st_size:
-                print(f"reusing {csv}", flush=True)
-                return csv, meta
-        except (OSError, ValueError):
-            pass
+    meta = reuse_data(csv, want, "csv_bytes")
+    if meta is not None:
+        return csv, meta
     print(f"generating {csv} ({args.n:,} x {FEATURES}) ...", flush=True)
-    m = run_measured([sys.executable, str(Path(__file__).resolve()), "--worker", "generate",
-                      "--csv", str(csv), "--n", str(args.n), "--k", str(args.k), "--seed", str(args.seed)])
+    m = run_measured(self_cmd(__file__, "--worker", "generate",
+                              "--csv", str(csv), "--n", str(args.n), "--k", str(args.k), "--seed", str(args.seed)))
     if m["returncode"] != 0:
         die(f"generating the data failed:\n{m['stderr']}")
     return csv, last_json(m["stdout"], "the generator")
@@ -237,42 +193,18 @@ def cluster_binary(args) -> Path:
             r = subprocess.run(["cargo", "build", "--release", "--example", "cluster"], cwd=REPO)
             if r.returncode != 0:
                 die("cargo build --release --example cluster failed")
-        target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-        if not target.is_absolute():
-            target = REPO / target
-        exe = target / "release" / "examples" / "cluster"
+        exe = examples_dir() / "cluster"
     if not exe.is_file():
         die(f"no cluster example at {exe}; build it with `cargo build --release --example cluster` "
             "(or pass --acrm-bin DIR)")
     return exe.resolve()
 
 
-def run_side(name: str, cmd: list[str], repeats: int, seconds) -> dict:
-    runs = []
-    for i in range(repeats):
-        m = run_measured(cmd)
-        if m["returncode"] != 0:
-            die(f"{name} run {i + 1} failed ({m['returncode']}):\n{m['stderr']}")
-        rep = last_json(m["stdout"], name)
-        runs.append({"report": rep, "seconds": seconds(rep), "wall_s": m["wall_s"], "maxrss_bytes": m["maxrss_bytes"],
-                     "floor_bytes": m["floor_bytes"]})
-        print(f"  {name} run {i + 1}/{repeats}: {runs[-1]['seconds']:.3f} s (process {m['wall_s']:.2f} s, "
-              f"peak RSS {mb(m['maxrss_bytes'])}, inertia {rep['inertia']:.6f})", flush=True)
-    times = [r["seconds"] for r in runs]
-    return {"runs": runs, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "maxrss_bytes": max(r["maxrss_bytes"] for r in runs), "last": runs[-1]["report"]}
-
-
-def mb(b) -> str:
-    return "-" if b is None else f"{b / 2**20:.0f} MB"
-
-
-def rss(side: dict | None) -> str:
-    """Peak RSS of a side; at or below the floor inherited from this process it is only a bound."""
+def side_rss(side: dict | None) -> str:
+    """Peak RSS of a side, against the largest floor its runs inherited from this process."""
     if side is None:
         return "-"
-    floor = max(r["floor_bytes"] for r in side["runs"])
-    return f"<= {mb(floor)}" if side["maxrss_bytes"] <= floor else mb(side["maxrss_bytes"])
+    return rss(side["maxrss_bytes"], max(r["floor_bytes"] for r in side["runs"]))
 
 
 def main() -> int:
@@ -287,16 +219,17 @@ def main() -> int:
     threads_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 
     print(f"== scikit-learn, {args.repeats} runs", flush=True)
+    inertia = lambda r: f", inertia {r['inertia']:.6f}"  # noqa: E731
     sk = run_side("scikit-learn",
-                  [sys.executable, str(Path(__file__).resolve()), "--worker", "sklearn", "--csv", str(csv),
-                   "--k", str(args.k), "--n-init", str(args.n_init), "--seed", str(args.seed)],
-                  args.repeats, lambda r: r["elapsed_s"])
+                  self_cmd(__file__, "--worker", "sklearn", "--csv", str(csv),
+                           "--k", str(args.k), "--n-init", str(args.n_init), "--seed", str(args.seed)),
+                  args.repeats, lambda r: r["elapsed_s"], inertia)
     ac = None
     if exe is not None:
         print(f"== acrm, {args.repeats} runs", flush=True)
         ac = run_side("acrm", [str(exe), str(csv), "--k", str(args.k), "--n-init", str(args.n_init),
                                "--seed", str(args.seed), "--json"],
-                      args.repeats, lambda r: r["elapsed_ms"] / 1e3)
+                      args.repeats, lambda r: r["elapsed_ms"] / 1e3, inertia)
 
     sk_inertia = sk["last"]["inertia"]
     ac_inertia = ac and ac["last"]["inertia"]
@@ -327,10 +260,9 @@ def main() -> int:
     print("| N | k | n_init | sklearn median s | acrm median s | ratio sklearn/acrm | "
           "sklearn inertia | acrm inertia | inertia rel diff | sklearn peak RSS | acrm peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     print(f"| {args.n:,} | {args.k} | {args.n_init} | {sk['median_s']:.3f} | {fmt(summary['acrm_median_s'], '.3f')} | "
           f"{fmt(summary['ratio_sklearn_over_acrm'], '.2f')} | {sk_inertia:.2f} | {fmt(ac_inertia, '.2f')} | "
-          f"{fmt(summary['inertia_rel_diff_acrm_vs_sklearn'], '+.2e')} | {rss(sk)} | {rss(ac)} |")
+          f"{fmt(summary['inertia_rel_diff_acrm_vs_sklearn'], '+.2e')} | {side_rss(sk)} | {side_rss(ac)} |")
     print()
     print(f"sizes, sorted: planted {summary['planted_sizes_sorted']}")
     print(f"               sklearn {summary['sklearn_sizes_sorted']} ({summary['sklearn_n_iter']} iterations)")
@@ -346,9 +278,7 @@ def main() -> int:
     print(json.dumps(summary))
     if args.json_out:
         full = dict(summary, sklearn_runs=sk["runs"], acrm_runs=ac and ac["runs"], data=meta, csv=str(csv))
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(full, indent=2) + "\n")
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, full)
     return 0
 
 

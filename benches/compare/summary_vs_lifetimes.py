@@ -25,8 +25,6 @@ Exit status: 0 when both ran and agree; 1 on a setup problem (missing binaries, 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import platform
 import re
@@ -37,7 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, beside this file
+from common import (REPO, die, find_example, fmt_s, json_default, parse_json_stdout,  # noqa: E402
+                    versions, write_json)
 
 # Tolerances for "agree": counts and day offsets are whole numbers and must be equal;
 # mean spend is compared after acrm printed it as text.
@@ -60,24 +60,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lifetimes-only", action="store_true", help="time lifetimes only (no acrm binaries needed)")
     p.add_argument("--json-out", type=Path, default=None, help="also write the results as JSON here")
     return p.parse_args()
-
-
-def die(msg: str, code: int = 1) -> None:
-    print(msg, file=sys.stderr)
-    sys.exit(code)
-
-
-def find_example(bin_dir: Path, name: str) -> Path:
-    for cand in (bin_dir / name, bin_dir / f"{name}.exe"):
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return cand
-    die(
-        f"acrm example binary '{name}' not found in {bin_dir}.\n"
-        f"Build it first, from the repository root ({REPO}):\n"
-        f"    cargo build --release --examples\n"
-        f"or point --acrm-bin at the directory that holds it."
-    )
-    raise AssertionError  # unreachable
 
 
 def synthesize(bin_path: Path, customers: int, seed: int, out: Path) -> str:
@@ -156,7 +138,10 @@ def run_acrm(bin_path: Path, csv: Path, cal_end: str, out: Path, runs: int):
         wall = time.perf_counter() - t0
         if res.returncode != 0:
             die(f"summarize failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-        rep = parse_json_stdout(res.stdout)
+        try:
+            rep = parse_json_stdout(res.stdout, "summarize")
+        except ValueError:
+            die(f"could not find a JSON object in summarize's output:\n{res.stdout.strip()}")
         for key in ("load_ms", "summary_ms", "total_ms"):
             if key not in rep:
                 die(f"summarize's JSON has no '{key}': {res.stdout.strip()}")
@@ -177,24 +162,6 @@ def run_acrm(bin_path: Path, csv: Path, cal_end: str, out: Path, runs: int):
         },
     }
     return timing, reports[-1]
-
-
-def parse_json_stdout(text: str) -> dict:
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    # tolerate log lines around the object: take the last line that parses as a JSON object
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    die(f"could not find a JSON object in summarize's output:\n{text}")
-    raise AssertionError  # unreachable
 
 
 def compare(acrm_csv: Path, life) -> dict:
@@ -237,10 +204,6 @@ def compare(acrm_csv: Path, life) -> dict:
     return res
 
 
-def fmt_s(v) -> str:
-    return "-" if v is None else f"{v:.3f} s"
-
-
 def ratio(a, b) -> str:
     if a is None or b is None or b <= 0:
         return "-"
@@ -254,7 +217,7 @@ def main() -> int:
 
     try:
         import lifetimes
-        import numpy
+        import numpy  # noqa: F401  (its version is reported)
         import pandas
     except ImportError as e:
         die(f"{e}\nInstall the pinned environment first: pip install -r {Path(__file__).parent / 'requirements.txt'}")
@@ -273,7 +236,7 @@ def main() -> int:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
             },
-            "versions": {"lifetimes": lifetimes.__version__, "pandas": pandas.__version__, "numpy": numpy.__version__},
+            "versions": versions("lifetimes", "pandas", "numpy"),
             "calibration_end": args.calibration_end,
             "runs": args.runs,
         }
@@ -356,23 +319,13 @@ def main() -> int:
             print("AGREE" if c["agree"] else "DISAGREE")
 
         if args.json_out:
-            args.json_out.parent.mkdir(parents=True, exist_ok=True)
-            args.json_out.write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
-            print(f"wrote {args.json_out}")
+            write_json(args.json_out, result, default=json_default)
         if "agreement" in result and not result["agreement"]["agree"]:
             return 2
         return 0
     finally:
         if temp:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _json_default(o):
-    if isinstance(o, float) and math.isnan(o):
-        return None
-    if hasattr(o, "item"):
-        return o.item()
-    return str(o)
 
 
 if __name__ == "__main__":

@@ -52,21 +52,22 @@ Usage (from the repository root, with a virtualenv holding lifelines):
 
 from __future__ import annotations
 
-# Only the standard library at module level: while children are measured this process must
-# stay small (see run_measured). numpy, pandas and lifelines are imported in the workers.
+# Only the standard library at module level, common.py included: while children are measured
+# this process must stay small (see common.run_measured). numpy, pandas and lifelines are
+# imported in the workers.
 import argparse
 import json
 import os
 import platform
 import resource
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, beside this file
+from common import (conditions, die, examples_dir, fmt, last_json, maxrss_bytes, mb, ratio,  # noqa: E402
+                    reuse_data, rss, run_measured, run_side, self_cmd, versions, write_json, write_sidecar)
+
 BETA = [0.5, -0.3, 0.2, 0.0, 0.1, -0.2, 0.4, -0.4, 0.3, 0.0]
 COVARIATES = [f"x{j}" for j in range(len(BETA))]  # x0-x5 normal, x6-x7 binary, x8-x9 uniform
 BASELINE_HAZARD = 0.1  # event times have mean about 10 time units at x'beta = 0
@@ -75,6 +76,7 @@ KM_EVENT_MEAN = 400.0
 KM_CENSOR_MEAN = 1200.0
 KM_CAP = 3650
 PROBE_ROWS = 100_000
+PACKAGES = ("lifelines", "pandas", "numpy", "scipy")  # whose versions the workers report
 GENERATOR_VERSION = 1  # bump when the data-generating code below changes
 
 
@@ -123,11 +125,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def die(msg: str, code: int = 1) -> None:
-    print(msg, file=sys.stderr)
-    sys.exit(code)
-
-
 # --------------------------------------------------------------------------------------------
 # workers (fresh processes)
 
@@ -166,8 +163,7 @@ def worker_gen_cox(args) -> int:
         "censor_rate": censor_rate, "events": int(event.sum()), "censored_share": float(1 - event.mean()),
         "unique_durations": int(np.unique(duration).size), "csv_bytes": args.csv.stat().st_size,
     }
-    args.csv.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(json.dumps(meta))
+    write_sidecar(args.csv, meta)
     return 0
 
 
@@ -198,19 +194,8 @@ def worker_gen_km(args) -> int:
         "events": int(event.sum()), "censored_share": float(1 - event.mean()),
         "unique_durations": int(np.unique(duration).size), "csv_bytes": args.csv.stat().st_size,
     }
-    args.csv.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(json.dumps(meta))
+    write_sidecar(args.csv, meta)
     return 0
-
-
-def _versions() -> dict:
-    import lifelines
-    import numpy as np
-    import pandas as pd
-    import scipy
-
-    return {"lifelines": lifelines.__version__, "pandas": pd.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__}
 
 
 def worker_lifelines_cox(args) -> int:
@@ -243,7 +228,7 @@ def worker_lifelines_cox(args) -> int:
         "partial_log_likelihood": float(cph.log_likelihood_), "concordance": c,
         "events": int(df["event"].sum()),
         "warnings": sorted({f"{w.category.__name__}: {str(w.message).strip()[:200]}" for w in caught}),
-        "versions": _versions(),
+        "versions": versions(*PACKAGES),
     }))
     return 0
 
@@ -292,51 +277,13 @@ def worker_lifelines_km(args) -> int:
         "rows": int(df.shape[0]), "events": int(df["event"].sum()), "import_s": import_s,
         "read_s": read_s, "fit_s": fit_s, "median": finite(median),
         "median_interval": [finite(mci.iloc[0]), finite(mci.iloc[1])], "survival_at": at,
-        "timeline": int(kmf.timeline.size), "versions": _versions(),
+        "timeline": int(kmf.timeline.size), "versions": versions(*PACKAGES),
     }))
     return 0
 
 
 # --------------------------------------------------------------------------------------------
-# measurement (this process stays small)
-
-
-def maxrss_bytes(ru_maxrss: int) -> int:
-    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024  # Linux reports KiB
-
-
-def run_measured(cmd: list[str]) -> dict:
-    """Run cmd; wall time, exit code, output and the child's own peak RSS.
-
-    On Linux a child's ru_maxrss starts from its parent's peak RSS at the time it was spawned,
-    which is why this process imports nothing heavy; `floor_bytes` records that starting point.
-    """
-    floor = maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"returncode": proc.returncode, "wall_s": wall, "maxrss_bytes": maxrss_bytes(ru.ru_maxrss),
-                "floor_bytes": floor, "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
-
-
-def last_json(text: str, what: str) -> dict:
-    for line in reversed(text.strip().splitlines()):
-        if line.strip().startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    raise ValueError(f"no JSON object in the output of {what}:\n{text}")
-
-
-def self_cmd(*extra: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), *extra]
+# data and binaries
 
 
 def ensure_data(args, kind: str) -> tuple[Path, dict]:
@@ -344,19 +291,13 @@ def ensure_data(args, kind: str) -> tuple[Path, dict]:
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = args.rows if kind == "cox" else args.km_rows
     csv = (args.workdir / f"{kind}_n{rows}_seed{args.seed}.csv").resolve()
-    side = csv.with_suffix(".json")
     want = {"kind": kind, "generator_version": GENERATOR_VERSION, "rows": rows, "seed": args.seed}
-    if csv.is_file() and side.is_file():
-        try:
-            meta = json.loads(side.read_text())
-            if all(meta.get(k) == v for k, v in want.items()) and meta.get("csv_bytes") == csv.stat().st_size:
-                print(f"reusing {csv}", flush=True)
-                return csv, meta
-        except (OSError, ValueError):
-            pass
+    meta = reuse_data(csv, want, "csv_bytes")
+    if meta is not None:
+        return csv, meta
     print(f"generating {csv} ({rows:,} rows) ...", flush=True)
     t0 = time.perf_counter()
-    m = run_measured(self_cmd("--worker", f"gen-{kind}", "--csv", str(csv), "--rows", str(args.rows),
+    m = run_measured(self_cmd(__file__, "--worker", f"gen-{kind}", "--csv", str(csv), "--rows", str(args.rows),
                               "--km-rows", str(args.km_rows), "--seed", str(args.seed)))
     if m["returncode"] != 0:
         die(f"generating the {kind} data failed:\n{m['stderr']}")
@@ -368,50 +309,11 @@ def example(args, name: str) -> Path:
     if args.acrm_bin is not None:
         exe = args.acrm_bin / name
     else:
-        target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-        if not target.is_absolute():
-            target = REPO / target
-        exe = target / "release" / "examples" / name
+        exe = examples_dir() / name
     if not exe.is_file():
         die(f"no {name} example at {exe}; build it with `cargo build --release --example cox "
             "--example survival` (or pass --acrm-bin DIR)")
     return exe.resolve()
-
-
-def run_side(name: str, cmd: list[str], repeats: int, seconds, note=lambda r: "") -> dict:
-    runs = []
-    for i in range(repeats):
-        m = run_measured(cmd)
-        if m["returncode"] != 0:
-            die(f"{name} run {i + 1} failed ({m['returncode']}):\n{m['stderr']}")
-        rep = last_json(m["stdout"], name)
-        runs.append({"report": rep, "seconds": seconds(rep), "wall_s": m["wall_s"],
-                     "maxrss_bytes": m["maxrss_bytes"], "floor_bytes": m["floor_bytes"]})
-        print(f"  {name} run {i + 1}/{repeats}: {runs[-1]['seconds']:.3f} s (process {m['wall_s']:.2f} s, "
-              f"peak RSS {mb(m['maxrss_bytes'])}){note(rep)}", flush=True)
-    med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
-    return {"runs": runs, "median_s": med(lambda r: r["seconds"]), "wall_median_s": med(lambda r: r["wall_s"]),
-            "min_s": min(r["seconds"] for r in runs), "max_s": max(r["seconds"] for r in runs),
-            "maxrss_bytes": max(r["maxrss_bytes"] for r in runs), "last": runs[-1]["report"], "med": med}
-
-
-def mb(b) -> str:
-    return "-" if b is None else f"{b / 2**20:.0f} MB"
-
-
-def rss(b, floor) -> str:
-    """A peak RSS; at or below the floor inherited from this process it is only a bound."""
-    if b is None:
-        return "-"
-    return f"<= {mb(floor)}" if b <= floor else mb(b)
-
-
-def fmt(v, f: str) -> str:
-    return "-" if v is None else format(v, f)
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,7 +332,7 @@ def compare_cox(args, problems: list[str]) -> dict:
                   args.repeats, lambda r: r["elapsed_ms"] / 1e3,
                   lambda r: f", read {r['read_ms'] / 1e3:.2f} s, {r['iterations']} iterations")
 
-    lcmd = self_cmd("--worker", "lifelines-cox", "--csv", str(csv))
+    lcmd = self_cmd(__file__, "--worker", "lifelines-cox", "--csv", str(csv))
     probe, skip_note = None, None
     if args.lifelines_budget > 0 and args.rows > PROBE_ROWS:
         print(f"== lifelines cox probe on the first {PROBE_ROWS:,} rows", flush=True)
@@ -495,7 +397,7 @@ def compare_cox(args, problems: list[str]) -> dict:
         # Harrell's C counts pairs ordered by the risk scores, so coefficients that differ in the
         # 7th digit can reorder a few nearly tied pairs: the concordance check is lifelines'
         # concordance_index evaluated at acrm's coefficients (untimed, one more process).
-        m = run_measured(self_cmd("--worker", "lifelines-cindex", "--csv", str(csv),
+        m = run_measured(self_cmd(__file__, "--worker", "lifelines-cindex", "--csv", str(csv),
                                   "--coefs", json.dumps(res["acrm_coef"])))
         if m["returncode"] != 0:
             die(f"lifelines concordance_index at acrm's coefficients failed:\n{m['stderr']}")
@@ -581,7 +483,7 @@ def compare_km(args, problems: list[str]) -> dict:
                                     "--at", at, "--json"],
                   args.repeats, lambda r: r["elapsed_ms"] / 1e3, lambda r: f", median {r['median']}")
     print(f"== lifelines KaplanMeierFitter, {args.repeats} runs", flush=True)
-    ll = run_side("lifelines km", self_cmd("--worker", "lifelines-km", "--csv", str(csv), "--at", at),
+    ll = run_side("lifelines km", self_cmd(__file__, "--worker", "lifelines-km", "--csv", str(csv), "--at", at),
                   args.repeats, lambda r: r["fit_s"],
                   lambda r: f", read {r['read_s']:.2f} s, median {r['median']}")
 
@@ -682,14 +584,10 @@ def main() -> int:
     print("agreement: " + ("; ".join(problems) if problems else "all within tolerance"))
 
     summary = {"cox": cox, "km": km, "problems": problems, "seed": args.seed,
-               "threads": {"cores": os.cpu_count(), "env": threads_env},
-               "load_average": {"before": load_before, "after": load_after},
-               "python": platform.python_version(), "machine": platform.platform()}
+               **conditions(threads_env, load_before, load_after)}
     print(json.dumps(summary))
     if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, summary)
     return 2 if problems else 0
 
 
