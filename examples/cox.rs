@@ -3,12 +3,14 @@
 //!
 //! ```text
 //! cargo run --release --example cox -- FILE --duration COL --event COL \
-//!     --covariates A,B,C [--ties efron|breslow] --json
+//!     --covariates A,B,C [--ties efron|breslow] [--at T1,T2,..] --json
 //! ```
 //! `--json` prints `covariates` (name → {coef, se, hazard_ratio, hazard_ratio_lo,
 //! hazard_ratio_hi, z, p}), `partial_log_likelihood`, `null_log_likelihood`,
 //! `concordance`, `rows`, `events`, `ties`, `iterations`, `read_ms` and `elapsed_ms`
-//! (the fit alone). Used by benches/compare/cox_vs_lifelines.py.
+//! (the fit alone), and with `--at` `baseline_survival_at` ({t, s} per time: Breslow's
+//! baseline survival at the covariate means). Used by
+//! benches/compare/survival_vs_lifelines.py.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -19,12 +21,13 @@ use acrm::persistency::{CoxOptions, CoxPh, SurvivalData, Ties};
 use serde_json::{json, Map};
 
 const USAGE: &str = "usage: cox FILE --duration COL --event COL --covariates A,B,C \
-[--ties efron|breslow] --json";
+[--ties efron|breslow] [--at T1,T2,..] --json";
 
 fn run() -> Result<(), String> {
     let mut it = std::env::args().skip(1);
     let (mut file, mut duration, mut event, mut covariates) = (None, None, None, Vec::new());
     let mut ties = Ties::Efron;
+    let mut at = Vec::new();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
@@ -42,6 +45,18 @@ fn run() -> Result<(), String> {
                     "breslow" => Ties::Breslow,
                     other => return Err(format!("--ties {other:?}: use efron or breslow")),
                 }
+            }
+            "--at" => {
+                at = value("--at")?
+                    .split(',')
+                    .map(|t| {
+                        t.trim()
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|t| t.is_finite())
+                            .ok_or(format!("--at: {t:?} is not a time"))
+                    })
+                    .collect::<Result<_, _>>()?
             }
             "--json" => {}
             "-h" | "--help" => return Err(USAGE.into()),
@@ -71,7 +86,7 @@ fn run() -> Result<(), String> {
     }
     let read_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let (_, report) =
+    let (model, report) =
         CoxPh::fit(&data, x.view(), &covariates, &CoxOptions::new().ties(ties)).map_err(err)?;
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut table_out = Map::new();
@@ -83,7 +98,12 @@ fn run() -> Result<(), String> {
                    "z": c.z, "p": c.p}),
         );
     }
-    let out = json!({
+    let baseline = model.baseline().ok_or("the fit returned no baseline")?;
+    let baseline_at: Vec<_> = at
+        .iter()
+        .map(|&t| json!({"t": t, "s": (-baseline.cumulative_hazard_at(t)).exp()}))
+        .collect();
+    let mut out = json!({
         "covariates": table_out,
         "partial_log_likelihood": report.partial_log_likelihood,
         "null_log_likelihood": report.null_log_likelihood,
@@ -95,6 +115,9 @@ fn run() -> Result<(), String> {
         "read_ms": read_ms,
         "elapsed_ms": elapsed_ms,
     });
+    if !at.is_empty() {
+        out["baseline_survival_at"] = baseline_at.into();
+    }
     println!("{out}");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The Cox proportional-hazards model: h(t | x) = h₀(t) exp(xᵀβ), fitted by Newton's
 //! method on the partial likelihood with Efron's (default) or Breslow's handling of tied
-//! event times, and Harrell's concordance index.
+//! event times, Harrell's concordance index, and Breslow's baseline hazard for survival
+//! curves and medians of new rows.
 //!
 //! The fit works on centred and scaled covariates (one parallel pass for the means and
 //! spreads), which keeps exp(xᵀβ) in range and the information matrix well conditioned;
@@ -8,7 +9,7 @@
 //! covariate, or one that is a linear combination of the covariates before it, is an
 //! [`Error::Degenerate`] naming it, found before the fit from the correlation matrix.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -52,11 +53,48 @@ impl Default for CoxOptions {
     }
 }
 
-/// A fitted Cox model: covariate names and coefficients (log hazard ratios per unit).
+/// A Cox model: covariate names and coefficients (log hazard ratios per unit) and, when
+/// fitted, the baseline cumulative hazard that turns them into survival curves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoxPh {
     names: Vec<String>,
     coefficients: Vec<f64>,
+    #[serde(default)]
+    baseline: Option<CoxBaseline>,
+}
+
+/// Breslow's estimate of the baseline cumulative hazard, at the covariate means of the
+/// fitted data (as lifelines' `baseline_cumulative_hazard_` and R's centred `basehaz`):
+///
+/// H₀(t) = Σ over times s ≤ t of (weight of the events at s) / Σ over the rows still at
+/// risk at s of w exp((x − centre)ᵀβ).
+///
+/// Breslow's form whichever ties the coefficients were fitted with, as lifelines does.
+/// H₀ is a right-continuous step function of time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoxBaseline {
+    /// The covariate values the baseline refers to: the fitted data's means.
+    pub centre: Vec<f64>,
+    /// Every distinct duration of the fitted data, ascending (censoring-only times
+    /// included, where the hazard does not step).
+    pub times: Vec<f64>,
+    /// H₀ at each of `times`.
+    pub cumulative_hazard: Vec<f64>,
+}
+
+impl CoxBaseline {
+    /// H₀(t): its value at the last baseline time at or before `t`, 0 before the first.
+    pub fn cumulative_hazard_at(&self, t: f64) -> f64 {
+        match self.times.partition_point(|&s| s <= t) {
+            0 => 0.0,
+            k => self.cumulative_hazard[k - 1],
+        }
+    }
+
+    /// Baseline survival S₀(t) = exp(−H₀(t)) at each of `times`.
+    pub fn survival(&self) -> Vec<f64> {
+        self.cumulative_hazard.iter().map(|h| (-h).exp()).collect()
+    }
 }
 
 /// One covariate's line of a Cox fit.
@@ -129,7 +167,93 @@ impl CoxPh {
         Ok(CoxPh {
             names,
             coefficients,
+            baseline: None,
         })
+    }
+
+    /// The baseline cumulative hazard; `None` for a model built from coefficients alone.
+    pub fn baseline(&self) -> Option<&CoxBaseline> {
+        self.baseline.as_ref()
+    }
+
+    /// Survival curves S(t | x) = exp(−H₀(t) exp((x − centre)ᵀβ)) of the rows of `x` at
+    /// `times`: rows × times, rows in parallel. H₀ steps at the baseline times, so the
+    /// curves equal lifelines' `predict_survival_function` there (lifelines interpolates
+    /// linearly between them; a step function is the estimate itself).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] without a baseline (a model built by [`CoxPh::new`]), for
+    /// a column count other than the covariates', a non-finite value in `x` (row and
+    /// covariate named) or a NaN time.
+    pub fn predict_survival(&self, x: ArrayView2<'_, f64>, times: &[f64]) -> Result<Array2<f64>> {
+        let (baseline, hazard_ratio) = self.relative_hazards(x)?;
+        if let Some(t) = times.iter().find(|t| t.is_nan()) {
+            return Err(Error::InvalidOption {
+                option: "times",
+                reason: format!("time {t} is not a number"),
+            });
+        }
+        let h0: Vec<f64> = times
+            .iter()
+            .map(|&t| baseline.cumulative_hazard_at(t))
+            .collect();
+        let mut out = Array2::zeros((hazard_ratio.len(), times.len()));
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(hazard_ratio.par_iter())
+            .for_each(|(mut row, hr)| {
+                for (s, h) in row.iter_mut().zip(&h0) {
+                    // Before the first event H₀ = 0 and S = 1 even for an infinite ratio.
+                    *s = if *h == 0.0 { 1.0 } else { (-h * hr).exp() };
+                }
+            });
+        Ok(out)
+    }
+
+    /// Median survival time of each row of `x`: the first baseline time at which
+    /// S(t | x) ≤ ½ (lifelines' `predict_median`), `None` when the curve stays above ½
+    /// over the fitted data's times.
+    ///
+    /// # Errors
+    /// As [`predict_survival`](Self::predict_survival).
+    pub fn predict_median(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Option<f64>>> {
+        let (baseline, hazard_ratio) = self.relative_hazards(x)?;
+        let h = &baseline.cumulative_hazard;
+        Ok(hazard_ratio
+            .par_iter()
+            .map(|hr| {
+                // S ≤ ½ ⇔ H₀ hr ≥ ln 2; H₀ never decreases, so a binary search.
+                let k = h.partition_point(|&v| v == 0.0 || (-v * hr).exp() > 0.5);
+                baseline.times.get(k).copied()
+            })
+            .collect())
+    }
+
+    /// The baseline and exp((x − centre)ᵀβ) of each row of `x`.
+    fn relative_hazards(&self, x: ArrayView2<'_, f64>) -> Result<(&CoxBaseline, Vec<f64>)> {
+        let baseline = self.baseline.as_ref().ok_or_else(|| Error::InvalidOption {
+            option: "baseline",
+            reason: "the model was built from coefficients alone and has no baseline hazard; \
+                     fit it to predict survival"
+                .into(),
+        })?;
+        let eta = self.linear_predictor(x)?;
+        if let Some(i) = eta.iter().position(|e| !e.is_finite()) {
+            return Err(Error::InvalidOption {
+                option: "covariates",
+                reason: match x.row(i).iter().position(|v| !v.is_finite()) {
+                    Some(j) => format!("row {i}, covariate `{}` is {}", self.names[j], x[[i, j]]),
+                    None => format!("row {i}: xᵀβ overflows"),
+                },
+            });
+        }
+        let offset: f64 = baseline
+            .centre
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(m, b)| m * b)
+            .sum();
+        Ok((baseline, eta.iter().map(|e| (e - offset).exp()).collect()))
     }
 
     /// Covariate names.
@@ -235,7 +359,8 @@ impl CoxPh {
                 out.cov[k] / (out.cov[a * p + a] * out.cov[b * p + b]).sqrt()
             })
             .collect();
-        let model = CoxPh::new(names.clone(), beta)?;
+        let mut model = CoxPh::new(names.clone(), beta)?;
+        model.baseline = Some(problem.baseline(&out.beta));
         let concordance = problem.concordance(&out.beta)?;
         let lr = 2.0 * (out.log_likelihood - out.null_log_likelihood);
         let report = CoxReport {
@@ -308,8 +433,11 @@ struct Problem<'a> {
     z: Vec<f64>,
     event: Vec<bool>,
     weight: Vec<f64>,
-    /// Spread of each original covariate (β_original = β_standardised / scale).
+    /// Mean and spread of each original covariate (β_original = β_standardised / scale).
+    mean: Vec<f64>,
     scale: Vec<f64>,
+    /// The time of each group of tied times (descending, as the rows).
+    group_time: Vec<f64>,
     /// First row of each group of tied times (and n at the end).
     group_start: Vec<usize>,
     /// Chunks of whole groups, about `CHUNK_ROWS` rows each: the unit of parallel work,
@@ -426,6 +554,7 @@ impl<'a> Problem<'a> {
         let mut group_start: Vec<usize> = (0..n)
             .filter(|&i| i == 0 || time[i].to_bits() != time[i - 1].to_bits())
             .collect();
+        let group_time = group_start.iter().map(|&i| time[i]).collect();
         group_start.push(n);
         let mut chunks = Vec::new();
         let mut g = 0;
@@ -445,7 +574,9 @@ impl<'a> Problem<'a> {
                 .collect(),
             weight: order.par_iter().map(|&i| data.weight(i as usize)).collect(),
             z,
+            mean,
             scale,
+            group_time,
             group_start,
             chunks,
         };
@@ -642,6 +773,71 @@ impl<'a> Problem<'a> {
             }
         }
         (ll, grad, info)
+    }
+
+    /// Breslow's baseline cumulative hazard at the covariate means, for standardised β:
+    /// per chunk, each group's Σ w e^η and event weight; then the risk-set sums run over
+    /// the groups from the latest time, and the hazard accumulates from the earliest.
+    /// η = zᵀβ is already the centred linear predictor (x − mean)ᵀβ_original.
+    fn baseline(&self, beta: &[f64]) -> CoxBaseline {
+        let p = self.p;
+        let eta: Vec<f64> = self
+            .z
+            .par_chunks(p)
+            .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum())
+            .collect();
+        // As in the likelihood, the shift keeps e^η in range; it is undone at the end.
+        let shift = eta
+            .par_iter()
+            .copied()
+            .reduce(|| f64::NEG_INFINITY, f64::max);
+        let sums: Vec<(f64, f64)> = self
+            .chunks
+            .par_iter()
+            .flat_map_iter(|c| {
+                c.clone().map(|g| {
+                    let span = self.group_start[g]..self.group_start[g + 1];
+                    let (mut risk, mut died) = (0.0, 0.0);
+                    for ((e, w), &event) in eta[span.clone()]
+                        .iter()
+                        .zip(&self.weight[span.clone()])
+                        .zip(&self.event[span])
+                    {
+                        risk += w * (e - shift).exp();
+                        if event {
+                            died += w;
+                        }
+                    }
+                    (risk, died)
+                })
+            })
+            .collect();
+        let mut at_risk = 0.0;
+        let hazard: Vec<f64> = sums
+            .iter()
+            .map(|&(risk, died)| {
+                at_risk += risk;
+                if died > 0.0 {
+                    died / at_risk * (-shift).exp()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut cumulative = 0.0;
+        let cumulative_hazard = hazard
+            .iter()
+            .rev()
+            .map(|h| {
+                cumulative += h;
+                cumulative
+            })
+            .collect();
+        CoxBaseline {
+            centre: self.mean.clone(),
+            times: self.group_time.iter().rev().copied().collect(),
+            cumulative_hazard,
+        }
     }
 
     /// Harrell's C of the fitted risks, on the rows already in time order (latest first:

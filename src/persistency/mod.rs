@@ -48,7 +48,7 @@ pub use churn::{
     ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport, CHURN_FEATURES,
 };
 pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
-pub use cox::{concordance_index, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
+pub use cox::{concordance_index, CoxBaseline, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
 pub use lifetimes::{LifetimeEnd, LifetimeOptions, Lifetimes};
 pub use mbgnbd::MbgNbd;
 pub use overdue::{Overdue, OverdueOptions, OverdueRow};

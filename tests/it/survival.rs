@@ -325,8 +325,9 @@ fn cox_matches_lifelines_and_statsmodels() {
             "concordance",
         );
         assert_eq!(report.rows, data.len());
+        check_baseline_and_predictions(&model, ll, covariates, case);
         // Breslow: statsmodels.
-        let (_, report) = CoxPh::fit(
+        let (model, report) = CoxPh::fit(
             &data,
             x.view(),
             covariates,
@@ -354,6 +355,174 @@ fn cox_matches_lifelines_and_statsmodels() {
             1e-10,
             "Breslow ℓ",
         );
+        // statsmodels' baseline is the cumulative hazard at x = 0 at the event times, each
+        // value taken just before that time's step (H(t−)): so its value at event time k + 1
+        // is H at event time k, here −ln S(t | 0) from the model's own prediction.
+        let at_zero = &sm["baseline_cumulative_hazard_at_zero"];
+        let times: Vec<f64> = at_zero["times"].as_array().unwrap().iter().map(f).collect();
+        let values: Vec<f64> = at_zero["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(f)
+            .collect();
+        assert!(values[0] == 0.0);
+        let zero = Array2::zeros((1, covariates.len()));
+        let s = model.predict_survival(zero.view(), &times).unwrap();
+        for k in 0..times.len() - 1 {
+            close(-s[[0, k]].ln(), values[k + 1], 1e-10, "Breslow H(t | 0)");
+        }
+    }
+}
+
+/// Breslow's baseline at the covariate means, survival curves and medians against
+/// lifelines (`baseline_cumulative_hazard_`, `predict_survival_function`,
+/// `predict_median`), at lifelines' tight-convergence coefficients: to 1e-10 (they agree
+/// to 1e-12 on these data; the coefficients' agreement carries through the exponentials).
+fn check_baseline_and_predictions(model: &CoxPh, ll: &Value, covariates: &[&str], case: &str) {
+    let base = model.baseline().expect("a fitted model has a baseline");
+    let want = &ll["baseline_cumulative_hazard"];
+    let times: Vec<f64> = want["times"].as_array().unwrap().iter().map(f).collect();
+    assert_eq!(base.times, times, "{case}: baseline times");
+    for (k, v) in want["values"].as_array().unwrap().iter().enumerate() {
+        close(base.cumulative_hazard[k], f(v), 1e-10, "H₀");
+    }
+    for (j, c) in covariates.iter().enumerate() {
+        close(base.centre[j], f(&ll["baseline_mean"][c]), 1e-12, "centre");
+    }
+    // Step function between baseline times: the value at the last time at or before t.
+    assert!(base.cumulative_hazard_at(times[0] - 1.0) == 0.0);
+    assert_eq!(
+        base.cumulative_hazard_at(times[1] - 1e-9).to_bits(),
+        base.cumulative_hazard[0].to_bits()
+    );
+    assert_eq!(
+        base.cumulative_hazard_at(f64::INFINITY).to_bits(),
+        base.cumulative_hazard.last().unwrap().to_bits()
+    );
+    let rows: Vec<Vec<f64>> = ll["predict_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(f).collect())
+        .collect();
+    let x = Array2::from_shape_fn((rows.len(), covariates.len()), |(i, j)| rows[i][j]);
+    let at: Vec<f64> = ll["predict_times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    let s = model.predict_survival(x.view(), &at).unwrap();
+    for (i, row) in ll["predict_survival"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        for (k, v) in row.as_array().unwrap().iter().enumerate() {
+            close(s[[i, k]], f(v), 1e-10, &format!("{case} S(t | row {i})"));
+        }
+    }
+    let medians = model.predict_median(x.view()).unwrap();
+    for (m, want) in medians.iter().zip(ll["predict_median"].as_array().unwrap()) {
+        assert_eq!(*m, want.as_f64(), "{case} median");
+    }
+}
+
+#[test]
+fn cox_baseline_by_its_definition_with_weights_and_errors() {
+    // Times 1, 2, 2, 3, 4 (the 2s tied, one censored; 4 censored only), weights, one
+    // covariate: H₀ recomputed from its definition at the fitted β.
+    let t = vec![1.0, 2.0, 2.0, 3.0, 4.0, 3.0];
+    let e = vec![true, true, false, true, false, false];
+    let w = vec![1.0, 2.0, 1.0, 1.5, 1.0, 0.5];
+    let xs = [0.0, 1.0, 0.0, 1.0, 2.0, 0.5];
+    let data = SurvivalData::new(t.clone(), e.clone())
+        .unwrap()
+        .with_weights(w.clone())
+        .unwrap();
+    let x = Array2::from_shape_vec((6, 1), xs.to_vec()).unwrap();
+    let (model, _) = CoxPh::fit(&data, x.view(), &["x"], &CoxOptions::new()).unwrap();
+    let b = model.coefficients()[0];
+    let centre = xs.iter().sum::<f64>() / 6.0;
+    let base = model.baseline().unwrap();
+    assert_eq!(base.times, vec![1.0, 2.0, 3.0, 4.0]);
+    assert!((base.centre[0] - centre).abs() < 1e-15);
+    let mut h = 0.0;
+    for (k, &time) in base.times.iter().enumerate() {
+        let at_risk: f64 = (0..6)
+            .filter(|&i| t[i] >= time)
+            .map(|i| w[i] * ((xs[i] - centre) * b).exp())
+            .sum();
+        let died: f64 = (0..6)
+            .filter(|&i| t[i].to_bits() == time.to_bits() && e[i])
+            .map(|i| w[i])
+            .sum();
+        h += died / at_risk;
+        close(base.cumulative_hazard[k], h, 1e-13, "H₀ by definition");
+    }
+    // No event at 4: H₀ does not step there.
+    assert_eq!(
+        base.cumulative_hazard[3].to_bits(),
+        base.cumulative_hazard[2].to_bits()
+    );
+    // S(t | x) and the median of a row from the same definition.
+    let row = Array2::from_shape_vec((1, 1), vec![1.0]).unwrap();
+    let s = model
+        .predict_survival(row.view(), &[0.5, 2.5, 10.0])
+        .unwrap();
+    let hr = ((1.0 - centre) * b).exp();
+    close(s[[0, 0]], 1.0, 0.0, "S before the first time");
+    close(
+        s[[0, 1]],
+        (-base.cumulative_hazard[1] * hr).exp(),
+        1e-15,
+        "S(2.5)",
+    );
+    close(
+        s[[0, 2]],
+        (-base.cumulative_hazard[3] * hr).exp(),
+        1e-15,
+        "S(10)",
+    );
+    let first_half = base
+        .times
+        .iter()
+        .zip(&base.cumulative_hazard)
+        .find(|(_, h)| (-*h * hr).exp() <= 0.5)
+        .map(|(t, _)| *t);
+    assert_eq!(model.predict_median(row.view()).unwrap(), vec![first_half]);
+    // Errors: no baseline, wrong width, non-finite covariate, NaN time.
+    let bare = CoxPh::new(vec!["x".into()], vec![b]).unwrap();
+    assert!(bare.baseline().is_none());
+    let err = bare.predict_survival(row.view(), &[1.0]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidOption {
+                option: "baseline",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let wide = Array2::zeros((1, 2));
+    assert!(model.predict_median(wide.view()).is_err());
+    let nan = Array2::from_shape_vec((2, 1), vec![0.0, f64::NAN]).unwrap();
+    let err = model.predict_survival(nan.view(), &[1.0]).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidOption { reason, .. } if reason.contains("row 1") && reason.contains("`x`")),
+        "{err}"
+    );
+    assert!(model.predict_survival(row.view(), &[f64::NAN]).is_err());
+    // The baseline travels with the model through serde (serde_json's default float
+    // parsing may move the last bit).
+    let back: CoxPh = serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
+    let back = back.baseline().unwrap();
+    assert_eq!(back.times, base.times);
+    for (a, b) in back.cumulative_hazard.iter().zip(&base.cumulative_hazard) {
+        close(*a, *b, 1e-15, "H₀ after serde");
     }
 }
 
@@ -521,10 +690,43 @@ fn survival_results_do_not_depend_on_threads() {
     let (data, x) = cox_inputs("synthetic.csv", "duration", "event", &SYNTH);
     let run = || {
         let km = KaplanMeierOptions::new().fit(&data).unwrap();
-        let (_, cox) = CoxPh::fit(&data, x.view(), &SYNTH, &CoxOptions::new()).unwrap();
+        let cox = CoxPh::fit(&data, x.view(), &SYNTH, &CoxOptions::new()).unwrap();
         (km, cox)
     };
     let one = crate::pool(1).install(run);
     let two = crate::pool(2).install(run);
     assert_eq!(one, two);
+    // Many chunks of the likelihood passes, the moments and the concordance merges: 40k
+    // rows with tied times, weighted.
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+    let n = 40_000;
+    let x = Array2::from_shape_fn((n, 4), |(_, j)| match j {
+        0 | 1 => rng.gen_range(-2.0..2.0),
+        2 => f64::from(rng.gen_range(0..2u8)),
+        _ => rng.gen_range(0.0..1.0),
+    });
+    let durations: Vec<f64> = (0..n)
+        .map(|i| {
+            let risk = (0.5 * x[[i, 0]] - 0.3 * x[[i, 1]] + 0.4 * x[[i, 2]]).exp();
+            let t: f64 = -rng.gen_range(1e-9f64..1.0).ln() / (0.1 * risk);
+            (t * 10.0).round() / 10.0
+        })
+        .collect();
+    let events: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.7)).collect();
+    let weights: Vec<f64> = (0..n).map(|_| rng.gen_range(0.5..2.0)).collect();
+    let data = SurvivalData::new(durations, events)
+        .unwrap()
+        .with_weights(weights)
+        .unwrap();
+    let names = ["a", "b", "c", "d"];
+    let run = || CoxPh::fit(&data, x.view(), &names, &CoxOptions::new()).unwrap();
+    let one = crate::pool(1).install(run);
+    let two = crate::pool(2).install(run);
+    assert_eq!(one, two);
+    let s = one.0.predict_survival(x.view(), &[1.0, 5.0, 20.0]).unwrap();
+    assert_eq!(
+        s,
+        two.0.predict_survival(x.view(), &[1.0, 5.0, 20.0]).unwrap()
+    );
 }

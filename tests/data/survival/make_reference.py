@@ -335,6 +335,21 @@ def lifelines_cox(df, dcol, ecol, covs):
         concordance_index=float(cph.concordance_index_),
         concordance_index_utils=float(cidx),
     )
+    # Baseline (Breslow, at the covariate means) and predictions for the first rows, at
+    # baseline times (lifelines interpolates linearly between them; acrm steps).
+    bch = cph.baseline_cumulative_hazard_
+    block["baseline_cumulative_hazard"] = dict(
+        times=[float(t) for t in bch.index], values=[float(v) for v in bch.iloc[:, 0].values]
+    )
+    block["baseline_mean"] = {c: float(v) for c, v in zip(covs, np.asarray(cph._norm_mean))}
+    rows = df[covs].iloc[:6]
+    times = [float(t) for t in bch.index[[0, len(bch) // 3, 2 * len(bch) // 3, len(bch) - 1]]]
+    sf = cph.predict_survival_function(rows, times=times)
+    med = cph.predict_median(rows)
+    block["predict_rows"] = [[float(v) for v in r] for r in rows.values]
+    block["predict_times"] = times
+    block["predict_survival"] = [[float(sf.iloc[k, i]) for k in range(len(times))] for i in range(len(rows))]
+    block["predict_median"] = [None if not np.isfinite(m) else float(m) for m in np.asarray(med)]
     coefs = np.array([per[c]["coef"] for c in covs])
     ses = np.array([per[c]["se"] for c in covs])
     return block, coefs, ses
@@ -353,6 +368,14 @@ def cox_blocks(df, dcol, ecol, covs, label, diffs):
     eff["agreement"] = d
     diffs[label] = d
     bres = dict(statsmodels=smb)
+    # statsmodels' baseline of the Breslow fit is at x = 0 (not centred), at event times.
+    mod = PHReg(df[dcol].values.astype(float), df[covs].values.astype(float), status=df[ecol].values,
+                ties="breslow")
+    res = mod.fit(method="newton", maxiter=200, tol=1e-14)
+    bt, bh, _ = res.baseline_cumulative_hazard[0]
+    bres["statsmodels"]["baseline_cumulative_hazard_at_zero"] = dict(
+        times=[float(t) for t in bt], values=[float(v) for v in bh]
+    )
     bres["statsmodels"]["concordance_index_utils"] = float(
         concordance_index(df[dcol], -(df[covs].values.astype(float) @ bp), df[ecol])
     )
