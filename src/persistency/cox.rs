@@ -360,8 +360,9 @@ impl CoxPh {
             })
             .collect();
         let mut model = CoxPh::new(names.clone(), beta)?;
-        model.baseline = Some(problem.baseline(&out.beta));
-        let concordance = problem.concordance(&out.beta)?;
+        let eta = problem.linear_predictor(&out.beta);
+        model.baseline = Some(problem.baseline(&eta));
+        let concordance = problem.concordance(&eta)?;
         let lr = 2.0 * (out.log_likelihood - out.null_log_likelihood);
         let report = CoxReport {
             coefficients,
@@ -775,17 +776,19 @@ impl<'a> Problem<'a> {
         (ll, grad, info)
     }
 
-    /// Breslow's baseline cumulative hazard at the covariate means, for standardised β:
+    /// η = zᵀβ of every row (in time order) at standardised β: the centred linear
+    /// predictor (x − mean)ᵀβ_original.
+    fn linear_predictor(&self, beta: &[f64]) -> Vec<f64> {
+        self.z
+            .par_chunks(self.p)
+            .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum())
+            .collect()
+    }
+
+    /// Breslow's baseline cumulative hazard at the covariate means from the fitted η:
     /// per chunk, each group's Σ w e^η and event weight; then the risk-set sums run over
     /// the groups from the latest time, and the hazard accumulates from the earliest.
-    /// η = zᵀβ is already the centred linear predictor (x − mean)ᵀβ_original.
-    fn baseline(&self, beta: &[f64]) -> CoxBaseline {
-        let p = self.p;
-        let eta: Vec<f64> = self
-            .z
-            .par_chunks(p)
-            .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum())
-            .collect();
+    fn baseline(&self, eta: &[f64]) -> CoxBaseline {
         // As in the likelihood, the shift keeps e^η in range; it is undone at the end.
         let shift = eta
             .par_iter()
@@ -840,21 +843,16 @@ impl<'a> Problem<'a> {
         }
     }
 
-    /// Harrell's C of the fitted risks, on the rows already in time order (latest first:
-    /// read backwards) and their groups, so no second sort by time. Risks are the
-    /// standardised linear predictors: a constant away from xᵀβ, the same ranking.
-    fn concordance(&self, beta: &[f64]) -> Result<f64> {
-        let (p, n) = (self.p, self.event.len());
+    /// Harrell's C of the fitted η, on the rows already in time order (latest first:
+    /// read backwards) and their groups, so no second sort by time. η is a constant away
+    /// from xᵀβ: the same ranking.
+    fn concordance(&self, eta: &[f64]) -> Result<f64> {
+        let n = self.event.len();
         let rows: Vec<(u64, bool)> = (0..n)
             .into_par_iter()
             .map(|k| {
                 let i = n - 1 - k;
-                let eta: f64 = self.z[i * p..(i + 1) * p]
-                    .iter()
-                    .zip(beta)
-                    .map(|(a, b)| a * b)
-                    .sum();
-                (order_key(eta), self.event[i])
+                (order_key(eta[i]), self.event[i])
             })
             .collect();
         let groups: Vec<usize> = self.group_start.iter().rev().map(|&s| n - s).collect();
