@@ -128,6 +128,27 @@ struct Block {
     bad: Option<(u64, String)>,
 }
 
+/// Item names that are plain decimal numbers below this are looked up by value in a
+/// table instead of hashed (FIMI files name items by such numbers; hashing them was half
+/// the reading time). The table grows only to the largest number seen: at most 4 MB.
+const DIRECT_IDS: usize = 1 << 20;
+
+/// The value of a token that is a decimal number written the one plain way (digits, no
+/// leading zero, no sign) and below [`DIRECT_IDS`]: "007" and "7" are different names.
+fn plain_number(token: &[u8]) -> Option<usize> {
+    if token.is_empty() || token.len() > 7 || (token[0] == b'0' && token.len() > 1) {
+        return None;
+    }
+    let mut v = 0usize;
+    for &b in token {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + usize::from(b - b'0');
+    }
+    (v < DIRECT_IDS).then_some(v)
+}
+
 fn parse_block(bytes: &[u8]) -> Block {
     let mut block = Block {
         items: Interner::new(),
@@ -136,6 +157,8 @@ fn parse_block(bytes: &[u8]) -> Block {
         lines: 0,
         bad: None,
     };
+    // Local id + 1 of each plain-number name seen (0: not seen yet).
+    let mut direct: Vec<u32> = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |k| at + k);
@@ -155,11 +178,24 @@ fn parse_block(bytes: &[u8]) -> Block {
                 break;
             }
             let token = &line[start..i];
+            if let Some(v) = plain_number(token) {
+                if v >= direct.len() {
+                    direct.resize(v + 1, 0);
+                }
+                if direct[v] > 0 {
+                    block.data.push(direct[v] - 1);
+                    continue;
+                }
+            }
             let Ok(name) = std::str::from_utf8(token) else {
                 block.bad = Some((block.lines, String::from_utf8_lossy(token).into()));
                 return block;
             };
-            block.data.push(block.items.intern(name));
+            let id = block.items.intern(name);
+            if let Some(v) = plain_number(token) {
+                direct[v] = id + 1;
+            }
+            block.data.push(id);
         }
         block.offsets.push(block.data.len());
         block.lines += 1;

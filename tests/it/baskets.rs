@@ -512,3 +512,30 @@ fn planted_patterns_are_found() {
         );
     }
 }
+
+/// Plain decimal names take a lookup by value instead of a hash; the names and ids come
+/// out as for any other name: interned in order of first appearance, "007" and "7"
+/// different items, numbers past the table and names with signs or leading zeros by
+/// their text.
+#[test]
+fn numeric_item_names_keep_their_text_and_order() {
+    let text = b"7 007 0 1048576 12\n12 7 -3 +4 7\n\n1048575 00 0 8888888 12 a7\n";
+    let b = acrm::io::read_baskets(text).unwrap();
+    let names: Vec<&str> = b.items().iter().collect();
+    assert_eq!(
+        names,
+        ["7", "007", "0", "1048576", "12", "-3", "+4", "1048575", "00", "8888888", "a7"]
+    );
+    let basket = |k: usize| -> Vec<&str> {
+        b.basket(k)
+            .iter()
+            .map(|&i| b.items().name(i as usize))
+            .collect()
+    };
+    assert_eq!(basket(0), ["7", "007", "0", "1048576", "12"]);
+    // The repeated 7 is merged (and counted).
+    assert_eq!(basket(1), ["7", "12", "-3", "+4"]);
+    assert!(basket(2).is_empty());
+    assert_eq!(basket(3), ["0", "12", "1048575", "00", "8888888", "a7"]);
+    assert_eq!(b.report().repeated_items, 1);
+}
