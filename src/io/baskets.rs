@@ -178,7 +178,8 @@ fn parse_block(bytes: &[u8]) -> Block {
                 break;
             }
             let token = &line[start..i];
-            if let Some(v) = plain_number(token) {
+            let number = plain_number(token);
+            if let Some(v) = number {
                 if v >= direct.len() {
                     direct.resize(v + 1, 0);
                 }
@@ -192,7 +193,7 @@ fn parse_block(bytes: &[u8]) -> Block {
                 return block;
             };
             let id = block.items.intern(name);
-            if let Some(v) = plain_number(token) {
+            if let Some(v) = number {
                 direct[v] = id + 1;
             }
             block.data.push(id);
