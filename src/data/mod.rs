@@ -5,6 +5,7 @@
 //! Campaign contacts and sales opportunities will join [`Dataset`] as further tables with
 //! the same shape (columns indexed by customer), which is why its fields are private.
 
+mod access;
 mod customers;
 mod ids;
 mod products;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use access::{Area, AreaSet, Column, ColumnSet};
 pub use customers::{CustomerRecord, Customers};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
 pub use products::{ProductRecord, Products};
@@ -254,10 +256,17 @@ impl DatasetBuilder {
     /// Starts from a product table.
     ///
     /// # Errors
-    /// A product with a non-finite unit cost.
+    /// [`Error::Row`] of [`Problem::NonFinite`] for a product with a non-finite unit cost,
+    /// its line the 1-based position of the record.
     pub fn products(mut self, products: impl IntoIterator<Item = ProductRecord>) -> Result<Self> {
-        for r in products {
-            self.products.upsert(&r)?;
+        for (k, r) in products.into_iter().enumerate() {
+            self.products.upsert(&r).map_err(|e| match e {
+                Error::Row(row) => Error::Row(RowError {
+                    line: k as u64 + 1,
+                    ..row
+                }),
+                e => e,
+            })?;
         }
         Ok(self)
     }
@@ -354,15 +363,7 @@ impl DatasetBuilder {
             self.rows = RawRows::with_columns(has);
             has
         });
-        let fields = [
-            ("cost", has.cost, expected.cost),
-            ("quantity", has.quantity, expected.quantity),
-            ("product_id", has.product, expected.product),
-            ("channel", has.channel, expected.channel),
-            ("region", has.region, expected.region),
-            ("order_id", has.order, expected.order),
-        ];
-        for (field, got, want) in fields {
+        for ((field, got), (_, want)) in has.fields().into_iter().zip(expected.fields()) {
             if got != want {
                 let problem = if want {
                     Problem::EmptyValue
@@ -410,7 +411,9 @@ impl DatasetBuilder {
         &self.customers.ids
     }
 
-    /// Fixes the optional columns of the log; an error if records already pushed differ.
+    /// Fixes the optional columns of the log; an error if records already pushed differ:
+    /// [`Error::MissingColumn`] for a column they have and `columns` lacks, an
+    /// [`Error::Row`] of [`Problem::Inconsistent`] on line 1 for one they lack.
     pub(crate) fn set_columns(&mut self, columns: Columns) -> Result<()> {
         match self.columns {
             None => {
@@ -419,12 +422,37 @@ impl DatasetBuilder {
                 Ok(())
             }
             Some(c) if c == columns => Ok(()),
-            Some(_) => Err(Error::InvalidOption {
-                option: "columns",
-                reason:
-                    "the file's optional columns differ from those of the records already added"
-                        .into(),
-            }),
+            Some(records) => {
+                let mut file_columns: Vec<String> =
+                    vec!["customer_id".into(), "date".into(), "amount".into()];
+                let mut first_difference = None;
+                for ((field, in_file), (_, in_records)) in
+                    columns.fields().into_iter().zip(records.fields())
+                {
+                    if in_file {
+                        file_columns.push(field.into());
+                    }
+                    if in_file != in_records && first_difference.is_none() {
+                        first_difference = Some((field, in_file));
+                    }
+                }
+                match first_difference {
+                    // A column the records have and the file lacks.
+                    Some((field, false)) => Err(Error::MissingColumn {
+                        column: field.into(),
+                        available: file_columns,
+                    }),
+                    // A column the file has and the records lack: as for a record that
+                    // brings a field the first one did not have, on the header's line.
+                    Some((field, true)) => Err(Error::Row(RowError {
+                        line: 1,
+                        field: field.into(),
+                        value: String::new(),
+                        problem: Problem::Inconsistent,
+                    })),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -460,14 +488,11 @@ impl DatasetBuilder {
             return Err(Error::EmptyInput);
         }
         if self.rows.len() > u32::MAX as usize {
-            return Err(Error::InvalidOption {
-                option: "rows",
-                reason: format!(
-                    "{} rows exceed the limit of {} per dataset",
-                    self.rows.len(),
-                    u32::MAX
-                ),
-            });
+            return Err(Error::option(
+                "rows",
+                self.rows.len(),
+                format!("at most {} rows per dataset", u32::MAX),
+            ));
         }
         let n = self.customers.len();
         let log = TransactionLog::from_raw(self.rows, n, self.orders);

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{CategoryIdx, Interner, ProductIdx};
+use crate::error::{Problem, RowError};
 
 /// One product as given by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,13 +76,16 @@ impl Products {
     /// Adds or updates a product.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) when the unit cost is not finite.
+    /// [`Error::Row`](crate::Error::Row) of [`Problem::NonFinite`] in field `unit_cost`
+    /// (line 1: the record is the first and only one) when the unit cost is not finite.
     pub fn upsert(&mut self, r: &ProductRecord) -> crate::Result<ProductIdx> {
         if let Some(c) = r.unit_cost.filter(|c| !c.is_finite()) {
-            return Err(crate::Error::InvalidOption {
-                option: "unit_cost",
-                reason: format!("product `{}` has unit cost {c}", r.product_id),
-            });
+            return Err(crate::Error::Row(RowError {
+                line: 1,
+                field: "unit_cost".into(),
+                value: c.to_string(),
+                problem: Problem::NonFinite,
+            }));
         }
         let p = self.intern(&r.product_id);
         self.category[p.get()] = r

@@ -122,6 +122,21 @@ pub(crate) struct Columns {
     pub order: bool,
 }
 
+impl Columns {
+    /// Each optional column's presence, named as the field of a
+    /// [`TransactionRecord`](crate::data::TransactionRecord).
+    pub fn fields(self) -> [(&'static str, bool); 6] {
+        [
+            ("cost", self.cost),
+            ("quantity", self.quantity),
+            ("product_id", self.product),
+            ("channel", self.channel),
+            ("region", self.region),
+            ("order_id", self.order),
+        ]
+    }
+}
+
 impl RawRows {
     pub fn with_columns(c: Columns) -> Self {
         RawRows {
@@ -388,6 +403,25 @@ impl TransactionLog {
     /// The interned order ids.
     pub fn order_ids(&self) -> &Interner {
         &self.orders
+    }
+
+    /// Names of the columns the log holds (the three it always has, then the optional
+    /// ones present), for [`Error::MissingColumn`](crate::Error::MissingColumn).
+    pub(crate) fn column_names(&self) -> Vec<String> {
+        let mut out = vec!["customer".to_string(), "date".into(), "amount".into()];
+        for (name, present) in [
+            ("cost", self.cost.is_some()),
+            ("quantity", self.quantity.is_some()),
+            ("product", self.product.is_some()),
+            ("channel", self.channel.is_some()),
+            ("region", self.region.is_some()),
+            ("order", self.order.is_some()),
+        ] {
+            if present {
+                out.push(name.into());
+            }
+        }
+        out
     }
 
     /// Timestamp of row `i`.

@@ -235,8 +235,11 @@ impl CsvOptions {
     /// product tables given beforehand, and builds the dataset.
     ///
     /// # Errors
-    /// [`Error::MissingColumn`] for a column not in the header; [`Error::EmptyInput`] when
-    /// no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
+    /// [`Error::MissingColumn`] for a column not in the header, or an optional column
+    /// the builder's records have and the file lacks; an [`Error::Row`] of
+    /// [`Problem::Inconsistent`](crate::Problem::Inconsistent) on line 1 for an
+    /// optional column the file has and the builder's records lack; [`Error::EmptyInput`]
+    /// when no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
     /// fields, an empty or unparsable value, a non-finite number, a rejected negative
     /// amount, an unknown customer.
     pub fn read_into(&self, builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {

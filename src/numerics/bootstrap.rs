@@ -116,26 +116,23 @@ impl<M: Sync> Bootstrap<M> {
 /// of threads.
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for fewer than two replicates, a level outside (0, 1), or no
-/// customers.
+/// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1);
+/// [`Error::EmptyInput`] when the weights hold no customers.
 pub fn bootstrap<M: Send>(
     weights: &[u32],
     opts: &BootstrapOptions,
     fit: impl Fn(&[u32]) -> Result<M> + Sync,
 ) -> Result<Bootstrap<M>> {
-    let bad = |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
     if opts.replicates < 2 {
-        return bad(
-            "replicates",
-            format!("{} (need at least 2)", opts.replicates),
-        );
+        return Err(Error::option("replicates", opts.replicates, "at least 2"));
     }
     if !(opts.level > 0.0 && opts.level < 1.0) {
-        return bad("level", format!("{} is not in (0, 1)", opts.level));
+        return Err(Error::option("level", opts.level, "a level in (0, 1)"));
     }
     let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
     if total == 0 {
-        return bad("weights", "no customers to resample".into());
+        // No customers to resample.
+        return Err(Error::EmptyInput);
     }
     let results: Vec<Option<M>> = (0..opts.replicates)
         .into_par_iter()

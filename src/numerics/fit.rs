@@ -130,29 +130,30 @@ impl FitOptions {
     }
 
     pub(crate) fn check(&self, n_params: usize) -> Result<Settings> {
-        let bad =
-            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
         if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "tolerance",
-                format!("{} is not a positive number", self.tolerance),
-            );
+                self.tolerance,
+                "a positive finite number",
+            ));
         }
         if self.max_iterations == 0 {
-            return bad("max_iterations", "must be at least 1".into());
+            return Err(Error::option("max_iterations", 0, "at least 1"));
         }
         if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "penalty",
-                format!("{} is not a finite number ≥ 0", self.penalty),
-            );
+                self.penalty,
+                "a finite number ≥ 0",
+            ));
         }
         if let Some(p) = &self.initial {
             if p.len() != n_params || p.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
-                return bad(
+                return Err(Error::option(
                     "initial",
-                    format!("{p:?}: expected {n_params} finite positive values"),
-                );
+                    format!("{p:?}"),
+                    format!("{n_params} finite positive values"),
+                ));
             }
         }
         Ok(Settings {
@@ -200,10 +201,7 @@ fn in_domain(theta: &[f64]) -> bool {
 pub(crate) fn check_positive(names: &[&'static str], values: &[f64]) -> Result<()> {
     for (name, v) in names.iter().zip(values) {
         if !(*v > 0.0 && v.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: name,
-                reason: format!("{v} is not a finite positive number"),
-            });
+            return Err(Error::option(name, v, "a positive finite number"));
         }
     }
     Ok(())
@@ -351,10 +349,11 @@ pub(crate) fn minimize<O: Objective>(
     let phi0 = Array1::from_iter(start.iter().map(|t| t.ln()));
     let (v0, _) = problem.eval(&phi0);
     if v0 >= WALL {
-        return Err(Error::InvalidOption {
-            option: "initial",
-            reason: format!("the likelihood is not finite at the starting point {start:?}"),
-        });
+        return Err(Error::option(
+            "initial",
+            format!("{start:?}"),
+            "a starting point where the likelihood is finite",
+        ));
     }
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(settings.tolerance)
@@ -509,9 +508,9 @@ struct NewtonEnd {
 }
 
 fn optimiser_error(e: impl std::fmt::Display) -> Error {
-    Error::InvalidOption {
-        option: "fit",
-        reason: format!("the optimiser failed: {e}"),
+    Error::Numerical {
+        procedure: "L-BFGS optimiser",
+        reason: e.to_string(),
     }
 }
 

@@ -164,8 +164,11 @@ impl BgNbd {
     /// Starts from r = α = a = b = 1 unless [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options,
+    /// [`Error::BadValue`](crate::Error::BadValue) naming the first pattern outside
+    /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
+    /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
+    /// fails.
     pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
         Self::fit_of(Variant::Bg, patterns, opts)
     }

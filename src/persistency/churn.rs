@@ -54,8 +54,9 @@ impl ChurnFeatures {
     /// example a purchase model's P(alive) or expected purchases).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for an extra column of the wrong length or with a
-    /// non-finite value (named).
+    /// [`Error::LengthMismatch`] (input `extra`) for an extra column that is not one value
+    /// per customer; [`Error::BadValue`] (input `extra`, the customer's row, the column's
+    /// name as the field) for a non-finite value.
     pub fn from_summary<U: TimeUnit>(
         data: &Dataset,
         summary: &Summary<U>,
@@ -63,21 +64,15 @@ impl ChurnFeatures {
     ) -> Result<Self> {
         let n = summary.len();
         for (name, col) in extra {
-            if col.len() != n {
-                return Err(Error::InvalidOption {
-                    option: "extra",
-                    reason: format!("column `{name}` has {} values for {n} customers", col.len()),
-                });
-            }
+            Error::check_len("extra", col.len(), n, "customers of the summary")?;
             if let Some(i) = col.iter().position(|v| !v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: "extra",
-                    reason: format!(
-                        "column `{name}`, customer `{}` is {}",
-                        summary.id(i),
-                        col[i]
-                    ),
-                });
+                return Err(Error::bad_value(
+                    "extra",
+                    i,
+                    *name,
+                    col[i],
+                    "a finite value",
+                ));
             }
         }
         let width = CHURN_FEATURES.len() + extra.len();
@@ -276,30 +271,35 @@ impl ChurnOptions {
     }
 
     fn check(&self) -> Result<()> {
-        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
         if !(self.test_share > 0.0 && self.test_share < 1.0) {
-            return bad(
+            return Err(Error::option(
                 "test_share",
-                format!("{} is not in (0, 1)", self.test_share),
-            );
+                self.test_share,
+                "a share in (0, 1)",
+            ));
         }
         if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "penalty",
-                format!("{} is not a finite number ≥ 0", self.penalty),
-            );
+                self.penalty,
+                "a finite number ≥ 0",
+            ));
         }
-        if self.trees == 0 || self.max_depth == 0 || self.min_leaf == 0 {
-            return bad(
-                "forest",
-                format!(
-                    "trees, depth and leaf size must be ≥ 1, got {}, {}, {}",
-                    self.trees, self.max_depth, self.min_leaf
-                ),
-            );
+        for (name, v) in [
+            ("trees", self.trees),
+            ("max_depth", self.max_depth),
+            ("min_leaf", self.min_leaf),
+        ] {
+            if v == 0 {
+                return Err(Error::option(
+                    "forest",
+                    format!("{name} = 0"),
+                    "trees, max_depth and min_leaf each ≥ 1",
+                ));
+            }
         }
         if self.max_train < 10 {
-            return bad("max_train", format!("{} is below 10", self.max_train));
+            return Err(Error::option("max_train", self.max_train, "at least 10"));
         }
         Ok(())
     }
@@ -309,7 +309,8 @@ impl ChurnOptions {
     /// holdout period, or a contract ended).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or labels of the wrong length;
+    /// [`Error::InvalidOption`] for bad options; [`Error::LengthMismatch`] when `churned`
+    /// is not one label per row of `features`;
     /// [`Error::Degenerate`] when the training or test rows hold one class only; [`Error::Numerical`] when the
     /// classifier fails.
     pub fn fit(
@@ -319,12 +320,7 @@ impl ChurnOptions {
     ) -> Result<(ChurnModel, ChurnReport)> {
         self.check()?;
         let n = features.len();
-        if churned.len() != n {
-            return Err(Error::InvalidOption {
-                option: "churned",
-                reason: format!("{} labels for {n} customers", churned.len()),
-            });
-        }
+        Error::check_len("churned", churned.len(), n, "rows of the features")?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
@@ -426,27 +422,33 @@ impl ChurnModel {
     /// Churn probability of every customer, in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the features' names differ from the model's.
+    /// [`Error::MissingColumn`] for a feature of the model that `features` lacks;
+    /// [`Error::InvalidOption`] (option `features`) when they hold the model's features
+    /// with others or in another order.
     pub fn score(&self, features: &ChurnFeatures) -> Result<Vec<f64>> {
         if features.names != self.names {
-            return Err(Error::InvalidOption {
-                option: "features",
-                reason: format!(
-                    "the model expects features {:?}, got {:?}",
-                    self.names, features.names
-                ),
-            });
+            if let Some(missing) = self.names.iter().find(|m| !features.names.contains(m)) {
+                return Err(Error::MissingColumn {
+                    column: missing.clone(),
+                    available: features.names.clone(),
+                });
+            }
+            return Err(Error::option(
+                "features",
+                format!("{:?}", features.names),
+                format!("the model's features, in its order: {:?}", self.names),
+            ));
         }
         self.score_matrix(&features.values)
     }
 
     fn score_matrix(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
-        if x.ncols() != self.names.len() {
-            return Err(Error::InvalidOption {
-                option: "features",
-                reason: format!("{} columns for {} features", x.ncols(), self.names.len()),
-            });
-        }
+        Error::check_len(
+            "feature columns",
+            x.ncols(),
+            self.names.len(),
+            "features of the model",
+        )?;
         let mut out = vec![0.0; x.nrows()];
         if self.method == ChurnMethod::Logistic {
             // Fold the standardisation into the weights: one dot product per row.

@@ -146,23 +146,19 @@ impl CoxPh {
     /// A model from covariate names and coefficients (finite, one per name).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a length mismatch or a non-finite coefficient.
+    /// [`Error::LengthMismatch`] when `coefficients` is not one per name;
+    /// [`Error::BadValue`] for a non-finite coefficient (its position, and its covariate
+    /// as the field).
     pub fn new(names: Vec<String>, coefficients: Vec<f64>) -> Result<Self> {
-        if names.len() != coefficients.len() {
-            return Err(Error::InvalidOption {
-                option: "coefficients",
-                reason: format!(
-                    "{} coefficients for {} names",
-                    coefficients.len(),
-                    names.len()
-                ),
-            });
-        }
+        Error::check_len("coefficients", coefficients.len(), names.len(), "names")?;
         if let Some(j) = coefficients.iter().position(|b| !b.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "coefficients",
-                reason: format!("coefficient of `{}` is {}", names[j], coefficients[j]),
-            });
+            return Err(Error::bad_value(
+                "coefficients",
+                j,
+                names[j].as_str(),
+                coefficients[j],
+                "a finite coefficient",
+            ));
         }
         Ok(CoxPh {
             names,
@@ -182,16 +178,20 @@ impl CoxPh {
     /// linearly between them; a step function is the estimate itself).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] without a baseline (a model built by [`CoxPh::new`]), for
-    /// a column count other than the covariates', a non-finite value in `x` (row and
-    /// covariate named) or a NaN time.
+    /// [`Error::InvalidOption`] (option `baseline`) without a baseline (a model built by
+    /// [`CoxPh::new`]); [`Error::LengthMismatch`] for a column count other than the
+    /// covariates'; [`Error::BadValue`] for a non-finite value in `x` (row and covariate
+    /// named), a row whose xᵀβ overflows, or a NaN time.
     pub fn predict_survival(&self, x: ArrayView2<'_, f64>, times: &[f64]) -> Result<Array2<f64>> {
         let (baseline, hazard_ratio) = self.relative_hazards(x)?;
-        if let Some(t) = times.iter().find(|t| t.is_nan()) {
-            return Err(Error::InvalidOption {
-                option: "times",
-                reason: format!("time {t} is not a number"),
-            });
+        if let Some(i) = times.iter().position(|t| t.is_nan()) {
+            return Err(Error::bad_value(
+                "times",
+                i,
+                "time",
+                times[i],
+                "a time (not NaN)",
+            ));
         }
         let h0: Vec<f64> = times
             .iter()
@@ -231,20 +231,31 @@ impl CoxPh {
 
     /// The baseline and exp((x − centre)ᵀβ) of each row of `x`.
     fn relative_hazards(&self, x: ArrayView2<'_, f64>) -> Result<(&CoxBaseline, Vec<f64>)> {
-        let baseline = self.baseline.as_ref().ok_or_else(|| Error::InvalidOption {
-            option: "baseline",
-            reason: "the model was built from coefficients alone and has no baseline hazard; \
-                     fit it to predict survival"
-                .into(),
+        let baseline = self.baseline.as_ref().ok_or_else(|| {
+            Error::option(
+                "baseline",
+                "none",
+                "a baseline hazard, which only a fitted model has (CoxPh::new builds a \
+                 model from coefficients alone)",
+            )
         })?;
         let eta = self.linear_predictor(x)?;
         if let Some(i) = eta.iter().position(|e| !e.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: match x.row(i).iter().position(|v| !v.is_finite()) {
-                    Some(j) => format!("row {i}, covariate `{}` is {}", self.names[j], x[[i, j]]),
-                    None => format!("row {i}: xᵀβ overflows"),
-                },
+            return Err(match x.row(i).iter().position(|v| !v.is_finite()) {
+                Some(j) => Error::bad_value(
+                    "covariates",
+                    i,
+                    self.names[j].as_str(),
+                    x[[i, j]],
+                    "a finite value",
+                ),
+                None => Error::bad_value(
+                    "covariates",
+                    i,
+                    "xᵀβ",
+                    eta[i],
+                    "a row whose linear predictor xᵀβ is finite",
+                ),
             });
         }
         let offset: f64 = baseline
@@ -269,18 +280,14 @@ impl CoxPh {
     /// Linear predictors xᵢᵀβ of the rows of `x` (one column per covariate), in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `x` does not have one column per covariate.
+    /// [`Error::LengthMismatch`] when `x` does not have one column per covariate.
     pub fn linear_predictor(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
-        if x.ncols() != self.coefficients.len() {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: format!(
-                    "{} columns for {} covariates",
-                    x.ncols(),
-                    self.coefficients.len()
-                ),
-            });
-        }
+        Error::check_len(
+            "covariate columns",
+            x.ncols(),
+            self.coefficients.len(),
+            "coefficients of the model",
+        )?;
         Ok((0..x.nrows())
             .into_par_iter()
             .map(|i| {
@@ -297,11 +304,13 @@ impl CoxPh {
     /// column per name).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or shapes, or a non-finite covariate
-    /// value (naming row and covariate); [`Error::Degenerate`] for no events or a constant
-    /// or collinear covariate (naming it); [`Error::Numerical`] when Newton's method does
-    /// not converge, naming the covariate whose coefficient runs away (typically one that
-    /// separates events from non-events).
+    /// [`Error::InvalidOption`] for bad options or no covariates; [`Error::LengthMismatch`]
+    /// when `x` is not one row per subject and one column per name; [`Error::BadValue`]
+    /// for a non-finite covariate value (naming row and covariate); [`Error::Degenerate`]
+    /// for no events or a constant or collinear covariate (naming it);
+    /// [`Error::Numerical`] for a covariate whose values are too large to sum, or when
+    /// Newton's method does not converge, naming the covariate whose coefficient runs
+    /// away (typically one that separates events from non-events).
     pub fn fit<S: AsRef<str>>(
         data: &SurvivalData,
         x: ArrayView2<'_, f64>,
@@ -311,16 +320,14 @@ impl CoxPh {
         opts.check()?;
         let names: Vec<String> = names.iter().map(|s| s.as_ref().to_string()).collect();
         let (n, p) = x.dim();
-        if n != data.len() || p != names.len() || p == 0 {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: format!(
-                    "{n} × {p} covariates for {} rows and {} names (need one row per subject, \
-                     one column per name, at least one)",
-                    data.len(),
-                    names.len()
-                ),
-            });
+        Error::check_len("covariate rows", n, data.len(), "rows of the survival data")?;
+        Error::check_len("covariate columns", p, names.len(), "names")?;
+        if p == 0 {
+            return Err(Error::option(
+                "covariates",
+                "0 columns",
+                "at least one covariate column",
+            ));
         }
         let events = data.events().iter().filter(|&&e| e).count();
         if events == 0 {
@@ -413,14 +420,22 @@ impl CoxOptions {
 
     fn check(&self) -> Result<()> {
         z_for(self.confidence)?;
-        if self.max_iterations == 0 || self.tolerance.is_nan() || self.tolerance <= 0.0 {
-            return Err(Error::InvalidOption {
-                option: "iterations",
-                reason: format!(
-                    "need max_iterations ≥ 1 and tolerance > 0, got {} and {}",
-                    self.max_iterations, self.tolerance
+        if self.max_iterations == 0 {
+            return Err(Error::option(
+                "iterations",
+                "max_iterations = 0",
+                format!("max_iterations ≥ 1 (with tolerance {})", self.tolerance),
+            ));
+        }
+        if self.tolerance.is_nan() || self.tolerance <= 0.0 {
+            return Err(Error::option(
+                "iterations",
+                format!("tolerance = {}", self.tolerance),
+                format!(
+                    "a tolerance > 0 (with max_iterations {})",
+                    self.max_iterations
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -489,14 +504,24 @@ impl<'a> Problem<'a> {
         // for a separate pass over the values; only then are the rows searched.
         if sums.iter().any(|s| !s.is_finite()) {
             let bad = flat.par_iter().position_first(|v| !v.is_finite());
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: match bad {
-                    Some(k) => {
-                        format!("row {}, covariate `{}` is {}", k / p, names[k % p], flat[k])
+            return Err(match bad {
+                Some(k) => Error::bad_value(
+                    "covariates",
+                    k / p,
+                    names[k % p].as_str(),
+                    flat[k],
+                    "a finite value",
+                ),
+                None => {
+                    let j = sums.iter().position(|s| !s.is_finite()).unwrap_or(0);
+                    Error::Numerical {
+                        procedure: "covariate sums",
+                        reason: format!(
+                            "the values of `{}` are too large to sum (beyond 1e308)",
+                            names[j]
+                        ),
                     }
-                    None => "the values are too large to sum (beyond 1e308)".into(),
-                },
+                }
             });
         }
         let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
@@ -1000,36 +1025,33 @@ fn sub_matrix(a: &[f64], p: usize, j: usize) -> Vec<f64> {
 /// time groups, the halves in parallel.
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for mismatched lengths, a non-finite risk or a NaN
-/// duration; [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] when no pair is
-/// comparable.
+/// [`Error::LengthMismatch`] when `risk` or `events` is not one per duration;
+/// [`Error::BadValue`] for a non-finite risk or a NaN duration; [`Error::EmptyInput`] for
+/// no rows; [`Error::Degenerate`] when no pair is comparable.
 pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Result<f64> {
     let n = durations.len();
-    if risk.len() != n || events.len() != n {
-        return Err(Error::InvalidOption {
-            option: "risk",
-            reason: format!(
-                "{} durations, {} risks, {} events: need one of each per row",
-                n,
-                risk.len(),
-                events.len()
-            ),
-        });
-    }
+    Error::check_len("risk", risk.len(), n, "durations")?;
+    Error::check_len("events", events.len(), n, "durations")?;
     if n == 0 {
         return Err(Error::EmptyInput);
     }
     if let Some(i) = risk.iter().position(|r| !r.is_finite()) {
-        return Err(Error::InvalidOption {
-            option: "risk",
-            reason: format!("risk {i} is {}", risk[i]),
-        });
+        return Err(Error::bad_value(
+            "risk",
+            i,
+            "risk",
+            risk[i],
+            "a finite risk score",
+        ));
     }
     if let Some(i) = durations.iter().position(|d| d.is_nan()) {
-        return Err(Error::InvalidOption {
-            option: "durations",
-            reason: format!("duration {i} is NaN"),
-        });
+        return Err(Error::bad_value(
+            "durations",
+            i,
+            "duration",
+            durations[i],
+            "a duration (not NaN)",
+        ));
     }
     // Rows by time, events before censorings at the same time (a censoring at t is
     // compared with the events at t): sorted as plain integer pairs, no indirection.

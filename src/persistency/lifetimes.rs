@@ -81,10 +81,7 @@ impl LifetimeOptions {
     /// customer purchased on or before the as-of date.
     pub fn from_log(&self, data: &Dataset) -> Result<Lifetimes> {
         if self.churn_gap_days == 0 {
-            return Err(Error::InvalidOption {
-                option: "churn_gap_days",
-                reason: "the churn gap must be at least one day".into(),
-            });
+            return Err(Error::option("churn_gap_days", 0, "at least 1 day"));
         }
         let log = data.transactions();
         let (days, amounts) = (log.days(), log.amounts());
@@ -152,9 +149,10 @@ impl LifetimeOptions {
     /// out; an end after the as-of date is not yet known (censored at the as-of date).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the customer and value of an end date that does not
-    /// parse (YYYY-MM-DD) or precedes the start; [`Error::EmptyInput`] when no customer has
-    /// an acquisition date on or before the as-of date.
+    /// [`Error::BadValue`] (input `customers`, the customer's row, field `end_attribute`)
+    /// naming the value of an end date that does not parse (YYYY-MM-DD) or precedes the
+    /// start; [`Error::EmptyInput`] when no customer has an acquisition date on or before
+    /// the as-of date.
     pub fn from_contracts(
         &self,
         customers_table: &Customers,
@@ -175,23 +173,15 @@ impl LifetimeOptions {
             let end = match customers_table.attribute(idx, end_attribute).map(str::trim) {
                 None | Some("") => None,
                 Some(v) => {
-                    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                        Error::InvalidOption {
-                            option: "end_attribute",
-                            reason: format!(
-                                "customer `{}`: {end_attribute} = {v:?} is not a date (YYYY-MM-DD)",
-                                customers_table.id(idx)
-                            ),
-                        }
-                    })?;
+                    let bad = |expected: String| {
+                        Error::bad_value("customers", c, end_attribute, v, expected)
+                    };
+                    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .map_err(|_| bad("a date (YYYY-MM-DD)".into()))?;
                     if date < start {
-                        return Err(Error::InvalidOption {
-                            option: "end_attribute",
-                            reason: format!(
-                                "customer `{}`: {end_attribute} {date} is before the start {start}",
-                                customers_table.id(idx)
-                            ),
-                        });
+                        return Err(bad(format!(
+                            "a date on or after the acquisition date {start}"
+                        )));
                     }
                     Some(day_number(date))
                 }

@@ -68,20 +68,26 @@ use crate::summary::{Pattern, PurchaseModel, Rfm};
 fn check_patterns(patterns: &[Pattern]) -> Result<f64> {
     let mut weight = 0.0;
     for (i, p) in patterns.iter().enumerate() {
-        let ok = p.t_x.is_finite()
-            && p.t.is_finite()
-            && p.t_x >= 0.0
-            && p.t_x <= p.t
-            && p.t > 0.0
-            && (p.x > 0 || p.t_x == 0.0);
-        if !ok {
-            return Err(Error::InvalidOption {
-                option: "patterns",
-                reason: format!(
-                    "pattern {i} (x = {}, t_x = {}, T = {}) breaks 0 ≤ t_x ≤ T, T > 0, t_x = 0 when x = 0",
-                    p.x, p.t_x, p.t
-                ),
-            });
+        if !(p.t.is_finite() && p.t > 0.0) {
+            return Err(Error::bad_value("patterns", i, "T", p.t, "a finite T > 0"));
+        }
+        if !(p.t_x.is_finite() && p.t_x >= 0.0 && p.t_x <= p.t) {
+            return Err(Error::bad_value(
+                "patterns",
+                i,
+                "t_x",
+                p.t_x,
+                format!("0 ≤ t_x ≤ T = {}", p.t),
+            ));
+        }
+        if p.x == 0 && p.t_x != 0.0 {
+            return Err(Error::bad_value(
+                "patterns",
+                i,
+                "t_x",
+                p.t_x,
+                "t_x = 0 when x = 0",
+            ));
         }
         weight += f64::from(p.count);
     }

@@ -104,8 +104,9 @@ impl OverdueOptions {
     /// adds P(alive), evaluated in the summary's time unit.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a threshold outside (0, 1), a zero minimum, or values
-    /// that are not one finite number per customer.
+    /// [`Error::InvalidOption`] for a threshold outside (0, 1) or a zero minimum;
+    /// [`Error::LengthMismatch`] when `values` is not one per customer; [`Error::BadValue`]
+    /// naming the first non-finite value.
     pub fn compute<U: TimeUnit>(
         &self,
         summary: &Summary<U>,
@@ -113,29 +114,29 @@ impl OverdueOptions {
         model: Option<&dyn PurchaseModel>,
     ) -> Result<Overdue> {
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "threshold",
-                reason: format!("{} is not in (0, 1)", self.threshold),
-            });
+            return Err(Error::option(
+                "threshold",
+                self.threshold,
+                "a probability in (0, 1)",
+            ));
         }
         if self.min_repeat_purchases == 0 {
-            return Err(Error::InvalidOption {
-                option: "min_repeat_purchases",
-                reason: "a rhythm needs at least one repeat purchase".into(),
-            });
+            return Err(Error::option(
+                "min_repeat_purchases",
+                0,
+                "at least 1 (a rhythm needs a repeat purchase)",
+            ));
         }
         if let Some(v) = values {
-            if v.len() != summary.len() {
-                return Err(Error::InvalidOption {
-                    option: "values",
-                    reason: format!("{} values for {} customers", v.len(), summary.len()),
-                });
-            }
+            Error::check_len("values", v.len(), summary.len(), "customers of the summary")?;
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: "values",
-                    reason: format!("value of customer `{}` is {}", summary.id(i), v[i]),
-                });
+                return Err(Error::bad_value(
+                    "values",
+                    i,
+                    "value",
+                    v[i],
+                    "a finite number",
+                ));
             }
         }
         let scored: Vec<Option<OverdueRow>> = (0..summary.len())

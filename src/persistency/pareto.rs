@@ -213,8 +213,11 @@ impl ParetoNbd {
     /// [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options,
+    /// [`Error::BadValue`](crate::Error::BadValue) naming the first pattern outside
+    /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
+    /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
+    /// fails.
     pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;

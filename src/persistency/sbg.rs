@@ -25,31 +25,38 @@ impl Cohort {
     /// A cohort from its survivor counts, starting with the customers who joined.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] (option `cohort`) with fewer than two counts, no initial
-    /// customers, or a count above the one before it (naming the period and both counts).
+    /// [`Error::InvalidOption`] (option `cohort`) with fewer than two counts;
+    /// [`Error::BadValue`] (input `cohort`, row = the period, field `alive`) for no initial
+    /// customers or a count above the one before it (naming that count in `expected`).
     pub fn new(alive: Vec<u64>) -> Result<Self> {
-        let bad = |reason: String| {
-            Err(Error::InvalidOption {
-                option: "cohort",
-                reason,
-            })
-        };
         if alive.len() < 2 {
-            return bad(format!(
-                "{} count(s): at least two are needed (the customers who joined, then the survivors of period 1)",
-                alive.len()
+            return Err(Error::option(
+                "cohort",
+                format!("{alive:?}"),
+                "at least two counts (the customers who joined, then the survivors of period 1)",
             ));
         }
         if alive[0] == 0 {
-            return bad("no customers in period 0".into());
+            return Err(Error::bad_value(
+                "cohort",
+                0,
+                "alive",
+                0,
+                "at least one customer in period 0",
+            ));
         }
         for t in 1..alive.len() {
             if alive[t] > alive[t - 1] {
-                return bad(format!(
-                    "period {t} has {} customers, more than the {} of period {}: survivors cannot increase",
+                return Err(Error::bad_value(
+                    "cohort",
+                    t,
+                    "alive",
                     alive[t],
-                    alive[t - 1],
-                    t - 1
+                    format!(
+                        "at most the {} customers of period {}: survivors cannot increase",
+                        alive[t - 1],
+                        t - 1
+                    ),
                 ));
             }
         }
@@ -228,7 +235,7 @@ impl ShiftedBetaGeometric {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for bad options, [`Error::EmptyInput`] without cohorts,
-    /// and the optimiser's failure.
+    /// and [`Error::Numerical`] when the optimiser fails.
     pub fn fit(cohorts: &[Cohort], opts: &FitOptions) -> Result<(ShiftedBetaGeometric, FitReport)> {
         let settings = opts.check(2)?;
         if cohorts.is_empty() {

@@ -53,29 +53,22 @@ impl Scorecard {
     /// actual holdout purchases `actual`, index-aligned with `records`.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the lengths differ or the horizon is not positive,
-    /// [`Error::EmptyInput`] without records.
+    /// [`Error::LengthMismatch`] when `actual` and `records` differ in length,
+    /// [`Error::InvalidOption`] when the horizon is not positive, [`Error::EmptyInput`]
+    /// without records.
     pub fn new<M: PurchaseModel + ?Sized>(
         model: &M,
         records: &[Rfm],
         actual: &[u32],
         horizon: f64,
     ) -> Result<Scorecard> {
-        if records.len() != actual.len() {
-            return Err(Error::InvalidOption {
-                option: "actual",
-                reason: format!(
-                    "{} holdout counts for {} records",
-                    actual.len(),
-                    records.len()
-                ),
-            });
-        }
+        Error::check_len("actual", actual.len(), records.len(), "records")?;
         if !(horizon > 0.0 && horizon.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "horizon",
-                reason: format!("{horizon} is not a positive length"),
-            });
+            return Err(Error::option(
+                "horizon",
+                horizon,
+                "a positive finite length",
+            ));
         }
         if records.is_empty() {
             return Err(Error::EmptyInput);
@@ -158,8 +151,9 @@ impl Tracking {
     /// millions costs what its few hundred acquisition days cost.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `split` was not made from `data` (a customer of the
-    /// summary has no history in its log).
+    /// [`Error::BadValue`] (input `split`, naming the first summary row and its customer)
+    /// when `split` was not made from `data`: a customer of the summary has no history
+    /// in its log, or none on the summary's first purchase day.
     pub fn new<U: TimeUnit, M: PurchaseModel + ?Sized>(
         model: &M,
         data: &Dataset,
@@ -168,22 +162,26 @@ impl Tracking {
         let cal = &split.calibration;
         let log = data.transactions();
         // Each summary row's first purchase must be a day of its customer's history.
-        let known = (0..cal.len()).into_par_iter().all(|i| {
+        let unknown = (0..cal.len()).into_par_iter().position_first(|i| {
             let c = cal.customer(i);
-            (c.0 as usize) < log.n_customers()
-                && log
+            (c.0 as usize) >= log.n_customers()
+                || log
                     .history(c)
                     .days
                     .binary_search(&day_number(cal.get(i).first_purchase))
-                    .is_ok()
+                    .is_err()
         });
-        if !known {
-            return Err(Error::InvalidOption {
-                option: "data",
-                reason:
-                    "the summary's customers are not those of this dataset (make the split from it)"
-                        .into(),
-            });
+        if let Some(i) = unknown {
+            return Err(Error::bad_value(
+                "split",
+                i,
+                "customer",
+                cal.id(i),
+                format!(
+                    "a customer of `data` with a purchase on {} (make the split from this dataset)",
+                    cal.get(i).first_purchase
+                ),
+            ));
         }
         let end = day_number(split.holdout.end());
         let firsts: Vec<i32> = (0..cal.len())

@@ -27,19 +27,11 @@ impl SurvivalData {
     /// Durations (finite, ≥ 0) and event flags (`false` = right-censored).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the first bad duration by position and value, or
-    /// a length mismatch; [`Error::EmptyInput`] for no rows.
+    /// [`Error::LengthMismatch`] when `events` and `durations` differ in length;
+    /// [`Error::BadValue`] naming the first bad duration by position and value;
+    /// [`Error::EmptyInput`] for no rows.
     pub fn new(durations: Vec<f64>, events: Vec<bool>) -> Result<Self> {
-        if durations.len() != events.len() {
-            return Err(Error::InvalidOption {
-                option: "events",
-                reason: format!(
-                    "{} event flags for {} durations",
-                    events.len(),
-                    durations.len()
-                ),
-            });
-        }
+        Error::check_len("events", events.len(), durations.len(), "durations")?;
         if durations.is_empty() {
             return Err(Error::EmptyInput);
         }
@@ -47,13 +39,13 @@ impl SurvivalData {
             .par_iter()
             .position_first(|d| !(d.is_finite() && *d >= 0.0))
         {
-            return Err(Error::InvalidOption {
-                option: "durations",
-                reason: format!(
-                    "duration {i} is {}: durations must be finite and ≥ 0",
-                    durations[i]
-                ),
-            });
+            return Err(Error::bad_value(
+                "durations",
+                i,
+                "duration",
+                durations[i],
+                "a finite duration ≥ 0",
+            ));
         }
         Ok(SurvivalData {
             durations,
@@ -65,29 +57,21 @@ impl SurvivalData {
     /// Case weights (finite, > 0), one per row: a row of weight w counts as w subjects.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the first bad weight, or a length mismatch.
+    /// [`Error::LengthMismatch`] when `weights` is not one per duration;
+    /// [`Error::BadValue`] naming the first bad weight by position and value.
     pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
-        if weights.len() != self.durations.len() {
-            return Err(Error::InvalidOption {
-                option: "weights",
-                reason: format!(
-                    "{} weights for {} durations",
-                    weights.len(),
-                    self.durations.len()
-                ),
-            });
-        }
+        Error::check_len("weights", weights.len(), self.durations.len(), "durations")?;
         if let Some(i) = weights
             .par_iter()
             .position_first(|w| !(w.is_finite() && *w > 0.0))
         {
-            return Err(Error::InvalidOption {
-                option: "weights",
-                reason: format!(
-                    "weight {i} is {}: weights must be finite and > 0",
-                    weights[i]
-                ),
-            });
+            return Err(Error::bad_value(
+                "weights",
+                i,
+                "weight",
+                weights[i],
+                "a finite weight > 0",
+            ));
         }
         self.weights = Some(weights);
         Ok(self)
@@ -318,7 +302,7 @@ impl KaplanMeierOptions {
     /// their equality when there are two or more.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit), and [`Error::InvalidOption`] when `groups` is not one label
+    /// As [`fit`](Self::fit), and [`Error::LengthMismatch`] when `groups` is not one label
     /// per row.
     pub fn fit_groups<S: AsRef<str>>(
         &self,
@@ -477,15 +461,18 @@ pub struct LogRank {
 /// more distinct labels).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] when `groups` is not one label per row or holds a single
-/// label; [`Error::Degenerate`] when the groups' covariance is singular (no events, or
-/// one group with all of them at every event time).
+/// [`Error::LengthMismatch`] when `groups` is not one label per row;
+/// [`Error::Degenerate`] when it holds a single label, or when the groups' covariance is
+/// singular (no events, or one group with all of them at every event time).
 pub fn log_rank<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<LogRank> {
     let (labels, index) = intern(data, groups)?;
     if labels.len() < 2 {
-        return Err(Error::InvalidOption {
-            option: "groups",
-            reason: "the log-rank test needs two or more groups".into(),
+        return Err(Error::Degenerate {
+            input: "groups".into(),
+            reason: format!(
+                "a single group `{}`: the log-rank test needs two or more",
+                labels.first().map_or("", String::as_str)
+            ),
         });
     }
     log_rank_indexed(data, &index, labels)
@@ -493,12 +480,12 @@ pub fn log_rank<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<LogR
 
 /// Sorted distinct labels and each row's index into them.
 fn intern<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<(Vec<String>, Vec<u32>)> {
-    if groups.len() != data.len() {
-        return Err(Error::InvalidOption {
-            option: "groups",
-            reason: format!("{} group labels for {} rows", groups.len(), data.len()),
-        });
-    }
+    Error::check_len(
+        "groups",
+        groups.len(),
+        data.len(),
+        "rows of the survival data",
+    )?;
     let mut labels: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
     labels.sort_unstable();
     labels.dedup();
@@ -592,10 +579,7 @@ fn log_rank_indexed(data: &SurvivalData, group: &[u32], labels: Vec<String>) -> 
 /// in (0, 1).
 pub(crate) fn z_for(confidence: f64) -> Result<f64> {
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(Error::InvalidOption {
-            option: "confidence",
-            reason: format!("{confidence} is not in (0, 1)"),
-        });
+        return Err(Error::option("confidence", confidence, "a level in (0, 1)"));
     }
     Ok(Normal::standard().inverse_cdf(0.5 + confidence / 2.0))
 }

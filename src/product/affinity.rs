@@ -59,7 +59,7 @@ pub struct AffinityTable {
 /// `None` leaves the customer out).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] when `segments` does not have one entry per customer;
+/// [`Error::LengthMismatch`] when `segments` does not have one entry per customer;
 /// [`Error::MissingColumn`] when the log has no products; [`Error::Degenerate`] for a
 /// product without a category at category level; [`Error::EmptyInput`] when no customer
 /// has a segment.
@@ -70,19 +70,10 @@ pub fn segment_affinity<S: AsRef<str>>(
 ) -> Result<AffinityTable> {
     let customers = data.customers();
     let log = data.transactions();
-    if segments.len() != customers.len() {
-        return Err(Error::InvalidOption {
-            option: "segments",
-            reason: format!(
-                "{} segment entries for {} customers",
-                segments.len(),
-                customers.len()
-            ),
-        });
-    }
+    Error::check_len("segments", segments.len(), customers.len(), "customers")?;
     let products = log.products().ok_or_else(|| Error::MissingColumn {
         column: "product".into(),
-        available: vec!["customer".into(), "date".into(), "amount".into()],
+        available: log.column_names(),
     })?;
     let table = data.products();
     let (items, item_of): (&Interner, Vec<Option<u32>>) = match level {

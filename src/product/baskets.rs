@@ -107,7 +107,7 @@ impl BasketOptions {
         }
         let missing = |column: &str| Error::MissingColumn {
             column: column.into(),
-            available: present_columns(data),
+            available: log.column_names(),
         };
         let products = log.products().ok_or_else(|| missing("product"))?;
         let orders = match (self.key, log.orders()) {
@@ -232,23 +232,13 @@ impl BasketOptions {
     }
 }
 
-/// The optional columns a log has, for [`Error::MissingColumn`].
-fn present_columns(data: &Dataset) -> Vec<String> {
-    let log = data.transactions();
-    let mut out = vec!["customer".to_string(), "date".into(), "amount".into()];
-    for (name, present) in [
-        ("cost", log.costs().is_some()),
-        ("quantity", log.quantities().is_some()),
-        ("product", log.products().is_some()),
-        ("channel", log.channels().is_some()),
-        ("region", log.regions().is_some()),
-        ("order", log.orders().is_some()),
-    ] {
-        if present {
-            out.push(name.into());
-        }
-    }
-    out
+/// The first list (its position) holding an item id not below `n_items`, and that id.
+fn first_out_of_range(lists: &[Vec<u32>], n_items: usize) -> Option<(usize, u32)> {
+    lists.iter().enumerate().find_map(|(row, list)| {
+        list.iter()
+            .find(|&&i| i as usize >= n_items)
+            .map(|&i| (row, i))
+    })
 }
 
 impl Baskets {
@@ -275,18 +265,21 @@ impl Baskets {
     /// made distinct here.
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] when there are no baskets; [`Error::InvalidOption`] for an
-    /// id outside `items`.
+    /// [`Error::EmptyInput`] when there are no baskets; [`Error::BadValue`] (input
+    /// `lists`, the basket's row) for an id outside `items`.
     pub fn from_id_lists(items: Interner, lists: Vec<Vec<u32>>) -> Result<Baskets> {
         if lists.is_empty() {
             return Err(Error::EmptyInput);
         }
         let n_items = items.len() as u32;
-        if let Some(bad) = lists.iter().flatten().find(|&&i| i >= n_items) {
-            return Err(Error::InvalidOption {
-                option: "baskets",
-                reason: format!("item id {bad} is not below the {n_items} item names"),
-            });
+        if let Some((row, bad)) = first_out_of_range(&lists, n_items as usize) {
+            return Err(Error::bad_value(
+                "lists",
+                row,
+                "item",
+                bad,
+                format!("an item id below the {n_items} item names"),
+            ));
         }
         let (offsets, data, repeated) = compress_rows(lists);
         let rows = data.len() as u64 + repeated;
@@ -322,19 +315,18 @@ impl Baskets {
     /// Attaches the customer (an index into `ids`) of each basket.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the lengths differ or an index is out of range.
+    /// [`Error::LengthMismatch`] when `customer` is not one per basket; [`Error::BadValue`]
+    /// for an index out of range.
     pub fn with_customers(mut self, ids: Interner, customer: Vec<u32>) -> Result<Baskets> {
-        if customer.len() != self.len() {
-            return Err(Error::InvalidOption {
-                option: "customers",
-                reason: format!("{} customers for {} baskets", customer.len(), self.len()),
-            });
-        }
-        if let Some(bad) = customer.iter().find(|&&c| c as usize >= ids.len()) {
-            return Err(Error::InvalidOption {
-                option: "customers",
-                reason: format!("customer index {bad} is not below {}", ids.len()),
-            });
+        Error::check_len("customer", customer.len(), self.len(), "baskets")?;
+        if let Some(row) = customer.iter().position(|&c| c as usize >= ids.len()) {
+            return Err(Error::bad_value(
+                "customer",
+                row,
+                "customer",
+                customer[row],
+                format!("a customer index below the {} ids", ids.len()),
+            ));
         }
         self.customers = Some((ids, customer));
         Ok(self)
@@ -447,20 +439,18 @@ impl CustomerItems {
     /// From per-customer item id lists (sorted and made distinct here), with names.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the lists and names differ in number or an id is
-    /// outside `items`.
+    /// [`Error::LengthMismatch`] when the lists and names differ in number;
+    /// [`Error::BadValue`] (input `lists`, the customer's row) for an id outside `items`.
     pub fn new(customers: Interner, items: Interner, lists: Vec<Vec<u32>>) -> Result<Self> {
-        if lists.len() != customers.len() {
-            return Err(Error::InvalidOption {
-                option: "customer items",
-                reason: format!("{} lists for {} customers", lists.len(), customers.len()),
-            });
-        }
-        if let Some(bad) = lists.iter().flatten().find(|&&i| i as usize >= items.len()) {
-            return Err(Error::InvalidOption {
-                option: "customer items",
-                reason: format!("item id {bad} is not below the {} item names", items.len()),
-            });
+        Error::check_len("lists", lists.len(), customers.len(), "customers")?;
+        if let Some((row, bad)) = first_out_of_range(&lists, items.len()) {
+            return Err(Error::bad_value(
+                "lists",
+                row,
+                "item",
+                bad,
+                format!("an item id below the {} item names", items.len()),
+            ));
         }
         let (offsets, data, _) = compress_rows(lists);
         Ok(CustomerItems {

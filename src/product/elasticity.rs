@@ -355,26 +355,26 @@ impl ElasticityOptions {
 
     fn check(&self) -> Result<()> {
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "confidence",
-                reason: format!("{} is not in (0, 1)", self.confidence),
-            });
+            return Err(Error::option(
+                "confidence",
+                self.confidence,
+                "a level in (0, 1)",
+            ));
         }
         if self.min_observations < 3 {
-            return Err(Error::InvalidOption {
-                option: "min_observations",
-                reason: format!(
-                    "{} periods leave no residual degree of freedom for intercept and price; \
-                     need at least 3",
-                    self.min_observations
-                ),
-            });
+            return Err(Error::option(
+                "min_observations",
+                self.min_observations,
+                "at least 3 periods (fewer leave no residual degree of freedom for intercept \
+                 and price)",
+            ));
         }
         if !(self.min_price_variation >= 0.0 && self.min_price_variation.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "min_price_variation",
-                reason: format!("{} is not a finite number ≥ 0", self.min_price_variation),
-            });
+            return Err(Error::option(
+                "min_price_variation",
+                self.min_price_variation,
+                "a finite number ≥ 0",
+            ));
         }
         Ok(())
     }

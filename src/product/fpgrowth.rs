@@ -107,10 +107,11 @@ impl FpGrowthOptions {
                 Ok(c)
             }
             MinSupport::Count(c) if c >= 1 => Ok(c),
-            other => Err(Error::InvalidOption {
-                option: "min_support",
-                reason: format!("need a fraction in (0, 1] or a count ≥ 1, got {other:?}"),
-            }),
+            other => Err(Error::option(
+                "min_support",
+                format!("{other:?}"),
+                "a fraction in (0, 1] or a count ≥ 1",
+            )),
         }
     }
 
@@ -122,19 +123,15 @@ impl FpGrowthOptions {
     pub fn mine(&self, baskets: &Baskets) -> Result<Itemsets> {
         let n = baskets.len();
         if u32::try_from(n).is_err() {
-            return Err(Error::InvalidOption {
-                option: "baskets",
-                reason: format!("{n} baskets; at most {} are supported", u32::MAX),
-            });
+            return Err(Error::option(
+                "baskets",
+                format!("{n} baskets"),
+                format!("at most {} baskets (node counts are u32)", u32::MAX),
+            ));
         }
         let min_count = self.threshold(n as u64)?;
         let max_len = match self.max_len {
-            Some(0) => {
-                return Err(Error::InvalidOption {
-                    option: "max_len",
-                    reason: "need a maximum itemset length ≥ 1".into(),
-                })
-            }
+            Some(0) => return Err(Error::option("max_len", 0, "a maximum itemset length ≥ 1")),
             Some(l) => l,
             None => usize::MAX,
         };

@@ -86,13 +86,17 @@ impl CoPurchase {
     /// items bought together by at least `min_common` customers. Items in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `k` or `min_common` is 0.
+    /// [`Error::InvalidOption`] (option `k` or `min_common`) when either is 0.
     pub fn new(customers: &CustomerItems, k: usize, min_common: u64) -> Result<CoPurchase> {
-        if k == 0 || min_common == 0 {
-            return Err(Error::InvalidOption {
-                option: "co-purchase",
-                reason: format!("need k ≥ 1 and min_common ≥ 1, got {k} and {min_common}"),
-            });
+        if k == 0 {
+            return Err(Error::option("k", 0, "at least 1 neighbour per item"));
+        }
+        if min_common == 0 {
+            return Err(Error::option(
+                "min_common",
+                0,
+                "at least 1 customer in common",
+            ));
         }
         let n_items = customers.items().len();
         // Inverted index: the customers of each item.
@@ -245,8 +249,10 @@ impl CrossSellOptions {
     /// A recommender from rules and co-purchase neighbours (each needed by the method).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `k` is 0, the method needs a source not given, or
-    /// the two sources name different items.
+    /// [`Error::InvalidOption`] when `k` is 0 or the method needs a source not given
+    /// (option `rules` or `neighbours`, value `none`); [`Error::BadValue`] naming the first
+    /// item where the two sources differ, or [`Error::LengthMismatch`] when one has more
+    /// items than the other.
     pub fn build<'a>(
         self,
         rules: Option<&'a Rules>,
@@ -254,34 +260,45 @@ impl CrossSellOptions {
     ) -> Result<CrossSell<'a>> {
         let need_rules = self.method != CrossSellMethod::CoPurchase;
         let need_neighbours = self.method != CrossSellMethod::Rules;
-        let missing = |what: &str| Error::InvalidOption {
-            option: "cross-sell",
-            reason: format!("the method {:?} needs {what}", self.method),
+        let missing = |option: &'static str, what: &str| {
+            Error::option(
+                option,
+                "none",
+                format!("{what}, which the method {:?} needs", self.method),
+            )
         };
         if self.k == 0 {
-            return Err(Error::InvalidOption {
-                option: "k",
-                reason: "need at least one recommendation per customer".into(),
-            });
+            return Err(Error::option(
+                "k",
+                0,
+                "at least 1 recommendation per customer",
+            ));
         }
         if need_rules && rules.is_none() {
-            return Err(missing("rules"));
+            return Err(missing("rules", "rules"));
         }
         if need_neighbours && neighbours.is_none() {
-            return Err(missing("co-purchase neighbours"));
+            return Err(missing("neighbours", "co-purchase neighbours"));
         }
         if let (Some(r), Some(n)) = (rules, neighbours) {
-            if r.items() != n.items() {
-                return Err(Error::InvalidOption {
-                    option: "cross-sell",
-                    reason: "the rules and the co-purchase neighbours name different items".into(),
-                });
+            let (a, b) = (r.items(), n.items());
+            if a != b {
+                if let Some(k) = (0..a.len().min(b.len())).find(|&k| a.name(k) != b.name(k)) {
+                    return Err(Error::bad_value(
+                        "neighbours",
+                        k,
+                        "item",
+                        b.name(k),
+                        format!("`{}`, item {k} of the rules", a.name(k)),
+                    ));
+                }
+                Error::check_len("neighbours' items", b.len(), a.len(), "the rules' items")?;
             }
         }
         let items = match (rules, neighbours) {
             (Some(r), _) => r.items(),
             (None, Some(n)) => n.items(),
-            (None, None) => return Err(missing("rules or co-purchase neighbours")),
+            (None, None) => return Err(missing("rules", "rules or co-purchase neighbours")),
         };
         // Each rule waits under the antecedent item that heads the fewest antecedents
         // overall, so a customer's popular items do not each pull in most of the rules.

@@ -227,21 +227,24 @@ impl RuleOptions {
     /// [`Error::InvalidOption`] for a NaN bound or a consequent cap of 0;
     /// [`Error::Degenerate`] for an itemset of more than 63 items (2⁶³ rules).
     pub fn generate(&self, itemsets: &Itemsets) -> Result<Rules> {
-        if let Some((m, _, _)) = self
+        if let Some((m, lo, hi)) = self
             .bounds
             .iter()
             .find(|(_, lo, hi)| lo.is_nan() || hi.is_nan())
+            .copied()
         {
-            return Err(Error::InvalidOption {
-                option: "rule bounds",
-                reason: format!("a NaN bound on {}", m.name()),
-            });
+            return Err(Error::option(
+                "rule bounds",
+                format!("{} in [{lo}, {hi}]", m.name()),
+                "bounds that are numbers (not NaN)",
+            ));
         }
         if self.max_consequent_len == Some(0) {
-            return Err(Error::InvalidOption {
-                option: "max_consequent_len",
-                reason: "need a consequent length ≥ 1".into(),
-            });
+            return Err(Error::option(
+                "max_consequent_len",
+                0,
+                "a consequent length ≥ 1",
+            ));
         }
         if let Some(big) = itemsets.iter().find(|s| s.items.len() > 63) {
             return Err(Error::Degenerate {

@@ -44,8 +44,9 @@ impl Features {
     /// Features from caller-supplied columns.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the shapes disagree, a value is not finite, or a
-    /// log-scaled value is at or below −1 (naming the row and column).
+    /// [`Error::LengthMismatch`] when the names, scale flags or revenues do not match the
+    /// shape of `raw`; [`Error::BadValue`] (input `features`) when a value is not finite,
+    /// or a log-scaled value is at or below −1 (naming the row and column).
     pub fn new(
         names: Vec<String>,
         raw: Array2<f64>,
@@ -65,31 +66,29 @@ impl Features {
     /// The checks of [`new`](Self::new); also run by [`ClusterOptions::fit`], since the
     /// fields are public (and deserialisable).
     fn check(&self) -> Result<()> {
-        let bad = |reason: String| {
-            Err(Error::InvalidOption {
-                option: "features",
-                reason,
-            })
-        };
         let (names, raw, log_scaled) = (&self.names, &self.raw, &self.log_scaled);
-        if names.len() != raw.ncols() || log_scaled.len() != raw.ncols() {
-            return bad(format!(
-                "{} names and {} scale flags for {} columns",
-                names.len(),
-                log_scaled.len(),
-                raw.ncols()
-            ));
-        }
-        if self.revenue.len() != raw.nrows() {
-            return bad(format!(
-                "{} revenues for {} rows",
-                self.revenue.len(),
-                raw.nrows()
-            ));
-        }
+        Error::check_len("names", names.len(), raw.ncols(), "columns of raw")?;
+        Error::check_len(
+            "log_scaled",
+            log_scaled.len(),
+            raw.ncols(),
+            "columns of raw",
+        )?;
+        Error::check_len("revenue", self.revenue.len(), raw.nrows(), "rows of raw")?;
         for ((i, j), &v) in raw.indexed_iter() {
             if !v.is_finite() || (log_scaled[j] && v <= -1.0) {
-                return bad(format!("row {i}, column `{}` has value {v}", names[j]));
+                let expected = if log_scaled[j] {
+                    "a finite value > −1 (the column is log-scaled)"
+                } else {
+                    "a finite value"
+                };
+                return Err(Error::bad_value(
+                    "features",
+                    i,
+                    names[j].as_str(),
+                    v,
+                    expected,
+                ));
             }
         }
         Ok(())
@@ -240,8 +239,8 @@ impl Features {
         let mut sd = Vec::new();
         for (j, &s) in spread.iter().enumerate() {
             if !s.is_finite() {
-                return Err(Error::InvalidOption {
-                    option: "features",
+                return Err(Error::Numerical {
+                    procedure: "standardisation",
                     reason: format!("column `{}` is too large to standardise", self.names[j]),
                 });
             }
@@ -363,18 +362,9 @@ impl Clusters {
     /// Each cluster's share of the total of a per-customer value (profit, CLV, ...).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `values` does not have one value per customer.
+    /// [`Error::LengthMismatch`] when `values` does not have one value per customer.
     pub fn value_shares(&self, values: &[f64]) -> Result<Vec<f64>> {
-        if values.len() != self.labels.len() {
-            return Err(Error::InvalidOption {
-                option: "values",
-                reason: format!(
-                    "{} values for {} customers",
-                    values.len(),
-                    self.labels.len()
-                ),
-            });
-        }
+        Error::check_len("values", values.len(), self.labels.len(), "customers")?;
         Ok(shares(&self.labels, values, self.k))
     }
 }
@@ -434,43 +424,49 @@ impl ClusterOptions {
     }
 
     fn validate(&self, n: usize) -> Result<()> {
-        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
         let (lo, hi) = self.k_range;
         if self.sample < 10 {
-            return bad("sample", format!("need at least 10, got {}", self.sample));
+            return Err(Error::option("sample", self.sample, "at least 10"));
         }
         if let Some(k) = self.k {
             if k < 2 {
-                return bad("k", format!("need at least 2 clusters, got {k}"));
+                return Err(Error::option("k", k, "at least 2 clusters"));
             }
             if k > n {
-                return bad("k", format!("{k} clusters for {n} customers"));
+                return Err(Error::option("k", k, format!("at most the {n} customers")));
             }
         } else {
             if lo < 2 || hi < lo {
-                return bad("k_range", format!("need 2 <= lo <= hi, got {lo}..={hi}"));
+                return Err(Error::option(
+                    "k_range",
+                    format!("{lo}..={hi}"),
+                    "lo..=hi with 2 ≤ lo ≤ hi",
+                ));
             }
             if hi > n.min(self.sample) {
-                return bad(
+                return Err(Error::option(
                     "k_range",
-                    format!("up to {hi} clusters for a sample of {}", n.min(self.sample)),
-                );
+                    format!("{lo}..={hi}"),
+                    format!(
+                        "hi at most {}, the customers sampled (`sample` {} of {n})",
+                        n.min(self.sample),
+                        self.sample
+                    ),
+                ));
             }
         }
         if self.n_init == 0 {
-            return bad("n_init", "need at least 1 initialisation".into());
+            return Err(Error::option("n_init", 0, "at least 1 initialisation"));
         }
         if self.max_iter == 0 {
-            return bad("iterations", "need at least 1 iteration".into());
+            return Err(Error::option("iterations", "max_iter = 0", "max_iter ≥ 1"));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return bad(
+            return Err(Error::option(
                 "iterations",
-                format!(
-                    "the tolerance must be finite and positive, got {}",
-                    self.tolerance
-                ),
-            );
+                format!("tolerance = {}", self.tolerance),
+                "a finite tolerance > 0",
+            ));
         }
         Ok(())
     }
@@ -479,8 +475,10 @@ impl ClusterOptions {
     ///
     /// # Errors
     /// [`Error::EmptyInput`] without customers; [`Error::InvalidOption`] for an option out
-    /// of its domain (see the setters), more clusters than customers, or features that
-    /// are all constant.
+    /// of its domain (see the setters) or more clusters than (distinct) customers;
+    /// [`Error::LengthMismatch`] and [`Error::BadValue`] as for [`Features::new`];
+    /// [`Error::Degenerate`] for features that are all constant; [`Error::Numerical`] for
+    /// a column too large to standardise, no k with a finite silhouette, or a failed fit.
     pub fn fit(&self, features: &Features) -> Result<Clusters> {
         let n = features.len();
         if n == 0 {
@@ -490,8 +488,8 @@ impl ClusterOptions {
         features.check()?;
         let (z, kept) = features.standardised()?;
         if kept.is_empty() {
-            return Err(Error::InvalidOption {
-                option: "features",
+            return Err(Error::Degenerate {
+                input: "features".into(),
                 reason: "every feature is constant".into(),
             });
         }
@@ -519,9 +517,12 @@ impl ClusterOptions {
             }
         };
         if k == 0 {
-            return Err(Error::InvalidOption {
-                option: "k_range",
-                reason: "no k gave a finite silhouette".into(),
+            return Err(Error::Numerical {
+                procedure: "silhouette",
+                reason: format!(
+                    "no k in {}..={} gave a finite silhouette",
+                    self.k_range.0, self.k_range.1
+                ),
             });
         }
         let labels = relabel_by_size(&self.labels(z.view(), k)?, k);
@@ -531,13 +532,14 @@ impl ClusterOptions {
         }
         if seen.iter().any(|s| !s) {
             let found = seen.iter().filter(|s| **s).count();
-            return Err(Error::InvalidOption {
-                option: "k",
-                reason: format!(
-                    "only {found} of {k} clusters are non-empty (fewer distinct customers \
-                     than clusters)"
+            return Err(Error::option(
+                "k",
+                k,
+                format!(
+                    "at most {found}: only {found} clusters are non-empty (fewer distinct \
+                     customers than clusters)"
                 ),
-            });
+            ));
         }
         let profiles = profiles(features, &z, &kept, &labels, k);
         let inertia = inertia(&z, &labels, k);
@@ -928,14 +930,9 @@ fn silhouette_of(sum: &[f64], counts: &[usize], own: usize) -> f64 {
 /// O(n²): use a sample for large bases (as [`ClusterOptions`] does to choose k).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] when the lengths differ; [`Error::EmptyInput`] when empty.
+/// [`Error::LengthMismatch`] when the lengths differ; [`Error::EmptyInput`] when empty.
 pub fn silhouette(points: ArrayView2<'_, f64>, labels: &[u32]) -> Result<f64> {
-    if points.nrows() != labels.len() {
-        return Err(Error::InvalidOption {
-            option: "labels",
-            reason: format!("{} labels for {} points", labels.len(), points.nrows()),
-        });
-    }
+    Error::check_len("labels", labels.len(), points.nrows(), "points")?;
     if labels.is_empty() {
         return Err(Error::EmptyInput);
     }
@@ -948,14 +945,9 @@ pub fn silhouette(points: ArrayView2<'_, f64>, labels: &[u32]) -> Result<f64> {
 /// cluster, or both all singletons, score 1, as in scikit-learn.
 ///
 /// # Errors
-/// [`Error::InvalidOption`] when the lengths differ; [`Error::EmptyInput`] when empty.
+/// [`Error::LengthMismatch`] when the lengths differ; [`Error::EmptyInput`] when empty.
 pub fn adjusted_rand_index(a: &[u32], b: &[u32]) -> Result<f64> {
-    if a.len() != b.len() {
-        return Err(Error::InvalidOption {
-            option: "labels",
-            reason: format!("{} and {} labels", a.len(), b.len()),
-        });
-    }
+    Error::check_len("b", b.len(), a.len(), "a")?;
     if a.is_empty() {
         return Err(Error::EmptyInput);
     }

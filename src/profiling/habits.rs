@@ -351,30 +351,40 @@ impl RiskOptions {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return bad(
+            return Err(Error::option(
                 "decline_test",
-                format!("alpha must be in (0, 1), got {}", self.alpha),
-            );
+                format!("alpha = {}", self.alpha),
+                "alpha in (0, 1)",
+            ));
         }
         if self.min_repeat == 0 {
-            return bad("decline_test", "min_repeat must be at least 1".into());
+            return Err(Error::option(
+                "decline_test",
+                "min_repeat = 0",
+                "min_repeat ≥ 1",
+            ));
         }
         if !(self.return_share.is_finite() && self.return_share > 0.0) {
-            return bad(
+            return Err(Error::option(
                 "high_return_share",
-                format!("must be finite and positive, got {}", self.return_share),
-            );
+                self.return_share,
+                "a finite positive share",
+            ));
         }
         if !(self.concentration > 0.0 && self.concentration <= 1.0) {
-            return bad(
+            return Err(Error::option(
                 "concentration",
-                format!("the share must be in (0, 1], got {}", self.concentration),
-            );
+                format!("share = {}", self.concentration),
+                "a share in (0, 1]",
+            ));
         }
         if self.min_purchases == 0 {
-            return bad("concentration", "min_purchases must be at least 1".into());
+            return Err(Error::option(
+                "concentration",
+                "min_purchases = 0",
+                "min_purchases ≥ 1",
+            ));
         }
         Ok(())
     }
@@ -382,7 +392,8 @@ impl RiskOptions {
     /// Risk flags of every customer of `data`.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a threshold out of its domain (see the setters).
+    /// [`Error::InvalidOption`] (naming the setter and the value) for a threshold out of
+    /// its domain (see the setters).
     pub fn compute(&self, data: &Dataset) -> Result<RiskFlags> {
         self.validate()?;
         let log = data.transactions();

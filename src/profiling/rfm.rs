@@ -63,26 +63,30 @@ impl Default for SegmentMap {
 
 impl SegmentMap {
     fn check(&self) -> Result<()> {
-        let bad = |reason: String| {
-            Err(Error::InvalidOption {
-                option: "segments",
-                reason,
-            })
-        };
-        if self.names.is_empty() || self.names.len() > 256 {
-            return bad(format!("{} names (need 1 to 256)", self.names.len()));
+        let n = self.names.len();
+        if n == 0 || n > 256 {
+            return Err(Error::option(
+                "segments",
+                format!("{n} names"),
+                "1 to 256 segment names",
+            ));
         }
         for r in 0..5 {
             for c in 0..5 {
                 let v = self.grid[r][c];
-                if usize::from(v) >= self.names.len() {
-                    return bad(format!("grid[{r}][{c}] = {v} names no segment"));
+                if usize::from(v) >= n {
+                    return Err(Error::option(
+                        "segments",
+                        format!("grid[{r}][{c}] = {v}"),
+                        format!("a segment index below the {n} names"),
+                    ));
                 }
                 if (r > 0 && v < self.grid[r - 1][c]) || (c > 0 && v < self.grid[r][c - 1]) {
-                    return bad(format!(
-                        "grid[{r}][{c}] = {v:?} ({}) is worse than a cell with lower R or FM: \
-                         a better customer would land in a worse segment",
-                        self.names[usize::from(v)]
+                    return Err(Error::option(
+                        "segments",
+                        format!("grid[{r}][{c}] = {v} ({})", self.names[usize::from(v)]),
+                        "a grid that never gets worse as R or FM grows (else a better \
+                         customer would land in a worse segment)",
                     ));
                 }
             }
@@ -159,18 +163,9 @@ impl RfmScores {
     /// `names`, for any per-customer value (net profit, CLV, revenue).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `values` does not have one value per customer.
+    /// [`Error::LengthMismatch`] when `values` does not have one value per customer.
     pub fn value_by_segment(&self, values: &[f64]) -> Result<Vec<SegmentValue>> {
-        if values.len() != self.segment.len() {
-            return Err(Error::InvalidOption {
-                option: "values",
-                reason: format!(
-                    "{} values for {} customers",
-                    values.len(),
-                    self.segment.len()
-                ),
-            });
-        }
+        Error::check_len("values", values.len(), self.segment.len(), "customers")?;
         let mut out: Vec<SegmentValue> = self
             .names
             .iter()
@@ -242,9 +237,10 @@ impl RfmOptions {
     /// revenue (index-aligned slices).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for levels outside 2..=9, a non-monotone segment map,
-    /// slices of different lengths, or a NaN value (naming the measure and position);
-    /// [`Error::EmptyInput`] without customers.
+    /// [`Error::InvalidOption`] for levels outside 2..=9 or a non-monotone segment map;
+    /// [`Error::LengthMismatch`] for slices of different lengths; [`Error::BadValue`] for
+    /// a NaN value (naming the measure and position); [`Error::EmptyInput`] without
+    /// customers.
     pub fn score(
         &self,
         recency_days: &[f64],
@@ -252,36 +248,28 @@ impl RfmOptions {
         monetary: &[f64],
     ) -> Result<RfmScores> {
         if !(2..=9).contains(&self.levels) {
-            return Err(Error::InvalidOption {
-                option: "levels",
-                reason: format!("{} (need 2 to 9)", self.levels),
-            });
+            return Err(Error::option("levels", self.levels, "2 to 9"));
         }
         self.segments.check()?;
         let n = recency_days.len();
-        if frequency.len() != n || monetary.len() != n {
-            return Err(Error::InvalidOption {
-                option: "rfm",
-                reason: format!(
-                    "{n} recencies, {} frequencies and {} monetary values",
-                    frequency.len(),
-                    monetary.len()
-                ),
-            });
-        }
+        Error::check_len("frequency", frequency.len(), n, "recency_days")?;
+        Error::check_len("monetary", monetary.len(), n, "recency_days")?;
         if n == 0 {
             return Err(Error::EmptyInput);
         }
-        for (name, v) in [
-            ("recency", recency_days),
-            ("frequency", frequency),
-            ("monetary", monetary),
+        for (input, measure, v) in [
+            ("recency_days", "recency", recency_days),
+            ("frequency", "frequency", frequency),
+            ("monetary", "monetary", monetary),
         ] {
             if let Some(i) = v.par_iter().position_first(|x| x.is_nan()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("customer at position {i} has NaN"),
-                });
+                return Err(Error::bad_value(
+                    input,
+                    i,
+                    measure,
+                    v[i],
+                    "a number (not NaN)",
+                ));
             }
         }
         let k = self.levels;
@@ -356,6 +344,14 @@ mod tests {
         SegmentMap::default().check().unwrap();
         let mut broken = SegmentMap::default();
         broken.grid[4][0] = 0; // "Lost" for the most recent customers
-        assert!(broken.check().is_err());
+        match broken.check() {
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(
+                    (option, value.as_str()),
+                    ("segments", "grid[4][0] = 0 (Lost)")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

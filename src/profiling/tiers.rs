@@ -92,26 +92,36 @@ impl TierOptions {
     /// Tiers of customers with the given values.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for shares outside 0 < high ≤ medium ≤ 1 or a non-finite
-    /// value (naming its position); [`Error::EmptyInput`] without customers.
+    /// [`Error::InvalidOption`] (option `shares`, naming the share out of place) for
+    /// shares outside 0 < high ≤ medium ≤ 1; [`Error::BadValue`] for a non-finite value
+    /// (naming its position); [`Error::EmptyInput`] without customers.
     pub fn tiers(&self, values: &[f64]) -> Result<Tiers> {
-        if !(self.high > 0.0 && self.high <= self.medium && self.medium <= 1.0) {
-            return Err(Error::InvalidOption {
-                option: "shares",
-                reason: format!(
-                    "high {} and medium {} (need 0 < high ≤ medium ≤ 1)",
-                    self.high, self.medium
-                ),
-            });
+        let (high, medium) = (self.high, self.medium);
+        if !(high > 0.0 && high <= 1.0) {
+            return Err(Error::option(
+                "shares",
+                format!("high = {high}"),
+                format!("0 < high ≤ medium (= {medium}) ≤ 1"),
+            ));
+        }
+        if !(medium >= high && medium <= 1.0) {
+            return Err(Error::option(
+                "shares",
+                format!("medium = {medium}"),
+                format!("high (= {high}) ≤ medium ≤ 1"),
+            ));
         }
         if values.is_empty() {
             return Err(Error::EmptyInput);
         }
         if let Some(i) = values.par_iter().position_first(|v| !v.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "values",
-                reason: format!("customer at position {i} has value {}", values[i]),
-            });
+            return Err(Error::bad_value(
+                "values",
+                i,
+                "value",
+                values[i],
+                "a finite number",
+            ));
         }
         // Share before a value is non-increasing in the value, so each tier is a value
         // range; only the smallest value still in the high and in the medium tier are

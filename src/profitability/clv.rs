@@ -71,25 +71,25 @@ impl ClvOptions {
     }
 
     fn check(&self) -> Result<()> {
-        let bad =
-            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
         if self.periods == 0 {
-            return bad("periods", "must be at least 1".into());
+            return Err(Error::option("periods", 0, "at least 1"));
         }
         if !(self.period_length > 0.0 && self.period_length.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "period_length",
-                format!("{} is not a positive number", self.period_length),
-            );
+                self.period_length,
+                "a positive finite number",
+            ));
         }
         if !(self.discount >= 0.0 && self.discount.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "discount",
-                format!("{} is not a finite rate ≥ 0", self.discount),
-            );
+                self.discount,
+                "a finite rate ≥ 0",
+            ));
         }
         if !self.margin.is_finite() {
-            return bad("margin", format!("{} is not finite", self.margin));
+            return Err(Error::option("margin", self.margin, "a finite number"));
         }
         Ok(())
     }
@@ -98,7 +98,7 @@ impl ClvOptions {
 /// Lifetime value of every record, in parallel, index-aligned with `records`.
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for bad options.
+/// [`Error::InvalidOption`] (naming the option and its value) for bad options.
 pub fn clv<M: PurchaseModel + ?Sized>(
     purchases: &M,
     spend: &GammaGamma,

@@ -101,9 +101,10 @@ impl GammaGamma {
     /// mean is of the data's scale) unless [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or a repeat buyer whose mean spend is not
-    /// finite and positive (naming the record), [`Error::EmptyInput`] without repeat
-    /// buyers, and the optimiser's failure.
+    /// [`Error::InvalidOption`] for bad options, [`Error::BadValue`] for a repeat buyer
+    /// whose mean spend is not finite and positive (naming the record),
+    /// [`Error::EmptyInput`] without repeat buyers, and [`Error::Numerical`] when the
+    /// optimiser fails.
     pub fn fit(records: &[Rfm], opts: &FitOptions) -> Result<(GammaGamma, FitReport)> {
         let settings = opts.check(3)?;
         let lik = Likelihood::new(records)?.penalised(opts.penalty);
@@ -210,13 +211,16 @@ impl Likelihood {
             .collect();
         if let Some(i) = parts.iter().find_map(|p| p.0) {
             let r = &records[i];
-            return Err(Error::InvalidOption {
-                option: "records",
-                reason: format!(
-                    "record {i} (x = {}) has mean spend {}: Gamma-Gamma needs a positive mean for every repeat buyer",
-                    r.x, r.mean_spend
+            return Err(Error::bad_value(
+                "records",
+                i,
+                "mean_spend",
+                r.mean_spend,
+                format!(
+                    "a finite positive mean spend for a repeat buyer (x = {})",
+                    r.x
                 ),
-            });
+            ));
         }
         let mut rows: Vec<Row> = parts.into_iter().flat_map(|p| p.1).collect();
         if rows.is_empty() {

@@ -160,10 +160,7 @@ fn check(option: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(Error::InvalidOption {
-            option,
-            reason: format!("must be finite and non-negative, got {v}"),
-        })
+        Err(Error::option(option, v, "a finite cost ≥ 0"))
     }
 }
 
@@ -220,37 +217,38 @@ impl ProfitOptions {
         check("per_service_event", self.per_service_event)?;
         check("returns_handling", self.per_return)?;
         if !(0.0..=1.0).contains(&self.return_value_share) {
-            return Err(Error::InvalidOption {
-                option: "returns_handling",
-                reason: format!(
-                    "the value share must be in [0, 1], got {}",
-                    self.return_value_share
-                ),
-            });
+            return Err(Error::option(
+                "returns_handling",
+                self.return_value_share,
+                "a value share in [0, 1]",
+            ));
         }
         if let Some((cost, days)) = self.fixed {
             check("fixed_per_period", cost)?;
             if days == 0 {
-                return Err(Error::InvalidOption {
-                    option: "fixed_per_period",
-                    reason: "the period must be at least one day".into(),
-                });
+                return Err(Error::option(
+                    "fixed_per_period",
+                    days,
+                    "a period of at least 1 day",
+                ));
             }
         }
         if let CostOfGoods::MarginRate(m) = self.cost_of_goods {
             if !(m.is_finite() && m < 1.0) {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: format!("a margin rate must be finite and below 1, got {m}"),
-                });
+                return Err(Error::option(
+                    "cost_of_goods",
+                    format!("MarginRate({m})"),
+                    "a finite margin rate below 1",
+                ));
             }
         }
         if let (Some(a), Some(b)) = (self.from, self.until) {
             if a > b {
-                return Err(Error::InvalidOption {
-                    option: "from",
-                    reason: format!("{a} is after the until date {b}"),
-                });
+                return Err(Error::option(
+                    "from",
+                    a,
+                    format!("a date on or before the until date {b}"),
+                ));
             }
         }
         Ok(())
@@ -262,26 +260,25 @@ impl ProfitOptions {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a negative or non-finite allocation, a margin rate not
-    /// below 1, a `from` date after `until`, service events of the wrong length, or a cost
-    /// source the data cannot give (naming the column or the first product without a unit
-    /// cost).
+    /// below 1, a `from` date after `until`, or a cost per service event without service
+    /// events; [`Error::LengthMismatch`] for service events of the wrong length;
+    /// [`Error::MissingColumn`] for a cost source the data cannot give (no cost column for
+    /// [`CostOfGoods::Column`], no product column for [`CostOfGoods::UnitCost`], neither
+    /// for [`CostOfGoods::Auto`]); [`Error::BadValue`] naming the first row of the log
+    /// whose product has no unit cost.
     pub fn compute(&self, data: &Dataset, service_events: Option<&[u32]>) -> Result<Profits> {
         self.validate()?;
         let log = data.transactions();
         let n = log.n_customers();
         if let Some(ev) = service_events {
-            if ev.len() != n {
-                return Err(Error::InvalidOption {
-                    option: "service_events",
-                    reason: format!("{} counts for {n} customers", ev.len()),
-                });
-            }
+            Error::check_len("service_events", ev.len(), n, "customers")?;
         }
         if self.per_service_event > 0.0 && service_events.is_none() {
-            return Err(Error::InvalidOption {
-                option: "per_service_event",
-                reason: "a cost per service event needs the customers' service event counts".into(),
-            });
+            return Err(Error::option(
+                "per_service_event",
+                self.per_service_event,
+                "0 when no service event counts are given (`service_events` is None)",
+            ));
         }
         let cogs = self.cost_source(data)?;
         let lo = self.from.map_or(i32::MIN, day_number);
@@ -353,12 +350,14 @@ impl ProfitOptions {
     fn cost_source<'a>(&self, data: &'a Dataset) -> Result<Cogs<'a>> {
         let log = data.transactions();
         let products = data.products();
-        let unit_costs = || -> Result<Cogs<'a>> {
+        let missing = |column: &str| Error::MissingColumn {
+            column: column.into(),
+            available: log.column_names(),
+        };
+        // `expected` says what a product of the log needs under the chosen source.
+        let unit_costs = |expected: &str| -> Result<Cogs<'a>> {
             let Some(rows) = log.products() else {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: "unit costs need a product column in the log".into(),
-                });
+                return Err(missing("product"));
             };
             let mut unit = Vec::with_capacity(products.len());
             for p in 0..products.len() {
@@ -367,14 +366,13 @@ impl ProfitOptions {
             }
             // Only products actually sold need a unit cost.
             if let Some(i) = rows.iter().position(|p| unit[p.get()].is_nan()) {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: format!(
-                        "product `{}` (row {} of the log) has no unit cost",
-                        products.id(rows[i]),
-                        i + 1
-                    ),
-                });
+                return Err(Error::bad_value(
+                    "transactions",
+                    i,
+                    "product",
+                    products.id(rows[i]),
+                    expected,
+                ));
             }
             Ok(Cogs::Unit {
                 unit,
@@ -384,23 +382,18 @@ impl ProfitOptions {
         };
         match self.cost_of_goods {
             CostOfGoods::MarginRate(m) => Ok(Cogs::Rate(1.0 - m)),
-            CostOfGoods::Column => log.costs().map(Cogs::Column).ok_or(Error::InvalidOption {
-                option: "cost_of_goods",
-                reason: "the log has no cost column".into(),
-            }),
-            CostOfGoods::UnitCost => unit_costs(),
+            CostOfGoods::Column => log.costs().map(Cogs::Column).ok_or_else(|| missing("cost")),
+            CostOfGoods::UnitCost => {
+                unit_costs("a product with a unit cost (cost of goods from unit costs)")
+            }
             CostOfGoods::Auto => match log.costs() {
                 Some(c) => Ok(Cogs::Column(c)),
-                None => unit_costs().map_err(|e| match e {
-                    Error::InvalidOption { reason, .. } => Error::InvalidOption {
-                        option: "cost_of_goods",
-                        reason: format!(
-                            "the log has no cost column and {reason}; \
-                             set CostOfGoods::MarginRate for data without costs"
-                        ),
-                    },
-                    e => e,
-                }),
+                // Neither costs nor products: the cost column is the first source missing.
+                None if log.products().is_none() => Err(missing("cost")),
+                None => unit_costs(
+                    "a product with a unit cost, as the log has no cost column \
+                     (CostOfGoods::MarginRate needs neither)",
+                ),
             },
         }
     }

@@ -30,23 +30,24 @@ pub struct WhaleCurve {
 /// The whale curve of per-customer profits, with `points` + 1 curve points (≥ 1).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for a non-finite profit (naming its position) or no points;
+/// [`Error::BadValue`] for a non-finite profit (naming its position);
+/// [`Error::InvalidOption`] for no points;
 /// [`Error::EmptyInput`] without customers.
 pub fn whale_curve(profits: &[f64], points: usize) -> Result<WhaleCurve> {
     if points == 0 {
-        return Err(Error::InvalidOption {
-            option: "points",
-            reason: "need at least 1".into(),
-        });
+        return Err(Error::option("points", 0, "at least 1"));
     }
     if profits.is_empty() {
         return Err(Error::EmptyInput);
     }
     if let Some(i) = profits.par_iter().position_first(|v| !v.is_finite()) {
-        return Err(Error::InvalidOption {
-            option: "profits",
-            reason: format!("customer at position {i} has profit {}", profits[i]),
-        });
+        return Err(Error::bad_value(
+            "profits",
+            i,
+            "profit",
+            profits[i],
+            "a finite number",
+        ));
     }
     let mut sorted = profits.to_vec();
     sorted.par_sort_unstable_by(|a, b| b.total_cmp(a));

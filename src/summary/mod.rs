@@ -350,25 +350,18 @@ impl SummaryOptions {
     /// The calibration summary with holdout purchase counts and spend.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] without a holdout end or with one before the calibration
-    /// end; [`Error::EmptyInput`] as for [`summarize`](Self::summarize).
+    /// [`Error::InvalidOption`] (option `holdout_end`) without a holdout end or with one
+    /// not after the calibration end; [`Error::EmptyInput`] as for
+    /// [`summarize`](Self::summarize).
     pub fn split<U: TimeUnit>(&self, data: &Dataset) -> Result<Split<U>> {
         let end = match self.holdout_end {
             Some(e) if e > self.calibration_end => day_number(e),
-            Some(e) => {
-                return Err(Error::InvalidOption {
-                    option: "holdout_end",
-                    reason: format!(
-                        "{e} is not after the calibration end {}",
-                        self.calibration_end
-                    ),
-                })
-            }
-            None => {
-                return Err(Error::InvalidOption {
-                    option: "holdout_end",
-                    reason: "a split needs a holdout end".into(),
-                })
+            given => {
+                return Err(Error::option(
+                    "holdout_end",
+                    given.map_or_else(|| "none".to_string(), |e| e.to_string()),
+                    format!("a date after the calibration end {}", self.calibration_end),
+                ))
             }
         };
         let (calibration, holdout) = self.run(data, Some(end))?;
@@ -692,22 +685,27 @@ impl<U: TimeUnit> Summary<U> {
     /// [`Coverage::later_transactions`].
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `as_of` is before the summary date, or when `new` has
-    /// costs and the summary not (or the reverse); [`Error::StaleTransaction`] for a
+    /// [`Error::InvalidOption`] when `as_of` is before the summary date; [`Error::Merge`]
+    /// when `new` has costs and the summary not (or the reverse), as for
+    /// [`merge`](Self::merge); [`Error::StaleTransaction`] for a
     /// transaction dated on or before the summary date (it may already be counted).
     pub fn update(&mut self, new: &Dataset, as_of: NaiveDate) -> Result<()> {
         let to = day_number(as_of);
         if to < self.as_of {
-            return Err(Error::InvalidOption {
-                option: "as_of",
-                reason: format!("{as_of} is before the summary date {}", self.as_of()),
-            });
+            return Err(Error::option(
+                "as_of",
+                as_of,
+                format!("a date on or after the summary date {}", self.as_of()),
+            ));
         }
         let log = new.transactions();
         if log.costs().is_some() != self.has_cost && !log.is_empty() {
-            return Err(Error::InvalidOption {
-                option: "costs",
-                reason: "the update and the summary must both have costs or both not".into(),
+            return Err(Error::Merge {
+                reason: if self.has_cost {
+                    "the summary has costs and the update not".into()
+                } else {
+                    "the update has costs and the summary not".into()
+                },
             });
         }
         for c in 0..log.n_customers() {

@@ -35,27 +35,33 @@ impl Rfm {
     /// finite mean spend (0 when x = 0).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the value that breaks a rule.
+    /// [`Error::InvalidOption`] naming the argument (`T`, `t_x` or `mean_spend`) and the
+    /// value that breaks a rule.
     pub fn new(x: u32, t_x: f64, t: f64, mean_spend: f64) -> Result<Rfm> {
-        let bad =
-            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
         if !(t.is_finite() && t > 0.0) {
-            return bad("T", format!("{t} is not a finite positive age"));
+            return Err(Error::option("T", t, "a finite positive age"));
         }
         if !(t_x.is_finite() && (0.0..=t).contains(&t_x)) {
-            return bad("t_x", format!("{t_x} is not within 0 ≤ t_x ≤ T = {t}"));
+            return Err(Error::option(
+                "t_x",
+                t_x,
+                format!("a recency within 0 ≤ t_x ≤ T = {t}"),
+            ));
         }
         if x == 0 && t_x != 0.0 {
-            return bad(
+            return Err(Error::option(
                 "t_x",
-                format!("{t_x} with x = 0: recency must be 0 without repeat purchases"),
-            );
+                t_x,
+                "0 when x = 0 (no repeat purchases)",
+            ));
         }
         if !mean_spend.is_finite() || (x == 0 && mean_spend != 0.0) {
-            return bad(
-                "mean_spend",
-                format!("{mean_spend} is not finite, or not 0 with x = 0"),
-            );
+            let allowed = if x == 0 {
+                "0 when x = 0 (no repeat purchases)"
+            } else {
+                "a finite mean spend"
+            };
+            return Err(Error::option("mean_spend", mean_spend, allowed));
         }
         Ok(Rfm {
             x,

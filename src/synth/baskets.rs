@@ -86,20 +86,18 @@ impl BasketSynth {
     }
 
     fn check(&self) -> Result<()> {
-        if self.baskets == 0 || self.items < 2 || self.items > u32::MAX as usize {
-            return Err(Error::InvalidOption {
-                option: "basket synth",
-                reason: format!(
-                    "need ≥ 1 basket and 2..=2^32−1 items, got {} and {}",
-                    self.baskets, self.items
-                ),
-            });
+        if self.baskets == 0 {
+            return Err(Error::option("baskets", self.baskets, "at least 1 basket"));
+        }
+        if self.items < 2 || self.items > u32::MAX as usize {
+            return Err(Error::option(
+                "items",
+                self.items,
+                format!("a count in 2..={}", u32::MAX),
+            ));
         }
         if self.customers == Some(0) {
-            return Err(Error::InvalidOption {
-                option: "customers",
-                reason: "need at least one customer".into(),
-            });
+            return Err(Error::option("customers", 0, "at least 1 customer"));
         }
         Ok(())
     }
@@ -132,7 +130,8 @@ impl BasketSynth {
     /// Generates the baskets.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for no baskets, fewer than 2 items or no customers.
+    /// [`Error::InvalidOption`] (option `baskets`, `items` or `customers`) for no baskets,
+    /// fewer than 2 items or no customers.
     pub fn generate(&self) -> Result<Baskets> {
         self.check()?;
         let (patterns, weights, items) = self.plant();

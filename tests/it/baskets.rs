@@ -159,15 +159,15 @@ fn output_order_and_results_do_not_depend_on_threads() {
 #[test]
 fn bad_options_are_typed_errors() {
     let baskets = Baskets::from_lists([vec!["a", "b"], vec!["a"]]).unwrap();
-    for opts in [
-        FpGrowthOptions::new().min_support(0.0),
-        FpGrowthOptions::new().min_support(1.5),
-        FpGrowthOptions::new().min_support(f64::NAN),
-        FpGrowthOptions::new().min_count(0),
-        FpGrowthOptions::new().max_len(0),
+    for (opts, name) in [
+        (FpGrowthOptions::new().min_support(0.0), "min_support"),
+        (FpGrowthOptions::new().min_support(1.5), "min_support"),
+        (FpGrowthOptions::new().min_support(f64::NAN), "min_support"),
+        (FpGrowthOptions::new().min_count(0), "min_support"),
+        (FpGrowthOptions::new().max_len(0), "max_len"),
     ] {
         assert!(
-            matches!(opts.mine(&baskets), Err(Error::InvalidOption { .. })),
+            matches!(opts.mine(&baskets), Err(Error::InvalidOption { option, .. }) if option == name),
             "{opts:?}"
         );
     }
@@ -176,7 +176,10 @@ fn bad_options_are_typed_errors() {
         RuleOptions::new()
             .min(Metric::Lift, f64::NAN)
             .generate(&sets),
-        Err(Error::InvalidOption { .. })
+        Err(Error::InvalidOption {
+            option: "rule bounds",
+            ..
+        })
     ));
     assert!(matches!(
         Baskets::from_lists(Vec::<Vec<&str>>::new()),

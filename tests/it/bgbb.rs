@@ -295,14 +295,20 @@ fn bgbb_long_histories_match_mpmath() {
 
 #[test]
 fn bgbb_rejects_bad_input() {
-    for (name, params) in [
+    for (i, (name, params)) in [
         ("alpha", [0.0, 1.0, 1.0, 1.0]),
         ("beta", [1.0, -1.0, 1.0, 1.0]),
         ("gamma", [1.0, 1.0, f64::NAN, 1.0]),
         ("delta", [1.0, 1.0, 1.0, f64::INFINITY]),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         match BgBb::new(params[0], params[1], params[2], params[3]) {
-            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(option, name);
+                assert_eq!(value, params[i].to_string());
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -312,27 +318,38 @@ fn bgbb_rejects_bad_input() {
         n: 6,
         count: 3,
     };
-    for bad in [
-        DiscretePattern { x: 3, ..ok },   // x > t_x
-        DiscretePattern { t_x: 7, ..ok }, // t_x > n
-        DiscretePattern { x: 0, ..ok },   // t_x > 0 without transactions
-        DiscretePattern { t_x: 0, ..ok }, // x > 0 with t_x = 0
-        DiscretePattern {
-            n: 0,
-            t_x: 0,
-            x: 0,
-            ..ok
-        }, // no opportunity
+    // Each bad history with the field that breaks the rules and its value.
+    for (bad, bad_field, bad_value) in [
+        (DiscretePattern { x: 3, ..ok }, "x", "3"),     // x > t_x
+        (DiscretePattern { t_x: 7, ..ok }, "t_x", "7"), // t_x > n
+        (DiscretePattern { x: 0, ..ok }, "t_x", "2"),   // t_x > 0 without transactions
+        (DiscretePattern { t_x: 0, ..ok }, "x", "1"),   // x > 0 with t_x = 0
+        (
+            DiscretePattern {
+                n: 0,
+                t_x: 0,
+                x: 0,
+                ..ok
+            },
+            "n",
+            "0",
+        ), // no opportunity
     ] {
         let err = BgBb::fit(&[ok, bad], &FitOptions::new()).unwrap_err();
         match &err {
-            Error::InvalidOption { option, reason } => {
-                assert_eq!(*option, "patterns");
-                let named = format!(
-                    "pattern 1 (x = {}, t_x = {}, n = {})",
-                    bad.x, bad.t_x, bad.n
+            Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                ..
+            } => {
+                assert_eq!((input.as_str(), *row), ("patterns", 1), "{err}");
+                assert_eq!(
+                    (field.as_str(), value.as_str()),
+                    (bad_field, bad_value),
+                    "{err}"
                 );
-                assert!(reason.contains(&named), "{reason}");
             }
             other => panic!("{other:?}"),
         }

@@ -105,15 +105,14 @@ fn extra_model_features_are_used() {
     assert!(r1.evaluation.auc >= r0.evaluation.auc - 0.005);
     let e = ChurnFeatures::from_summary(&synth.dataset, &summary, &[("short", &expected[1..])])
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidOption {
-                option: "extra",
-                ..
-            }
-        ),
-        "{e}"
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "extra",
+            found: expected.len() - 1,
+            expected: summary.len(),
+            against: "customers of the summary",
+        }
     );
 }
 
@@ -150,26 +149,26 @@ fn churn_option_and_label_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            e,
+            &e,
             Error::InvalidOption {
                 option: "test_share",
+                value,
                 ..
-            }
+            } if value == "1"
         ),
         "{e}"
     );
     let e = ChurnOptions::new()
         .fit(&features, &churned[1..])
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidOption {
-                option: "churned",
-                ..
-            }
-        ),
-        "{e}"
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "churned",
+            found: features.len() - 1,
+            expected: features.len(),
+            against: "rows of the features",
+        }
     );
     let e = ChurnOptions::new()
         .fit(&features, &vec![true; features.len()])
@@ -181,11 +180,12 @@ fn churn_option_and_label_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            e,
+            &e,
             Error::InvalidOption {
                 option: "forest",
+                value,
                 ..
-            }
+            } if value == "trees = 0"
         ),
         "{e}"
     );

@@ -193,29 +193,45 @@ fn features_from_a_synthetic_log() {
 fn every_cluster_option_error_is_named() {
     let (f, _) = planted(200, 3, 1, 3.0);
     let option_of = |o: ClusterOptions| match o.fit(&f) {
-        Err(Error::InvalidOption { option, .. }) => option,
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("expected an option error, got {other:?}"),
     };
-    assert_eq!(option_of(ClusterOptions::new().k(1)), "k");
-    assert_eq!(option_of(ClusterOptions::new().k(201)), "k");
-    assert_eq!(option_of(ClusterOptions::new().k_range(1, 4)), "k_range");
-    assert_eq!(option_of(ClusterOptions::new().k_range(5, 4)), "k_range");
-    assert_eq!(
-        option_of(ClusterOptions::new().k_range(2, 20).sample(15)),
-        "k_range"
-    );
-    assert_eq!(option_of(ClusterOptions::new().n_init(0)), "n_init");
-    assert_eq!(
-        option_of(ClusterOptions::new().iterations(0, 1e-4)),
-        "iterations"
-    );
-    assert_eq!(
-        option_of(ClusterOptions::new().iterations(10, 0.0)),
-        "iterations"
-    );
-    assert_eq!(option_of(ClusterOptions::new().sample(5)), "sample");
+    let cases = [
+        (ClusterOptions::new().k(1), "k", "1"),
+        (ClusterOptions::new().k(201), "k", "201"),
+        (ClusterOptions::new().k_range(1, 4), "k_range", "1..=4"),
+        (ClusterOptions::new().k_range(5, 4), "k_range", "5..=4"),
+        (
+            ClusterOptions::new().k_range(2, 20).sample(15),
+            "k_range",
+            "2..=20",
+        ),
+        (ClusterOptions::new().n_init(0), "n_init", "0"),
+        (
+            ClusterOptions::new().iterations(0, 1e-4),
+            "iterations",
+            "max_iter = 0",
+        ),
+        (
+            ClusterOptions::new().iterations(10, 0.0),
+            "iterations",
+            "tolerance = 0",
+        ),
+        (ClusterOptions::new().sample(5), "sample", "5"),
+    ];
+    for (opts, option, value) in cases {
+        assert_eq!(option_of(opts), (option, value.to_string()));
+    }
     let c = ClusterOptions::new().k(3).fit(&f).unwrap();
-    assert!(c.value_shares(&[1.0; 3]).is_err());
+    assert_eq!(
+        c.value_shares(&[1.0; 3]).unwrap_err(),
+        Error::LengthMismatch {
+            input: "values",
+            found: 3,
+            expected: 200,
+            against: "customers",
+        }
+    );
     assert!((c.value_shares(&vec![1.0; 200]).unwrap().iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // Constant features, bad shapes and bad values.
     let flat = Features::new(
@@ -226,7 +242,7 @@ fn every_cluster_option_error_is_named() {
     )
     .unwrap();
     match ClusterOptions::new().k(2).fit(&flat) {
-        Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "features"),
+        Err(Error::Degenerate { input, .. }) => assert_eq!(input, "features"),
         other => panic!("{other:?}"),
     }
     assert!(Features::new(
@@ -246,7 +262,12 @@ fn every_cluster_option_error_is_named() {
     let mut bad = Array2::ones((5, 1));
     bad[[3, 0]] = f64::NAN;
     match Features::new(vec!["a".into()], bad, vec![false], vec![0.0; 5]) {
-        Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("row 3, column `a`")),
+        Err(Error::BadValue {
+            input, row, field, ..
+        }) => {
+            assert_eq!((input.as_str(), row), ("features", 3));
+            assert_eq!(field, "a");
+        }
         other => panic!("{other:?}"),
     }
     // Three distinct customers cannot fill five clusters.
@@ -259,19 +280,25 @@ fn every_cluster_option_error_is_named() {
     )
     .unwrap();
     match ClusterOptions::new().k(5).fit(&dup) {
-        Err(Error::InvalidOption { option, reason }) => assert_eq!(option, "k", "{reason}"),
+        Err(Error::InvalidOption {
+            option,
+            value,
+            allowed,
+        }) => assert_eq!((option, value.as_str()), ("k", "5"), "{allowed}"),
         other => panic!("{other:?}"),
     }
     // Public fields bypass `new`; `fit` checks them again.
     let mut broken = f.clone();
     broken.log_scaled.pop();
-    assert!(matches!(
-        ClusterOptions::new().k(2).fit(&broken),
-        Err(Error::InvalidOption {
-            option: "features",
-            ..
-        })
-    ));
+    assert_eq!(
+        ClusterOptions::new().k(2).fit(&broken).unwrap_err(),
+        Error::LengthMismatch {
+            input: "log_scaled",
+            found: f.names.len() - 1,
+            expected: f.names.len(),
+            against: "columns of raw",
+        }
+    );
     let empty =
         Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
     assert_eq!(

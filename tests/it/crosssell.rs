@@ -54,7 +54,14 @@ fn co_purchase_cosines() {
     assert_eq!(strict.neighbours(id("c")).count(), 0);
     assert!(matches!(
         CoPurchase::new(&items, 0, 1),
-        Err(Error::InvalidOption { .. })
+        Err(Error::InvalidOption { option: "k", .. })
+    ));
+    assert!(matches!(
+        CoPurchase::new(&items, 5, 0),
+        Err(Error::InvalidOption {
+            option: "min_common",
+            ..
+        })
     ));
 }
 
@@ -124,7 +131,7 @@ fn recommendations_by_rules_then_neighbours() {
     // A method without its source is refused.
     assert!(matches!(
         CrossSellOptions::new().build(None, Some(&near)),
-        Err(Error::InvalidOption { .. })
+        Err(Error::InvalidOption { option: "rules", value, .. }) if value == "none"
     ));
 }
 
@@ -190,10 +197,15 @@ fn segment_affinity_by_hand() {
     let of = &t.rows[3];
     assert!(close(of.revenue, 8.0) && close(of.revenue_share, 8.0 / 28.0));
     assert!(close(of.base_revenue_share, 23.0 / 48.0));
-    assert!(matches!(
-        segment_affinity(&data, &segments[..2], BasketLevel::Category),
-        Err(Error::InvalidOption { .. })
-    ));
+    assert_eq!(
+        segment_affinity(&data, &segments[..2], BasketLevel::Category).unwrap_err(),
+        Error::LengthMismatch {
+            input: "segments",
+            found: 2,
+            expected: segments.len(),
+            against: "customers",
+        }
+    );
 }
 
 #[test]

@@ -502,18 +502,24 @@ fn missing_columns_are_typed_errors() {
 fn bad_options_are_rejected() {
     let data = planted();
     let option = |o: ElasticityOptions| match o.estimate(&data) {
-        Err(Error::InvalidOption { option, .. }) => option,
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("{other:?}"),
     };
     let o = ElasticityOptions::new;
-    assert_eq!(option(o().confidence(1.0)), "confidence");
-    assert_eq!(option(o().confidence(f64::NAN)), "confidence");
-    assert_eq!(option(o().min_observations(2)), "min_observations");
-    assert_eq!(option(o().min_price_variation(-0.1)), "min_price_variation");
-    assert_eq!(
-        option(o().min_price_variation(f64::INFINITY)),
-        "min_price_variation"
-    );
+    let cases = [
+        (o().confidence(1.0), "confidence", "1"),
+        (o().confidence(f64::NAN), "confidence", "NaN"),
+        (o().min_observations(2), "min_observations", "2"),
+        (o().min_price_variation(-0.1), "min_price_variation", "-0.1"),
+        (
+            o().min_price_variation(f64::INFINITY),
+            "min_price_variation",
+            "inf",
+        ),
+    ];
+    for (opts, name, value) in cases {
+        assert_eq!(option(opts), (name, value.to_string()));
+    }
 }
 
 #[test]

@@ -167,37 +167,51 @@ fn risk_flags_of_hand_built_histories() {
 fn every_risk_option_error_is_named() {
     let data = histories();
     let option_of = |o: RiskOptions| match o.compute(&data) {
-        Err(Error::InvalidOption { option, .. }) => option,
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("expected an option error, got {other:?}"),
     };
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(0.0, 4)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(1.0, 4)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(0.05, 0)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().high_return_share(0.0)),
-        "high_return_share"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().high_return_share(f64::NAN)),
-        "high_return_share"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().concentration(1.5, 3)),
-        "concentration"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().concentration(0.5, 0)),
-        "concentration"
-    );
+    let cases = [
+        (
+            RiskOptions::new().decline_test(0.0, 4),
+            "decline_test",
+            "alpha = 0",
+        ),
+        (
+            RiskOptions::new().decline_test(1.0, 4),
+            "decline_test",
+            "alpha = 1",
+        ),
+        (
+            RiskOptions::new().decline_test(0.05, 0),
+            "decline_test",
+            "min_repeat = 0",
+        ),
+        (
+            RiskOptions::new().high_return_share(0.0),
+            "high_return_share",
+            "0",
+        ),
+        (
+            RiskOptions::new().high_return_share(f64::NAN),
+            "high_return_share",
+            "NaN",
+        ),
+        (
+            RiskOptions::new().concentration(1.5, 3),
+            "concentration",
+            "share = 1.5",
+        ),
+        (
+            RiskOptions::new().concentration(0.5, 0),
+            "concentration",
+            "min_purchases = 0",
+        ),
+    ];
+    for (opts, option, value) in cases {
+        let (got, shown) = option_of(opts);
+        assert_eq!(got, option);
+        assert_eq!(shown, value, "{option}");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use acrm::data::{
     CustomerIdx, CustomerRecord, Dataset, DatasetBuilder, Loaded, Mode, NegativeAmounts,
-    TransactionRecord,
+    ProductRecord, TransactionRecord,
 };
 use acrm::io::{CsvOptions, Delimiter};
 use acrm::{Error, Problem, RowError};
@@ -680,6 +680,49 @@ fn builder_numbers_records_by_position() {
     assert_eq!(loaded.report.rows, 5);
     assert_eq!(loaded.report.loaded, 2);
     assert_eq!(ids(&loaded.dataset), ["A", "B"]);
+}
+
+/// A file read into a builder that already holds records must have the same optional
+/// columns: one the records have and the file lacks is a missing column; one the file
+/// brings and the records lack is inconsistent on the header's line (line 1), as a record
+/// bringing a field the first one lacked is on its own line.
+#[test]
+fn a_file_read_after_records_needs_their_optional_columns() {
+    let mut with_cost = TransactionRecord::new("A", date(2024, 1, 1), 10.0);
+    with_cost.cost = Some(4.0);
+    let mut b = Dataset::builder();
+    b.push(with_cost).unwrap();
+    let plain = "customer_id,date,amount\nB,2024-01-02,5\n";
+    match CsvOptions::new().read_into(b, plain.as_bytes()) {
+        Err(Error::MissingColumn { column, available }) => {
+            assert_eq!(column, "cost");
+            assert_eq!(available, ["customer_id", "date", "amount"]);
+        }
+        other => panic!("expected a missing column, got {other:?}"),
+    }
+    let mut b = Dataset::builder();
+    b.push(TransactionRecord::new("A", date(2024, 1, 1), 10.0))
+        .unwrap();
+    let priced = "customer_id,date,amount,cost\nB,2024-01-02,5,2\n";
+    assert_eq!(
+        row_error(CsvOptions::new().read_into(b, priced.as_bytes())),
+        bad(1, "cost", Problem::Inconsistent, "")
+    );
+}
+
+/// A product table given record by record numbers a bad unit cost by position.
+#[test]
+fn a_non_finite_unit_cost_names_its_record() {
+    let product = |id: &str, cost: f64| ProductRecord {
+        product_id: id.into(),
+        category: None,
+        unit_cost: Some(cost),
+    };
+    let r = Dataset::builder().products([product("p", 1.0), product("q", f64::NAN)]);
+    assert_eq!(
+        row_error(r.map(|_| ())),
+        bad(2, "unit_cost", Problem::NonFinite, "NaN")
+    );
 }
 
 #[test]

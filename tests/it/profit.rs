@@ -148,7 +148,10 @@ fn service_events_cost_even_without_a_purchase_in_the_window() {
 fn every_option_error_is_typed_and_named() {
     let data = small();
     let option_of = |o: ProfitOptions, ev: Option<&[u32]>| match o.compute(&data, ev) {
-        Err(Error::InvalidOption { option, .. }) => option,
+        Err(Error::InvalidOption { option, value, .. }) => {
+            assert!(!value.is_empty(), "{option} names its value");
+            option
+        }
         other => panic!("expected an option error, got {other:?}"),
     };
     let base = ProfitOptions::new;
@@ -163,8 +166,13 @@ fn every_option_error_is_typed_and_named() {
         "per_service_event"
     );
     assert_eq!(
-        option_of(base(), Some(&[1, 2, 3])),
-        "service_events",
+        base().compute(&data, Some(&[1, 2, 3])),
+        Err(Error::LengthMismatch {
+            input: "service_events",
+            found: 3,
+            expected: data.customers().len(),
+            against: "customers",
+        }),
         "one count per customer"
     );
     assert_eq!(
@@ -209,9 +217,15 @@ fn every_option_error_is_typed_and_named() {
     let bare = b.build().unwrap().dataset;
     for c in [CostOfGoods::Auto, CostOfGoods::UnitCost] {
         match ProfitOptions::new().cost_of_goods(c).compute(&bare, None) {
-            Err(Error::InvalidOption { option, reason }) => {
-                assert_eq!(option, "cost_of_goods");
-                assert!(reason.contains("product `z`"), "{reason}");
+            Err(Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                ..
+            }) => {
+                assert_eq!((input.as_str(), row), ("transactions", 0));
+                assert_eq!((field.as_str(), value.as_str()), ("product", "z"));
             }
             other => panic!("{other:?}"),
         }
@@ -220,14 +234,15 @@ fn every_option_error_is_typed_and_named() {
     b.push(TransactionRecord::new("A", date(2024, 1, 1), 5.0))
         .unwrap();
     let plain = b.build().unwrap().dataset;
-    for c in [
-        CostOfGoods::Column,
-        CostOfGoods::UnitCost,
-        CostOfGoods::Auto,
+    for (c, missing) in [
+        (CostOfGoods::Column, "cost"),
+        (CostOfGoods::UnitCost, "product"),
+        (CostOfGoods::Auto, "cost"),
     ] {
         match ProfitOptions::new().cost_of_goods(c).compute(&plain, None) {
-            Err(Error::InvalidOption { option, reason }) => {
-                assert_eq!(option, "cost_of_goods", "{reason}");
+            Err(Error::MissingColumn { column, available }) => {
+                assert_eq!(column, missing, "{c:?}");
+                assert_eq!(available, ["customer", "date", "amount"]);
             }
             other => panic!("{other:?}"),
         }

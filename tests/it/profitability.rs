@@ -10,6 +10,7 @@ use acrm::profitability::{
     clv, customer_equity, spend_frequency_correlation, ClvOptions, FitOptions, GammaGamma,
 };
 use acrm::summary::Rfm;
+use acrm::Error;
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -137,9 +138,19 @@ fn gamma_gamma_rejects_a_repeat_buyer_without_spend() {
         mean_spend: 0.0,
     }];
     let e = GammaGamma::fit(&records, &FitOptions::new()).unwrap_err();
-    assert!(e.to_string().contains("record 0"), "{e}");
-    assert!(Rfm::new(0, 1.0, 3.0, 0.0).is_err());
-    assert!(Rfm::new(1, 4.0, 3.0, 1.0).is_err());
+    assert!(
+        matches!(&e, Error::BadValue { input, row: 0, field, value, .. }
+            if input == "records" && field == "mean_spend" && value == "0"),
+        "{e}"
+    );
+    for (x, t_x, t, spend) in [(0, 1.0, 3.0, 0.0), (1, 4.0, 3.0, 1.0)] {
+        match Rfm::new(x, t_x, t, spend) {
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!((option, value), ("t_x", t_x.to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 /// CLV uncertainty: resample customers, refit BG/NBD and Gamma-Gamma on each replicate,

@@ -266,19 +266,36 @@ fn sbg_cohorts_add_up() {
 
 #[test]
 fn sbg_rejects_bad_input() {
-    let cohort_error = |alive: Vec<u64>| match Cohort::new(alive) {
-        Err(Error::InvalidOption { option, reason }) => {
+    let too_short = |alive: Vec<u64>| match Cohort::new(alive.clone()) {
+        Err(Error::InvalidOption { option, value, .. }) => {
             assert_eq!(option, "cohort");
-            reason
+            assert_eq!(value, format!("{alive:?}"));
         }
         other => panic!("{other:?}"),
     };
-    cohort_error(vec![]);
-    cohort_error(vec![100]);
-    cohort_error(vec![0, 0]);
-    let reason = cohort_error(vec![100, 80, 81, 50]);
-    assert!(reason.contains("period 2 has 81 customers"), "{reason}");
-    assert!(reason.contains("the 80 of period 1"), "{reason}");
+    too_short(vec![]);
+    too_short(vec![100]);
+    // A bad count: the cohort, the period, the count, and what it had to be.
+    let bad_count = |alive: Vec<u64>| match Cohort::new(alive) {
+        Err(Error::BadValue {
+            input,
+            row,
+            field,
+            value,
+            expected,
+        }) => {
+            assert_eq!((input.as_str(), field.as_str()), ("cohort", "alive"));
+            (row, value, expected)
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(bad_count(vec![0, 0]).0, 0);
+    let (period, count, expected) = bad_count(vec![100, 80, 81, 50]);
+    assert_eq!((period, count.as_str()), (2, "81"));
+    assert!(
+        expected.contains("the 80 customers of period 1"),
+        "{expected}"
+    );
     // Deserialising goes through the same checks.
     assert!(serde_json::from_str::<Cohort>("[100, 80, 81]").is_err());
     let c: Cohort = serde_json::from_str("[100, 80, 70]").unwrap();
@@ -287,7 +304,10 @@ fn sbg_rejects_bad_input() {
 
     for (name, a, b) in [("alpha", 0.0, 1.0), ("beta", 1.0, f64::NAN)] {
         match ShiftedBetaGeometric::new(a, b) {
-            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(option, name);
+                assert_eq!(value, (if name == "alpha" { a } else { b }).to_string());
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -504,14 +504,14 @@ proptest! {
         }
         prop_assert_eq!(hold.total_purchases(), total);
         // A holdout end not after the calibration end, or none, is an invalid option.
-        for bad in [
-            SummaryOptions::new(date(cal)).holdout_end(date(cal)),
-            SummaryOptions::new(date(cal)).holdout_end(date(cal - 1)),
-            SummaryOptions::new(date(cal)),
+        for (bad, given) in [
+            (SummaryOptions::new(date(cal)).holdout_end(date(cal)), date(cal).to_string()),
+            (SummaryOptions::new(date(cal)).holdout_end(date(cal - 1)), date(cal - 1).to_string()),
+            (SummaryOptions::new(date(cal)), "none".to_string()),
         ] {
             let err = bad.split::<Days>(&data).unwrap_err();
             prop_assert!(
-                matches!(err, Error::InvalidOption { option: "holdout_end", .. }),
+                matches!(&err, Error::InvalidOption { option: "holdout_end", value, .. } if *value == given),
                 "{:?}", err
             );
         }
@@ -659,11 +659,12 @@ fn update_refuses_an_earlier_date() {
     let err = s.update(&records(&[("a", 12, 1.0)]), date(9)).unwrap_err();
     assert!(
         matches!(
-            err,
+            &err,
             Error::InvalidOption {
                 option: "as_of",
+                value,
                 ..
-            }
+            } if *value == date(9).to_string()
         ),
         "{err:?}"
     );

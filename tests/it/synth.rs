@@ -384,6 +384,18 @@ fn invalid_options_are_refused() {
         "window"
     );
     assert_eq!(option_of(base().customers(0)), "customers");
+    // The value given is named too.
+    match base()
+        .acquisition(date(2024, 1, 1), Span::new(1.0))
+        .end(date(2023, 12, 31))
+        .generate()
+    {
+        Err(Error::InvalidOption { value, allowed, .. }) => {
+            assert_eq!(value, "2023-12-31");
+            assert!(allowed.contains("2024-01-01"), "{allowed}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
     assert_eq!(option_of(base().products(5, 10)), "categories");
     assert_eq!(option_of(base().channels_and_regions(0, 3)), "channels");
     // The defaults are valid.
