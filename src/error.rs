@@ -43,6 +43,15 @@ pub enum Problem {
     OutOfRange,
     /// An id already given on an earlier line of a file that lists each entity once.
     DuplicateId,
+    /// A reference (a parent unit, a user's unit or role) to an id that is not defined,
+    /// or that names more than one thing.
+    UnknownReference,
+    /// A parent that is the unit itself or one of its descendants.
+    Cycle,
+    /// A value that contradicts an earlier line (an owner placed in two teams).
+    Conflict,
+    /// A name with a character it may not hold (a unit level with `:`).
+    InvalidName,
 }
 
 impl Problem {
@@ -62,6 +71,10 @@ impl Problem {
             Problem::Malformed => "a well-formed CSV record",
             Problem::NotUtf8 => "UTF-8 text",
             Problem::DuplicateId => "an id not given on an earlier line",
+            Problem::UnknownReference => "the id of exactly one defined unit, user or role",
+            Problem::Cycle => "a parent that is not the unit itself or below it",
+            Problem::Conflict => "the same value as earlier lines give",
+            Problem::InvalidName => "a name without `:`",
             Problem::OutOfRange => {
                 "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
             }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{ChannelIdx, CustomerIdx, Interner, RegionIdx};
+use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{date_of, day_number};
 
 /// One customer as given by the caller: the external id and what is known about them.
@@ -23,30 +24,73 @@ pub struct CustomerRecord {
     /// Acquisition channel name.
     #[serde(default)]
     pub channel: Option<String>,
-    /// Owner (salesperson, account manager) for access scopes.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// Team of the owner.
-    #[serde(default)]
-    pub team: Option<String>,
     /// Free attributes (name → value).
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
 }
 
+/// Who owns a customer (a salesperson, an account manager), from when: the customer
+/// data behind access scopes. A customer's owner on a date is the one of their latest
+/// record on or before it; a record without a date holds from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnershipRecord {
+    /// External customer id.
+    pub customer_id: String,
+    /// The owner (a user id of the organisation).
+    pub owner: String,
+    /// From when the owner holds the customer (`None`: from the start).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+}
+
+impl OwnershipRecord {
+    /// `owner` holds `customer_id` from the start.
+    pub fn new(customer_id: impl Into<String>, owner: impl Into<String>) -> Self {
+        OwnershipRecord {
+            customer_id: customer_id.into(),
+            owner: owner.into(),
+            from: None,
+        }
+    }
+
+    /// The same assignment, from `date` on (a handover).
+    pub fn since(mut self, date: NaiveDate) -> Self {
+        self.from = Some(date);
+        self
+    }
+}
+
+/// What [`Dataset::assign_owners`](super::Dataset::assign_owners) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnershipReport {
+    /// Records read.
+    pub records: usize,
+    /// Customers with at least one owner.
+    pub owned: usize,
+    /// Of those, customers with more than one assignment (handed over at some date).
+    pub handed_over: usize,
+    /// Customers named by the records but not in the data before: added without
+    /// transactions.
+    pub added: usize,
+    /// Customers of the data without any owner: only a scope over all customers sees them.
+    pub unowned: usize,
+}
+
 /// Customers: ids interned to [`CustomerIdx`], with optional columns that are empty
-/// vectors until some customer has a value.
+/// vectors until some customer has a value, and the ownership history.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Customers {
+pub(crate) struct Customers {
     pub(crate) ids: Arc<Interner>,
     acquired: Vec<Option<i32>>,
     region: Vec<Option<RegionIdx>>,
     channel: Vec<Option<ChannelIdx>>,
-    owner: Vec<Option<u32>>,
-    team: Vec<Option<u32>>,
-    owners: Interner,
-    teams: Interner,
     attributes: BTreeMap<String, Vec<Option<String>>>,
+    owners: Interner,
+    /// Customer `c`'s assignments are `assignments[owned[c]..owned[c + 1]]`, by date;
+    /// customers past the end of `owned` have none.
+    owned: Vec<u32>,
+    /// (first day, owner) of each assignment (`i32::MIN` for "from the start").
+    assignments: Vec<(i32, u32)>,
 }
 
 /// Sets `col[i] = v`, growing a lazily created optional column.
@@ -137,10 +181,6 @@ impl Customers {
             i,
             r.channel.as_deref().map(|s| ChannelIdx(channels.intern(s))),
         );
-        let owner = r.owner.as_deref().map(|s| self.owners.intern(s));
-        set(&mut self.owner, i, owner);
-        let team = r.team.as_deref().map(|s| self.teams.intern(s));
-        set(&mut self.team, i, team);
         for (k, v) in &r.attributes {
             set(
                 self.attributes.entry(k.clone()).or_default(),
@@ -166,14 +206,96 @@ impl Customers {
         get(&self.channel, c.get())
     }
 
-    /// Owner name, if known.
-    pub fn owner(&self, c: CustomerIdx) -> Option<&str> {
-        get(&self.owner, c.get()).map(|o| self.owners.name(o as usize))
+    /// The interned owner ids.
+    pub fn owner_names(&self) -> &Interner {
+        &self.owners
     }
 
-    /// Team name, if known.
-    pub fn team(&self, c: CustomerIdx) -> Option<&str> {
-        get(&self.team, c.get()).map(|t| self.teams.name(t as usize))
+    /// The owner of customer `c` on `day` (with no day, the latest assignment).
+    #[inline]
+    pub fn owner_at(&self, c: usize, day: Option<i32>) -> Option<u32> {
+        if c + 1 >= self.owned.len() {
+            return None;
+        }
+        let mine = &self.assignments[self.owned[c] as usize..self.owned[c + 1] as usize];
+        match day {
+            None => mine.last().map(|a| a.1),
+            Some(d) => match mine.partition_point(|a| a.0 <= d) {
+                0 => None,
+                k => Some(mine[k - 1].1),
+            },
+        }
+    }
+
+    /// Replaces the ownership history with `records`, adding customers they name that are
+    /// not in the table yet (returned count).
+    ///
+    /// # Errors
+    /// [`Error::Row`] naming the record (1-based position) and field: an empty customer id
+    /// or owner, or two owners for one customer from the same date ([`Problem::Conflict`]).
+    pub fn assign(
+        &mut self,
+        records: impl IntoIterator<Item = OwnershipRecord>,
+    ) -> Result<OwnershipReport> {
+        let before = self.len();
+        let mut owners = Interner::new();
+        // (customer, first day, line, owner)
+        let mut rows: Vec<(u32, i32, usize, u32)> = Vec::new();
+        for (i, r) in records.into_iter().enumerate() {
+            let line = i + 1;
+            for (field, v) in [("customer_id", &r.customer_id), ("owner", &r.owner)] {
+                if v.trim().is_empty() {
+                    return Err(Error::Row(RowError {
+                        line: line as u64,
+                        field: field.into(),
+                        value: v.clone(),
+                        problem: Problem::EmptyValue,
+                    }));
+                }
+            }
+            let c = self.intern(r.customer_id.trim());
+            let o = owners.intern(r.owner.trim());
+            rows.push((c.0, r.from.map_or(i32::MIN, day_number), line, o));
+        }
+        rows.sort_unstable();
+        let mut report = OwnershipReport {
+            records: rows.len(),
+            added: self.len() - before,
+            ..OwnershipReport::default()
+        };
+        let n = self.len();
+        let mut owned = vec![0u32; n + 1];
+        let mut assignments: Vec<(i32, u32)> = Vec::with_capacity(rows.len());
+        let mut k = 0;
+        for c in 0..n {
+            let start = assignments.len();
+            while k < rows.len() && rows[k].0 as usize == c {
+                let (_, day, line, o) = rows[k];
+                match assignments.last() {
+                    Some(&(d, prev)) if assignments.len() > start && d == day => {
+                        if prev != o {
+                            return Err(Error::Row(RowError {
+                                line: line as u64,
+                                field: "owner".into(),
+                                value: owners.name(o as usize).to_string(),
+                                problem: Problem::Conflict,
+                            }));
+                        }
+                    }
+                    _ => assignments.push((day, o)),
+                }
+                k += 1;
+            }
+            let mine = assignments.len() - start;
+            report.owned += usize::from(mine > 0);
+            report.handed_over += usize::from(mine > 1);
+            owned[c + 1] = assignments.len() as u32;
+        }
+        report.unowned = n - report.owned;
+        self.owners = owners;
+        self.owned = owned;
+        self.assignments = assignments;
+        Ok(report)
     }
 
     /// A free attribute, if set.

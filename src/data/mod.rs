@@ -1,26 +1,42 @@
-//! The data model: customers, products and the columnar transaction log.
+//! The data model: customers, products and the columnar transaction log, the
+//! organisation that owns the customers, and the scoped [`View`] through which every
+//! analysis reads them.
 //!
 //! External ids are strings; inside a [`Dataset`] every entity has a dense index
 //! ([`CustomerIdx`], [`ProductIdx`], ...), so per-customer results are plain vectors.
+//! A dataset's columns are private to this module: analyses get a [`View`]
+//! ([`Dataset::view`]) of the customers a [`Scope`] reaches, with the columns it hides
+//! absent, and their per-customer results carry the scope ([`Rows`], [`ScopeTag`]).
 //! Campaign contacts and sales opportunities will join [`Dataset`] as further tables with
-//! the same shape (columns indexed by customer), which is why its fields are private.
+//! the same shape (columns indexed by customer), read through the same view.
 
 mod access;
 mod customers;
 mod ids;
+mod org;
 mod products;
+mod scope;
 mod transactions;
+mod view;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 pub use access::{Area, AreaSet, Column, ColumnSet};
-pub use customers::{CustomerRecord, Customers};
+pub(crate) use customers::Customers;
+pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
-pub use products::{ProductRecord, Products};
+pub use org::{
+    AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
+};
+pub(crate) use products::Products;
+pub use products::ProductRecord;
+pub use scope::{Scope, ScopeSpec, ScopeTag};
+pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
-pub use transactions::{History, NegativeAmounts, TransactionLog};
+pub use transactions::{is_purchase, History, NegativeAmounts};
+pub use view::{Catalogue, ColumnState, PerCustomer, Rows, View};
 
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::Timestamp;
@@ -58,25 +74,22 @@ impl Dataset {
         }
     }
 
-    /// The customer table (every customer of the log, plus any given without transactions).
-    pub fn customers(&self) -> &Customers {
-        &self.customers
-    }
-    /// The product table.
-    pub fn products(&self) -> &Products {
-        &self.products
-    }
-    /// Channel names.
-    pub fn channels(&self) -> &Interner {
-        &self.channels
-    }
-    /// Region names.
-    pub fn regions(&self) -> &Interner {
-        &self.regions
-    }
-    /// The transaction log.
-    pub fn transactions(&self) -> &TransactionLog {
-        &self.transactions
+    /// Sets who owns which customer from when (replacing any earlier assignment): the
+    /// customer data that [`Scope`]s read. Customers the records name but the data does
+    /// not hold are added without transactions; customers without a record are unowned
+    /// and seen only by a scope over all customers.
+    ///
+    /// # Errors
+    /// [`Error::Row`] naming the record (1-based position), field and value: an empty
+    /// customer id or owner, or two owners for one customer from the same date
+    /// ([`Problem::Conflict`]).
+    pub fn assign_owners(
+        &mut self,
+        records: impl IntoIterator<Item = OwnershipRecord>,
+    ) -> Result<OwnershipReport> {
+        let report = self.customers.assign(records)?;
+        self.transactions.add_customers(self.customers.len());
+        Ok(report)
     }
 }
 
@@ -226,8 +239,9 @@ pub(crate) fn check_amount(v: f64, policy: &RowPolicy) -> Result<f64, Problem> {
 ///     TransactionRecord::new("ann", d(1, 2), 10.0),
 /// ])?;
 /// let data = b.build()?.dataset;
-/// let ann = data.customers().index("ann").unwrap();
-/// assert_eq!(data.transactions().history(ann).amounts, &[10.0, 20.0]);
+/// let all = data.view(&acrm::data::Scope::all());
+/// let ann = all.row("ann").unwrap();
+/// assert_eq!(all.history(ann).amounts, &[10.0, 20.0]);
 /// # Ok::<(), acrm::Error>(())
 /// ```
 #[derive(Debug, Default)]

@@ -12,11 +12,13 @@ use crate::time::{date_of, Timestamp};
 /// Optional columns are `None` when the input did not have them, so they cost nothing.
 ///
 /// **Negative amounts** are returns. They stay in the log (revenue and margin net them),
-/// but a return is never a purchase: the summary counts purchase occasions and spend from
-/// rows with `amount >= 0` only and reports returns apart. Loading can reject them instead
+/// but a return is never a purchase ([`is_purchase`]). Loading can reject them instead
 /// ([`NegativeAmounts::Reject`]).
+///
+/// The columns are private to the data module: analyses read them one customer at a time
+/// through a [`View`](super::View).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TransactionLog {
+pub(crate) struct TransactionLog {
     offsets: Vec<usize>,
     day: Vec<i32>,
     second: Option<Vec<u32>>,
@@ -74,7 +76,19 @@ impl History<'_> {
     }
 }
 
-/// Orders among the purchase rows (amount ≥ 0) of `range`: distinct order ids when the
+/// Whether a transaction of this amount is a purchase: the one definition every part of
+/// the crate uses.
+///
+/// A purchase is a row with a non-negative amount; a negative amount is a return. A zero
+/// amount (a free item, a fully discounted order) is a purchase occasion: the customer
+/// came and took something. CDNOW has such rows (about 80 of 69,659), and the published
+/// BG/NBD counts (Fader, Hardie & Lee 2005) and lifetimes' summary count them.
+#[inline]
+pub fn is_purchase(amount: f64) -> bool {
+    amount >= 0.0
+}
+
+/// Orders among the purchase rows ([`is_purchase`]) of `range`: distinct order ids when the
 /// log has them (`orders`), else one per purchase row, the convention of the summary,
 /// profit and habits. `buf` is scratch space reused across customers.
 pub(crate) fn count_orders(
@@ -83,7 +97,7 @@ pub(crate) fn count_orders(
     range: std::ops::Range<usize>,
     buf: &mut Vec<OrderIdx>,
 ) -> u32 {
-    let purchases = range.clone().filter(|&i| amounts[i] >= 0.0);
+    let purchases = range.clone().filter(|&i| is_purchase(amounts[i]));
     match orders {
         None => purchases.count() as u32,
         Some(o) => {
@@ -317,18 +331,29 @@ impl TransactionLog {
         }
     }
 
+    /// Extends the offsets to `n` customers (customers added without transactions).
+    pub(super) fn add_customers(&mut self, n: usize) {
+        let end = self.offsets.last().copied().unwrap_or(0);
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        while self.offsets.len() < n + 1 {
+            self.offsets.push(end);
+        }
+    }
+
     /// Number of transactions.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.day.len()
     }
 
     /// Whether the log is empty.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.day.is_empty()
     }
 
     /// Number of customers the offsets cover (customers without transactions included).
-    pub fn n_customers(&self) -> usize {
+    pub(super) fn n_customers(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }
 
@@ -336,12 +361,12 @@ impl TransactionLog {
     ///
     /// # Panics
     /// If `c` is not a customer of this log's dataset.
-    pub fn range(&self, c: CustomerIdx) -> std::ops::Range<usize> {
+    pub(super) fn range(&self, c: CustomerIdx) -> std::ops::Range<usize> {
         self.offsets[c.get()]..self.offsets[c.get() + 1]
     }
 
     /// Per-customer offsets (length `n_customers() + 1`).
-    pub fn offsets(&self) -> &[usize] {
+    pub(super) fn offsets(&self) -> &[usize] {
         &self.offsets
     }
 
@@ -349,7 +374,7 @@ impl TransactionLog {
     ///
     /// # Panics
     /// If `c` is not a customer of this log's dataset.
-    pub fn history(&self, c: CustomerIdx) -> History<'_> {
+    pub(super) fn history(&self, c: CustomerIdx) -> History<'_> {
         let r = self.range(c);
         History {
             days: &self.day[r.clone()],
@@ -365,43 +390,43 @@ impl TransactionLog {
     }
 
     /// Day numbers of all rows.
-    pub fn days(&self) -> &[i32] {
+    pub(super) fn days(&self) -> &[i32] {
         &self.day
     }
     /// Seconds of the day, when the input had times.
-    pub fn seconds(&self) -> Option<&[u32]> {
+    pub(super) fn seconds(&self) -> Option<&[u32]> {
         self.second.as_deref()
     }
     /// Amounts of all rows.
-    pub fn amounts(&self) -> &[f64] {
+    pub(super) fn amounts(&self) -> &[f64] {
         &self.amount
     }
     /// Costs, when present.
-    pub fn costs(&self) -> Option<&[f64]> {
+    pub(super) fn costs(&self) -> Option<&[f64]> {
         self.cost.as_deref()
     }
     /// Quantities, when present.
-    pub fn quantities(&self) -> Option<&[f64]> {
+    pub(super) fn quantities(&self) -> Option<&[f64]> {
         self.quantity.as_deref()
     }
     /// Products, when present.
-    pub fn products(&self) -> Option<&[ProductIdx]> {
+    pub(super) fn products(&self) -> Option<&[ProductIdx]> {
         self.product.as_deref()
     }
     /// Channels, when present.
-    pub fn channels(&self) -> Option<&[ChannelIdx]> {
+    pub(super) fn channels(&self) -> Option<&[ChannelIdx]> {
         self.channel.as_deref()
     }
     /// Regions, when present.
-    pub fn regions(&self) -> Option<&[RegionIdx]> {
+    pub(super) fn regions(&self) -> Option<&[RegionIdx]> {
         self.region.as_deref()
     }
     /// Orders, when present.
-    pub fn orders(&self) -> Option<&[OrderIdx]> {
+    pub(super) fn orders(&self) -> Option<&[OrderIdx]> {
         self.order.as_deref()
     }
     /// The interned order ids.
-    pub fn order_ids(&self) -> &Interner {
+    pub(super) fn order_ids(&self) -> &Interner {
         &self.orders
     }
 
@@ -425,19 +450,19 @@ impl TransactionLog {
     }
 
     /// Timestamp of row `i`.
-    pub fn timestamp(&self, i: usize) -> Timestamp {
+    pub(super) fn timestamp(&self, i: usize) -> Timestamp {
         Timestamp::from_parts(self.day[i], self.second.as_ref().map(|s| s[i]))
     }
 
     /// First and last day in the log, if it is not empty.
-    pub fn date_range(&self) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    pub(super) fn date_range(&self) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
         let min = self.day.par_iter().min()?;
         let max = self.day.par_iter().max()?;
         Some((date_of(*min), date_of(*max)))
     }
 
     /// Bytes held by the columns (what "the size of the columnar log" means in benchmarks).
-    pub fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         let opt = |n: Option<usize>, s: usize| n.unwrap_or(0) * s;
         self.offsets.len() * size_of::<usize>()

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    check_amount, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode, RawRows, RowMaps,
-    RowPolicy,
+    check_amount, Column as DataColumn, ColumnState, Columns, Dataset, DatasetBuilder, Interner,
+    Loaded, Mode, RawRows, RowMaps, RowPolicy, View,
 };
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{DateFormat, Timestamp};
@@ -63,8 +63,8 @@ impl From<usize> for Column {
 /// use acrm::io::CsvOptions;
 /// let csv = "customer_id,date,amount\nA,2024-01-02,10.5\nB,2024-01-03,7\nA,2024-02-01,3\n";
 /// let loaded = CsvOptions::new().read_bytes(csv.as_bytes())?;
-/// assert_eq!(loaded.dataset.transactions().len(), 3);
-/// assert_eq!(loaded.dataset.customers().len(), 2);
+/// let all = loaded.dataset.view(&acrm::data::Scope::all());
+/// assert_eq!((all.transactions(), all.len()), (3, 2));
 /// # Ok::<(), acrm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -760,11 +760,7 @@ impl RowParser<'_> {
         let raw_id = std::str::from_utf8(raw).map_err(|_| err(col, raw, Problem::NotUtf8))?;
         let mut id = raw_id;
         if self.numeric_ids {
-            if !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err(col, raw, Problem::BadNumber));
-            }
-            let trimmed = id.trim_start_matches('0');
-            id = if trimmed.is_empty() { "0" } else { trimmed };
+            id = numeric_id(id).ok_or_else(|| err(col, raw, Problem::BadNumber))?;
         }
         if let Some(known) = self.known {
             if known.get(id).is_none() {
@@ -895,24 +891,41 @@ impl DatasetBuilder {
     }
 }
 
-/// Writes a dataset's transactions as CSV: `customer_id,date,amount` and the optional
-/// columns it has. Dates are `YYYY-MM-DD`, or RFC 3339 in UTC when the log has times.
+/// A numeric id as interned: leading zeros dropped (`007` is `7`, `000` is `0`); `None`
+/// unless all digits. The one normalisation for every reader of CDNOW-style ids.
+pub(crate) fn numeric_id(id: &str) -> Option<&str> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = id.trim_start_matches('0');
+    Some(if trimmed.is_empty() { "0" } else { trimmed })
+}
+
+/// Writes the transactions a view shows as CSV: `customer_id,date,amount` and the
+/// optional columns present and not hidden. Dates are `YYYY-MM-DD`, or RFC 3339 in UTC
+/// when the log has times.
 ///
 /// # Errors
 /// I/O errors of the writer.
-pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
-    let log = data.transactions();
+pub fn write_transactions_csv<W: Write>(view: &View<'_>, out: W) -> Result<()> {
     let mut w =
         ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
-    let mut header = vec!["customer_id", "date", "amount"];
-    let present = [
-        log.costs().is_some(),
-        log.quantities().is_some(),
-        log.products().is_some(),
-        log.channels().is_some(),
-        log.regions().is_some(),
-        log.orders().is_some(),
+    let shown = |c: DataColumn| view.column(c) == ColumnState::Present;
+    let cols = [
+        DataColumn::Cost,
+        DataColumn::Quantity,
+        DataColumn::Product,
+        DataColumn::Channel,
+        DataColumn::Region,
+        DataColumn::Order,
     ];
+    // The cost column of the log, not the products' unit costs.
+    let has_cost_column = shown(DataColumn::Cost) && view.costs().is_ok();
+    let present = cols.map(|c| match c {
+        DataColumn::Cost => has_cost_column,
+        c => shown(c),
+    });
+    let mut header = vec!["customer_id", "date", "amount"];
     header.extend(
         OPTIONAL
             .iter()
@@ -921,6 +934,10 @@ pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
             .map(|(n, _)| *n),
     );
     w.write_record(&header)?;
+    let products = view.catalogue().ok();
+    let channels = view.channel_names().ok();
+    let regions = view.region_names().ok();
+    let orders = view.order_ids().ok();
     // `Display` of f64 is the shortest form that reads back to the same value.
     let mut num = String::new();
     let mut float = |w: &mut ::csv::Writer<_>, v: f64| -> Result<()> {
@@ -929,30 +946,31 @@ pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
         let _ = write!(num, "{v}");
         Ok(w.write_field(&num)?)
     };
-    for c in 0..log.n_customers() {
-        let c = crate::data::CustomerIdx(c as u32);
-        let id = data.customers().id(c);
-        for i in log.range(c) {
+    for k in 0..view.len() {
+        let id = view.id(k);
+        let h = view.history(k);
+        for i in 0..h.len() {
             w.write_field(id)?;
-            w.write_field(log.timestamp(i).to_string())?;
-            float(&mut w, log.amounts()[i])?;
-            if let Some(v) = log.costs() {
+            let t = Timestamp::from_parts(h.days[i], h.seconds.map(|s| s[i]));
+            w.write_field(t.to_string())?;
+            float(&mut w, h.amounts[i])?;
+            if let (true, Some(v)) = (present[0], h.costs) {
                 float(&mut w, v[i])?;
             }
-            if let Some(v) = log.quantities() {
+            if let (true, Some(v)) = (present[1], h.quantities) {
                 float(&mut w, v[i])?;
             }
-            if let Some(v) = log.products() {
-                w.write_field(data.products().id(v[i]))?;
+            if let (Some(names), Some(v)) = (&products, h.products) {
+                w.write_field(names.id(v[i]))?;
             }
-            if let Some(v) = log.channels() {
-                w.write_field(data.channels().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (channels, h.channels) {
+                w.write_field(names.name(v[i].get()))?;
             }
-            if let Some(v) = log.regions() {
-                w.write_field(data.regions().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (regions, h.regions) {
+                w.write_field(names.name(v[i].get()))?;
             }
-            if let Some(v) = log.orders() {
-                w.write_field(log.order_ids().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (orders, h.orders) {
+                w.write_field(names.name(v[i].get()))?;
             }
             w.write_record(None::<&[u8]>)?;
         }
