@@ -45,10 +45,11 @@ pub mod summary;
 pub mod synth;
 pub mod time;
 
-pub use data::{Dataset, TransactionLog};
+pub use data::{Dataset, Scope, View};
 pub use error::{Error, Problem, Result, RowError};
 
-pub use summary::{Summary, SummaryOptions};
+pub use numerics::{FitOptions, Fitted};
+pub use summary::{SplitOptions, Summary, SummaryOptions};
 pub use time::{Days, Months, Period, Span, TimeUnit, Weeks};
 
 pub use linfa;

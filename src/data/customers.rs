@@ -114,27 +114,9 @@ impl Customers {
         Self::default()
     }
 
-    /// A table of bare ids.
-    pub fn from_ids<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Self {
-        Customers {
-            ids: Arc::new(ids.into_iter().collect()),
-            ..Self::default()
-        }
-    }
-
     /// Number of customers.
     pub fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    /// Whether the table is empty.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
-    /// The interned ids.
-    pub fn ids(&self) -> &Interner {
-        &self.ids
     }
 
     /// External id of a customer.
@@ -304,10 +286,5 @@ impl Customers {
             .get(name)
             .and_then(|col| col.get(c.get()))
             .and_then(|v| v.as_deref())
-    }
-
-    /// Names of the free attributes.
-    pub fn attribute_names(&self) -> impl Iterator<Item = &str> {
-        self.attributes.keys().map(String::as_str)
     }
 }

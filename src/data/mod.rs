@@ -11,6 +11,7 @@
 //! the same shape (columns indexed by customer), read through the same view.
 
 mod access;
+mod baskets;
 mod customers;
 mod ids;
 mod org;
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use access::{Area, AreaSet, Column, ColumnSet};
+pub use baskets::{BasketCustomers, BasketReport, Baskets, CustomerItems};
 pub(crate) use customers::Customers;
 pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
@@ -72,6 +74,12 @@ impl Dataset {
             regions,
             transactions,
         }
+    }
+
+    /// Bytes held by the transaction log's columns (what "the size of the columnar log"
+    /// means in benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        self.transactions.heap_bytes()
     }
 
     /// Sets who owns which customer from when (replacing any earlier assignment): the

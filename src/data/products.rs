@@ -20,7 +20,7 @@ pub struct ProductRecord {
 
 /// Products: ids interned to [`ProductIdx`], with category and optional unit cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Products {
+pub(crate) struct Products {
     ids: Interner,
     category: Vec<Option<CategoryIdx>>,
     categories: Interner,
@@ -51,11 +51,6 @@ impl Products {
     /// The interned category names.
     pub fn categories(&self) -> &Interner {
         &self.categories
-    }
-
-    /// Index of a product id.
-    pub fn index(&self, id: &str) -> Option<ProductIdx> {
-        self.ids.get(id).map(ProductIdx)
     }
 
     /// External id of a product.
@@ -99,6 +94,11 @@ impl Products {
     /// Category of a product, if known.
     pub fn category(&self, p: ProductIdx) -> Option<CategoryIdx> {
         self.category.get(p.get()).copied().flatten()
+    }
+
+    /// Whether some product has a unit cost.
+    pub fn has_unit_costs(&self) -> bool {
+        self.unit_cost.iter().any(Option::is_some)
     }
 
     /// Unit cost of a product, if known.

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
-use crate::time::{date_of, Timestamp};
+use crate::time::Timestamp;
 
 /// All transactions, as columns sorted by (customer, day, second), with per-customer
 /// offsets: customer `c`'s history is rows `offsets[c]..offsets[c + 1]`.
@@ -347,16 +347,6 @@ impl TransactionLog {
         self.day.len()
     }
 
-    /// Whether the log is empty.
-    pub(super) fn is_empty(&self) -> bool {
-        self.day.is_empty()
-    }
-
-    /// Number of customers the offsets cover (customers without transactions included).
-    pub(super) fn n_customers(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
     /// Row range of one customer.
     ///
     /// # Panics
@@ -388,7 +378,6 @@ impl TransactionLog {
             orders: self.order.as_ref().map(|v| &v[r]),
         }
     }
-
     /// Day numbers of all rows.
     pub(super) fn days(&self) -> &[i32] {
         &self.day
@@ -396,10 +385,6 @@ impl TransactionLog {
     /// Seconds of the day, when the input had times.
     pub(super) fn seconds(&self) -> Option<&[u32]> {
         self.second.as_deref()
-    }
-    /// Amounts of all rows.
-    pub(super) fn amounts(&self) -> &[f64] {
-        &self.amount
     }
     /// Costs, when present.
     pub(super) fn costs(&self) -> Option<&[f64]> {
@@ -428,37 +413,6 @@ impl TransactionLog {
     /// The interned order ids.
     pub(super) fn order_ids(&self) -> &Interner {
         &self.orders
-    }
-
-    /// Names of the columns the log holds (the three it always has, then the optional
-    /// ones present), for [`Error::MissingColumn`](crate::Error::MissingColumn).
-    pub(crate) fn column_names(&self) -> Vec<String> {
-        let mut out = vec!["customer".to_string(), "date".into(), "amount".into()];
-        for (name, present) in [
-            ("cost", self.cost.is_some()),
-            ("quantity", self.quantity.is_some()),
-            ("product", self.product.is_some()),
-            ("channel", self.channel.is_some()),
-            ("region", self.region.is_some()),
-            ("order", self.order.is_some()),
-        ] {
-            if present {
-                out.push(name.into());
-            }
-        }
-        out
-    }
-
-    /// Timestamp of row `i`.
-    pub(super) fn timestamp(&self, i: usize) -> Timestamp {
-        Timestamp::from_parts(self.day[i], self.second.as_ref().map(|s| s[i]))
-    }
-
-    /// First and last day in the log, if it is not empty.
-    pub(super) fn date_range(&self) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-        let min = self.day.par_iter().min()?;
-        let max = self.day.par_iter().max()?;
-        Some((date_of(*min), date_of(*max)))
     }
 
     /// Bytes held by the columns (what "the size of the columnar log" means in benchmarks).

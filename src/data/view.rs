@@ -180,6 +180,28 @@ impl Rows {
         })
     }
 
+    /// `values`, one per row of `self`, looked up for the rows of `other`: `None` where
+    /// `self` does not hold the customer (RFM segments of a summary's customers spread
+    /// over every customer of a view, say).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `values` does not have one value per row of `self`.
+    pub fn lookup<T: Clone + Send + Sync>(&self, values: &[T], other: &Rows) -> Result<Vec<Option<T>>> {
+        Error::check_len("values", values.len(), self.len(), "rows of the table")?;
+        let same = Arc::ptr_eq(&self.ids, &other.ids);
+        Ok((0..other.len())
+            .into_par_iter()
+            .map(|i| {
+                let k = if same {
+                    self.index.position(other.customer(i))
+                } else {
+                    self.row(other.id(i))
+                };
+                k.map(|k| values[k].clone())
+            })
+            .collect())
+    }
+
     pub(crate) fn ids_arc(&self) -> &Arc<Interner> {
         &self.ids
     }
@@ -191,10 +213,6 @@ impl Rows {
             Index::List(v) => Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()),
         };
         (self.scope, self.ids, list)
-    }
-
-    pub(crate) fn set_scope(&mut self, scope: ScopeTag) {
-        self.scope = scope;
     }
 }
 
@@ -383,6 +401,34 @@ impl<'a> View<'a> {
     /// The position in the view of an external id, if the view holds the customer.
     pub fn row(&self, id: &str) -> Option<usize> {
         self.index.position(self.data.customers.index(id)?)
+    }
+
+    /// The view position of each row's customer: how a table computed from this view
+    /// (or a summary of it) finds its customers' histories again.
+    ///
+    /// # Errors
+    /// [`Error::BadValue`] naming the first row whose customer the view does not hold (a
+    /// table of another scope or another dataset).
+    pub fn positions(&self, rows: &Rows) -> Result<Vec<usize>> {
+        let same = Arc::ptr_eq(rows.ids_arc(), &self.data.customers.ids);
+        let find = |i: usize| -> Option<usize> {
+            if same {
+                self.index.position(rows.customer(i))
+            } else {
+                self.row(rows.id(i))
+            }
+        };
+        let found: Option<Vec<usize>> = (0..rows.len()).into_par_iter().map(find).collect();
+        found.ok_or_else(|| {
+            let i = (0..rows.len()).find(|&i| find(i).is_none()).unwrap_or(0);
+            Error::bad_value(
+                "rows",
+                i,
+                "customer",
+                rows.id(i),
+                format!("a customer of the view ({})", self.tag.label()),
+            )
+        })
     }
 
     /// An error unless the scope may run `area`.

@@ -212,7 +212,7 @@ pub fn read_organisation<A: Read, B: Read, C: Read>(
     let mut roles = Vec::with_capacity(role_rows.len());
     for (i, r) in role_rows.iter().enumerate() {
         let line = i as u64 + 2;
-        let field = |k: usize, name: &str, problem| {
+        let field = |k: usize, name: &'static str, problem| {
             let v = text(&r[k]);
             move |_| row_error(line, name, &v, problem)
         };

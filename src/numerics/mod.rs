@@ -8,6 +8,7 @@ mod fit;
 mod forest;
 mod linalg;
 mod metrics;
+mod partition;
 mod quadrature;
 mod reduce;
 mod special;
@@ -17,13 +18,15 @@ pub(crate) use dual::{log_sum_exp_all, Dual};
 #[cfg(test)]
 pub(crate) use fit::gradient_mismatch;
 pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
-pub use fit::{FitOptions, FitReport, Termination};
+pub use fit::{FitData, FitOptions, FitReport, Fitted, MaximumLikelihood, Termination};
 pub(crate) use forest::{Forest, ForestOptions};
 pub(crate) use linalg::{add_cross_product, cholesky, cholesky_solve, invert_spd};
 pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,
 };
+pub use partition::{adjusted_rand_index, silhouette};
+pub(crate) use partition::mean_silhouettes;
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::FitOptions;
+use crate::data::Area;
 use crate::error::{Error, Result};
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_beta, ln_gamma, log_sum_exp, minimize, sum_ordered, FitReport,
     Objective,
@@ -300,7 +302,7 @@ impl BgBb {
     /// history (naming the pattern and the field that breaks x ≤ t_x ≤ n, n ≥ 1, t_x = 0
     /// exactly when x = 0), [`Error::EmptyInput`] without patterns (or with zero counts
     /// only), and [`Error::Numerical`] when the optimiser fails.
-    pub fn fit(patterns: &[DiscretePattern], opts: &FitOptions) -> Result<(BgBb, FitReport)> {
+    fn fit_rows(patterns: &[DiscretePattern], opts: &FitOptions) -> Result<(BgBb, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_discrete(patterns)?;
         let lik = Likelihood::new(patterns, opts.penalty * weight);
@@ -310,6 +312,15 @@ impl BgBb {
         })?;
         let t = &m.theta;
         Ok((BgBb::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for BgBb {
+    type Row = DiscretePattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[DiscretePattern], opts: &FitOptions) -> Result<Fitted<BgBb>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

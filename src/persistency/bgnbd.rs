@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
+use crate::data::Area;
 use crate::error::Result;
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     beta_expectation, check_positive, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize,
     sum_ordered, warm_sample, FitReport, Objective,
@@ -169,7 +171,7 @@ impl BgNbd {
     /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
     /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
     /// fails.
-    pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
+    fn fit_rows(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
         Self::fit_of(Variant::Bg, patterns, opts)
     }
 
@@ -193,6 +195,15 @@ impl BgNbd {
         })?;
         let t = &m.theta;
         Ok((BgNbd::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for BgNbd {
+    type Row = Pattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Pattern], opts: &FitOptions) -> Result<Fitted<BgNbd>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

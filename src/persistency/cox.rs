@@ -387,6 +387,7 @@ impl CoxPh {
                 termination: Termination::GradientTolerance,
                 std_errors: se,
                 correlations,
+                scope: None,
             },
         };
         Ok((model, report))

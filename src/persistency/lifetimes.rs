@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::survival::SurvivalData;
-use crate::data::{CustomerIdx, Customers, Dataset};
+use crate::data::{is_purchase, Area, Rows, View};
 use crate::error::{Error, Result};
 use crate::time::{date_of, day_number};
 
@@ -31,11 +31,26 @@ pub enum LifetimeEnd {
     LastPurchase,
 }
 
-/// Settings for customer lifetimes: the as-of date (inclusive), the churn gap in days
-/// (default 365) and where a churned lifetime ends (default [`LifetimeEnd::GapEnd`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Where lifetimes come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LifetimeSource {
+    /// The transaction log: a lifetime ends after a silence of the churn gap.
+    Log,
+    /// The customer table: acquisition dates, and end dates in the named attribute.
+    Contracts {
+        /// The attribute holding each contract's end date (`YYYY-MM-DD`; empty or absent
+        /// while the contract runs).
+        end_attribute: String,
+    },
+}
+
+/// Settings for customer lifetimes: the as-of date (inclusive), the source (default the
+/// log), the churn gap in days (default 365) and where a churned lifetime ends (default
+/// [`LifetimeEnd::GapEnd`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LifetimeOptions {
     as_of: NaiveDate,
+    source: LifetimeSource,
     churn_gap_days: u32,
     end: LifetimeEnd,
 }
@@ -43,11 +58,12 @@ pub struct LifetimeOptions {
 /// Customer lifetimes: who, from when, and the survival data (durations in days).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lifetimes {
-    /// The customers, in dataset order (those with a start on or before the as-of date).
-    pub customers: Vec<CustomerIdx>,
+    /// The customers (those of the view with a start on or before the as-of date), and
+    /// the scope.
+    pub rows: Rows,
     /// Start of each lifetime.
     pub starts: Vec<NaiveDate>,
-    /// Durations (days) and churn flags, index-aligned with `customers`.
+    /// Durations (days) and churn flags, index-aligned with `rows`.
     pub survival: SurvivalData,
 }
 
@@ -56,8 +72,53 @@ impl LifetimeOptions {
     pub fn new(as_of: NaiveDate) -> Self {
         LifetimeOptions {
             as_of,
+            source: LifetimeSource::Log,
             churn_gap_days: 365,
             end: LifetimeEnd::GapEnd,
+        }
+    }
+
+    /// Contractual lifetimes from the customer table instead of the log: start at the
+    /// acquisition date, end at the date in attribute `end_attribute` (empty or absent:
+    /// still a customer). Customers acquired after the as-of date, or without an
+    /// acquisition date, are left out; an end after the as-of date is not yet known
+    /// (censored at the as-of date).
+    pub fn from_contracts(mut self, end_attribute: &str) -> Self {
+        self.source = LifetimeSource::Contracts {
+            end_attribute: end_attribute.to_string(),
+        };
+        self
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a zero churn gap.
+    pub fn validate(&self) -> Result<()> {
+        if self.churn_gap_days == 0 {
+            return Err(Error::option("churn_gap_days", 0, "at least 1 day"));
+        }
+        Ok(())
+    }
+
+    /// The lifetimes of the view's customers, from the source set (see
+    /// [`from_contracts`](Self::from_contracts)).
+    ///
+    /// From the log: purchase days ([`is_purchase`]) on or before the as-of date; returns
+    /// do not count as activity.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a zero churn gap; [`Error::ForbiddenArea`] when the
+    /// scope forbids persistency; [`Error::EmptyInput`] when no customer of the view
+    /// purchased (or, from contracts, was acquired) on or before the as-of date;
+    /// [`Error::BadValue`] naming the customer row and value of an end date that does not
+    /// parse or precedes the start.
+    pub fn compute(&self, view: &View<'_>) -> Result<Lifetimes> {
+        self.validate()?;
+        view.require(Area::Persistency)?;
+        match &self.source {
+            LifetimeSource::Log => self.from_log(view),
+            LifetimeSource::Contracts { end_attribute } => self.contracts(view, end_attribute),
         }
     }
 
@@ -73,28 +134,18 @@ impl LifetimeOptions {
         self
     }
 
-    /// Noncontractual lifetimes from the transaction log: purchase days (positive amounts)
-    /// on or before the as-of date; returns do not count as activity.
-    ///
-    /// # Errors
-    /// [`Error::InvalidOption`] for a zero churn gap; [`Error::EmptyInput`] when no
-    /// customer purchased on or before the as-of date.
-    pub fn from_log(&self, data: &Dataset) -> Result<Lifetimes> {
-        if self.churn_gap_days == 0 {
-            return Err(Error::option("churn_gap_days", 0, "at least 1 day"));
-        }
-        let log = data.transactions();
-        let (days, amounts) = (log.days(), log.amounts());
+    fn from_log(&self, view: &View<'_>) -> Result<Lifetimes> {
         let as_of = day_number(self.as_of);
         let gap = i64::from(self.churn_gap_days);
-        let per: Vec<Option<(i32, f64, bool)>> = (0..log.n_customers())
+        let per: Vec<Option<(i32, f64, bool)>> = (0..view.len())
             .into_par_iter()
-            .map(|c| {
-                let range = log.range(CustomerIdx(c as u32));
+            .map(|k| {
+                let h = view.history(k);
+                let (days, amounts) = (h.days, h.amounts);
                 let mut first: Option<i32> = None;
                 let mut last = 0i32;
-                for i in range {
-                    if amounts[i] <= 0.0 || days[i] > as_of {
+                for i in 0..h.len() {
+                    if !is_purchase(amounts[i]) || days[i] > as_of {
                         continue;
                     }
                     match first {
@@ -123,59 +174,38 @@ impl LifetimeOptions {
                 Some((first, (end - i64::from(first)) as f64, churned))
             })
             .collect();
-        let mut customers = Vec::new();
+        let rows = view.rows_where(|k| per[k].is_some());
         let (mut starts, mut durations, mut events) = (Vec::new(), Vec::new(), Vec::new());
-        for (c, p) in per.into_iter().enumerate() {
-            if let Some((first, d, e)) = p {
-                customers.push(CustomerIdx(c as u32));
-                starts.push(date_of(first));
-                durations.push(d);
-                events.push(e);
-            }
+        for (first, d, e) in per.into_iter().flatten() {
+            starts.push(date_of(first));
+            durations.push(d);
+            events.push(e);
         }
-        if customers.is_empty() {
+        if rows.is_empty() {
             return Err(Error::EmptyInput);
         }
         Ok(Lifetimes {
-            customers,
+            rows,
             starts,
             survival: SurvivalData::new(durations, events)?,
         })
     }
 
-    /// Contractual lifetimes from the customer table: start at the acquisition date, end
-    /// at the date in attribute `end_attribute` (empty or absent: still a customer).
-    /// Customers acquired after the as-of date, or without an acquisition date, are left
-    /// out; an end after the as-of date is not yet known (censored at the as-of date).
-    ///
-    /// # Errors
-    /// [`Error::BadValue`] (input `customers`, the customer's row, field `end_attribute`)
-    /// naming the value of an end date that does not parse (YYYY-MM-DD) or precedes the
-    /// start; [`Error::EmptyInput`] when no customer has an acquisition date on or before
-    /// the as-of date.
-    pub fn from_contracts(
-        &self,
-        customers_table: &Customers,
-        end_attribute: &str,
-    ) -> Result<Lifetimes> {
+    fn contracts(&self, view: &View<'_>, end_attribute: &str) -> Result<Lifetimes> {
         let as_of = day_number(self.as_of);
-        let mut customers = Vec::new();
-        let (mut starts, mut durations, mut events) = (Vec::new(), Vec::new(), Vec::new());
-        for c in 0..customers_table.len() {
-            let idx = CustomerIdx(c as u32);
-            let Some(start) = customers_table.acquired(idx) else {
+        // Start and end (day numbers) of each customer of the view with a contract
+        // started by the as-of date.
+        let mut per: Vec<Option<(NaiveDate, i32)>> = Vec::with_capacity(view.len());
+        for k in 0..view.len() {
+            let Some(start) = view.acquired(k).filter(|&s| day_number(s) <= as_of) else {
+                per.push(None);
                 continue;
             };
-            let s = day_number(start);
-            if s > as_of {
-                continue;
-            }
-            let end = match customers_table.attribute(idx, end_attribute).map(str::trim) {
+            let end = match view.attribute(k, end_attribute).map(str::trim) {
                 None | Some("") => None,
                 Some(v) => {
-                    let bad = |expected: String| {
-                        Error::bad_value("customers", c, end_attribute, v, expected)
-                    };
+                    let bad =
+                        |expected: String| Error::bad_value("customers", k, end_attribute, v, expected);
                     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
                         .map_err(|_| bad("a date (YYYY-MM-DD)".into()))?;
                     if date < start {
@@ -186,20 +216,22 @@ impl LifetimeOptions {
                     Some(day_number(date))
                 }
             };
-            let (end, churned) = match end {
-                Some(e) if e <= as_of => (e, true),
-                _ => (as_of, false),
-            };
-            customers.push(idx);
-            starts.push(start);
-            durations.push(f64::from(end - s));
-            events.push(churned);
+            per.push(Some((start, end.filter(|&e| e <= as_of).unwrap_or(i32::MAX))));
         }
-        if customers.is_empty() {
+        let rows = view.rows_where(|k| per[k].is_some());
+        if rows.is_empty() {
             return Err(Error::EmptyInput);
         }
+        let (mut starts, mut durations, mut events) = (Vec::new(), Vec::new(), Vec::new());
+        for (start, end) in per.into_iter().flatten() {
+            let churned = end != i32::MAX;
+            let end = if churned { end } else { as_of };
+            starts.push(start);
+            durations.push(f64::from(end - day_number(start)));
+            events.push(churned);
+        }
         Ok(Lifetimes {
-            customers,
+            rows,
             starts,
             survival: SurvivalData::new(durations, events)?,
         })

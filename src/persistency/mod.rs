@@ -45,11 +45,12 @@ mod survival;
 pub use bgbb::{BgBb, DiscretePattern};
 pub use bgnbd::BgNbd;
 pub use churn::{
-    ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport, CHURN_FEATURES,
+    ChurnFeatureOptions, ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport,
+    CHURN_FEATURES,
 };
 pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
 pub use cox::{concordance_index, CoxBaseline, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
-pub use lifetimes::{LifetimeEnd, LifetimeOptions, Lifetimes};
+pub use lifetimes::{LifetimeEnd, LifetimeOptions, LifetimeSource, Lifetimes};
 pub use mbgnbd::MbgNbd;
 pub use overdue::{Overdue, OverdueOptions, OverdueRow};
 pub use pareto::ParetoNbd;

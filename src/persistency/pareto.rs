@@ -5,7 +5,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
+use crate::data::Area;
 use crate::error::Result;
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize,
     sum_ordered, warm_sample, Dual, FitReport, Objective,
@@ -218,7 +220,7 @@ impl ParetoNbd {
     /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
     /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
     /// fails.
-    pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
+    fn fit_rows(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;
         let lik = Likelihood::new(patterns, opts.penalty * weight);
@@ -230,7 +232,7 @@ impl ParetoNbd {
         let cold = vec![1.0, mean_t, 1.0, mean_t];
         let start = match (&opts.initial, warm_sample(patterns)) {
             (Some(p), _) => p.clone(),
-            (None, Some(sample)) => Self::fit(&sample, opts)
+            (None, Some(sample)) => Self::fit_rows(&sample, opts)
                 .map(|(m, _)| m.params().to_vec())
                 .unwrap_or(cold),
             (None, None) => cold,
@@ -240,6 +242,15 @@ impl ParetoNbd {
         })?;
         let t = &m.theta;
         Ok((ParetoNbd::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for ParetoNbd {
+    type Row = Pattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Pattern], opts: &FitOptions) -> Result<Fitted<ParetoNbd>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

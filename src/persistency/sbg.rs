@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::FitOptions;
+use crate::data::Area;
 use crate::error::{Error, Result};
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective,
 };
@@ -236,7 +238,7 @@ impl ShiftedBetaGeometric {
     /// # Errors
     /// [`Error::InvalidOption`] for bad options, [`Error::EmptyInput`] without cohorts,
     /// and [`Error::Numerical`] when the optimiser fails.
-    pub fn fit(cohorts: &[Cohort], opts: &FitOptions) -> Result<(ShiftedBetaGeometric, FitReport)> {
+    fn fit_rows(cohorts: &[Cohort], opts: &FitOptions) -> Result<(ShiftedBetaGeometric, FitReport)> {
         let settings = opts.check(2)?;
         if cohorts.is_empty() {
             return Err(Error::EmptyInput);
@@ -248,6 +250,15 @@ impl ShiftedBetaGeometric {
             lik.penalty(th)
         })?;
         Ok((ShiftedBetaGeometric::new(m.theta[0], m.theta[1])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for ShiftedBetaGeometric {
+    type Row = Cohort;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Cohort], opts: &FitOptions) -> Result<Fitted<ShiftedBetaGeometric>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

@@ -21,14 +21,15 @@ mod fpgrowth;
 mod recommend;
 mod rules;
 
-pub use affinity::{segment_affinity, AffinityRow, AffinityTable};
-pub use baskets::{BasketKey, BasketLevel, BasketOptions, BasketReport, Baskets, CustomerItems};
+pub use affinity::{AffinityOptions, AffinityRow, AffinityTable};
+pub use baskets::{BasketKey, BasketLevel, BasketOptions};
 pub use elasticity::{
     Elasticities, Elasticity, ElasticityBy, ElasticityOptions, ElasticityStatus, Estimate,
     PriceCandidate, MIN_RESIDUAL_DF,
 };
 pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport};
 pub use recommend::{
-    CoPurchase, CrossSell, CrossSellMethod, CrossSellOptions, Reason, Recommendation, RuleScore,
+    CoPurchase, CoPurchaseOptions, CrossSell, CrossSellMethod, CrossSellOptions, CrossSellReport,
+    CustomerRecommendations, Neighbour, Reason, Recommendation, RuleScore,
 };
 pub use rules::{Metric, Rule, RuleOptions, Rules};

@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::{Area, Rows};
 use crate::error::{Error, Result};
 use crate::summary::Summary;
 use crate::time::TimeUnit;
@@ -131,9 +132,20 @@ pub struct SegmentValue {
     pub share: f64,
 }
 
-/// RFM scores and segments, index-aligned with the input.
+/// One segment's size (see [`RfmScores::segment_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentCount {
+    /// Segment name.
+    pub segment: String,
+    /// Customers in it.
+    pub customers: usize,
+}
+
+/// RFM scores and segments of a summary's customers (row `i` is `rows.id(i)`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RfmScores {
+    /// The customers, and the scope they were read under.
+    pub rows: Rows,
     /// Recency score per customer (1 = longest since the last purchase).
     pub r: Vec<u8>,
     /// Frequency score.
@@ -189,12 +201,19 @@ impl RfmScores {
     }
 
     /// Customers per segment, in the order of `names`.
-    pub fn segment_counts(&self) -> Vec<(String, usize)> {
+    pub fn segment_counts(&self) -> Vec<SegmentCount> {
         let mut counts = vec![0usize; self.names.len()];
         for &s in &self.segment {
             counts[usize::from(s)] += 1;
         }
-        self.names.iter().cloned().zip(counts).collect()
+        self.names
+            .iter()
+            .zip(counts)
+            .map(|(segment, customers)| SegmentCount {
+                segment: segment.clone(),
+                customers,
+            })
+            .collect()
     }
 }
 
@@ -216,11 +235,26 @@ impl RfmOptions {
         self
     }
 
-    /// Scores the customers of a summary as of its date.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
-    /// As [`score`](Self::score).
-    pub fn score_summary<U: TimeUnit>(&self, summary: &Summary<U>) -> Result<RfmScores> {
+    /// [`Error::InvalidOption`] for levels outside 2..=9 or a segment map that is not
+    /// monotone.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=9).contains(&self.levels) {
+            return Err(Error::option("levels", self.levels, "2 to 9"));
+        }
+        self.segments.check()
+    }
+
+    /// Scores the customers of a summary as of its date: recency is days since the last
+    /// purchase, frequency purchase days, monetary revenue.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the summary's scope forbids profiling; as
+    /// [`compute_values`](Self::compute_values).
+    pub fn compute<U: TimeUnit>(&self, summary: &Summary<U>) -> Result<RfmScores> {
+        summary.scope().require(Area::Profiling)?;
         let n = summary.len();
         let recency: Vec<f64> = (0..n)
             .into_par_iter()
@@ -230,30 +264,29 @@ impl RfmOptions {
             .into_par_iter()
             .map(|i| f64::from(summary.x(i)) + 1.0)
             .collect();
-        self.score(&recency, &frequency, &summary.revenues())
+        self.compute_values(summary.rows(), &recency, &frequency, &summary.revenues())
     }
 
-    /// Scores customers from their days since the last purchase, purchase counts and
-    /// revenue (index-aligned slices).
+    /// Scores the customers of `rows` from their days since the last purchase, purchase
+    /// counts and revenue (slices index-aligned with the rows).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for levels outside 2..=9 or a non-monotone segment map;
     /// [`Error::LengthMismatch`] for slices of different lengths; [`Error::BadValue`] for
     /// a NaN value (naming the measure and position); [`Error::EmptyInput`] without
     /// customers.
-    pub fn score(
+    pub fn compute_values(
         &self,
+        rows: &Rows,
         recency_days: &[f64],
         frequency: &[f64],
         monetary: &[f64],
     ) -> Result<RfmScores> {
-        if !(2..=9).contains(&self.levels) {
-            return Err(Error::option("levels", self.levels, "2 to 9"));
-        }
-        self.segments.check()?;
-        let n = recency_days.len();
-        Error::check_len("frequency", frequency.len(), n, "recency_days")?;
-        Error::check_len("monetary", monetary.len(), n, "recency_days")?;
+        self.validate()?;
+        let n = rows.len();
+        Error::check_len("recency_days", recency_days.len(), n, "rows")?;
+        Error::check_len("frequency", frequency.len(), n, "rows")?;
+        Error::check_len("monetary", monetary.len(), n, "rows")?;
         if n == 0 {
             return Err(Error::EmptyInput);
         }
@@ -288,6 +321,7 @@ impl RfmOptions {
             })
             .collect();
         Ok(RfmScores {
+            rows: rows.clone(),
             r,
             f,
             m,

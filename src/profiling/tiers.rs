@@ -89,13 +89,12 @@ impl TierOptions {
         self
     }
 
-    /// Tiers of customers with the given values.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] (option `shares`, naming the share out of place) for
-    /// shares outside 0 < high ≤ medium ≤ 1; [`Error::BadValue`] for a non-finite value
-    /// (naming its position); [`Error::EmptyInput`] without customers.
-    pub fn tiers(&self, values: &[f64]) -> Result<Tiers> {
+    /// shares outside 0 < high ≤ medium ≤ 1.
+    pub fn validate(&self) -> Result<()> {
         let (high, medium) = (self.high, self.medium);
         if !(high > 0.0 && high <= 1.0) {
             return Err(Error::option(
@@ -111,6 +110,16 @@ impl TierOptions {
                 format!("high (= {high}) ≤ medium ≤ 1"),
             ));
         }
+        Ok(())
+    }
+
+    /// Tiers of customers with the given values (net profit, CLV), index-aligned.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); [`Error::BadValue`] for a non-finite value
+    /// (naming its position); [`Error::EmptyInput`] without customers.
+    pub fn compute(&self, values: &[f64]) -> Result<Tiers> {
+        self.validate()?;
         if values.is_empty() {
             return Err(Error::EmptyInput);
         }

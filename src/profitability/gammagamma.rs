@@ -4,7 +4,9 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Area;
 use crate::error::{Error, Result};
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions,
     FitReport, Objective,
@@ -105,7 +107,7 @@ impl GammaGamma {
     /// whose mean spend is not finite and positive (naming the record),
     /// [`Error::EmptyInput`] without repeat buyers, and [`Error::Numerical`] when the
     /// optimiser fails.
-    pub fn fit(records: &[Rfm], opts: &FitOptions) -> Result<(GammaGamma, FitReport)> {
+    fn fit_rows(records: &[Rfm], opts: &FitOptions) -> Result<(GammaGamma, FitReport)> {
         let settings = opts.check(3)?;
         let lik = Likelihood::new(records)?.penalised(opts.penalty);
         let n = lik.rows.len() as f64;
@@ -134,6 +136,15 @@ impl GammaGamma {
         })?;
         let t = &m.theta;
         Ok((GammaGamma::new(t[0], t[1], t[2])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for GammaGamma {
+    type Row = Rfm;
+    const AREA: Area = Area::Profitability;
+    fn estimate(rows: &[Rfm], opts: &FitOptions) -> Result<Fitted<GammaGamma>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Compact, Pattern, Summary};
+use crate::data::ScopeTag;
 use crate::error::{Error, Result};
+use crate::numerics::FitData;
 use crate::time::TimeUnit;
 
 /// One customer's repeat-purchase statistics: repeat purchases x, recency t_x (first to
@@ -72,18 +74,84 @@ impl Rfm {
     }
 }
 
+/// Rfm records with the scope of the summary they came from: what spend models and
+/// lifetime value read. They dereference to a slice of [`Rfm`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Records {
+    records: Vec<Rfm>,
+    scope: ScopeTag,
+}
+
+impl Records {
+    /// Records given directly (from a file, another tool), under no scope.
+    pub fn new(records: Vec<Rfm>) -> Records {
+        Records {
+            scope: ScopeTag {
+                customers: records.len(),
+                ..ScopeTag::default()
+            },
+            records,
+        }
+    }
+
+    /// The scope of the summary the records came from.
+    pub fn scope(&self) -> &ScopeTag {
+        &self.scope
+    }
+
+    /// The records a spend model can use: every record but those of repeat buyers whose
+    /// mean repeat spend is not positive (all their repeat purchases were free, which a
+    /// gamma spend distribution cannot produce). Not index-aligned with `self`: the
+    /// number left out is `self.len() − result.len()`.
+    pub fn with_positive_spend(&self) -> Records {
+        Records {
+            records: self
+                .records
+                .iter()
+                .filter(|r| r.x == 0 || r.mean_spend > 0.0)
+                .copied()
+                .collect(),
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// The records as a vector.
+    pub fn into_vec(self) -> Vec<Rfm> {
+        self.records
+    }
+}
+
+impl std::ops::Deref for Records {
+    type Target = [Rfm];
+    fn deref(&self) -> &[Rfm] {
+        &self.records
+    }
+}
+
+impl FitData<Rfm> for Records {
+    fn rows(&self) -> &[Rfm] {
+        &self.records
+    }
+    fn scope(&self) -> Option<&ScopeTag> {
+        Some(&self.scope)
+    }
+}
+
 impl<U: TimeUnit> Summary<U> {
     /// Every row as an [`Rfm`] record in unit `U`, index-aligned with the summary.
-    pub fn records(&self) -> Vec<Rfm> {
-        (0..self.len())
-            .into_par_iter()
-            .map(|i| Rfm {
-                x: self.x(i),
-                t_x: self.t_x(i).value(),
-                t: self.t(i).value(),
-                mean_spend: self.mean_spend(i),
-            })
-            .collect()
+    pub fn records(&self) -> Records {
+        Records {
+            records: (0..self.len())
+                .into_par_iter()
+                .map(|i| Rfm {
+                    x: self.x(i),
+                    t_x: self.t_x(i).value(),
+                    t: self.t(i).value(),
+                    mean_spend: self.mean_spend(i),
+                })
+                .collect(),
+            scope: self.scope().clone(),
+        }
     }
 }
 
@@ -114,6 +182,10 @@ impl<U: TimeUnit> Compact<U> {
         }
         Compact {
             patterns,
+            scope: ScopeTag {
+                customers: records.len(),
+                ..ScopeTag::default()
+            },
             unit: PhantomData,
         }
     }

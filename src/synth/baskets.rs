@@ -19,9 +19,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Interner;
+use crate::data::{Baskets, Interner, Rows};
 use crate::error::{Error, Result};
-use crate::product::Baskets;
 
 const BLOCK: usize = 1 << 16;
 
@@ -179,13 +178,7 @@ impl BasketSynth {
         }
         let baskets = Baskets::from_id_lists(names, lists)?;
         match self.customers {
-            Some(c) => {
-                let mut ids = Interner::new();
-                for i in 0..c {
-                    ids.intern(&format!("c{i}"));
-                }
-                baskets.with_customers(ids, owners)
-            }
+            Some(c) => baskets.with_customers(Rows::from_ids((0..c).map(|i| format!("c{i}"))), owners),
             None => Ok(baskets),
         }
     }
