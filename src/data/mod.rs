@@ -32,8 +32,8 @@ pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductI
 pub use org::{
     AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
 };
-pub(crate) use products::Products;
 pub use products::ProductRecord;
+pub(crate) use products::Products;
 pub use scope::{Scope, ScopeSpec, ScopeTag};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};

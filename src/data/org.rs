@@ -233,10 +233,11 @@ impl Organisation {
         }
         for (i, u) in units.iter().enumerate() {
             let parent = match &u.parent {
-                Some(p) if !p.trim().is_empty() => Some(
-                    org.resolve_unit(p)
-                        .ok_or_else(|| record_error(i + 1, "parent", p, Problem::UnknownReference))?,
-                ),
+                Some(p) if !p.trim().is_empty() => {
+                    Some(org.resolve_unit(p).ok_or_else(|| {
+                        record_error(i + 1, "parent", p, Problem::UnknownReference)
+                    })?)
+                }
                 _ => None,
             };
             org.unit_parent.push(parent);
@@ -354,7 +355,12 @@ impl Organisation {
                 (None, None) => None,
             };
             let conflict = |field: &str, v: &Option<String>| {
-                record_error(line, field, v.as_deref().unwrap_or_default(), Problem::Conflict)
+                record_error(
+                    line,
+                    field,
+                    v.as_deref().unwrap_or_default(),
+                    Problem::Conflict,
+                )
             };
             let field = if team.is_some() { "team" } else { "branch" };
             let shown = if team.is_some() { &team } else { &branch };
@@ -512,7 +518,8 @@ impl Organisation {
             id: user.to_string(),
         };
         let i = self.users.get(user).ok_or_else(|| unknown("user".into()))? as usize;
-        let role = &self.roles[self.user_role[i].ok_or_else(|| unknown("role of user".into()))? as usize];
+        let role =
+            &self.roles[self.user_role[i].ok_or_else(|| unknown("role of user".into()))? as usize];
         let scope = match &role.reach {
             Reach::All => Scope::all(),
             Reach::Own => Scope::of_owners("owner", user, [user.to_string()]),

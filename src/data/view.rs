@@ -186,7 +186,11 @@ impl Rows {
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] when `values` does not have one value per row of `self`.
-    pub fn lookup<T: Clone + Send + Sync>(&self, values: &[T], other: &Rows) -> Result<Vec<Option<T>>> {
+    pub fn lookup<T: Clone + Send + Sync>(
+        &self,
+        values: &[T],
+        other: &Rows,
+    ) -> Result<Vec<Option<T>>> {
         Error::check_len("values", values.len(), self.len(), "rows of the table")?;
         let same = Arc::ptr_eq(&self.ids, &other.ids);
         Ok((0..other.len())
@@ -582,10 +586,14 @@ impl<'a> View<'a> {
     /// column (unit costs of products do not count here).
     pub fn costs(&self) -> Result<PerCustomer<'_, f64>> {
         self.tag.reveal(Column::Cost)?;
-        let col = self.data.transactions.costs().ok_or_else(|| Error::MissingColumn {
-            column: "cost".into(),
-            available: self.available_columns(),
-        })?;
+        let col = self
+            .data
+            .transactions
+            .costs()
+            .ok_or_else(|| Error::MissingColumn {
+                column: "cost".into(),
+                available: self.available_columns(),
+            })?;
         Ok(PerCustomer {
             col,
             offsets: self.data.transactions.offsets(),

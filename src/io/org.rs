@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::table::headed_reader;
 use crate::data::{
-    AreaSet, AssignmentRecord, Assignments, ColumnSet, Organisation, Reach, RoleRecord,
-    UnitRecord, UserRecord,
+    AreaSet, AssignmentRecord, Assignments, ColumnSet, Organisation, Reach, RoleRecord, UnitRecord,
+    UserRecord,
 };
 use crate::error::{Error, Problem, Result, RowError};
 
@@ -191,7 +191,11 @@ pub fn read_organisation<A: Read, B: Read, C: Read>(
 ) -> Result<Organisation> {
     let unit_rows = read_rows(units, &["id", "level"], &["parent"])?;
     let user_rows = read_rows(users, &["id"], &["unit", "role"])?;
-    let role_rows = read_rows(roles, &["name", "reach"], &["hidden_columns", "forbidden_areas"])?;
+    let role_rows = read_rows(
+        roles,
+        &["name", "reach"],
+        &["hidden_columns", "forbidden_areas"],
+    )?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let units: Vec<UnitRecord> = unit_rows
         .iter()
@@ -221,10 +225,16 @@ pub fn read_organisation<A: Read, B: Read, C: Read>(
             reach: text(&r[1])
                 .parse::<Reach>()
                 .map_err(field(1, "reach", Problem::EmptyValue))?,
-            hidden_columns: ColumnSet::parse_list(&text(&r[2]))
-                .map_err(field(2, "hidden_columns", Problem::UnknownReference))?,
-            forbidden_areas: AreaSet::parse_list(&text(&r[3]))
-                .map_err(field(3, "forbidden_areas", Problem::UnknownReference))?,
+            hidden_columns: ColumnSet::parse_list(&text(&r[2])).map_err(field(
+                2,
+                "hidden_columns",
+                Problem::UnknownReference,
+            ))?,
+            forbidden_areas: AreaSet::parse_list(&text(&r[3])).map_err(field(
+                3,
+                "forbidden_areas",
+                Problem::UnknownReference,
+            ))?,
         });
     }
     // Errors of `Organisation::new` name record positions; each kind of record is one
@@ -265,7 +275,10 @@ mod tests {
     fn flat_table_builds_the_tree_and_names_bad_lines() {
         let csv = "customer_id,owner,team,branch,from\n\
                    007,ann,t1,north,\n8,bob,t1,north,\n9,cat,t2,south,\n7,bob,t1,north,2024-03-01\n";
-        let a = AssignmentCsv::new().numeric_ids(true).read(csv.as_bytes()).unwrap();
+        let a = AssignmentCsv::new()
+            .numeric_ids(true)
+            .read(csv.as_bytes())
+            .unwrap();
         assert_eq!(a.ownership.len(), 4);
         assert_eq!(a.ownership[0].customer_id, "7");
         assert_eq!(a.ownership[3].from, NaiveDate::from_ymd_opt(2024, 3, 1));
@@ -323,21 +336,35 @@ mod tests {
         let org = read_organisation(units.as_bytes(), users.as_bytes(), roles.as_bytes()).unwrap();
         let bob = org.scope_of_user("bob").unwrap();
         assert_eq!(bob.label(), "team:t1");
-        assert_eq!(bob.owners().unwrap().iter().collect::<Vec<_>>(), ["ann", "bob"]);
+        assert_eq!(
+            bob.owners().unwrap().iter().collect::<Vec<_>>(),
+            ["ann", "bob"]
+        );
         let eve = org.scope_of_user("eve").unwrap();
         assert_eq!(eve.owners().unwrap().len(), 4);
         assert!(org.scope_of_user("boss").unwrap().owners().is_none());
 
         let bad = |units: &str, users: &str, roles: &str| {
-            row(read_organisation(units.as_bytes(), users.as_bytes(), roles.as_bytes())
-                .unwrap_err())
+            row(
+                read_organisation(units.as_bytes(), users.as_bytes(), roles.as_bytes())
+                    .unwrap_err(),
+            )
         };
         assert_eq!(
             bad("id,level,parent\nt1,team,nowhere\n", users, roles),
-            (2, "parent".into(), "nowhere".into(), Problem::UnknownReference)
+            (
+                2,
+                "parent".into(),
+                "nowhere".into(),
+                Problem::UnknownReference
+            )
         );
         assert_eq!(
-            bad("id,level,parent\na,x,b\nb,x,a\n", "id\nu\n", "name,reach\nr,own\n"),
+            bad(
+                "id,level,parent\na,x,b\nb,x,a\n",
+                "id\nu\n",
+                "name,reach\nr,own\n"
+            ),
             (2, "parent".into(), "b".into(), Problem::Cycle)
         );
         assert_eq!(
@@ -346,10 +373,19 @@ mod tests {
         );
         assert_eq!(
             bad(units, users, "name,reach,hidden_columns\nsales,own,price\n"),
-            (2, "hidden_columns".into(), "price".into(), Problem::UnknownReference)
+            (
+                2,
+                "hidden_columns".into(),
+                "price".into(),
+                Problem::UnknownReference
+            )
         );
         assert_eq!(
-            bad("id,level\nt1,team\nt1,team\n", "id\nu\n", "name,reach\nr,own\n"),
+            bad(
+                "id,level\nt1,team\nt1,team\n",
+                "id\nu\n",
+                "name,reach\nr,own\n"
+            ),
             (3, "id".into(), "t1".into(), Problem::DuplicateId)
         );
     }

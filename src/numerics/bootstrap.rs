@@ -106,68 +106,80 @@ impl<M: Sync> Bootstrap<M> {
     }
 }
 
-/// Resamples customers with replacement `opts.replicates` times and refits.
-///
-/// `weights[i]` is the number of customers behind item i (a pattern's count, or 1 per
-/// record); each replicate draws the same total number of customers, as multinomial
-/// counts over the items, and `fit` receives those counts (same length as `weights`, zeros
-/// included) to build and fit its data. Replicates run in parallel, each with its own
-/// generator seeded from (seed, replicate), so the result does not depend on the number
-/// of threads.
-///
-/// # Errors
-/// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1);
-/// [`Error::EmptyInput`] when the weights hold no customers.
-pub fn bootstrap<M: Send>(
-    weights: &[u32],
-    opts: &BootstrapOptions,
-    fit: impl Fn(&[u32]) -> Result<M> + Sync,
-) -> Result<Bootstrap<M>> {
-    if opts.replicates < 2 {
-        return Err(Error::option("replicates", opts.replicates, "at least 2"));
+impl BootstrapOptions {
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1).
+    pub fn validate(&self) -> Result<()> {
+        if self.replicates < 2 {
+            return Err(Error::option("replicates", self.replicates, "at least 2"));
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::option("level", self.level, "a level in (0, 1)"));
+        }
+        Ok(())
     }
-    if !(opts.level > 0.0 && opts.level < 1.0) {
-        return Err(Error::option("level", opts.level, "a level in (0, 1)"));
-    }
-    let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-    if total == 0 {
-        // No customers to resample.
-        return Err(Error::EmptyInput);
-    }
-    let results: Vec<Option<M>> = (0..opts.replicates)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-                opts.seed ^ (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
-            // Multinomial draw as a chain of binomials: item i gets Binomial(n left,
-            // wᵢ / weight left).
-            let (mut left_n, mut left_w) = (total, total);
-            let counts: Vec<u32> = weights
-                .iter()
-                .map(|&w| {
-                    if left_n == 0 || w == 0 {
+
+    /// Resamples customers with replacement `replicates` times and refits.
+    ///
+    /// `weights[i]` is the number of customers behind item i (a pattern's count, or 1 per
+    /// record); each replicate draws the same total number of customers, as multinomial
+    /// counts over the items, and `fit` receives those counts (same length as `weights`, zeros
+    /// included) to build and fit its data. Replicates run in parallel, each with its own
+    /// generator seeded from (seed, replicate), so the result does not depend on the number
+    /// of threads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1);
+    /// [`Error::EmptyInput`] when the weights hold no customers.
+    pub fn fit<M: Send>(
+        &self,
+        weights: &[u32],
+        fit: impl Fn(&[u32]) -> Result<M> + Sync,
+    ) -> Result<Bootstrap<M>> {
+        let opts = self;
+        opts.validate()?;
+        let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+        if total == 0 {
+            // No customers to resample.
+            return Err(Error::EmptyInput);
+        }
+        let results: Vec<Option<M>> = (0..opts.replicates)
+            .into_par_iter()
+            .map(|b| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                    opts.seed ^ (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                // Multinomial draw as a chain of binomials: item i gets Binomial(n left,
+                // wᵢ / weight left).
+                let (mut left_n, mut left_w) = (total, total);
+                let counts: Vec<u32> = weights
+                    .iter()
+                    .map(|&w| {
+                        if left_n == 0 || w == 0 {
+                            left_w -= u64::from(w);
+                            return 0;
+                        }
+                        let p = (w as f64 / left_w as f64).min(1.0);
                         left_w -= u64::from(w);
-                        return 0;
-                    }
-                    let p = (w as f64 / left_w as f64).min(1.0);
-                    left_w -= u64::from(w);
-                    let k = Binomial::new(left_n, p)
-                        .map(|d| d.sample(&mut rng))
-                        .unwrap_or(left_n);
-                    left_n -= k;
-                    k as u32
-                })
-                .collect();
-            fit(&counts).ok()
+                        let k = Binomial::new(left_n, p)
+                            .map(|d| d.sample(&mut rng))
+                            .unwrap_or(left_n);
+                        left_n -= k;
+                        k as u32
+                    })
+                    .collect();
+                fit(&counts).ok()
+            })
+            .collect();
+        let failed = results.iter().filter(|r| r.is_none()).count();
+        Ok(Bootstrap {
+            models: results.into_iter().flatten().collect(),
+            failed,
+            level: opts.level,
         })
-        .collect();
-    let failed = results.iter().filter(|r| r.is_none()).count();
-    Ok(Bootstrap {
-        models: results.into_iter().flatten().collect(),
-        failed,
-        level: opts.level,
-    })
+    }
 }
 
 #[cfg(test)]

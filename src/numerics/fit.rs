@@ -221,7 +221,8 @@ impl FitOptions {
     /// # Errors
     /// [`Error::InvalidOption`] naming the first option out of its domain.
     pub fn validate(&self) -> Result<()> {
-        self.check(self.initial.as_ref().map_or(0, Vec::len)).map(|_| ())
+        self.check(self.initial.as_ref().map_or(0, Vec::len))
+            .map(|_| ())
     }
 
     pub(crate) fn check(&self, n_params: usize) -> Result<Settings> {

@@ -3,6 +3,7 @@
 //! errors from the observed information).
 
 mod bootstrap;
+mod concordance;
 mod dual;
 mod fit;
 mod forest;
@@ -13,7 +14,9 @@ mod quadrature;
 mod reduce;
 mod special;
 
-pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
+pub use bootstrap::{Bootstrap, BootstrapOptions, Interval};
+pub use concordance::concordance_index;
+pub(crate) use concordance::{harrell, order_key};
 pub(crate) use dual::{log_sum_exp_all, Dual};
 #[cfg(test)]
 pub(crate) use fit::gradient_mismatch;
@@ -25,8 +28,8 @@ pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,
 };
-pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use partition::mean_silhouettes;
+pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};

@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 /// Mean silhouette (Rousseeuw 1987) of several labellings of the same points, with
 /// Euclidean distances; a point alone in its cluster scores 0, as in scikit-learn. Each
 /// point's distances are computed once and shared by all labellings.
-pub(crate) fn mean_silhouettes(z: ArrayView2<'_, f64>, labelings: &[(usize, Vec<u32>)]) -> Vec<f64> {
+pub(crate) fn mean_silhouettes(
+    z: ArrayView2<'_, f64>,
+    labelings: &[(usize, Vec<u32>)],
+) -> Vec<f64> {
     let (n, d) = z.dim();
     let flat: Vec<f64> = z.iter().copied().collect();
     let counts: Vec<Vec<usize>> = labelings

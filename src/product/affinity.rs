@@ -111,7 +111,12 @@ impl AffinityOptions {
         segments: &[Option<S>],
     ) -> Result<AffinityTable> {
         view.require(Area::Product)?;
-        Error::check_len("segments", segments.len(), view.len(), "customers of the view")?;
+        Error::check_len(
+            "segments",
+            segments.len(),
+            view.len(),
+            "customers of the view",
+        )?;
         let products = view.products()?;
         let table = view.catalogue()?;
         let (items, item_of): (&Interner, Vec<Option<u32>>) = match self.level {

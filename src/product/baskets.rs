@@ -173,7 +173,10 @@ impl BasketOptions {
                 let mut order: Vec<usize> = (0..lists.len()).collect();
                 order.sort_unstable_by_key(|&s| touched[s]);
                 let mut taken: Vec<Option<Vec<u32>>> = lists.into_iter().map(Some).collect();
-                lists = order.iter().map(|&s| taken[s].take().unwrap_or_default()).collect();
+                lists = order
+                    .iter()
+                    .map(|&s| taken[s].take().unwrap_or_default())
+                    .collect();
                 of_basket = order.iter().map(|&s| of_basket[s]).collect();
             }
             None => {

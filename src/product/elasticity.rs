@@ -404,7 +404,13 @@ impl ElasticityOptions {
             ElasticityBy::ProductRegion => (Some(view.regions()?), Some(view.region_names()?)),
             _ => (None, None),
         };
-        let groups = ProductRows::new(view, &products, &quantities, regions.as_ref(), catalogue.len());
+        let groups = ProductRows::new(
+            view,
+            &products,
+            &quantities,
+            regions.as_ref(),
+            catalogue.len(),
+        );
         let ctx = Context {
             opts: self,
             view,

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::rules::Rules;
 use crate::data::{Area, CustomerItems, Interner, Rows};
-use crate::numerics::Fitted;
 use crate::error::{Error, Result};
+use crate::numerics::Fitted;
 
 /// How a rule's strength is scored for ranking its consequents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -223,7 +223,6 @@ impl CoPurchaseOptions {
             cosine,
         })
     }
-
 }
 
 impl CoPurchase {
@@ -330,7 +329,11 @@ impl CrossSellOptions {
     /// [`Error::InvalidOption`] when `k` is 0.
     pub fn validate(&self) -> Result<()> {
         if self.k == 0 {
-            return Err(Error::option("k", 0, "at least one recommendation per customer"));
+            return Err(Error::option(
+                "k",
+                0,
+                "at least one recommendation per customer",
+            ));
         }
         Ok(())
     }
@@ -490,7 +493,11 @@ impl CrossSell<'_> {
             if out.len() < self.opts.k {
                 let mut found: Vec<(u32, f64, u32)> = Vec::new();
                 for &b in &have {
-                    for Neighbour { item: j, cosine: cos } in near.neighbours(b) {
+                    for Neighbour {
+                        item: j,
+                        cosine: cos,
+                    } in near.neighbours(b)
+                    {
                         if !has(j) && !out.iter().any(|r| r.item == j) {
                             found.push((j, cos, b));
                         }

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Area;
 use crate::error::{Error, Result};
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions,
     FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Rfm;
 
 /// Spend per transaction varies around each customer's mean ζ as Gamma(p, ν), with

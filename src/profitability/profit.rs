@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    count_orders, is_purchase, Area, Column, ColumnState, OrderIdx, PerCustomer, ProductIdx, Rows, View,
+    count_orders, is_purchase, Area, Column, ColumnState, OrderIdx, PerCustomer, ProductIdx, Rows,
+    View,
 };
 use crate::error::{Error, Result};
 use crate::time::day_number;
@@ -375,9 +376,9 @@ impl ProfitOptions {
                 unit.push(catalogue.unit_cost(idx)?.unwrap_or(f64::NAN));
             }
             // Only products actually sold need a unit cost.
-            let missing = (0..view.len()).into_par_iter().find_first(|&k| {
-                products.of(k).iter().any(|p| unit[p.get()].is_nan())
-            });
+            let missing = (0..view.len())
+                .into_par_iter()
+                .find_first(|&k| products.of(k).iter().any(|p| unit[p.get()].is_nan()));
             if let Some(k) = missing {
                 let p = products.of(k).iter().find(|p| unit[p.get()].is_nan());
                 return Err(Error::bad_value(

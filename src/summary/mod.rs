@@ -31,8 +31,8 @@ pub(crate) use record::{group_by, groups_by_x_t};
 pub use record::{score, PurchaseModel, Records, Rfm, Score};
 
 use crate::data::{
-    count_orders, is_purchase, Column, ColumnState, CustomerIdx, History, Interner, OrderIdx,
-    Rows, ScopeTag, View,
+    count_orders, is_purchase, Column, ColumnState, CustomerIdx, History, Interner, OrderIdx, Rows,
+    ScopeTag, View,
 };
 use crate::error::{Error, Result};
 use crate::numerics::FitData;

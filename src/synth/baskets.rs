@@ -178,7 +178,9 @@ impl BasketSynth {
         }
         let baskets = Baskets::from_id_lists(names, lists)?;
         match self.customers {
-            Some(c) => baskets.with_customers(Rows::from_ids((0..c).map(|i| format!("c{i}"))), owners),
+            Some(c) => {
+                baskets.with_customers(Rows::from_ids((0..c).map(|i| format!("c{i}"))), owners)
+            }
             None => Ok(baskets),
         }
     }

@@ -128,13 +128,14 @@ impl FeatureOptions {
         names.push("gap_cv".into());
         log_scaled.push(false);
         let mut mix_columns: Vec<Vec<f64>> = Vec::new();
-        let mut add_mix = |prefix: &str, labels: &Interner, (top, per): (Vec<usize>, Vec<Vec<f64>>)| {
-            for (s, &c) in top.iter().enumerate() {
-                names.push(format!("{prefix}:{}", labels.name(c)));
-                log_scaled.push(false);
-                mix_columns.push(per.iter().map(|v| v[s]).collect());
-            }
-        };
+        let mut add_mix =
+            |prefix: &str, labels: &Interner, (top, per): (Vec<usize>, Vec<Vec<f64>>)| {
+                for (s, &c) in top.iter().enumerate() {
+                    names.push(format!("{prefix}:{}", labels.name(c)));
+                    log_scaled.push(false);
+                    mix_columns.push(per.iter().map(|v| v[s]).collect());
+                }
+            };
         if self.mix > 0 {
             if let (Ok(catalogue), Ok(products)) = (view.catalogue(), view.products()) {
                 let category_of: Vec<Option<usize>> = (0..catalogue.len())
@@ -298,4 +299,3 @@ impl Features {
         Ok((z, kept))
     }
 }
-

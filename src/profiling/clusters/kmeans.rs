@@ -12,7 +12,12 @@ use rayon::prelude::*;
 /// took about 0.9 s for 1M × 8 points, most of a whole fit. Distance updates run in
 /// parallel over fixed chunks and their sums are reduced in chunk order, so the centres
 /// are the same for any number of threads.
-pub(super) fn kmeans_plus_plus(flat: &[f64], d: usize, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f64> {
+pub(super) fn kmeans_plus_plus(
+    flat: &[f64],
+    d: usize,
+    k: usize,
+    rng: &mut Xoshiro256Plus,
+) -> Vec<f64> {
     const CHUNK: usize = 1 << 13;
     let n = flat.len() / d;
     let point = |i: usize| &flat[i * d..(i + 1) * d];
@@ -174,4 +179,3 @@ pub(super) fn lloyd(
         .collect();
     (labels, inertia.iter().sum())
 }
-

@@ -483,4 +483,3 @@ fn inertia(z: &Array2<f64>, labels: &[u32], k: usize) -> f64 {
         .collect();
     d.iter().sum()
 }
-

@@ -184,10 +184,11 @@ impl LifetimeOptions {
         if rows.is_empty() {
             return Err(Error::EmptyInput);
         }
+        let survival = SurvivalData::new(durations, events)?.with_scope(view.scope().clone());
         Ok(Lifetimes {
             rows,
             starts,
-            survival: SurvivalData::new(durations, events)?,
+            survival,
         })
     }
 
@@ -204,8 +205,9 @@ impl LifetimeOptions {
             let end = match view.attribute(k, end_attribute).map(str::trim) {
                 None | Some("") => None,
                 Some(v) => {
-                    let bad =
-                        |expected: String| Error::bad_value("customers", k, end_attribute, v, expected);
+                    let bad = |expected: String| {
+                        Error::bad_value("customers", k, end_attribute, v, expected)
+                    };
                     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
                         .map_err(|_| bad("a date (YYYY-MM-DD)".into()))?;
                     if date < start {
@@ -216,7 +218,10 @@ impl LifetimeOptions {
                     Some(day_number(date))
                 }
             };
-            per.push(Some((start, end.filter(|&e| e <= as_of).unwrap_or(i32::MAX))));
+            per.push(Some((
+                start,
+                end.filter(|&e| e <= as_of).unwrap_or(i32::MAX),
+            )));
         }
         let rows = view.rows_where(|k| per[k].is_some());
         if rows.is_empty() {
@@ -230,10 +235,11 @@ impl LifetimeOptions {
             durations.push(f64::from(end - day_number(start)));
             events.push(churned);
         }
+        let survival = SurvivalData::new(durations, events)?.with_scope(view.scope().clone());
         Ok(Lifetimes {
             rows,
             starts,
-            survival: SurvivalData::new(durations, events)?,
+            survival,
         })
     }
 }

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::FitOptions;
 use crate::data::Area;
 use crate::error::{Error, Result};
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_beta, ln_gamma, log_sum_exp, minimize, sum_ordered, FitReport,
     Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 
 /// A discrete-time history shared by `count` customers: transactions in `x` of the first
 /// `n` transaction opportunities (years of a fund-raiser, say), the last at opportunity

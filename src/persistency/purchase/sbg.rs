@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::FitOptions;
 use crate::data::Area;
 use crate::error::{Error, Result};
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 
 /// Customers of one cohort still active after each period: `alive[0]` joined, `alive[t]`
 /// renewed t times.
@@ -238,7 +238,10 @@ impl ShiftedBetaGeometric {
     /// # Errors
     /// [`Error::InvalidOption`] for bad options, [`Error::EmptyInput`] without cohorts,
     /// and [`Error::Numerical`] when the optimiser fails.
-    fn fit_rows(cohorts: &[Cohort], opts: &FitOptions) -> Result<(ShiftedBetaGeometric, FitReport)> {
+    fn fit_rows(
+        cohorts: &[Cohort],
+        opts: &FitOptions,
+    ) -> Result<(ShiftedBetaGeometric, FitReport)> {
         let settings = opts.check(2)?;
         if cohorts.is_empty() {
             return Err(Error::EmptyInput);

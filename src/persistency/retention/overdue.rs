@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::CustomerIdx;
+use crate::data::{Area, CustomerIdx, ScopeTag};
 use crate::error::{Error, Result};
 use crate::summary::{PurchaseModel, Summary};
 use crate::time::TimeUnit;
@@ -67,6 +67,8 @@ pub struct OverdueRow {
 /// The overdue list, by value at risk (highest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overdue {
+    /// The scope of the summary.
+    pub scope: ScopeTag,
     /// Customers with enough repeat purchases to have a rhythm.
     pub considered: usize,
     /// Of those, the ones past the threshold.
@@ -79,6 +81,28 @@ impl OverdueOptions {
     /// Default settings.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a threshold outside (0, 1) or a zero minimum.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(Error::option(
+                "threshold",
+                self.threshold,
+                "a probability in (0, 1)",
+            ));
+        }
+        if self.min_repeat_purchases == 0 {
+            return Err(Error::option(
+                "min_repeat_purchases",
+                0,
+                "at least 1 (a rhythm needs a repeat purchase)",
+            ));
+        }
+        Ok(())
     }
 
     /// Overdue when the silence probability is at most `p` (in (0, 1)).
@@ -113,20 +137,8 @@ impl OverdueOptions {
         values: Option<&[f64]>,
         model: Option<&dyn PurchaseModel>,
     ) -> Result<Overdue> {
-        if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(Error::option(
-                "threshold",
-                self.threshold,
-                "a probability in (0, 1)",
-            ));
-        }
-        if self.min_repeat_purchases == 0 {
-            return Err(Error::option(
-                "min_repeat_purchases",
-                0,
-                "at least 1 (a rhythm needs a repeat purchase)",
-            ));
-        }
+        self.validate()?;
+        summary.scope().require(Area::Persistency)?;
         if let Some(v) = values {
             Error::check_len("values", v.len(), summary.len(), "customers of the summary")?;
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
@@ -188,6 +200,7 @@ impl OverdueOptions {
             r.id = summary.id(r.row).to_string();
         }
         Ok(Overdue {
+            scope: summary.scope().clone(),
             considered,
             overdue,
             rows,

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::{check_patterns, FitOptions};
 use crate::data::Area;
 use crate::error::Result;
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     beta_expectation, check_positive, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize,
     sum_ordered, warm_sample, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Pattern;
 
 /// The beta-geometric/NBD model of repeat buying.

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
+use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
 use crate::numerics::{cholesky, cholesky_solve};
 
@@ -21,6 +22,8 @@ pub struct SurvivalData {
     durations: Vec<f64>,
     events: Vec<bool>,
     weights: Option<Vec<f64>>,
+    #[serde(default)]
+    scope: ScopeTag,
 }
 
 impl SurvivalData {
@@ -47,10 +50,15 @@ impl SurvivalData {
                 "a finite duration ≥ 0",
             ));
         }
+        let scope = ScopeTag {
+            customers: durations.len(),
+            ..ScopeTag::default()
+        };
         Ok(SurvivalData {
             durations,
             events,
             weights: None,
+            scope,
         })
     }
 
@@ -75,6 +83,17 @@ impl SurvivalData {
         }
         self.weights = Some(weights);
         Ok(self)
+    }
+
+    /// The same data, read under `scope` (customer lifetimes from a view carry it).
+    pub(crate) fn with_scope(mut self, scope: ScopeTag) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The scope the data was read under (the default, `all`, for data given directly).
+    pub fn scope(&self) -> &ScopeTag {
+        &self.scope
     }
 
     /// Number of rows.
@@ -117,6 +136,7 @@ impl SurvivalData {
                 .weights
                 .as_ref()
                 .map(|w| keep.iter().map(|&i| w[i]).collect()),
+            scope: self.scope.clone(),
         }
     }
 
@@ -227,9 +247,11 @@ pub struct SurvivalAt {
     pub hi: f64,
 }
 
-/// A fitted Kaplan–Meier curve.
+/// A Kaplan–Meier curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KaplanMeier {
+    /// The scope of the data.
+    pub scope: ScopeTag,
     /// Rows (weighted subjects, when weighted).
     pub n: f64,
     /// Events observed (weighted).
@@ -252,16 +274,22 @@ impl KaplanMeierOptions {
         self
     }
 
-    fn check(&self) -> Result<()> {
-        z_for(self.confidence).map(|_| ())
-    }
-
-    /// Fits the curve.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a confidence level outside (0, 1).
-    pub fn fit(&self, data: &SurvivalData) -> Result<KaplanMeier> {
-        self.check()?;
+    pub fn validate(&self) -> Result<()> {
+        z_for(self.confidence).map(|_| ())
+    }
+
+    /// The curve.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a confidence level outside (0, 1);
+    /// [`Error::ForbiddenArea`] when the data's scope forbids persistency.
+    pub fn compute(&self, data: &SurvivalData) -> Result<KaplanMeier> {
+        self.validate()?;
+        data.scope().require(Area::Persistency)?;
         let table = data.event_table();
         let n: f64 = match &data.weights {
             None => data.len() as f64,
@@ -291,6 +319,7 @@ impl KaplanMeierOptions {
             at_risk -= d + c;
         }
         Ok(KaplanMeier {
+            scope: data.scope().clone(),
             n,
             events,
             confidence: self.confidence,
@@ -302,14 +331,15 @@ impl KaplanMeierOptions {
     /// their equality when there are two or more.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit), and [`Error::LengthMismatch`] when `groups` is not one label
-    /// per row.
-    pub fn fit_groups<S: AsRef<str>>(
+    /// As [`compute`](Self::compute), and [`Error::LengthMismatch`] when `groups` is not
+    /// one label per row.
+    pub fn compute_groups<S: AsRef<str>>(
         &self,
         data: &SurvivalData,
         groups: &[S],
     ) -> Result<GroupedSurvival> {
-        self.check()?;
+        self.validate()?;
+        data.scope().require(Area::Persistency)?;
         let (labels, index) = intern(data, groups)?;
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
         for (i, &g) in index.iter().enumerate() {
@@ -317,7 +347,7 @@ impl KaplanMeierOptions {
         }
         let curves = members
             .par_iter()
-            .map(|rows| self.fit(&data.subset(rows)))
+            .map(|rows| self.compute(&data.subset(rows)))
             .collect::<Result<Vec<_>>>()?;
         let log_rank = if labels.len() >= 2 {
             Some(log_rank_indexed(data, &index, labels.clone())?)
@@ -427,17 +457,27 @@ impl KaplanMeier {
 
     /// Interval for the median: the first times the lower and the upper bound of the
     /// curve's interval are at or below ½ (`None` for a bound that never gets there).
-    pub fn median_interval(&self) -> (Option<f64>, Option<f64>) {
+    pub fn median_interval(&self) -> MedianInterval {
         let z = self.z();
-        (
-            self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).0),
-            self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).1),
-        )
+        MedianInterval {
+            lo: self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).0),
+            hi: self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).1),
+        }
     }
 
     fn first_at_or_below(&self, level: f64, value: impl Fn(&KmRow) -> f64) -> Option<f64> {
         self.table.iter().find(|r| value(r) <= level).map(|r| r.t)
     }
+}
+
+/// The interval of a median survival time (`None` for a bound the curve's interval never
+/// reaches).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MedianInterval {
+    /// The first time the interval's lower bound is at or below ½.
+    pub lo: Option<f64>,
+    /// The first time the interval's upper bound is at or below ½.
+    pub hi: Option<f64>,
 }
 
 /// The log-rank test that groups share one survival curve.

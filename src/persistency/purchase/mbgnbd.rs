@@ -7,8 +7,8 @@ use super::bgnbd::{closed_or_integral, BgNbd, Variant};
 use super::FitOptions;
 use crate::data::Area;
 use crate::error::Result;
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{ln_beta, ln_gamma, ln_hyp2f1, FitReport};
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Pattern;
 
 /// The modified beta-geometric/NBD model.

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::{check_patterns, FitOptions};
 use crate::data::Area;
 use crate::error::Result;
-use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::numerics::{
     check_positive, digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize,
     sum_ordered, warm_sample, Dual, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::{group_by, Pattern, Rfm};
 
 /// The Pareto/NBD model of repeat buying.
