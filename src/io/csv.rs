@@ -156,6 +156,32 @@ impl CsvOptions {
             .date_format(DateFormat::Compact)
     }
 
+    /// CDNOW's layout, told from the start of the file: CDNOW_master.txt with its header,
+    /// CDNOW_sample.txt (five columns, no header), or the master's four columns without
+    /// a header.
+    pub fn cdnow(head: &[u8]) -> Self {
+        let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        let text = String::from_utf8_lossy(first);
+        if text.contains("customer_id") {
+            CsvOptions::cdnow_master()
+        } else if text.split_whitespace().count() == 5 {
+            CsvOptions::cdnow_sample()
+        } else {
+            CsvOptions::cdnow_master()
+                .has_header(false)
+                .customer(0)
+                .date(1)
+                .quantity(2)
+                .amount(3)
+        }
+    }
+
+    /// Whether customer ids are read as numbers ([`numeric_ids`](Self::numeric_ids)): other
+    /// files naming the same customers must read them the same way.
+    pub fn ids_are_numeric(&self) -> bool {
+        self.numeric_ids
+    }
+
     /// The field separator.
     pub fn delimiter(mut self, d: Delimiter) -> Self {
         self.delimiter = d;

@@ -193,7 +193,7 @@ mod tests {
     fn mean_of_a_two_point_sample() {
         let weights = [500, 500];
         let opts = BootstrapOptions::new().replicates(2000).seed(3);
-        let b = bootstrap(&weights, &opts, |c| {
+        let b = opts.fit(&weights, |c| {
             assert_eq!(c.iter().sum::<u32>(), 1000);
             Ok(f64::from(c[1]) / 1000.0)
         })
@@ -210,7 +210,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| bootstrap(&weights, &opts, |c| Ok(f64::from(c[1]))).unwrap());
+            .install(|| opts.fit(&weights, |c| Ok(f64::from(c[1]))).unwrap());
         let first: Vec<f64> = b.models.iter().map(|m| m * 1000.0).collect();
         assert_eq!(first, again.models);
     }

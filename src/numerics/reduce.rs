@@ -67,3 +67,19 @@ pub(crate) fn column_mean_sd(
     let sd = squares.iter().map(|s| (s / n as f64).sqrt()).collect();
     (mean, sd)
 }
+
+/// The median of `values` (the mean of the two middle values for an even count); `None`
+/// when empty. NaN values sort last, as `f64::total_cmp` orders them.
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    })
+}
