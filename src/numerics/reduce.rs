@@ -83,3 +83,40 @@ pub fn median(values: &[f64]) -> Option<f64> {
         0.5 * (v[m - 1] + v[m])
     })
 }
+
+/// The share of the total of `values` held by the largest `fraction` of them (at least
+/// one value): revenue concentration, such as the top decile's share of revenue. Sums run
+/// in descending order of value.
+///
+/// # Errors
+/// [`Error::EmptyInput`](crate::Error::EmptyInput) without values;
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) for a fraction outside (0, 1].
+pub fn top_share(values: &[f64], fraction: f64) -> crate::Result<f64> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(crate::Error::option("fraction", fraction, "a fraction in (0, 1]"));
+    }
+    if values.is_empty() {
+        return Err(crate::Error::EmptyInput);
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let k = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    let total: f64 = sorted.iter().sum();
+    Ok(sorted[..k].iter().sum::<f64>() / total)
+}
+
+/// The positions of the `k` largest values, largest first (ties: the earlier position),
+/// NaN last.
+pub fn top_indices(values: &[f64], k: usize) -> Vec<usize> {
+    let key = |i: usize| {
+        if values[i].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            values[i]
+        }
+    };
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    order.truncate(k);
+    order
+}
