@@ -422,6 +422,45 @@ fn line_block_end(bytes: &[u8], len: usize) -> usize {
     memchr::memchr(b'\n', &bytes[len - 1..]).map_or(bytes.len(), |i| len + i)
 }
 
+/// Physical line numbers of the records the `csv` crate reads from `body`.
+///
+/// The csv crate's position is taken before it skips blank lines and the `\n` of a CRLF,
+/// so the physical line is counted here from the record's byte offset.
+pub(super) struct LineCounter<'a> {
+    body: &'a [u8],
+    first_line: u64,
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counting from the start of `body`, whose first line is `first_line`.
+    pub(super) fn new(body: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            body,
+            first_line,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line of the record whose position the csv crate gives as byte `byte` (calls
+    /// must come in file order).
+    pub(super) fn line_at(&mut self, byte: usize) -> u64 {
+        let body = self.body;
+        let mut start = byte.min(body.len());
+        while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.newlines +=
+                memchr::memchr_iter(b'\n', &body[self.counted_to..start]).count() as u64;
+            self.counted_to = start;
+        }
+        self.first_line + self.newlines
+    }
+}
+
 /// Builds the error of a field: column, value, problem.
 type ErrFn<'a> = dyn Fn(&(usize, String), &[u8], Problem) -> RowError + 'a;
 
@@ -680,20 +719,8 @@ impl RowParser<'_> {
             .delimiter(d)
             .from_reader(body);
         let mut rec = ::csv::ByteRecord::new();
-        // The csv crate's position is taken before it skips blank lines and the `\n` of a
-        // CRLF, so the physical line is counted here from the record's byte offset.
-        let (mut counted_to, mut newlines) = (0usize, 0u64);
-        let mut line_at = |byte: usize| -> u64 {
-            let mut start = byte.min(body.len());
-            while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
-                start += 1;
-            }
-            if start > counted_to {
-                newlines += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
-                counted_to = start;
-            }
-            first_line + newlines
-        };
+        let mut lines = LineCounter::new(body, first_line);
+        let mut line_at = |byte: usize| lines.line_at(byte);
         loop {
             match reader.read_byte_record(&mut rec) {
                 Ok(false) => break,
