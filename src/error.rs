@@ -41,6 +41,17 @@ pub enum Problem {
     OutOfRange,
     /// An id already given on an earlier line of a file that lists each entity once.
     DuplicateId,
+    /// A negative number where only numbers ≥ 0 make sense (a count, a period, a label).
+    Negative,
+    /// A fractional number, or one above 4,294,967,295, where a count is expected.
+    NotWhole,
+    /// A cohort's period that repeats an earlier one or leaves a gap: a cohort lists
+    /// periods 0, 1, 2, … each once.
+    PeriodSequence,
+    /// More customers of a cohort alive in a period than in the period before.
+    SurvivorsIncrease,
+    /// A cohort without customers in period 0, or without any period after it.
+    EmptyCohort,
 }
 
 impl Problem {
@@ -60,6 +71,15 @@ impl Problem {
             Problem::Malformed => "a well-formed CSV record",
             Problem::NotUtf8 => "UTF-8 text",
             Problem::DuplicateId => "an id not given on an earlier line",
+            Problem::Negative => "a number ≥ 0",
+            Problem::NotWhole => "a whole number (at most 4294967295)",
+            Problem::PeriodSequence => {
+                "the cohort's next period (periods run 0, 1, 2, … each once, without gaps)"
+            }
+            Problem::SurvivorsIncrease => "no more customers than in the cohort's period before",
+            Problem::EmptyCohort => {
+                "a cohort with customers in period 0 and at least one later period"
+            }
             Problem::OutOfRange => {
                 "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
             }
