@@ -18,7 +18,9 @@ use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use acrm::io::{read_summary_csv, SummaryTable};
+use acrm::io::{
+    read_cohorts_csv_path, read_discrete_patterns_csv_path, read_summary_csv, SummaryTable,
+};
 use acrm::numerics::FitReport;
 use acrm::persistency::{
     BgBb, BgNbd, Cohort, DiscretePattern, FitOptions, MbgNbd, ParetoNbd, ShiftedBetaGeometric,
@@ -181,80 +183,18 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     Ok(out)
 }
 
-/// Reads a header CSV into rows of named numeric columns (`optional` may be absent),
-/// naming the line and column of a bad value.
-fn read_columns(
-    file: &str,
-    reader: BufReader<File>,
-    required: &[&str],
-    optional: &[&str],
-) -> Result<(Vec<Vec<f64>>, Vec<bool>), String> {
-    let mut rdr = csv::Reader::from_reader(reader);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| format!("{file}: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let pos = |name: &str| header.iter().position(|h| h == name);
-    let mut cols = Vec::new();
-    for name in required {
-        cols.push(pos(name).ok_or(format!("{file}: no column {name:?} (header: {header:?})"))?);
-    }
-    let present: Vec<bool> = optional.iter().map(|n| pos(n).is_some()).collect();
-    cols.extend(optional.iter().filter_map(|n| pos(n)));
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("{file}: line {line}: {e}"))?;
-        let mut row = Vec::with_capacity(cols.len());
-        for &c in &cols {
-            let v = rec.get(c).unwrap_or("").trim();
-            let n: f64 = v
-                .parse()
-                .ok()
-                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
-                .ok_or(format!(
-                    "{file}: line {line}, column {}: {v:?} is not a number ≥ 0",
-                    header[c]
-                ))?;
-            row.push(n);
-        }
-        rows.push(row);
-    }
-    Ok((rows, present))
-}
-
-/// A whole number from a CSV value, or an error naming the row.
-fn whole(v: f64, what: &str, row: usize) -> Result<u32, String> {
+/// A whole number of opportunities or periods from `--predict-horizon`.
+fn whole(v: f64, what: &str) -> Result<u32, String> {
     if v.fract() == 0.0 && v <= f64::from(u32::MAX) {
         Ok(v as u32)
     } else {
-        Err(format!("data row {row}: {what} {v} is not a whole number"))
+        Err(format!("{what} {v} is not a whole number"))
     }
 }
 
-fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
-    let (rows, _) = read_columns(
-        &args.file,
-        reader,
-        &["frequency", "recency", "periods"],
-        &["weights"],
-    )?;
-    let mut patterns = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        patterns.push(DiscretePattern {
-            x: whole(r[0], "frequency", i + 1)?,
-            t_x: whole(r[1], "recency", i + 1)?,
-            n: whole(r[2], "periods", i + 1)?,
-            count: match r.get(3) {
-                Some(&w) => whole(w, "weights", i + 1)?,
-                None => 1,
-            },
-        });
-    }
+fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> {
     let start = Instant::now();
-    let (m, report) = BgBb::fit(&patterns, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let (m, report) = BgBb::fit(patterns, &FitOptions::new()).map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
     let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
@@ -264,7 +204,7 @@ fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
         let h = args
             .horizon
             .ok_or("--out needs --predict-horizon (opportunities) for bgbb")?;
-        let n_star = whole(h, "--predict-horizon", 0)?;
+        let n_star = whole(h, "--predict-horizon")?;
         write_csv(
             path,
             "id,p_alive,expected_purchases",
@@ -281,49 +221,19 @@ fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
     Ok(out)
 }
 
-fn fit_sbg(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
-    let (rows, present) = read_columns(&args.file, reader, &["period", "alive"], &["cohort"])?;
-    // Cohorts in order of first appearance; within one, periods 0, 1, 2, ... in any order.
-    let mut cohorts: Vec<(f64, Vec<(u32, u64)>)> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let id = if present[0] { r[2] } else { 0.0 };
-        let entry = (
-            whole(r[0], "period", i + 1)?,
-            u64::from(whole(r[1], "alive", i + 1)?),
-        );
-        match cohorts
-            .iter_mut()
-            .find(|(c, _)| c.to_bits() == id.to_bits())
-        {
-            Some((_, v)) => v.push(entry),
-            None => cohorts.push((id, vec![entry])),
-        }
-    }
-    let mut built = Vec::new();
-    for (id, mut v) in cohorts {
-        v.sort_unstable();
-        if v.iter().enumerate().any(|(k, (p, _))| *p as usize != k) {
-            return Err(format!(
-                "cohort {id}: periods must be 0, 1, 2, ... without gaps"
-            ));
-        }
-        built.push(
-            Cohort::new(v.into_iter().map(|(_, a)| a).collect())
-                .map_err(|e| format!("cohort {id}: {e}"))?,
-        );
-    }
+fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
     let start = Instant::now();
     let (m, report) =
-        ShiftedBetaGeometric::fit(&built, &FitOptions::new()).map_err(|e| e.to_string())?;
+        ShiftedBetaGeometric::fit(cohorts, &FitOptions::new()).map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
-    let customers: u64 = built.iter().map(|c| c.alive()[0]).sum();
+    let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
     let mut out = report_json("sbg", &m.params(), &report, customers as usize);
-    out["cohorts"] = json!(built.len());
+    out["cohorts"] = json!(cohorts.len());
     out["expected_lifetime"] = json!(m.expected_lifetime());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
-        let longest = built.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
-        let last = whole(args.horizon.unwrap_or(longest), "--predict-horizon", 0)?;
+        let longest = cohorts.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
+        let last = whole(args.horizon.unwrap_or(longest), "--predict-horizon")?;
         write_csv(
             path,
             "period,survival,retention_rate",
@@ -334,15 +244,12 @@ fn fit_sbg(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
 }
 
 fn run(args: &Args) -> Result<Value, String> {
-    let open = || -> Result<BufReader<File>, String> {
-        File::open(&args.file)
-            .map(BufReader::new)
-            .map_err(|e| format!("{}: {e}", args.file))
-    };
+    let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
     match args.model.as_str() {
         "bgnbd" | "mbgnbd" | "pnbd" | "gg" => {
             let start = Instant::now();
-            let table = read_summary_csv(open()?).map_err(|e| format!("{}: {e}", args.file))?;
+            let file = File::open(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
+            let table = read_summary_csv(BufReader::new(file)).map_err(in_file)?;
             let read_ms = start.elapsed().as_secs_f64() * 1e3;
             let mut out = if args.model == "gg" {
                 fit_spend(args, &table)?
@@ -352,8 +259,11 @@ fn run(args: &Args) -> Result<Value, String> {
             out["read_ms"] = json!(read_ms);
             Ok(out)
         }
-        "bgbb" => fit_bgbb(args, open()?),
-        "sbg" => fit_sbg(args, open()?),
+        "bgbb" => fit_bgbb(
+            args,
+            &read_discrete_patterns_csv_path(&args.file).map_err(in_file)?,
+        ),
+        "sbg" => fit_sbg(args, &read_cohorts_csv_path(&args.file).map_err(in_file)?),
         m => Err(format!("unknown model {m:?}\n{USAGE}")),
     }
 }
