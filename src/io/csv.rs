@@ -404,10 +404,10 @@ impl CsvOptions {
 
 /// Default bytes parsed per block: large enough to split into a part per core, small
 /// enough that a few blocks are a rounding error next to a dataset of millions of rows.
-const BLOCK: usize = 8 << 20;
+pub(super) const BLOCK: usize = 8 << 20;
 
 /// Reads until `buf` holds `len` bytes or the input ends; true at the end.
-fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
+pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
     let want = len.saturating_sub(buf.len());
     let got = input.by_ref().take(want as u64).read_to_end(buf)?;
     Ok(got < want)
@@ -415,7 +415,7 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
 
 /// The end of the first block of `bytes`: past the first line end at or after byte
 /// `len - 1` (`len` ≥ 1).
-fn line_block_end(bytes: &[u8], len: usize) -> usize {
+pub(super) fn line_block_end(bytes: &[u8], len: usize) -> usize {
     if bytes.len() <= len {
         return bytes.len();
     }
@@ -658,7 +658,7 @@ fn split_fields<'a>(line: &'a [u8], d: Delimiter, width: usize, out: &mut Vec<&'
 }
 
 /// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
-fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+pub(super) fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
     let target = (body.len() / n.max(1)).max(1 << 20);
     let mut parts = Vec::new();
     let mut rest = body;

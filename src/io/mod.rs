@@ -14,5 +14,5 @@ pub use self::discrete::{
     read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,
     read_discrete_patterns_csv_path,
 };
-pub use self::summary::{read_summary_csv, SummaryTable};
+pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;
