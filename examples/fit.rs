@@ -14,12 +14,12 @@
 //! opportunities; sbg: `period,survival,retention_rate`).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::{
-    read_cohorts_csv_path, read_discrete_patterns_csv_path, read_summary_csv, SummaryTable,
+    read_cohorts_csv_path, read_discrete_patterns_csv_path, read_summary_csv_path, SummaryTable,
 };
 use acrm::numerics::FitReport;
 use acrm::persistency::{
@@ -248,8 +248,7 @@ fn run(args: &Args) -> Result<Value, String> {
     match args.model.as_str() {
         "bgnbd" | "mbgnbd" | "pnbd" | "gg" => {
             let start = Instant::now();
-            let file = File::open(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
-            let table = read_summary_csv(BufReader::new(file)).map_err(in_file)?;
+            let table = read_summary_csv_path(&args.file).map_err(in_file)?;
             let read_ms = start.elapsed().as_secs_f64() * 1e3;
             let mut out = if args.model == "gg" {
                 fit_spend(args, &table)?
