@@ -68,7 +68,9 @@ fn rfm(c: &mut Criterion) {
             let s = RfmOptions::new()
                 .compute_values(&rows, black_box(&recency), &frequency, &monetary)
                 .expect("scores");
-            let t = TierOptions::new().compute(black_box(&value)).expect("tiers");
+            let t = TierOptions::new()
+                .compute(black_box(&value))
+                .expect("tiers");
             (s, t)
         })
     });
@@ -105,7 +107,9 @@ fn profit(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("habits_and_risk", rows), |b| {
         b.iter(|| {
-            let h = HabitOptions::new().compute(black_box(&all)).expect("habits");
+            let h = HabitOptions::new()
+                .compute(black_box(&all))
+                .expect("habits");
             let r = RiskOptions::new().compute(&all).expect("risk");
             (h, r)
         })
@@ -130,16 +134,22 @@ fn profit(c: &mut Criterion) {
     let alone = CsvOptions::new().read_bytes(&csv).expect("read").dataset;
     drop(csv);
     let alone = alone.view(&Scope::all());
-    assert_eq!((alone.len(), alone.transactions()), (scoped.len(), scoped_rows));
+    assert_eq!(
+        (alone.len(), alone.transactions()),
+        (scoped.len(), scoped_rows)
+    );
     let mut g = c.benchmark_group("scope");
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(scoped_rows as u64));
-    g.bench_function(BenchmarkId::new("view_and_profit_10pct", scoped_rows), |b| {
-        b.iter(|| {
-            let view = data.view(black_box(&scope));
-            opts.compute(&view, None).expect("profit")
-        })
-    });
+    g.bench_function(
+        BenchmarkId::new("view_and_profit_10pct", scoped_rows),
+        |b| {
+            b.iter(|| {
+                let view = data.view(black_box(&scope));
+                opts.compute(&view, None).expect("profit")
+            })
+        },
+    );
     g.bench_function(BenchmarkId::new("profit_own_log", scoped_rows), |b| {
         b.iter(|| opts.compute(black_box(&alone), None).expect("profit"))
     });

@@ -35,7 +35,9 @@ use std::time::Instant;
 
 use acrm::data::{Baskets, Scope};
 use acrm::io::{read_basket_csv_path, read_baskets_path, CsvOptions};
-use acrm::product::{BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules};
+use acrm::product::{
+    BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
+};
 use clap::{Parser, ValueEnum};
 use serde_json::{json, Value};
 

@@ -381,7 +381,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .customers(25_000)
         .seed(7)
         .generate()?;
-    let sets = FpGrowthOptions::new().min_support(0.005).compute(&baskets)?;
+    let sets = FpGrowthOptions::new()
+        .min_support(0.005)
+        .compute(&baskets)?;
     let rules = RuleOptions::new()
         .min(Metric::Confidence, 0.3)
         .compute(&sets)?;
@@ -452,11 +454,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let view = data.view(&scope);
         scoped_line(&view, last, cal_end, hold_end)?;
     }
-    let handed = teams
-        .ownership
-        .iter()
-        .filter(|r| r.from.is_some())
-        .count();
+    let handed = teams.ownership.iter().filter(|r| r.from.is_some()).count();
     let before = data.view(
         &teams
             .organisation

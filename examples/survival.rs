@@ -96,7 +96,9 @@ fn run() -> Result<(), String> {
             };
             let as_of = args.as_of.ok_or("--format needs --as-of DATE")?;
             let mut dataset = options.read_path(file).map_err(err)?.dataset;
-            let scope = args.scope.resolve(&mut dataset, options.ids_are_numeric())?;
+            let scope = args
+                .scope
+                .resolve(&mut dataset, options.ids_are_numeric())?;
             let view = dataset.view(&scope);
             let t0 = Instant::now();
             let lifetimes = LifetimeOptions::new(as_of)

@@ -52,6 +52,17 @@ pub enum Problem {
     Conflict,
     /// A name with a character it may not hold (a unit level with `:`).
     InvalidName,
+    /// A negative number where only numbers ≥ 0 make sense (a count, a period, a label).
+    Negative,
+    /// A fractional number, or one above 4,294,967,295, where a count is expected.
+    NotWhole,
+    /// A cohort's period that repeats an earlier one or leaves a gap: a cohort lists
+    /// periods 0, 1, 2, … each once.
+    PeriodSequence,
+    /// More customers of a cohort alive in a period than in the period before.
+    SurvivorsIncrease,
+    /// A cohort without customers in period 0, or without any period after it.
+    EmptyCohort,
 }
 
 impl Problem {
@@ -75,6 +86,15 @@ impl Problem {
             Problem::Cycle => "a parent that is not the unit itself or below it",
             Problem::Conflict => "the same value as earlier lines give",
             Problem::InvalidName => "a name without `:`",
+            Problem::Negative => "a number ≥ 0",
+            Problem::NotWhole => "a whole number (at most 4294967295)",
+            Problem::PeriodSequence => {
+                "the cohort's next period (periods run 0, 1, 2, … each once, without gaps)"
+            }
+            Problem::SurvivorsIncrease => "no more customers than in the cohort's period before",
+            Problem::EmptyCohort => {
+                "a cohort with customers in period 0 and at least one later period"
+            }
             Problem::OutOfRange => {
                 "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
             }

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 
 /// A `YYYY-MM-DD` date argument.
 pub fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{s:?} is not a date YYYY-MM-DD: {e}"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date YYYY-MM-DD: {e}"))
 }
 
 /// The access-scope arguments.
@@ -54,7 +55,9 @@ impl ScopeArgs {
     /// are) and resolves the scope.
     pub fn resolve(&self, data: &mut Dataset, numeric_ids: bool) -> Result<Scope, String> {
         let spec: ScopeSpec = match &self.scope {
-            Some(s) => s.parse().map_err(|e: acrm::Error| format!("--scope: {e}"))?,
+            Some(s) => s
+                .parse()
+                .map_err(|e: acrm::Error| format!("--scope: {e}"))?,
             None => ScopeSpec::All,
         };
         let mut scope = match (&self.customers, &spec) {

@@ -433,10 +433,10 @@ impl CsvOptions {
 
 /// Default bytes parsed per block: large enough to split into a part per core, small
 /// enough that a few blocks are a rounding error next to a dataset of millions of rows.
-const BLOCK: usize = 8 << 20;
+pub(super) const BLOCK: usize = 8 << 20;
 
 /// Reads until `buf` holds `len` bytes or the input ends; true at the end.
-fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
+pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
     let want = len.saturating_sub(buf.len());
     let got = input.by_ref().take(want as u64).read_to_end(buf)?;
     Ok(got < want)
@@ -444,11 +444,50 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
 
 /// The end of the first block of `bytes`: past the first line end at or after byte
 /// `len - 1` (`len` ≥ 1).
-fn line_block_end(bytes: &[u8], len: usize) -> usize {
+pub(super) fn line_block_end(bytes: &[u8], len: usize) -> usize {
     if bytes.len() <= len {
         return bytes.len();
     }
     memchr::memchr(b'\n', &bytes[len - 1..]).map_or(bytes.len(), |i| len + i)
+}
+
+/// Physical line numbers of the records the `csv` crate reads from `body`.
+///
+/// The csv crate's position is taken before it skips blank lines and the `\n` of a CRLF,
+/// so the physical line is counted here from the record's byte offset.
+pub(super) struct LineCounter<'a> {
+    body: &'a [u8],
+    first_line: u64,
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counting from the start of `body`, whose first line is `first_line`.
+    pub(super) fn new(body: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            body,
+            first_line,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line of the record whose position the csv crate gives as byte `byte` (calls
+    /// must come in file order).
+    pub(super) fn line_at(&mut self, byte: usize) -> u64 {
+        let body = self.body;
+        let mut start = byte.min(body.len());
+        while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.newlines +=
+                memchr::memchr_iter(b'\n', &body[self.counted_to..start]).count() as u64;
+            self.counted_to = start;
+        }
+        self.first_line + self.newlines
+    }
 }
 
 /// Builds the error of a field: column, value, problem.
@@ -648,7 +687,7 @@ fn split_fields<'a>(line: &'a [u8], d: Delimiter, width: usize, out: &mut Vec<&'
 }
 
 /// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
-fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+pub(super) fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
     let target = (body.len() / n.max(1)).max(1 << 20);
     let mut parts = Vec::new();
     let mut rest = body;
@@ -709,20 +748,8 @@ impl RowParser<'_> {
             .delimiter(d)
             .from_reader(body);
         let mut rec = ::csv::ByteRecord::new();
-        // The csv crate's position is taken before it skips blank lines and the `\n` of a
-        // CRLF, so the physical line is counted here from the record's byte offset.
-        let (mut counted_to, mut newlines) = (0usize, 0u64);
-        let mut line_at = |byte: usize| -> u64 {
-            let mut start = byte.min(body.len());
-            while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
-                start += 1;
-            }
-            if start > counted_to {
-                newlines += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
-                counted_to = start;
-            }
-            first_line + newlines
-        };
+        let mut lines = LineCounter::new(body, first_line);
+        let mut line_at = |byte: usize| lines.line_at(byte);
         loop {
             match reader.read_byte_record(&mut rec) {
                 Ok(false) => break,

@@ -193,11 +193,12 @@ mod tests {
     fn mean_of_a_two_point_sample() {
         let weights = [500, 500];
         let opts = BootstrapOptions::new().replicates(2000).seed(3);
-        let b = opts.fit(&weights, |c| {
-            assert_eq!(c.iter().sum::<u32>(), 1000);
-            Ok(f64::from(c[1]) / 1000.0)
-        })
-        .unwrap();
+        let b = opts
+            .fit(&weights, |c| {
+                assert_eq!(c.iter().sum::<u32>(), 1000);
+                Ok(f64::from(c[1]) / 1000.0)
+            })
+            .unwrap();
         assert_eq!((b.models.len(), b.failed), (2000, 0));
         let mean = b.models.iter().sum::<f64>() / 2000.0;
         let sd = (b.models.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / 1999.0).sqrt();

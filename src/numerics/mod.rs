@@ -31,7 +31,7 @@ pub use metrics::{
 pub(crate) use partition::mean_silhouettes;
 pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
-pub use reduce::{median, top_indices, top_share};
 pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
+pub use reduce::{median, top_indices, top_share};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -93,7 +93,11 @@ pub fn median(values: &[f64]) -> Option<f64> {
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a fraction outside (0, 1].
 pub fn top_share(values: &[f64], fraction: f64) -> crate::Result<f64> {
     if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(crate::Error::option("fraction", fraction, "a fraction in (0, 1]"));
+        return Err(crate::Error::option(
+            "fraction",
+            fraction,
+            "a fraction in (0, 1]",
+        ));
     }
     if values.is_empty() {
         return Err(crate::Error::EmptyInput);

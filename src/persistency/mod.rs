@@ -41,11 +41,11 @@ pub use purchase::{
 };
 pub use retention::{
     log_rank, ChurnFeatureOptions, ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions,
-    ChurnReport, CohortOptions, CohortPeriod, CohortRow, CohortTable, CoxBaseline,
-    CoxCoefficient, CoxOptions, CoxPh, CoxReport, GroupedSurvival, KaplanMeier,
-    KaplanMeierOptions, KmRow, LifetimeEnd, LifetimeOptions, LifetimeSource, Lifetimes,
-    LikelihoodRatio, LogRank, MedianInterval, Overdue, OverdueOptions, OverdueRow, SurvivalAt,
-    SurvivalData, Ties, CHURN_FEATURES,
+    ChurnReport, CohortOptions, CohortPeriod, CohortRow, CohortTable, CoxBaseline, CoxCoefficient,
+    CoxOptions, CoxPh, CoxReport, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow,
+    LifetimeEnd, LifetimeOptions, LifetimeSource, Lifetimes, LikelihoodRatio, LogRank,
+    MedianInterval, Overdue, OverdueOptions, OverdueRow, SurvivalAt, SurvivalData, Ties,
+    CHURN_FEATURES,
 };
 
 pub use crate::numerics::FitOptions;

@@ -239,7 +239,10 @@ mod tests {
     #[test]
     fn tiers_match_their_definition() {
         let values = [10.0, 50.0, 5.0, 50.0, -3.0, 0.0, 20.0, 5.0, 1.0, -0.5];
-        let t = TierOptions::new().shares(0.4, 0.8).compute(&values).unwrap();
+        let t = TierOptions::new()
+            .shares(0.4, 0.8)
+            .compute(&values)
+            .unwrap();
         let total_pos: f64 = values.iter().filter(|v| **v > 0.0).sum();
         for (i, &v) in values.iter().enumerate() {
             let before: f64 = values.iter().filter(|w| **w > v && **w > 0.0).sum();

@@ -159,29 +159,56 @@ impl<U: TimeUnit> Compact<U> {
     /// Distinct (x, t_x, T) patterns of records from outside (a summary file, another
     /// tool), with counts, sorted by (x, t_x, T). Values are grouped when bit-identical.
     pub fn from_records(records: &[Rfm]) -> Compact<U> {
-        let mut keys: Vec<(u32, u64, u64)> = records
-            .par_iter()
-            .map(|r| (r.x, r.t_x.to_bits(), r.t.to_bits()))
-            .collect();
+        type Key = (u32, u64, u64);
+        type Map<V> = HashMap<Key, V, FixedState>;
         // Non-negative floats order as their bit patterns.
-        keys.par_sort_unstable();
-        let mut patterns: Vec<Pattern> = Vec::new();
-        for (x, tx, t) in keys {
-            let (t_x, t) = (f64::from_bits(tx), f64::from_bits(t));
-            match patterns.last_mut() {
-                Some(p) if p.x == x && p.t_x.to_bits() == tx && p.t.to_bits() == t.to_bits() => {
-                    p.count += 1
+        let key = |r: &Rfm| -> Key { (r.x, r.t_x.to_bits(), r.t.to_bits()) };
+        // Summaries made from dated transactions repeat patterns (a million customers on a
+        // day grid have about a hundred thousand): counting them in a hash table per
+        // thread, then sorting the distinct ones, is about twice as fast as sorting the
+        // records. When a sample is mostly distinct (continuous times), sorting wins.
+        let sample = &records[..records.len().min(1 << 14)];
+        let mut seen: Map<()> = Map::with_hasher(FixedState::default());
+        seen.extend(sample.iter().map(|r| (key(r), ())));
+        let counted: Vec<(Key, u32)> = if seen.len() * 2 <= sample.len() {
+            let share = records.len().div_ceil(rayon::current_num_threads()).max(1);
+            let mut maps = records
+                .par_chunks(share)
+                .map(|chunk| {
+                    let mut counts: Map<u32> = Map::with_hasher(FixedState::default());
+                    for r in chunk {
+                        *counts.entry(key(r)).or_insert(0) += 1;
+                    }
+                    counts
+                })
+                .collect::<Vec<_>>()
+                .into_iter();
+            let mut total = maps.next().unwrap_or_default();
+            for counts in maps {
+                for (k, c) in counts {
+                    *total.entry(k).or_insert(0) += c;
                 }
-                _ => patterns.push(Pattern {
-                    x,
-                    t_x,
-                    t,
-                    count: 1,
-                }),
             }
-        }
+            let mut counted: Vec<(Key, u32)> = total.into_iter().collect();
+            counted.par_sort_unstable_by_key(|&(k, _)| k);
+            counted
+        } else {
+            let mut keys: Vec<Key> = records.par_iter().map(key).collect();
+            keys.par_sort_unstable();
+            keys.chunk_by(|a, b| a == b)
+                .map(|run| (run[0], run.len() as u32))
+                .collect()
+        };
         Compact {
-            patterns,
+            patterns: counted
+                .into_iter()
+                .map(|((x, t_x, t), count)| Pattern {
+                    x,
+                    t_x: f64::from_bits(t_x),
+                    t: f64::from_bits(t),
+                    count,
+                })
+                .collect(),
             scope: ScopeTag {
                 customers: records.len(),
                 ..ScopeTag::default()
@@ -291,4 +318,70 @@ pub fn score<M: PurchaseModel + ?Sized>(model: &M, records: &[Rfm], horizon: f64
             expected_purchases: p_alive * if_alive[g as usize],
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::time::Weeks;
+
+    /// Patterns counted one record at a time in an ordered map: the reference.
+    fn counted(records: &[Rfm]) -> Vec<(u32, u64, u64, u32)> {
+        let mut counts = BTreeMap::new();
+        for r in records {
+            *counts
+                .entry((r.x, r.t_x.to_bits(), r.t.to_bits()))
+                .or_insert(0) += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((x, a, b), c)| (x, a, b, c))
+            .collect()
+    }
+
+    fn compact(records: &[Rfm], threads: usize) -> Vec<(u32, u64, u64, u32)> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+        let c = pool
+            .unwrap()
+            .install(|| Compact::<Weeks>::from_records(records));
+        let p = c.patterns.iter();
+        p.map(|p| (p.x, p.t_x.to_bits(), p.t.to_bits(), p.count))
+            .collect()
+    }
+
+    #[test]
+    fn patterns_of_records_are_counted_and_sorted_on_grids_and_continuous_times() {
+        let record = |i: usize, grid: bool| {
+            let x = ((i * 7919) % 5) as u32;
+            let t = if grid {
+                27.0 + ((i * 104_729) % 85) as f64 / 7.0
+            } else {
+                27.0 + (i as f64).sqrt().fract() * 12.0
+            };
+            let t_x = if x == 0 {
+                0.0
+            } else {
+                t * (i % 10) as f64 / 10.0
+            };
+            Rfm {
+                x,
+                t_x,
+                t,
+                mean_spend: 0.0,
+            }
+        };
+        // On a day grid patterns repeat (counted by hashing); continuous times are mostly
+        // distinct (sorted). Both give the reference, on any number of threads.
+        for grid in [true, false] {
+            let records: Vec<Rfm> = (0..50_000).map(|i| record(i, grid)).collect();
+            let expected = counted(&records);
+            assert_eq!(expected.len() < 10_000, grid);
+            for threads in [1, 2, 3] {
+                assert_eq!(compact(&records, threads), expected);
+            }
+        }
+        assert!(Compact::<Weeks>::from_records(&[]).patterns.is_empty());
+    }
 }
