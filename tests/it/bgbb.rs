@@ -8,7 +8,7 @@
 //! equations.
 
 use acrm::persistency::{BgBb, DiscretePattern, FitOptions};
-use acrm::Error;
+use acrm::{Error, Fitted};
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -113,7 +113,7 @@ fn bgbb_fit_on_donations_recovers_the_published_estimates() {
     let r = reference();
     let patterns = donations();
     let opts = FitOptions::new().tolerance(1e-10);
-    let (m, report) = BgBb::fit(&patterns, &opts).unwrap();
+    let Fitted { model: m, report } = opts.fit::<BgBb>(&patterns).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     assert_eq!(report.names, BgBb::NAMES);
     // FHS 2010 publish three decimals: the estimate must round to them (within half a
@@ -158,11 +158,11 @@ fn bgbb_fit_is_the_same_for_one_customer_per_pattern_and_any_thread_count() {
         .flat_map(|p| std::iter::repeat(DiscretePattern { count: 1, ..*p }).take(p.count as usize))
         .collect();
     let opts = FitOptions::new();
-    let one = crate::pool(1).install(|| BgBb::fit(&expanded, &opts).unwrap());
-    let two = crate::pool(2).install(|| BgBb::fit(&expanded, &opts).unwrap());
+    let one = crate::pool(1).install(|| opts.fit::<BgBb>(&expanded).unwrap());
+    let two = crate::pool(2).install(|| opts.fit::<BgBb>(&expanded).unwrap());
     assert_eq!(one, two);
-    let (m, _) = BgBb::fit(&compact, &opts).unwrap();
-    for (a, b) in one.0.params().iter().zip(m.params()) {
+    let m = opts.fit::<BgBb>(&compact).unwrap().model;
+    for (a, b) in one.model.params().iter().zip(m.params()) {
         assert_relative_eq!(*a, b, max_relative = 1e-6);
     }
 }
@@ -335,7 +335,7 @@ fn bgbb_rejects_bad_input() {
             "0",
         ), // no opportunity
     ] {
-        let err = BgBb::fit(&[ok, bad], &FitOptions::new()).unwrap_err();
+        let err = FitOptions::new().fit::<BgBb>(&[ok, bad][..]).unwrap_err();
         match &err {
             Error::BadValue {
                 input,
@@ -359,15 +359,21 @@ fn bgbb_rejects_bad_input() {
         assert!(m.total_log_likelihood(&[ok, bad]).is_nan());
     }
     assert_eq!(
-        BgBb::fit(&[], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<BgBb>(&[] as &[DiscretePattern])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert_eq!(
-        BgBb::fit(&[DiscretePattern { count: 0, ..ok }], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<BgBb>(&[DiscretePattern { count: 0, ..ok }][..])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert!(matches!(
-        BgBb::fit(&donations(), &FitOptions::new().initial(&[1.0, 1.0])),
+        FitOptions::new()
+            .initial(&[1.0, 1.0])
+            .fit::<BgBb>(&donations()),
         Err(Error::InvalidOption {
             option: "initial",
             ..

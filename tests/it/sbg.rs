@@ -10,7 +10,7 @@
 //! mpmath with 50 digits, DEL and DERL checked by direct summation).
 
 use acrm::persistency::{Cohort, FitOptions, ShiftedBetaGeometric};
-use acrm::Error;
+use acrm::{Error, Fitted};
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -56,7 +56,9 @@ fn sbg_fit_recovers_the_reference_and_published_estimates() {
         let model = &r["models"][name];
         let cohort = calibration(&r, name);
         let opts = FitOptions::new().tolerance(1e-12);
-        let (m, report) = ShiftedBetaGeometric::fit(std::slice::from_ref(&cohort), &opts).unwrap();
+        let Fitted { model: m, report } = opts
+            .fit::<ShiftedBetaGeometric>(std::slice::from_ref(&cohort))
+            .unwrap();
         assert!(report.termination.converged(), "{name}: {report:?}");
         assert_eq!(report.names, ShiftedBetaGeometric::NAMES);
         // sbg.json's Newton-polished MLE (its mpmath gradient is ~1e-14).
@@ -153,8 +155,10 @@ fn sbg_projects_the_holdout_years() {
     let r = reference();
     for name in COHORTS {
         let all = survivors(&r, name);
-        let (m, _) =
-            ShiftedBetaGeometric::fit(&[calibration(&r, name)], &FitOptions::new()).unwrap();
+        let m = FitOptions::new()
+            .fit::<ShiftedBetaGeometric>(&[calibration(&r, name)][..])
+            .unwrap()
+            .model;
         let projected = all[0] as f64 * m.survival(12);
         assert_relative_eq!(projected, all[12] as f64, max_relative = 0.05);
     }
@@ -250,13 +254,17 @@ fn sbg_cohorts_add_up() {
         assert_relative_eq!(m.log_likelihood(&long), by_hand, max_relative = 1e-12);
     }
     // A joint fit is one model for both: its ℓ is below the two separate fits'.
-    let (_, joint) = ShiftedBetaGeometric::fit(&cohorts, &FitOptions::new()).unwrap();
+    let joint = FitOptions::new()
+        .fit::<ShiftedBetaGeometric>(&cohorts)
+        .unwrap()
+        .report;
     let separate: f64 = cohorts
         .iter()
         .map(|c| {
-            ShiftedBetaGeometric::fit(std::slice::from_ref(c), &FitOptions::new())
+            FitOptions::new()
+                .fit::<ShiftedBetaGeometric>(std::slice::from_ref(c))
                 .unwrap()
-                .1
+                .report
                 .log_likelihood
         })
         .sum();
@@ -312,11 +320,15 @@ fn sbg_rejects_bad_input() {
         }
     }
     assert_eq!(
-        ShiftedBetaGeometric::fit(&[], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<ShiftedBetaGeometric>(&[] as &[Cohort])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert!(matches!(
-        ShiftedBetaGeometric::fit(&[c], &FitOptions::new().tolerance(-1.0)),
+        FitOptions::new()
+            .tolerance(-1.0)
+            .fit::<ShiftedBetaGeometric>(&[c][..]),
         Err(Error::InvalidOption {
             option: "tolerance",
             ..
