@@ -12,6 +12,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use acrm::data::Rows;
+use acrm::io::Table;
 use acrm::profiling::{ClusterMethod, ClusterOptions, Features};
 use clap::{Parser, ValueEnum};
 use ndarray::Array2;
@@ -66,32 +68,20 @@ fn run(args: &Args) -> Result<(), String> {
         Method::Gmm => ClusterMethod::GaussianMixture,
     };
     let t0 = Instant::now();
-    let mut reader = csv::Reader::from_path(file).map_err(|e| format!("{file}: {e}"))?;
-    let names: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("{file}: {e}"))?
+    let err = |e: acrm::Error| format!("{file}: {e}");
+    let table = Table::read_path(file).map_err(err)?;
+    let names: Vec<String> = table.header().to_vec();
+    let columns = names
         .iter()
-        .map(str::to_string)
-        .collect();
-    let mut values = Vec::new();
-    for (line, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| format!("{file}: {e}"))?;
-        for (j, field) in rec.iter().enumerate() {
-            let v: f64 = field.trim().parse().map_err(|_| {
-                format!(
-                    "{file} line {}: column `{}` has {field:?}, not a number",
-                    line + 2,
-                    names[j]
-                )
-            })?;
-            values.push(v);
-        }
-    }
-    let rows = values.len() / names.len().max(1);
-    let raw = Array2::from_shape_vec((rows, names.len()), values).map_err(|e| e.to_string())?;
+        .map(|n| table.numbers(n))
+        .collect::<acrm::Result<Vec<_>>>()
+        .map_err(err)?;
+    let rows = table.len();
+    let raw = Array2::from_shape_fn((rows, names.len()), |(i, j)| columns[j][i]);
     let log_scaled = names.iter().map(|n| args.log_scale.contains(n)).collect();
-    let features = Features::new(names.clone(), raw, log_scaled, vec![0.0; rows])
-        .map_err(|e| e.to_string())?;
+    let ids = Rows::from_ids((1..=rows).map(|i| i.to_string()));
+    let features =
+        Features::new(ids, names.clone(), raw, log_scaled, vec![0.0; rows]).map_err(err)?;
     let read_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
     let clusters = ClusterOptions::new()
@@ -105,9 +95,9 @@ fn run(args: &Args) -> Result<(), String> {
     let out = json!({
         "rows": rows,
         "columns": names,
-        "k": clusters.k,
-        "sizes": clusters.sizes(),
-        "inertia": clusters.inertia,
+        "k": clusters.model.k,
+        "sizes": clusters.model.sizes(),
+        "inertia": clusters.report.inertia,
         "read_ms": read_ms,
         "elapsed_ms": elapsed_ms,
     });

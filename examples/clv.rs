@@ -20,12 +20,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::read_summary_csv_path;
-use acrm::numerics::{bootstrap, BootstrapOptions, FitReport};
+use acrm::numerics::{BootstrapOptions, FitReport};
 use acrm::persistency::{BgNbd, FitOptions};
-use acrm::profitability::{
-    clv, customer_equity, spend_frequency_correlation, ClvOptions, GammaGamma,
-};
-use acrm::summary::{Compact, Rfm};
+use acrm::profitability::{spend_frequency_correlation, ClvOptions, GammaGamma};
+use acrm::summary::{Compact, Records, Rfm};
 use acrm::Weeks;
 use clap::Parser;
 use serde_json::json;
@@ -122,18 +120,20 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let e = |e: acrm::Error| e.to_string();
     type Fits = (BgNbd, FitReport, GammaGamma, FitReport);
     let fit_both = |records: &[Rfm]| -> acrm::Result<Fits> {
-        let patterns = Compact::<Weeks>::from_records(records).patterns;
-        let (bg, bg_report) = BgNbd::fit(&patterns, &FitOptions::new())?;
-        let (gg, gg_report) = GammaGamma::fit(records, &FitOptions::new())?;
-        Ok((bg, bg_report, gg, gg_report))
+        let patterns = Compact::<Weeks>::from_records(records);
+        let bg = FitOptions::new().fit::<BgNbd>(&patterns)?;
+        let gg = FitOptions::new().fit::<GammaGamma>(records)?;
+        Ok((bg.model, bg.report, gg.model, gg.report))
     };
     let (bg, bg_report, gg, gg_report) = fit_both(&table.records).map_err(e)?;
+    let records = Records::new(table.records.clone());
     let opts = ClvOptions::new()
         .periods(months)
         .period_length(weeks)
         .discount(discount)
         .margin(margin);
-    let values = clv(&bg, &gg, &table.records, &opts).map_err(e)?;
+    let clv = opts.compute(&bg, &gg, &records).map_err(e)?;
+    let values = &clv.values;
     let elapsed = start.elapsed();
     // Uncertainty: refit both models on resampled customers; the customer equity of the
     // same customers under each replicate's models gives the interval.
@@ -142,19 +142,20 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         let b_opts = BootstrapOptions::new()
             .replicates(args.bootstrap as usize)
             .seed(args.seed);
-        let b = bootstrap(&ones, &b_opts, |counts| {
-            let resampled: Vec<Rfm> = table
-                .records
-                .iter()
-                .zip(counts)
-                .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
-                .collect();
-            fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
-        })
-        .map_err(e)?;
+        let b = b_opts
+            .fit(&ones, |counts| {
+                let resampled: Vec<Rfm> = table
+                    .records
+                    .iter()
+                    .zip(counts)
+                    .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
+                    .collect();
+                fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
+            })
+            .map_err(e)?;
         b.interval(|(bg, gg)| {
-            clv(bg, gg, &table.records, &opts)
-                .map(|v| customer_equity(&v))
+            opts.compute(bg, gg, &records)
+                .map(|c| c.equity)
                 .unwrap_or(f64::NAN)
         })
         .map(|ci| {
@@ -168,7 +169,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
     let summary = json!({
-        "total_clv": customer_equity(&values),
+        "total_clv": clv.equity,
         "customers": values.len(),
         "horizon_months": f64::from(months),
         "monthly_discount": discount,
@@ -196,7 +197,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         let mut w = BufWriter::new(f);
         let io = |e: std::io::Error| format!("{path}: {e}");
         writeln!(w, "id,clv").map_err(io)?;
-        for (id, v) in table.ids().zip(&values) {
+        for (id, v) in table.ids().zip(values) {
             writeln!(w, "{id},{v}").map_err(io)?;
         }
         w.flush().map_err(io)?;

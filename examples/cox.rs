@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use acrm::io::Table;
 use acrm::ndarray::Array2;
-use acrm::persistency::{CoxOptions, CoxPh, SurvivalData, Ties};
+use acrm::persistency::{CoxOptions, SurvivalData, Ties};
+use acrm::Fitted;
 use clap::{Parser, ValueEnum};
 use serde_json::{json, Map};
 
@@ -107,8 +108,10 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let read_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let (model, report) =
-        CoxPh::fit(&data, x.view(), covariates, &CoxOptions::new().ties(ties)).map_err(err)?;
+    let Fitted { model, report } = CoxOptions::new()
+        .ties(ties)
+        .fit(&data, x.view(), covariates)
+        .map_err(err)?;
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut table_out = Map::new();
     for c in &report.coefficients {

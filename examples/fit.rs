@@ -21,7 +21,7 @@ use std::time::Instant;
 use acrm::io::{
     read_cohorts_csv_path, read_discrete_patterns_csv_path, read_summary_csv_path, SummaryTable,
 };
-use acrm::numerics::FitReport;
+use acrm::numerics::{FitReport, Fitted};
 use acrm::persistency::{
     BgBb, BgNbd, Cohort, DiscretePattern, FitOptions, MbgNbd, ParetoNbd, ShiftedBetaGeometric,
 };
@@ -148,18 +148,19 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     let patterns = Compact::<Weeks>::from_records(&table.records).patterns;
     let opts = FitOptions::new();
     let start = Instant::now();
+    let e = |e: acrm::Error| e.to_string();
     let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) = match args.model {
         Model::Bgnbd => {
-            let (m, r) = BgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-            (m.params().to_vec(), r, Box::new(m))
+            let Fitted { model, report } = opts.fit::<BgNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
         }
         Model::Mbgnbd => {
-            let (m, r) = MbgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-            (m.params().to_vec(), r, Box::new(m))
+            let Fitted { model, report } = opts.fit::<MbgNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
         }
         _ => {
-            let (m, r) = ParetoNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-            (m.params().to_vec(), r, Box::new(m))
+            let Fitted { model, report } = opts.fit::<ParetoNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
         }
     };
     let elapsed = start.elapsed();
@@ -190,8 +191,9 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
         return Err("gg needs a zbar (or monetary_value) column".into());
     }
     let start = Instant::now();
-    let (m, report) =
-        GammaGamma::fit(&table.records, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<GammaGamma>(&table.records)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
     let mut out = report_json("gg", &m.params(), &report, table.records.len());
@@ -223,7 +225,9 @@ fn whole(v: f64, what: &str) -> Result<u32, String> {
 
 fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> {
     let start = Instant::now();
-    let (m, report) = BgBb::fit(patterns, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<BgBb>(patterns)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
     let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
@@ -252,8 +256,9 @@ fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> 
 
 fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
     let start = Instant::now();
-    let (m, report) =
-        ShiftedBetaGeometric::fit(cohorts, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<ShiftedBetaGeometric>(cohorts)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
     let mut out = report_json("sbg", &m.params(), &report, customers as usize);

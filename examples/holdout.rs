@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
@@ -136,16 +136,17 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let path = args.file.as_deref().unwrap_or(sample);
     let e = |e: acrm::Error| format!("{path}: {e}");
     let data = options.read_path(path).map_err(e)?.dataset;
-    let split = SummaryOptions::new(cal)
-        .holdout_end(hold)
-        .split::<Weeks>(&data)
+    let all = data.view(&Scope::all());
+    let split = SplitOptions::new(cal, hold)
+        .compute::<Weeks>(&all)
         .map_err(e)?;
-    let records = split.calibration.records();
-    let (bg, _) =
-        BgNbd::fit(&split.calibration.compact().patterns, &FitOptions::new()).map_err(e)?;
+    let bg = FitOptions::new()
+        .fit::<BgNbd>(&split.calibration.compact())
+        .map_err(e)?
+        .model;
     let horizon = split.holdout.length().value();
-    let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon).map_err(e)?;
-    let track = Tracking::new(&bg, &data, &split).map_err(e)?;
+    let card = Scorecard::compute(&bg, &split).map_err(e)?;
+    let track = Tracking::compute(&bg, &all, &split).map_err(e)?;
     if let Some(p) = &args.svg {
         plot(&track, p).map_err(|err| format!("{p}: {err}"))?;
     }

@@ -303,7 +303,7 @@ fn run() -> Result<(), String> {
         let written = || -> Result<(), Box<dyn std::error::Error>> {
             let rfm = rfm.clone()?;
             let tiers = tiers.clone()?;
-            let (cols, _) = figures.clone()?;
+            let ([revenue, margin, serve, net], _) = figures.clone()?;
             let mut w = csv::Writer::from_path(path)?;
             w.write_record([
                 "id",
@@ -331,10 +331,10 @@ fn run() -> Result<(), String> {
                     rfm.segment_name(i).to_string(),
                     tiers.tier[i].name().to_string(),
                     cluster,
-                    cols[0][i].to_string(),
-                    cols[1][i].to_string(),
-                    cols[2][i].to_string(),
-                    cols[3][i].to_string(),
+                    revenue[i].to_string(),
+                    margin[i].to_string(),
+                    serve[i].to_string(),
+                    net[i].to_string(),
                 ])?;
             }
             w.flush()?;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use acrm::io::write_transactions_csv;
 use acrm::synth::{PurchaseProcess, SynthOptions};
+use acrm::Scope;
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
 
@@ -64,8 +65,9 @@ fn main() -> ExitCode {
     let out = &args.out;
     let result = opts.generate().and_then(|s| {
         let f = std::fs::File::create(out)?;
-        write_transactions_csv(&s.dataset, f)?;
-        Ok(s.dataset.transactions().len())
+        let all = s.dataset.view(&Scope::all());
+        write_transactions_csv(&all, f)?;
+        Ok(all.transactions())
     });
     match result {
         Ok(n) => {

@@ -35,7 +35,7 @@ pub(crate) struct TransactionLog {
 /// What to do with negative amounts (returns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum NegativeAmounts {
-    /// Keep them as returns (see [`TransactionLog`]).
+    /// Keep them as returns (see [`is_purchase`]).
     #[default]
     Returns,
     /// Treat them as bad rows ([`Problem::NegativeAmount`](crate::Problem::NegativeAmount)).

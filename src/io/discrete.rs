@@ -130,7 +130,7 @@ fn row_error(line: u64, field: &str, value: &str, problem: Problem) -> Error {
 /// ```
 ///
 /// Whether each row is a history the model can produce (x ≤ t_x ≤ n, n ≥ 1) is checked
-/// by [`BgBb::fit`](crate::persistency::BgBb::fit).
+/// by the fit ([`FitOptions::fit`](crate::numerics::FitOptions::fit)).
 ///
 /// # Errors
 /// [`Error::MissingColumn`] without a `frequency`, `recency` or `periods` column;

@@ -14,7 +14,8 @@
 //!   lifetimes.
 //! - [`Scorecard`] and [`Tracking`]: how well a purchase model predicted a holdout period.
 //! - Survival: [`KaplanMeierOptions`] (curves, intervals, medians, groups), [`log_rank`],
-//!   [`CoxPh`] (Efron or Breslow ties) and [`concordance_index`], on [`SurvivalData`].
+//!   [`CoxOptions`] (Efron or Breslow ties; Harrell's concordance is
+//!   [`crate::numerics::concordance_index`]), on [`SurvivalData`].
 //! - Customer retention: [`LifetimeOptions`] (lifetimes from a log or from contracts),
 //!   [`CohortOptions`] (acquisition cohort tables), [`OverdueOptions`] (customers silent
 //!   beyond their rhythm), [`ChurnOptions`] (supervised churn scores on
@@ -22,7 +23,7 @@
 //!   [`crate::summary::PurchaseModel`] or plain numbers.
 //!
 //! Uncertainty for parameters and any prediction comes from
-//! [`crate::numerics::bootstrap`]; scoring a whole base in parallel from
+//! [`crate::numerics::BootstrapOptions`]; scoring a whole base in parallel from
 //! [`crate::summary::score`], which takes any model through
 //! [`crate::summary::PurchaseModel`].
 //!

@@ -156,9 +156,7 @@ fn affinity<S: AsRef<str>>(
         let s = s as usize;
         size[s] += 1;
         let h = view.history(k);
-        let bought_products = products.of(k);
-        for i in 0..h.len() {
-            let p = bought_products[i];
+        for (&p, &amount) in products.of(k).iter().zip(h.amounts) {
             let Some(item) = item_of[p.0 as usize] else {
                 return Err(Error::Degenerate {
                     input: table.id(p).to_string(),
@@ -166,7 +164,6 @@ fn affinity<S: AsRef<str>>(
                 });
             };
             let item = item as usize;
-            let amount = h.amounts[i];
             revenue[s * n_items + item] += amount;
             if is_purchase(amount) && !bought[item] {
                 bought[item] = true;

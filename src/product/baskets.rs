@@ -142,9 +142,8 @@ impl BasketOptions {
                 let mut touched: Vec<u32> = Vec::new();
                 for k in 0..view.len() {
                     let h = view.history(k);
-                    let o = orders.of(k);
-                    for i in 0..h.len() {
-                        let id = o[i].get();
+                    for (i, o) in orders.of(k).iter().enumerate() {
+                        let id = o.get();
                         let s = match slot[id] {
                             u32::MAX => {
                                 slot[id] = lists.len() as u32;

@@ -100,7 +100,7 @@ pub enum ElasticityBy {
 /// # Example
 ///
 /// ```
-/// use acrm::data::{Dataset, TransactionRecord};
+/// use acrm::data::{Dataset, Scope, TransactionRecord};
 /// use acrm::product::ElasticityOptions;
 /// use chrono::NaiveDate;
 ///
@@ -119,7 +119,7 @@ pub enum ElasticityBy {
 ///     })?;
 /// }
 /// let data = b.build()?.dataset;
-/// let e = ElasticityOptions::new().estimate(&data)?;
+/// let e = ElasticityOptions::new().compute(&data.view(&Scope::all()))?;
 /// let est = e.lines[0].estimate().expect("24 months of varying prices");
 /// assert!((est.elasticity + 2.0).abs() < 0.1);
 /// assert_eq!(e.cut[0].product, "tea");

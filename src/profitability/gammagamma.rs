@@ -72,7 +72,7 @@ impl GammaGamma {
     /// Total log-likelihood of the repeat buyers (x > 0) among `records`.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit) for the records.
+    /// As the fit ([`FitOptions::fit`]) for the records.
     pub fn total_log_likelihood(&self, records: &[Rfm]) -> Result<f64> {
         let lik = Likelihood::new(records)?;
         let mut g = [0.0; 3];

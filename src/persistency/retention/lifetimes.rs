@@ -117,7 +117,7 @@ impl LifetimeOptions {
         self.validate()?;
         view.require(Area::Persistency)?;
         match &self.source {
-            LifetimeSource::Log => self.from_log(view),
+            LifetimeSource::Log => self.of_log(view),
             LifetimeSource::Contracts { end_attribute } => self.contracts(view, end_attribute),
         }
     }
@@ -134,7 +134,7 @@ impl LifetimeOptions {
         self
     }
 
-    fn from_log(&self, view: &View<'_>) -> Result<Lifetimes> {
+    fn of_log(&self, view: &View<'_>) -> Result<Lifetimes> {
         let as_of = day_number(self.as_of);
         let gap = i64::from(self.churn_gap_days);
         let per: Vec<Option<(i32, f64, bool)>> = (0..view.len())

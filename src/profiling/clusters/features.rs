@@ -237,6 +237,7 @@ impl Features {
             "columns of raw",
         )?;
         Error::check_len("revenue", self.revenue.len(), raw.nrows(), "rows of raw")?;
+        Error::check_len("rows", self.rows.len(), raw.nrows(), "rows of raw")?;
         for ((i, j), &v) in raw.indexed_iter() {
             if !v.is_finite() || (log_scaled[j] && v <= -1.0) {
                 let expected = if log_scaled[j] {
