@@ -30,6 +30,10 @@ pub(crate) struct TransactionLog {
     region: Option<Vec<RegionIdx>>,
     order: Option<Vec<OrderIdx>>,
     orders: Interner,
+    /// First and last day of the whole log, kept when it is built: the default end of
+    /// a window, the same for every scope.
+    #[serde(default)]
+    span: Option<(i32, i32)>,
 }
 
 /// What to do with negative amounts (returns).
@@ -316,7 +320,25 @@ impl TransactionLog {
 
     /// The log of rows already in (customer, time) order, with their offsets.
     fn from_sorted(raw: RawRows, offsets: Vec<usize>, orders: Interner) -> Self {
+        let span = raw
+            .day
+            .par_iter()
+            .fold(
+                || None,
+                |acc: Option<(i32, i32)>, &d| {
+                    Some(acc.map_or((d, d), |(a, b)| (a.min(d), b.max(d))))
+                },
+            )
+            .reduce(
+                || None,
+                |x, y| match (x, y) {
+                    (Some(x), Some(y)) => Some((x.0.min(y.0), x.1.max(y.1))),
+                    (x, None) => x,
+                    (None, y) => y,
+                },
+            );
         TransactionLog {
+            span,
             offsets,
             day: raw.day,
             second: raw.second,
@@ -329,6 +351,11 @@ impl TransactionLog {
             order: raw.order.map(|v| v.into_iter().map(OrderIdx).collect()),
             orders,
         }
+    }
+
+    /// First and last day of the whole log.
+    pub(super) fn span(&self) -> Option<(i32, i32)> {
+        self.span
     }
 
     /// Extends the offsets to `n` customers (customers added without transactions).

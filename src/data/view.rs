@@ -560,6 +560,13 @@ impl<'a> View<'a> {
             .reduce_with(|x, y| (x.0.min(y.0), x.1.max(y.1)))
     }
 
+    /// First and last day of the whole dataset's log, whatever the scope: the default end
+    /// of an analysis window, so that a customer's figures do not depend on who else the
+    /// view holds (and tell nothing about them beyond the log's dates).
+    pub fn log_span(&self) -> Option<(i32, i32)> {
+        self.data.transactions.span()
+    }
+
     /// First and last date of the view's transactions.
     pub fn date_range(&self) -> Option<(NaiveDate, NaiveDate)> {
         self.day_range().map(|(a, b)| (date_of(a), date_of(b)))

@@ -82,15 +82,15 @@ impl BasketOptions {
     /// [`Error::EmptyInput`] when the view holds no transactions.
     pub fn compute(&self, view: &View<'_>) -> Result<Baskets> {
         view.require(Area::Product)?;
-        if view.transactions() == 0 {
-            return Err(Error::EmptyInput);
-        }
         let products = view.products()?;
         let orders = match self.key {
             BasketKey::Order => Some(view.orders()?),
             BasketKey::CustomerDay => None,
             BasketKey::Auto => view.orders().ok(),
         };
+        if view.transactions() == 0 {
+            return Err(Error::EmptyInput);
+        }
         let catalogue = view.catalogue()?;
         let (items, item_of): (Interner, Vec<Option<u32>>) = match self.level {
             BasketLevel::Product => (

@@ -538,10 +538,17 @@ impl ElasticityOptions {
         let r_squared = if tss > 0.0 { 1.0 - rss / tss } else { f64::NAN };
         // df ≥ 1 here (n ≥ 3, and the controls leave ≥ MIN_RESIDUAL_DF), so the
         // distribution exists; the confidence was checked in (0, 1).
+        // A perfect fit (RSS = 0) leaves se = 0 and t = ±∞, or 0/0 when the slope is 0
+        // too: statrs panics on a NaN argument, so that case has no p-value.
+        let t_stat = elasticity / se;
         let (q, p_value) = match StudentsT::new(0.0, 1.0, df as f64) {
             Ok(t) => (
                 t.inverse_cdf(0.5 + self.confidence / 2.0),
-                2.0 * t.sf((elasticity / se).abs()),
+                if t_stat.is_nan() {
+                    f64::NAN
+                } else {
+                    2.0 * t.sf(t_stat.abs())
+                },
             ),
             Err(_) => (f64::NAN, f64::NAN),
         };

@@ -109,11 +109,12 @@ impl Default for RiskOptions {
     }
 }
 
-/// The last day counted: `until`, else the last day of the view's transactions.
+/// The last day counted: `until`, else the last day of the whole log (the same for
+/// every scope, so a customer's flags do not depend on who else is viewed).
 fn end_day(view: &View<'_>, until: Option<NaiveDate>) -> i32 {
     match until {
         Some(d) => day_number(d),
-        None => view.day_range().map_or(0, |r| r.1),
+        None => view.log_span().map_or(0, |r| r.1),
     }
 }
 

@@ -45,7 +45,8 @@ pub enum CostOfGoods {
 ///   a purchase in the window too);
 /// - [`fixed_per_period`](Self::fixed_per_period): a fixed amount per customer per period
 ///   of `days`, pro rata over the customer's time on the books: from their first row in
-///   the window to the window's end (the `until` date, or the log's last day). Customers
+///   the window to the window's end (the `until` date, or the last day of the whole log,
+///   whatever the scope, so a customer's cost does not depend on who else is viewed). Customers
 ///   without a row in the window are not on the books and cost nothing;
 /// - [`returns_handling`](Self::returns_handling): per return row, plus a share of the
 ///   value returned.
@@ -307,7 +308,7 @@ impl ProfitOptions {
         let lo = self.from.map_or(i32::MIN, day_number);
         let end = match self.until {
             Some(d) => day_number(d),
-            None => view.day_range().map_or(0, |r| r.1),
+            None => view.log_span().map_or(0, |r| r.1),
         };
         let fixed = self.fixed.map(|(c, d)| (c, f64::from(d)));
         let lines: Vec<Line> = (0..n)
