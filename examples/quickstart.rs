@@ -53,7 +53,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let data = &loaded.dataset;
     // The owner's (and director's) view: every customer, nothing withheld.
     let all = data.view(&Scope::all());
-    let (first, last) = all.date_range().ok_or("empty log")?;
+    let span = all.date_range().ok_or("empty log")?;
+    let (first, last) = (span.first, span.last);
 
     println!("CDNOW customer base (tests/data/cdnow, Fader & Hardie's public data)");
     println!("  customers            {:>10}", all.len());

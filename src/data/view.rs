@@ -33,6 +33,15 @@ pub enum ColumnState {
     Absent,
 }
 
+/// The first and last date of some transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRange {
+    /// The first date.
+    pub first: NaiveDate,
+    /// The last date.
+    pub last: NaiveDate,
+}
+
 /// Which customers a view or a per-customer table holds: every customer of the dataset,
 /// or a sorted list of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -546,7 +555,7 @@ impl<'a> View<'a> {
     }
 
     /// First and last day (day numbers) of the view's transactions.
-    pub fn day_range(&self) -> Option<(i32, i32)> {
+    pub(crate) fn day_range(&self) -> Option<(i32, i32)> {
         let days = self.data.transactions.days();
         let offsets = self.data.transactions.offsets();
         (0..self.len())
@@ -563,13 +572,16 @@ impl<'a> View<'a> {
     /// First and last day of the whole dataset's log, whatever the scope: the default end
     /// of an analysis window, so that a customer's figures do not depend on who else the
     /// view holds (and tell nothing about them beyond the log's dates).
-    pub fn log_span(&self) -> Option<(i32, i32)> {
+    pub(crate) fn log_span(&self) -> Option<(i32, i32)> {
         self.data.transactions.span()
     }
 
     /// First and last date of the view's transactions.
-    pub fn date_range(&self) -> Option<(NaiveDate, NaiveDate)> {
-        self.day_range().map(|(a, b)| (date_of(a), date_of(b)))
+    pub fn date_range(&self) -> Option<DateRange> {
+        self.day_range().map(|(a, b)| DateRange {
+            first: date_of(a),
+            last: date_of(b),
+        })
     }
 
     fn per_customer<T>(&self, column: Column, col: Option<&'a [T]>) -> Result<PerCustomer<'_, T>> {

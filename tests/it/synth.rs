@@ -343,7 +343,7 @@ fn generated_log_is_well_formed() {
         }
         assert!(seconds.iter().all(|&s| s < 86_400));
     }
-    assert!(all.date_range().unwrap().1 <= date(2021, 12, 31));
+    assert!(all.date_range().unwrap().last <= date(2021, 12, 31));
 }
 
 #[test]
