@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +93,9 @@ pub(crate) struct Customers {
     owned: Vec<u32>,
     /// (first day, owner) of each assignment (`i32::MIN` for "from the start").
     assignments: Vec<(i32, u32)>,
+    /// Each customer's latest owner (`u32::MAX`: none): what a scope without a date reads,
+    /// one load per customer.
+    latest: Vec<u32>,
 }
 
 /// Sets `col[i] = v`, growing a lazily created optional column.
@@ -102,6 +107,20 @@ fn set<T: Clone>(col: &mut Vec<Option<T>>, i: usize, v: Option<T>) {
         col.resize(i + 1, None);
     }
     col[i] = v;
+}
+
+/// Each customer's latest owner from the ownership index (`u32::MAX`: none).
+fn latest_owners(owned: &[u32], assignments: &[(i32, u32)]) -> Vec<u32> {
+    owned
+        .windows(2)
+        .map(|w| {
+            if w[1] > w[0] {
+                assignments[w[1] as usize - 1].1
+            } else {
+                u32::MAX
+            }
+        })
+        .collect()
 }
 
 fn get<T: Copy>(col: &[Option<T>], i: usize) -> Option<T> {
@@ -173,6 +192,60 @@ impl Customers {
         c
     }
 
+    /// The order that lays customers out grouped by their latest owner, owners in the
+    /// order the ownership records first name them, unowned customers last, the input
+    /// order kept within a group; `None` when the customers already lie so.
+    pub(crate) fn layout_by_owner(&self) -> Option<Vec<u32>> {
+        let n = self.len();
+        let key = |c: usize| (self.owner_at(c, None).unwrap_or(u32::MAX), c as u32);
+        if (1..n).all(|c| key(c - 1) <= key(c)) {
+            return None;
+        }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.par_sort_unstable_by_key(|&c| key(c as usize));
+        Some(order)
+    }
+
+    /// The table with its customers in `order` (a permutation of the indices).
+    pub(crate) fn permuted(&self, order: &[u32]) -> Customers {
+        fn column<T: Clone>(col: &[Option<T>], order: &[u32]) -> Vec<Option<T>> {
+            if col.is_empty() {
+                return Vec::new();
+            }
+            order
+                .iter()
+                .map(|&c| col.get(c as usize).cloned().flatten())
+                .collect()
+        }
+        let mut owned = Vec::with_capacity(order.len() + 1);
+        let mut assignments = Vec::with_capacity(self.assignments.len());
+        owned.push(0);
+        for &c in order {
+            let c = c as usize;
+            if c + 1 < self.owned.len() {
+                let mine = self.owned[c] as usize..self.owned[c + 1] as usize;
+                assignments.extend_from_slice(&self.assignments[mine]);
+            }
+            owned.push(assignments.len() as u32);
+        }
+        let latest = latest_owners(&owned, &assignments);
+        Customers {
+            latest,
+            ids: Arc::new(order.iter().map(|&c| self.ids.name(c as usize)).collect()),
+            acquired: column(&self.acquired, order),
+            region: column(&self.region, order),
+            channel: column(&self.channel, order),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), column(v, order)))
+                .collect(),
+            owners: self.owners.clone(),
+            owned,
+            assignments,
+        }
+    }
+
     /// Acquisition date, if known.
     pub fn acquired(&self, c: CustomerIdx) -> Option<NaiveDate> {
         get(&self.acquired, c.get()).map(date_of)
@@ -196,6 +269,9 @@ impl Customers {
     /// The owner of customer `c` on `day` (with no day, the latest assignment).
     #[inline]
     pub fn owner_at(&self, c: usize, day: Option<i32>) -> Option<u32> {
+        if day.is_none() {
+            return self.latest.get(c).copied().filter(|&o| o != u32::MAX);
+        }
         if c + 1 >= self.owned.len() {
             return None;
         }
@@ -277,6 +353,7 @@ impl Customers {
         self.owners = owners;
         self.owned = owned;
         self.assignments = assignments;
+        self.latest = latest_owners(&self.owned, &self.assignments);
         Ok(report)
     }
 

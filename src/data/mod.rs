@@ -87,6 +87,14 @@ impl Dataset {
     /// not hold are added without transactions; customers without a record are unowned
     /// and seen only by a scope over all customers.
     ///
+    /// The customers are then laid out grouped by their latest owner, owners in the order
+    /// the records first name them (unowned customers last, the load order kept within
+    /// a group): a scope's customers lie side by side in the log, so a pass over them
+    /// streams like a pass over a log of their own. Records in the organisation's order
+    /// ([`Organisation::sort_ownership`]; the flat form comes so) make every team and
+    /// branch one run too. Indices of customers (and so the order of per-customer
+    /// results) change accordingly; results computed before keep their own ids.
+    ///
     /// # Errors
     /// [`Error::Row`] naming the record (1-based position), field and value: an empty
     /// customer id or owner, or two owners for one customer from the same date
@@ -97,6 +105,10 @@ impl Dataset {
     ) -> Result<OwnershipReport> {
         let report = self.customers.assign(records)?;
         self.transactions.add_customers(self.customers.len());
+        if let Some(order) = self.customers.layout_by_owner() {
+            self.customers = self.customers.permuted(&order);
+            self.transactions = std::mem::take(&mut self.transactions).permuted(&order);
+        }
         Ok(report)
     }
 }

@@ -136,7 +136,8 @@ pub struct AssignmentRecord {
 pub struct Assignments {
     /// Branches, teams and owners.
     pub organisation: Organisation,
-    /// Who owns which customer from when, in input order.
+    /// Who owns which customer from when, in the organisation's order (see
+    /// [`Organisation::sort_ownership`]; input order within an owner).
     pub ownership: Vec<OwnershipRecord>,
 }
 
@@ -390,7 +391,7 @@ impl Organisation {
             role: None,
         });
         let organisation = Organisation::new(units, users, [])?;
-        let ownership = rows
+        let mut ownership: Vec<OwnershipRecord> = rows
             .iter()
             .map(|r| OwnershipRecord {
                 customer_id: r.customer_id.trim().to_string(),
@@ -398,10 +399,63 @@ impl Organisation {
                 from: r.from,
             })
             .collect();
+        organisation.sort_ownership(&mut ownership);
         Ok(Assignments {
             organisation,
             ownership,
         })
+    }
+
+    /// The rank of each user in the organisation's order: units depth first (children in
+    /// the order given), a unit's users in the order given; users without a unit last.
+    fn user_ranks(&self) -> Vec<u32> {
+        let n_units = self.units.len();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n_units];
+        let mut roots = Vec::new();
+        for (u, p) in self.unit_parent.iter().enumerate() {
+            match p {
+                Some(p) => children[*p as usize].push(u as u32),
+                None => roots.push(u as u32),
+            }
+        }
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_units];
+        let mut unplaced = Vec::new();
+        for (i, unit) in self.user_unit.iter().enumerate() {
+            match unit {
+                Some(u) => members[*u as usize].push(i as u32),
+                None => unplaced.push(i as u32),
+            }
+        }
+        let mut rank = vec![u32::MAX; self.users.len()];
+        let mut next = 0u32;
+        let mut stack: Vec<u32> = roots.into_iter().rev().collect();
+        while let Some(u) = stack.pop() {
+            for &m in &members[u as usize] {
+                rank[m as usize] = next;
+                next += 1;
+            }
+            stack.extend(children[u as usize].iter().rev());
+        }
+        for m in unplaced {
+            rank[m as usize] = next;
+            next += 1;
+        }
+        rank
+    }
+
+    /// Sorts ownership records into the organisation's order (stable): owners by their
+    /// place in the tree (units depth first, a unit's staff in the order given), owners
+    /// who are not users of the organisation last. Given to
+    /// [`Dataset::assign_owners`](super::Dataset::assign_owners) in this order, the
+    /// records make every unit's customers one run of the log, so a pass over a team's or
+    /// a branch's customers streams.
+    pub fn sort_ownership(&self, records: &mut [OwnershipRecord]) {
+        let rank = self.user_ranks();
+        records.sort_by_key(|r| {
+            self.users
+                .get(&r.owner)
+                .map_or(u32::MAX, |u| rank[u as usize])
+        });
     }
 
     /// A unit by id, or by `level:id`; `None` when unknown or ambiguous.

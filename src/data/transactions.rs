@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
+use super::ids::{ChannelIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
 use crate::time::Timestamp;
 
 /// All transactions, as columns sorted by (customer, day, second), with per-customer
@@ -358,6 +358,66 @@ impl TransactionLog {
         self.span
     }
 
+    /// The log with its customers in `order` (a permutation of the customer indices):
+    /// each customer's rows move whole, in time order, so the log stays sorted.
+    pub(super) fn permuted(self, order: &[u32]) -> TransactionLog {
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        offsets.push(0usize);
+        for &c in order {
+            let c = c as usize;
+            let len = self.offsets[c + 1] - self.offsets[c];
+            offsets.push(offsets.last().copied().unwrap_or(0) + len);
+        }
+        let mut rows = vec![0u32; self.day.len()];
+        let mut slots: Vec<&mut [u32]> = Vec::with_capacity(order.len());
+        let mut rest = rows.as_mut_slice();
+        for w in offsets.windows(2) {
+            let (slot, tail) = rest.split_at_mut(w[1] - w[0]);
+            slots.push(slot);
+            rest = tail;
+        }
+        slots
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(1 << 10)
+            .for_each(|(k, slot)| {
+                let start = self.offsets[order[k] as usize];
+                for (j, r) in slot.iter_mut().enumerate() {
+                    // Row counts fit u32: `DatasetBuilder::build` rejects more rows.
+                    *r = (start + j) as u32;
+                }
+            });
+        drop(slots);
+        let TransactionLog {
+            day,
+            second,
+            amount,
+            cost,
+            quantity,
+            product,
+            channel,
+            region,
+            order: order_col,
+            orders,
+            span,
+            ..
+        } = self;
+        TransactionLog {
+            offsets,
+            day: gather(day, &rows),
+            second: second.map(|v| gather(v, &rows)),
+            amount: gather(amount, &rows),
+            cost: cost.map(|v| gather(v, &rows)),
+            quantity: quantity.map(|v| gather(v, &rows)),
+            product: product.map(|v| gather(v, &rows)),
+            channel: channel.map(|v| gather(v, &rows)),
+            region: region.map(|v| gather(v, &rows)),
+            order: order_col.map(|v| gather(v, &rows)),
+            orders,
+            span,
+        }
+    }
+
     /// Extends the offsets to `n` customers (customers added without transactions).
     pub(super) fn add_customers(&mut self, n: usize) {
         let end = self.offsets.last().copied().unwrap_or(0);
@@ -374,25 +434,14 @@ impl TransactionLog {
         self.day.len()
     }
 
-    /// Row range of one customer.
-    ///
-    /// # Panics
-    /// If `c` is not a customer of this log's dataset.
-    pub(super) fn range(&self, c: CustomerIdx) -> std::ops::Range<usize> {
-        self.offsets[c.get()]..self.offsets[c.get() + 1]
-    }
-
     /// Per-customer offsets (length `n_customers() + 1`).
     pub(super) fn offsets(&self) -> &[usize] {
         &self.offsets
     }
 
-    /// One customer's transactions.
-    ///
-    /// # Panics
-    /// If `c` is not a customer of this log's dataset.
-    pub(super) fn history(&self, c: CustomerIdx) -> History<'_> {
-        let r = self.range(c);
+    /// The transactions of rows `r` (one customer's range).
+    #[inline]
+    pub(super) fn history_of(&self, r: std::ops::Range<usize>) -> History<'_> {
         History {
             days: &self.day[r.clone()],
             seconds: self.second.as_ref().map(|v| &v[r.clone()]),
@@ -405,6 +454,7 @@ impl TransactionLog {
             orders: self.order.as_ref().map(|v| &v[r]),
         }
     }
+
     /// Day numbers of all rows.
     pub(super) fn days(&self) -> &[i32] {
         &self.day

@@ -234,8 +234,7 @@ impl Rows {
 #[derive(Debug, Clone, Copy)]
 pub struct PerCustomer<'v, T> {
     col: &'v [T],
-    offsets: &'v [usize],
-    index: &'v Index,
+    spans: Spans<'v>,
 }
 
 impl<'v, T> PerCustomer<'v, T> {
@@ -245,8 +244,27 @@ impl<'v, T> PerCustomer<'v, T> {
     /// If `k` is not below the view's length.
     #[inline]
     pub fn of(&self, k: usize) -> &'v [T] {
-        let c = self.index.get(k).get();
-        &self.col[self.offsets[c]..self.offsets[c + 1]]
+        &self.col[self.spans.get(k)]
+    }
+}
+
+/// Where each customer of a view lies in the log: for every customer, the log's own
+/// offsets; for a list of customers, their row ranges side by side. A pass over a scope's
+/// customers then reads their ranges in order instead of looking each one up at a
+/// scattered place of the log's offsets (a cache miss per customer).
+#[derive(Debug, Clone, Copy)]
+enum Spans<'v> {
+    Offsets(&'v [usize]),
+    Ranges(&'v [(usize, usize)]),
+}
+
+impl Spans<'_> {
+    #[inline]
+    fn get(&self, k: usize) -> std::ops::Range<usize> {
+        match self {
+            Spans::Offsets(o) => o[k]..o[k + 1],
+            Spans::Ranges(r) => r[k].0..r[k].1,
+        }
     }
 }
 
@@ -322,6 +340,8 @@ impl<'a> Catalogue<'a> {
 pub struct View<'a> {
     data: &'a Dataset,
     index: Index,
+    /// Row ranges of the customers of a list (empty for every customer).
+    ranges: Arc<Vec<(usize, usize)>>,
     tag: ScopeTag,
 }
 
@@ -331,8 +351,9 @@ impl Dataset {
     pub fn view(&self, scope: &Scope) -> View<'_> {
         let customers = &self.customers;
         let n = customers.len();
-        let index = match scope.owners() {
-            None => Index::All(n),
+        let offsets = self.transactions.offsets();
+        let (index, ranges) = match scope.owners() {
+            None => (Index::All(n), Vec::new()),
             Some(set) => {
                 let inside: Vec<bool> = customers
                     .owner_names()
@@ -348,13 +369,21 @@ impl Dataset {
                         inside[o as usize].then_some(CustomerIdx(c as u32))
                     })
                     .collect();
-                Index::List(Arc::new(list))
+                // The customers' row ranges side by side, looked up once here (many
+                // independent loads at a time) rather than at each use.
+                let ranges = list
+                    .par_iter()
+                    .with_min_len(1 << 12)
+                    .map(|c| (offsets[c.get()], offsets[c.get() + 1]))
+                    .collect();
+                (Index::List(Arc::new(list)), ranges)
             }
         };
         View {
             data: self,
             tag: scope.tag(index.len()),
             index,
+            ranges: Arc::new(ranges),
         }
     }
 }
@@ -511,6 +540,15 @@ impl<'a> View<'a> {
         self.data.transactions.seconds().is_some()
     }
 
+    /// Where the view's customers lie in the log.
+    #[inline]
+    fn spans(&self) -> Spans<'_> {
+        match self.index {
+            Index::All(_) => Spans::Offsets(self.data.transactions.offsets()),
+            Index::List(_) => Spans::Ranges(&self.ranges),
+        }
+    }
+
     /// The whole history of the view's customer `k`, in time order. Columns the data does
     /// not have, or the scope hides, are `None`.
     ///
@@ -518,7 +556,7 @@ impl<'a> View<'a> {
     /// If `k >= self.len()`.
     #[inline]
     pub fn history(&self, k: usize) -> History<'a> {
-        let mut h = self.data.transactions.history(self.index.get(k));
+        let mut h = self.data.transactions.history_of(self.spans().get(k));
         let hidden = self.tag.hidden_columns;
         if hidden.contains(Column::Cost) {
             h.costs = None;
@@ -543,28 +581,22 @@ impl<'a> View<'a> {
 
     /// Number of transactions of the view's customers.
     pub fn transactions(&self) -> usize {
-        let offsets = self.data.transactions.offsets();
         match &self.index {
             Index::All(_) => self.data.transactions.len(),
-            Index::List(v) => v
-                .par_iter()
-                .with_min_len(1 << 12)
-                .map(|c| offsets[c.get() + 1] - offsets[c.get()])
-                .sum(),
+            Index::List(_) => self.ranges.par_iter().map(|r| r.1 - r.0).sum(),
         }
     }
 
     /// First and last day (day numbers) of the view's transactions.
     pub(crate) fn day_range(&self) -> Option<(i32, i32)> {
         let days = self.data.transactions.days();
-        let offsets = self.data.transactions.offsets();
+        let spans = self.spans();
         (0..self.len())
             .into_par_iter()
             .with_min_len(1 << 12)
             .filter_map(|k| {
-                let c = self.index.get(k).get();
-                let (a, b) = (offsets[c], offsets[c + 1]);
-                (a < b).then(|| (days[a], days[b - 1]))
+                let r = spans.get(k);
+                (!r.is_empty()).then(|| (days[r.start], days[r.end - 1]))
             })
             .reduce_with(|x, y| (x.0.min(y.0), x.1.max(y.1)))
     }
@@ -586,15 +618,14 @@ impl<'a> View<'a> {
 
     fn per_customer<T>(&self, column: Column, col: Option<&'a [T]>) -> Result<PerCustomer<'_, T>> {
         self.need(column)?;
-        // `need` found the column present.
+        // Present for `need` but not in the log: costs known only as products' unit costs.
         let col = col.ok_or_else(|| Error::MissingColumn {
             column: column.name().into(),
             available: self.available_columns(),
         })?;
         Ok(PerCustomer {
             col,
-            offsets: self.data.transactions.offsets(),
-            index: &self.index,
+            spans: self.spans(),
         })
     }
 
@@ -604,20 +635,7 @@ impl<'a> View<'a> {
     /// [`Error::HiddenColumn`] or [`Error::MissingColumn`] (`cost`): the log has no cost
     /// column (unit costs of products do not count here).
     pub fn costs(&self) -> Result<PerCustomer<'_, f64>> {
-        self.tag.reveal(Column::Cost)?;
-        let col = self
-            .data
-            .transactions
-            .costs()
-            .ok_or_else(|| Error::MissingColumn {
-                column: "cost".into(),
-                available: self.available_columns(),
-            })?;
-        Ok(PerCustomer {
-            col,
-            offsets: self.data.transactions.offsets(),
-            index: &self.index,
-        })
+        self.per_customer(Column::Cost, self.data.transactions.costs())
     }
 
     /// The quantity column, customer by customer.

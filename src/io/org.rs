@@ -280,8 +280,17 @@ mod tests {
             .read(csv.as_bytes())
             .unwrap();
         assert_eq!(a.ownership.len(), 4);
-        assert_eq!(a.ownership[0].customer_id, "7");
-        assert_eq!(a.ownership[3].from, NaiveDate::from_ymd_opt(2024, 3, 1));
+        // In the organisation's order: north's t1 (ann, then bob's two lines), south's t2.
+        let order: Vec<(&str, &str)> = a
+            .ownership
+            .iter()
+            .map(|r| (r.owner.as_str(), r.customer_id.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [("ann", "7"), ("bob", "8"), ("bob", "7"), ("cat", "9")]
+        );
+        assert_eq!(a.ownership[2].from, NaiveDate::from_ymd_opt(2024, 3, 1));
         let org = &a.organisation;
         let team = org.scope(&"team:t1".parse::<ScopeSpec>().unwrap()).unwrap();
         assert_eq!(team.owners().unwrap().len(), 2);

@@ -155,7 +155,9 @@ fn case(seed: u64) -> Case {
         }
         r
     });
-    let report = data.assign_owners(records.collect::<Vec<_>>()).unwrap();
+    let mut records: Vec<OwnershipRecord> = records.collect();
+    org.sort_ownership(&mut records);
+    let report = data.assign_owners(records).unwrap();
     assert_eq!((report.owned, report.unowned), (n, 0));
     Case {
         org,
@@ -331,6 +333,12 @@ proptest! {
                 let view = case.data.view(&case.scope(&format!("{level}:{unit}"), at));
                 prop_assert_eq!(view_ids(&view), case.customers_of(owners, at));
                 prop_assert_eq!(view.scope().label(), format!("{level}:{unit}"));
+                // Records in the organisation's order lay every unit's customers out as
+                // one run of the log (by their latest owners).
+                if at.is_none() && !view.is_empty() {
+                    let first = view.customer(0).get();
+                    prop_assert!((0..view.len()).all(|k| view.customer(k).get() == first + k));
+                }
             }
         }
         // The owners partition the customers: their figures add up to the whole's, exactly.
