@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    check_amount, Column as DataColumn, ColumnState, Columns, Dataset, DatasetBuilder, Interner,
-    Loaded, Mode, RawRows, RowMaps, RowPolicy, View,
+    check_amount, Column, ColumnState, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode,
+    RawRows, RowMaps, RowPolicy, View,
 };
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{DateFormat, Timestamp};
@@ -32,22 +32,22 @@ pub enum Delimiter {
 
 /// A column, by header name or by 0-based position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Column {
+pub enum ColumnRef {
     /// By name in the header line.
     Name(String),
     /// By 0-based position (needed when the file has no header).
     Index(usize),
 }
 
-impl From<&str> for Column {
+impl From<&str> for ColumnRef {
     fn from(s: &str) -> Self {
-        Column::Name(s.to_string())
+        ColumnRef::Name(s.to_string())
     }
 }
 
-impl From<usize> for Column {
+impl From<usize> for ColumnRef {
     fn from(i: usize) -> Self {
-        Column::Index(i)
+        ColumnRef::Index(i)
     }
 }
 
@@ -71,10 +71,10 @@ impl From<usize> for Column {
 pub struct CsvOptions {
     delimiter: Delimiter,
     has_header: bool,
-    customer: Column,
-    date: Column,
-    amount: Column,
-    optional: [Option<Column>; 6],
+    customer: ColumnRef,
+    date: ColumnRef,
+    amount: ColumnRef,
+    optional: [Option<ColumnRef>; 6],
     detect_optional: bool,
     date_format: DateFormat,
     numeric_ids: bool,
@@ -116,7 +116,7 @@ impl Default for CsvOptions {
 macro_rules! optional_setter {
     ($($name:ident = $i:expr),*) => {$(
         #[doc = concat!("Reads the `", stringify!($name), "` column from `col`.")]
-        pub fn $name(mut self, col: impl Into<Column>) -> Self {
+        pub fn $name(mut self, col: impl Into<ColumnRef>) -> Self {
             self.optional[$i] = Some(col.into());
             self
         }
@@ -193,17 +193,17 @@ impl CsvOptions {
         self
     }
     /// The customer id column.
-    pub fn customer(mut self, col: impl Into<Column>) -> Self {
+    pub fn customer(mut self, col: impl Into<ColumnRef>) -> Self {
         self.customer = col.into();
         self
     }
     /// The date column.
-    pub fn date(mut self, col: impl Into<Column>) -> Self {
+    pub fn date(mut self, col: impl Into<ColumnRef>) -> Self {
         self.date = col.into();
         self
     }
     /// The amount column.
-    pub fn amount(mut self, col: impl Into<Column>) -> Self {
+    pub fn amount(mut self, col: impl Into<ColumnRef>) -> Self {
         self.amount = col.into();
         self
     }
@@ -390,13 +390,13 @@ impl CsvOptions {
     }
 
     fn layout(&self, header: Option<&[String]>) -> Result<Layout> {
-        let find = |col: &Column| -> Result<(usize, String)> {
+        let find = |col: &ColumnRef| -> Result<(usize, String)> {
             match (col, header) {
-                (Column::Index(i), Some(h)) => {
+                (ColumnRef::Index(i), Some(h)) => {
                     Ok((*i, h.get(*i).cloned().unwrap_or_else(|| format!("#{i}"))))
                 }
-                (Column::Index(i), None) => Ok((*i, format!("#{i}"))),
-                (Column::Name(n), Some(h)) => h
+                (ColumnRef::Index(i), None) => Ok((*i, format!("#{i}"))),
+                (ColumnRef::Name(n), Some(h)) => h
                     .iter()
                     .position(|x| x == n)
                     .map(|i| (i, n.clone()))
@@ -404,7 +404,7 @@ impl CsvOptions {
                         column: n.clone(),
                         available: h.to_vec(),
                     }),
-                (Column::Name(n), None) => Err(Error::MissingColumn {
+                (ColumnRef::Name(n), None) => Err(Error::MissingColumn {
                     column: n.clone(),
                     available: Vec::new(),
                 }),
@@ -963,19 +963,19 @@ pub(crate) fn numeric_id(id: &str) -> Option<&str> {
 pub fn write_transactions_csv<W: Write>(view: &View<'_>, out: W) -> Result<()> {
     let mut w =
         ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
-    let shown = |c: DataColumn| view.column(c) == ColumnState::Present;
+    let shown = |c: Column| view.column(c) == ColumnState::Present;
     let cols = [
-        DataColumn::Cost,
-        DataColumn::Quantity,
-        DataColumn::Product,
-        DataColumn::Channel,
-        DataColumn::Region,
-        DataColumn::Order,
+        Column::Cost,
+        Column::Quantity,
+        Column::Product,
+        Column::Channel,
+        Column::Region,
+        Column::Order,
     ];
     // The cost column of the log, not the products' unit costs.
-    let has_cost_column = shown(DataColumn::Cost) && view.costs().is_ok();
+    let has_cost_column = shown(Column::Cost) && view.costs().is_ok();
     let present = cols.map(|c| match c {
-        DataColumn::Cost => has_cost_column,
+        Column::Cost => has_cost_column,
         c => shown(c),
     });
     let mut header = vec!["customer_id", "date", "amount"];

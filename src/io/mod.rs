@@ -10,7 +10,7 @@ mod summary;
 mod table;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
-pub use self::csv::{write_transactions_csv, Column, CsvOptions, Delimiter};
+pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
 pub use self::discrete::{
     read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,
     read_discrete_patterns_csv_path,
