@@ -8,10 +8,12 @@
 //!   whale curve over 100M transactions: `acrm::synth` with 1M customers, Pareto/NBD
 //!   purchases at a mean of one a week (r = α = 10) and almost no dropout (s = 1,
 //!   β = 1000) over two years. Also habits and risk flags over the same log.
-//! - `scope`: a 10% scope (10 of 100 owners, their customers spread over the whole log)
-//!   over the same 1M-customer log: building the scoped view and the profit pass on it,
-//!   against the profit pass on a log that holds only those customers (written out of the
-//!   view and read back in, so it is laid out as a log of its own would be).
+//! - `scope`: a 10% scope (10 of 100 owners, owners given round robin in load order, so
+//!   before assignment their customers are spread over the whole log) over the same
+//!   1M-customer log: building the scoped view and the profit pass on it, against the
+//!   profit pass on a log that holds only those customers (written out of the view and
+//!   read back in). `Dataset::assign_owners` lays customers out by owner, so the scope's
+//!   customers are one run of the log.
 //! - `kmeans`: k-means (k = 8, one initialisation) on 1M customers × 8 features from
 //!   eight planted Gaussian clusters (seed 11), as in benches/compare/kmeans_vs_sklearn.py.
 //!

@@ -504,16 +504,14 @@ impl Organisation {
     }
 
     /// Whether unit `u` lies in the subtree of unit `top`.
-    fn within(&self, mut u: u32, top: u32) -> bool {
-        loop {
-            if u == top {
-                return true;
-            }
-            match self.unit_parent[u as usize] {
-                Some(p) => u = p,
-                None => return false,
-            }
-        }
+    fn within(&self, u: u32, top: u32) -> bool {
+        self.up_from(u).any(|a| a == top)
+    }
+
+    /// Unit `u` and the units above it, nearest first. At most as many steps as there are
+    /// units: a deserialised organisation is not checked for cycles the way `new` checks.
+    fn up_from(&self, u: u32) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(u), |&a| self.unit_parent[a as usize]).take(self.units.len())
     }
 
     /// The users whose unit lies in the subtree of `top`.
@@ -578,14 +576,9 @@ impl Organisation {
             Reach::All => Scope::all(),
             Reach::Own => Scope::of_owners("owner", user, [user.to_string()]),
             Reach::Level(level) => {
-                let mut at = self.user_unit[i];
-                let top = loop {
-                    match at {
-                        Some(u) if self.unit_parts(u).0 == level => break u,
-                        Some(u) => at = self.unit_parent[u as usize],
-                        None => return Err(unknown(format!("{level} of user"))),
-                    }
-                };
+                let top = self.user_unit[i]
+                    .and_then(|u| self.up_from(u).find(|&a| self.unit_parts(a).0 == level))
+                    .ok_or_else(|| unknown(format!("{level} of user")))?;
                 let (level, id) = self.unit_parts(top);
                 Scope::of_owners(level, id, self.users_under(top))
             }
