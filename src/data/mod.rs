@@ -38,6 +38,7 @@ pub use scope::{Scope, ScopeSpec, ScopeTag};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
 pub use transactions::{is_purchase, History, NegativeAmounts};
+pub(crate) use view::Core;
 pub use view::{Catalogue, ColumnState, DateRange, PerCustomer, Rows, View};
 
 use crate::error::{Error, Problem, Result, RowError};

@@ -69,7 +69,23 @@ pub struct History<'a> {
     pub orders: Option<&'a [OrderIdx]>,
 }
 
-impl History<'_> {
+impl<'a> History<'a> {
+    /// The rows `r` of these columns.
+    #[inline]
+    pub(crate) fn slice(&self, r: std::ops::Range<usize>) -> History<'a> {
+        History {
+            days: &self.days[r.clone()],
+            seconds: self.seconds.map(|v| &v[r.clone()]),
+            amounts: &self.amounts[r.clone()],
+            costs: self.costs.map(|v| &v[r.clone()]),
+            quantities: self.quantities.map(|v| &v[r.clone()]),
+            products: self.products.map(|v| &v[r.clone()]),
+            channels: self.channels.map(|v| &v[r.clone()]),
+            regions: self.regions.map(|v| &v[r.clone()]),
+            orders: self.orders.map(|v| &v[r]),
+        }
+    }
+
     /// Number of transactions.
     pub fn len(&self) -> usize {
         self.days.len()

@@ -33,6 +33,15 @@ pub enum ColumnState {
     Absent,
 }
 
+/// A customer's days and amounts, with costs and orders when shown (see `View::core`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Core<'a> {
+    pub days: &'a [i32],
+    pub amounts: &'a [f64],
+    pub costs: Option<&'a [f64]>,
+    pub orders: Option<&'a [OrderIdx]>,
+}
+
 /// The first and last date of some transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateRange {
@@ -342,6 +351,9 @@ pub struct View<'a> {
     index: Index,
     /// Row ranges of the customers of a list (empty for every customer).
     ranges: Arc<Vec<(usize, usize)>>,
+    /// The log's columns the scope shows (hidden ones `None`), decided once here rather
+    /// than for every customer's history.
+    cols: History<'a>,
     tag: ScopeTag,
 }
 
@@ -379,11 +391,33 @@ impl Dataset {
                 (Index::List(Arc::new(list)), ranges)
             }
         };
+        let mut cols = self.transactions.history_of(0..self.transactions.len());
+        let hidden = scope.hidden();
+        let hide = |c: Column| hidden.contains(c);
+        if hide(Column::Cost) {
+            cols.costs = None;
+        }
+        if hide(Column::Quantity) {
+            cols.quantities = None;
+        }
+        if hide(Column::Product) {
+            cols.products = None;
+        }
+        if hide(Column::Channel) {
+            cols.channels = None;
+        }
+        if hide(Column::Region) {
+            cols.regions = None;
+        }
+        if hide(Column::Order) {
+            cols.orders = None;
+        }
         View {
             data: self,
             tag: scope.tag(index.len()),
             index,
             ranges: Arc::new(ranges),
+            cols,
         }
     }
 }
@@ -556,27 +590,23 @@ impl<'a> View<'a> {
     /// If `k >= self.len()`.
     #[inline]
     pub fn history(&self, k: usize) -> History<'a> {
-        let mut h = self.data.transactions.history_of(self.spans().get(k));
-        let hidden = self.tag.hidden_columns;
-        if hidden.contains(Column::Cost) {
-            h.costs = None;
+        self.cols.slice(self.spans().get(k))
+    }
+
+    /// The days and amounts of the view's customer `k`, with costs and orders when the
+    /// scope shows them: the columns of a customer summary, without slicing the others
+    /// (the summary's pass is short per customer, and a full history costs a third more
+    /// there).
+    #[inline]
+    pub(crate) fn core(&self, k: usize) -> Core<'a> {
+        let r = self.spans().get(k);
+        let c = &self.cols;
+        Core {
+            days: &c.days[r.clone()],
+            amounts: &c.amounts[r.clone()],
+            costs: c.costs.map(|v| &v[r.clone()]),
+            orders: c.orders.map(|v| &v[r]),
         }
-        if hidden.contains(Column::Quantity) {
-            h.quantities = None;
-        }
-        if hidden.contains(Column::Product) {
-            h.products = None;
-        }
-        if hidden.contains(Column::Channel) {
-            h.channels = None;
-        }
-        if hidden.contains(Column::Region) {
-            h.regions = None;
-        }
-        if hidden.contains(Column::Order) {
-            h.orders = None;
-        }
-        h
     }
 
     /// Number of transactions of the view's customers.

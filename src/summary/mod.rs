@@ -31,7 +31,7 @@ pub(crate) use record::{group_by, groups_by_x_t};
 pub use record::{score, PurchaseModel, Records, Rfm, Score};
 
 use crate::data::{
-    count_orders, is_purchase, Column, ColumnState, CustomerIdx, History, Interner, OrderIdx, Rows,
+    count_orders, is_purchase, Column, ColumnState, Core, CustomerIdx, Interner, OrderIdx, Rows,
     ScopeTag, View,
 };
 use crate::error::{Error, Result};
@@ -106,13 +106,12 @@ impl CustomerState {
     /// counting distinct order ids, reused across customers.
     fn absorb_rows(
         &mut self,
-        h: &History<'_>,
-        costs: Option<&[f64]>,
+        h: &Core<'_>,
         range: std::ops::Range<usize>,
         buf: &mut Vec<OrderIdx>,
     ) {
         let before = self.purchases;
-        match costs {
+        match h.costs {
             Some(costs) => {
                 for i in range.clone() {
                     self.absorb(h.days[i], h.amounts[i], costs[i]);
@@ -465,11 +464,7 @@ fn run<U: TimeUnit>(
     holdout_end: Option<i32>,
 ) -> Result<(Summary<U>, Holdout<U>)> {
     let n = view.len();
-    let costs = if reads_costs(view) {
-        view.costs().ok()
-    } else {
-        None
-    };
+    let costs = reads_costs(view);
     // Every customer's statistics (and holdout counts), written in place into presized
     // vectors: at millions of customers, per-block buffers and their concatenation (a
     // copy and its page faults) cost more than the arithmetic. Each customer's sums run
@@ -477,14 +472,17 @@ fn run<U: TimeUnit>(
     let mut state = Vec::new();
     let mut held: Vec<(u32, f64)> = Vec::new();
     let per_customer = |buf: &mut Vec<OrderIdx>, k: usize| {
-        let h = view.history(k);
+        let mut h = view.core(k);
+        if !costs {
+            h.costs = None;
+        }
         let cut = upto(h.days, as_of);
         let mut s = CustomerState::EMPTY;
-        s.absorb_rows(&h, costs.map(|c| c.of(k)), 0..cut, buf);
+        s.absorb_rows(&h, 0..cut, buf);
         let mut hold = (0u32, 0.0f64);
         if let Some(end) = holdout_end {
             let mut last = as_of;
-            for i in cut..h.len() {
+            for i in cut..h.days.len() {
                 let (d, a) = (h.days[i], h.amounts[i]);
                 if d > end {
                     break;
@@ -564,7 +562,7 @@ fn run<U: TimeUnit>(
         rows: summary_rows,
         state,
         pending,
-        has_cost: costs.is_some(),
+        has_cost: costs,
         coverage,
         unit: PhantomData,
     };
@@ -854,12 +852,8 @@ impl<U: TimeUnit> Summary<U> {
                 format!("a date on or after the summary date {}", self.as_of()),
             ));
         }
-        let costs = if reads_costs(new) {
-            new.costs().ok()
-        } else {
-            None
-        };
-        if costs.is_some() != self.has_cost && new.transactions() > 0 {
+        let costs = reads_costs(new);
+        if costs != self.has_cost && new.transactions() > 0 {
             return Err(Error::Merge {
                 reason: if self.has_cost {
                     "the summary has costs and the update not".into()
@@ -885,21 +879,23 @@ impl<U: TimeUnit> Summary<U> {
         // row or counted in `excluded_customers`.
         let mut buf = Vec::new();
         for k in 0..new.len() {
-            let h = new.history(k);
+            let mut h = new.core(k);
+            if !costs {
+                h.costs = None;
+            }
             let end = upto(h.days, to);
-            self.coverage.later_transactions += (h.len() - end) as u64;
-            let cost = costs.map(|c| c.of(k));
+            self.coverage.later_transactions += (h.days.len() - end) as u64;
             let id = new.id(k);
             let known = ids.get(id).map(CustomerIdx);
             if let Some(r) = known.and_then(|c| customer.binary_search(&c).ok()) {
-                self.state[r].absorb_rows(&h, cost, 0..end, &mut buf);
+                self.state[r].absorb_rows(&h, 0..end, &mut buf);
                 self.coverage.transactions += end as u64;
                 continue;
             }
             let idx = known.unwrap_or_else(|| CustomerIdx(Arc::make_mut(&mut ids).intern(id)));
             let mut s = self.pending.remove(&idx).unwrap_or(CustomerState::EMPTY);
             let earlier = s.rows();
-            s.absorb_rows(&h, cost, 0..end, &mut buf);
+            s.absorb_rows(&h, 0..end, &mut buf);
             if s.purchase_days == 0 {
                 self.coverage.excluded_customers += u64::from(known.is_none());
                 self.coverage.excluded_transactions += end as u64;
