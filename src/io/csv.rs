@@ -433,7 +433,7 @@ impl CsvOptions {
 
 /// Default bytes parsed per block: large enough to split into a part per core, small
 /// enough that a few blocks are a rounding error next to a dataset of millions of rows.
-pub(super) const BLOCK: usize = 8 << 20;
+const BLOCK: usize = 8 << 20;
 
 /// Reads until `buf` holds `len` bytes or the input ends; true at the end.
 pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {

@@ -8,7 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::csv::{fill, line_block_end, split_lines, BLOCK};
+use super::csv::{fill, line_block_end, split_lines};
 use super::table::headed_reader;
 use crate::error::{Error, Problem, Result, RowError};
 use crate::summary::Rfm;
@@ -111,7 +111,7 @@ const SPEND: [&str; 2] = ["zbar", "monetary_value"];
 pub fn read_summary_csv<R: Read>(mut reader: R) -> Result<SummaryTable> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
-    read_bytes(&bytes, BLOCK)
+    read_bytes(&bytes, block_size())
 }
 
 /// [`read_summary_csv`] of bytes in memory, in blocks of about `block` bytes.
@@ -130,15 +130,23 @@ fn read_bytes(bytes: &[u8], block: usize) -> Result<SummaryTable> {
     layout.finish(plain.table)
 }
 
-/// Reads a summary CSV file (see [`read_summary_csv`]), streaming it in blocks of 8 MiB:
-/// while one block is parsed in parallel the next is read, and memory holds the table and
-/// two blocks, never the whole file. When a block shows that the file must go through the
+/// Reads a summary CSV file (see [`read_summary_csv`]), streaming it in blocks of a few
+/// MiB: while one block is parsed in parallel the next is read, and memory holds the
+/// table and two blocks, never the whole file. When a block shows that the file must go through the
 /// `csv` crate, the file is read again from its start that way.
 ///
 /// # Errors
 /// As [`read_summary_csv`]; [`Error::Io`] when the file cannot be read.
 pub fn read_summary_csv_path(path: impl AsRef<Path>) -> Result<SummaryTable> {
-    read_file(path.as_ref(), BLOCK)
+    read_file(path.as_ref(), block_size())
+}
+
+/// Bytes read and parsed at a time: 1 MiB per thread, at least 2 MiB. One part of at
+/// least 1 MiB per thread is enough to keep the threads busy, and a block this small is
+/// still in the processor's caches when it is parsed after being read; memory holds the
+/// table and two blocks.
+fn block_size() -> usize {
+    (rayon::current_num_threads() << 20).max(2 << 20)
 }
 
 /// [`read_summary_csv_path`] in blocks of about `block` bytes (≥ 1).
@@ -664,7 +672,7 @@ mod tests {
         assert!(text.len() > 2 << 20);
         let expected = oracle(&text).unwrap();
         assert_eq!(expected.records.len(), ROWS);
-        for block in [BLOCK, 1 << 20, 100_003] {
+        for block in [8 << 20, 1 << 20, 100_003] {
             for n in [1, 2, 3] {
                 let table = threads(n, || read_bytes(text.as_bytes(), block)).unwrap();
                 assert_eq!(bits(&table), bits(&expected), "block {block}, {n} threads");
@@ -777,7 +785,7 @@ mod tests {
         let plain = grid(ROWS, "\n");
         std::fs::write(&path, &plain).unwrap();
         let expected = oracle(&plain).unwrap();
-        for block in [BLOCK, 1 << 20, 100_003] {
+        for block in [8 << 20, 1 << 20, 100_003] {
             let table = read_file(&path, block).unwrap();
             assert_eq!(bits(&table), bits(&expected), "block {block}");
         }
