@@ -11,17 +11,17 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use acrm::persistency::{BgNbd, FitOptions, MbgNbd, ParetoNbd};
-use acrm::profitability::{clv, ClvOptions, GammaGamma};
-use acrm::summary::{score, Pattern, Rfm};
+use acrm::profitability::{ClvOptions, GammaGamma};
+use acrm::summary::{score, Compact, Records};
 use acrm::synth::SynthOptions;
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Scope, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const CUSTOMERS: usize = 1_000_000;
 
 /// Per-customer records and compact patterns of the synthetic base.
-fn base() -> (Vec<Rfm>, Vec<Pattern>) {
+fn base() -> (Records, Compact<Weeks>) {
     let data = SynthOptions::<Weeks>::new()
         .customers(CUSTOMERS)
         .seed(7)
@@ -30,9 +30,9 @@ fn base() -> (Vec<Rfm>, Vec<Pattern>) {
         .dataset;
     let cal = NaiveDate::from_ymd_opt(2024, 9, 30).expect("date");
     let summary = SummaryOptions::new(cal)
-        .summarize::<Weeks>(&data)
+        .compute::<Weeks>(&data.view(&Scope::all()))
         .expect("summary");
-    (summary.records(), summary.compact().patterns)
+    (summary.records(), summary.compact())
 }
 
 fn persistency(c: &mut Criterion) {
@@ -43,24 +43,24 @@ fn persistency(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(n));
     g.bench_function(BenchmarkId::new("bgnbd", n), |b| {
-        b.iter(|| BgNbd::fit(black_box(&patterns), &opts).expect("fit"))
+        b.iter(|| opts.fit::<BgNbd>(black_box(&patterns)).expect("fit"))
     });
     g.bench_function(BenchmarkId::new("mbgnbd", n), |b| {
-        b.iter(|| MbgNbd::fit(black_box(&patterns), &opts).expect("fit"))
+        b.iter(|| opts.fit::<MbgNbd>(black_box(&patterns)).expect("fit"))
     });
     g.bench_function(BenchmarkId::new("pnbd", n), |b| {
-        b.iter(|| ParetoNbd::fit(black_box(&patterns), &opts).expect("fit"))
+        b.iter(|| opts.fit::<ParetoNbd>(black_box(&patterns)).expect("fit"))
     });
     let repeat = records.iter().filter(|r| r.x > 0).count() as u64;
     g.throughput(Throughput::Elements(repeat));
     g.bench_function(BenchmarkId::new("gamma_gamma_repeat_buyers", repeat), |b| {
-        b.iter(|| GammaGamma::fit(black_box(&records), &opts).expect("fit"))
+        b.iter(|| opts.fit::<GammaGamma>(black_box(&records)).expect("fit"))
     });
     g.finish();
 
-    let (bg, _) = BgNbd::fit(&patterns, &opts).expect("fit");
-    let (pnbd, _) = ParetoNbd::fit(&patterns, &opts).expect("fit");
-    let (gg, _) = GammaGamma::fit(&records, &opts).expect("fit");
+    let bg = opts.fit::<BgNbd>(&patterns).expect("fit").model;
+    let pnbd = opts.fit::<ParetoNbd>(&patterns).expect("fit").model;
+    let gg = opts.fit::<GammaGamma>(&records).expect("fit").model;
     let mut g = c.benchmark_group("score");
     g.sample_size(20).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(n));
@@ -71,7 +71,11 @@ fn persistency(c: &mut Criterion) {
         b.iter(|| score(&pnbd, black_box(&records), 39.0))
     });
     g.bench_function(BenchmarkId::new("clv_12_months_bgnbd_gg", n), |b| {
-        b.iter(|| clv(&bg, &gg, black_box(&records), &ClvOptions::new()).expect("clv"))
+        b.iter(|| {
+            ClvOptions::new()
+                .compute(&bg, &gg, black_box(&records))
+                .expect("clv")
+        })
     });
     g.finish();
 }

@@ -16,7 +16,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use acrm::product::{CoPurchase, CrossSellOptions, FpGrowthOptions, Metric, RuleOptions};
+use acrm::product::{CoPurchaseOptions, CrossSellOptions, FpGrowthOptions, Metric, RuleOptions};
 use acrm::synth::BasketSynth;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -31,16 +31,16 @@ fn fpgrowth(c: &mut Criterion) {
     g.throughput(Throughput::Elements(baskets.len() as u64));
     let opts = FpGrowthOptions::new().min_support(0.003);
     g.bench_function(BenchmarkId::new("itemsets_100k_x_1k", "0.3%"), |b| {
-        b.iter(|| opts.mine(black_box(&baskets)).expect("mine"))
+        b.iter(|| opts.compute(black_box(&baskets)).expect("mine"))
     });
     g.bench_function(
         BenchmarkId::new("itemsets_and_rules_100k_x_1k", "0.3%"),
         |b| {
             b.iter(|| {
-                let sets = opts.mine(black_box(&baskets)).expect("mine");
+                let sets = opts.compute(black_box(&baskets)).expect("mine");
                 RuleOptions::new()
                     .min(Metric::Confidence, 0.2)
-                    .generate(&sets)
+                    .compute(&sets)
                     .expect("rules")
             })
         },
@@ -55,7 +55,7 @@ fn fpgrowth(c: &mut Criterion) {
         g.throughput(Throughput::Elements(large.len() as u64));
         let opts = FpGrowthOptions::new().min_support(0.001);
         g.bench_function(BenchmarkId::new("itemsets_10m_x_50k", "0.1%"), |b| {
-            b.iter(|| opts.mine(black_box(&large)).expect("mine"))
+            b.iter(|| opts.compute(black_box(&large)).expect("mine"))
         });
     }
     g.finish();
@@ -69,22 +69,29 @@ fn cross_sell(c: &mut Criterion) {
     let items = baskets.customer_items().expect("customers");
     let sets = FpGrowthOptions::new()
         .min_support(0.003)
-        .mine(&baskets)
+        .compute(&baskets)
         .expect("mine");
     let rules = RuleOptions::new()
         .min(Metric::Confidence, 0.2)
-        .generate(&sets)
+        .compute(&sets)
         .expect("rules");
     let mut g = c.benchmark_group("cross_sell");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(items.len() as u64));
     g.bench_function(BenchmarkId::new("co_purchase_neighbours", 20_000), |b| {
-        b.iter(|| CoPurchase::new(black_box(&items), 20, 5).expect("neighbours"))
+        b.iter(|| {
+            CoPurchaseOptions::new()
+                .compute(black_box(&items))
+                .expect("neighbours")
+        })
     });
-    let near = CoPurchase::new(&items, 20, 5).expect("neighbours");
+    let near = CoPurchaseOptions::new()
+        .compute(&items)
+        .expect("neighbours");
     let recommender = CrossSellOptions::new()
-        .build(Some(&rules), Some(&near))
-        .expect("recommender");
+        .fit(Some(&rules), Some(&near))
+        .expect("recommender")
+        .model;
     g.bench_function(BenchmarkId::new("recommend_all", 20_000), |b| {
         b.iter(|| recommender.recommend_all(black_box(&items)))
     });

@@ -8,6 +8,12 @@
 //!   whale curve over 100M transactions: `acrm::synth` with 1M customers, Pareto/NBD
 //!   purchases at a mean of one a week (r = α = 10) and almost no dropout (s = 1,
 //!   β = 1000) over two years. Also habits and risk flags over the same log.
+//! - `scope`: a 10% scope (10 of 100 owners, owners given round robin in load order, so
+//!   before assignment their customers are spread over the whole log) over the same
+//!   1M-customer log: building the scoped view and the profit pass on it, against the
+//!   profit pass on a log that holds only those customers (written out of the view and
+//!   read back in). `Dataset::assign_owners` lays customers out by owner, so the scope's
+//!   customers are one run of the log.
 //! - `kmeans`: k-means (k = 8, one initialisation) on 1M customers × 8 features from
 //!   eight planted Gaussian clusters (seed 11), as in benches/compare/kmeans_vs_sklearn.py.
 //!
@@ -17,6 +23,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use acrm::data::{OwnershipRecord, Rows, Scope};
+use acrm::io::{write_transactions_csv, CsvOptions};
 use acrm::ndarray::Array2;
 use acrm::profiling::{
     ClusterOptions, Features, HabitOptions, RfmOptions, RiskOptions, TierOptions,
@@ -41,13 +49,14 @@ fn rfm(c: &mut Criterion) {
     let monetary: Vec<f64> = (0..n)
         .map(|_| (3.0 + rng.gen::<f64>() * 3.0).exp())
         .collect();
+    let rows = Rows::from_ids((0..n).map(|i| i.to_string()));
     let mut g = c.benchmark_group("rfm");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function(BenchmarkId::new("scores_and_segments", n), |b| {
         b.iter(|| {
             RfmOptions::new()
-                .score(black_box(&recency), &frequency, &monetary)
+                .compute_values(&rows, black_box(&recency), &frequency, &monetary)
                 .expect("scores")
         })
     });
@@ -59,9 +68,11 @@ fn rfm(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("scores_segments_tiers", n), |b| {
         b.iter(|| {
             let s = RfmOptions::new()
-                .score(black_box(&recency), &frequency, &monetary)
+                .compute_values(&rows, black_box(&recency), &frequency, &monetary)
                 .expect("scores");
-            let t = TierOptions::new().tiers(black_box(&value)).expect("tiers");
+            let t = TierOptions::new()
+                .compute(black_box(&value))
+                .expect("tiers");
             (s, t)
         })
     });
@@ -69,7 +80,7 @@ fn rfm(c: &mut Criterion) {
 }
 
 fn profit(c: &mut Criterion) {
-    let data = SynthOptions::<Weeks>::new()
+    let mut data = SynthOptions::<Weeks>::new()
         .customers(1_000_000)
         .seed(5)
         .process(PurchaseProcess::ParetoNbd {
@@ -81,7 +92,8 @@ fn profit(c: &mut Criterion) {
         .generate()
         .expect("synthetic log")
         .dataset;
-    let rows = data.transactions().len();
+    let all = data.view(&Scope::all());
+    let rows = all.transactions();
     eprintln!("profit bench: {rows} transactions, 1M customers");
     let opts = ProfitOptions::new()
         .per_order(2.0)
@@ -91,16 +103,60 @@ fn profit(c: &mut Criterion) {
     g.throughput(Throughput::Elements(rows as u64));
     g.bench_function(BenchmarkId::new("net_profit_and_whale", rows), |b| {
         b.iter(|| {
-            let p = opts.compute(black_box(&data), None).expect("profit");
+            let p = opts.compute(black_box(&all), None).expect("profit");
             whale_curve(&p.net_profit, 100).expect("whale")
         })
     });
     g.bench_function(BenchmarkId::new("habits_and_risk", rows), |b| {
         b.iter(|| {
-            let h = HabitOptions::new().compute(black_box(&data));
-            let r = RiskOptions::new().compute(&data).expect("risk");
+            let h = HabitOptions::new()
+                .compute(black_box(&all))
+                .expect("habits");
+            let r = RiskOptions::new().compute(&all).expect("risk");
             (h, r)
         })
+    });
+    g.finish();
+
+    // One owner of 100 per customer, round robin; the scope is ten owners' customers.
+    let owners: Vec<String> = (0..100).map(|o| format!("o{o}")).collect();
+    let ids: Vec<String> = (0..all.len()).map(|k| all.id(k).to_string()).collect();
+    data.assign_owners(
+        ids.iter()
+            .enumerate()
+            .map(|(k, id)| OwnershipRecord::new(id.as_str(), owners[k % 100].as_str())),
+    )
+    .expect("owners");
+    let scope = Scope::of_owners("team", "t0", &owners[..10]);
+    let scoped = data.view(&scope);
+    let scoped_rows = scoped.transactions();
+    // The same customers as a log of their own.
+    let mut csv = Vec::new();
+    write_transactions_csv(&scoped, &mut csv).expect("write");
+    let alone = CsvOptions::new().read_bytes(&csv).expect("read").dataset;
+    drop(csv);
+    let alone = alone.view(&Scope::all());
+    assert_eq!(
+        (alone.len(), alone.transactions()),
+        (scoped.len(), scoped_rows)
+    );
+    let mut g = c.benchmark_group("scope");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(scoped_rows as u64));
+    g.bench_function(
+        BenchmarkId::new("view_and_profit_10pct", scoped_rows),
+        |b| {
+            b.iter(|| {
+                let view = data.view(black_box(&scope));
+                opts.compute(&view, None).expect("profit")
+            })
+        },
+    );
+    g.bench_function(BenchmarkId::new("profit_own_log", scoped_rows), |b| {
+        b.iter(|| opts.compute(black_box(&alone), None).expect("profit"))
+    });
+    g.bench_function(BenchmarkId::new("view_only_10pct", scoped_rows), |b| {
+        b.iter(|| data.view(black_box(&scope)).len())
     });
     g.finish();
 }
@@ -118,7 +174,8 @@ fn planted(n: usize, k: usize, d: usize, seed: u64) -> Features {
         }
     }
     let names = (0..d).map(|j| format!("f{j}")).collect();
-    Features::new(names, raw, vec![false; d], vec![0.0; n]).expect("features")
+    let rows = Rows::from_ids((0..n).map(|i| i.to_string()));
+    Features::new(rows, names, raw, vec![false; d], vec![0.0; n]).expect("features")
 }
 
 fn kmeans(c: &mut Criterion) {

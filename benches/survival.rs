@@ -16,9 +16,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use acrm::data::Rows;
 use acrm::ndarray::Array2;
 use acrm::persistency::{
-    ChurnFeatures, ChurnMethod, ChurnOptions, CoxOptions, CoxPh, KaplanMeierOptions, SurvivalData,
+    ChurnFeatures, ChurnMethod, ChurnOptions, CoxOptions, KaplanMeierOptions, SurvivalData,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -40,7 +41,7 @@ fn kaplan_meier(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("fit", n), |b| {
         b.iter(|| {
             KaplanMeierOptions::new()
-                .fit(black_box(&data))
+                .compute(black_box(&data))
                 .expect("fit")
         })
     });
@@ -73,7 +74,11 @@ fn cox(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(15));
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function(BenchmarkId::new("efron_1m_x10", n), |b| {
-        b.iter(|| CoxPh::fit(black_box(&data), x.view(), &names, &CoxOptions::new()).expect("fit"))
+        b.iter(|| {
+            CoxOptions::new()
+                .fit(black_box(&data), x.view(), &names)
+                .expect("fit")
+        })
     });
     g.finish();
 }
@@ -89,17 +94,29 @@ fn churn_data(n: usize, rng: &mut Xoshiro256PlusPlus) -> (ChurnFeatures, Vec<boo
         })
         .collect();
     let names = (0..p).map(|j| format!("f{j}")).collect();
-    (ChurnFeatures { names, values }, churned)
+    let rows = Rows::from_ids((0..n).map(|i| i.to_string()));
+    (
+        ChurnFeatures {
+            rows,
+            names,
+            values,
+        },
+        churned,
+    )
 }
 
 fn churn_scoring(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     let (train, labels) = churn_data(50_000, &mut rng);
-    let (logistic, _) = ChurnOptions::new().fit(&train, &labels).expect("logistic");
-    let (forest, _) = ChurnOptions::new()
+    let logistic = ChurnOptions::new()
+        .fit(&train, &labels)
+        .expect("logistic")
+        .model;
+    let forest = ChurnOptions::new()
         .method(ChurnMethod::Forest)
         .fit(&train, &labels)
-        .expect("forest");
+        .expect("forest")
+        .model;
     let (big, _) = churn_data(10_000_000, &mut rng);
     let mut g = c.benchmark_group("churn_scoring");
     g.sample_size(10).measurement_time(Duration::from_secs(10));

@@ -4,7 +4,9 @@
 //! cargo run --release --example basket -- FILE --min-support 0.005 --min-confidence 0.2 \
 //!     --json [--max-len N] [--out-itemsets F] [--out-rules F] [--min-lift X]
 //!     [--format lines|csv|log|cdnow] [--order-col order_id] [--item-col item]
-//!     [--level product|category]
+//!     [--level product|category] \
+//!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
+//!     [--hide-columns product,...]
 //! ```
 //! FILE has one basket per line, items separated by whitespace (`--format lines`, the
 //! default); or CSV rows of (order id, item) with a header (`--format csv`, columns
@@ -19,6 +21,11 @@
 //! consequent, support, confidence, lift}. `--out-itemsets F` writes
 //! `support,count,items` (items space-separated); `--out-rules F` writes every metric.
 //! Used by benches/compare/basket_vs_mlxtend.py.
+//!
+//! A scope applies to a transaction log (`--format log|cdnow`): only its customers'
+//! baskets are mined, and the JSON gains `scope` ({kind, id, customers}).
+
+mod common;
 
 use std::error::Error;
 use std::fs::File;
@@ -26,111 +33,104 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use acrm::data::{Baskets, Scope};
 use acrm::io::{read_basket_csv_path, read_baskets_path, CsvOptions};
 use acrm::product::{
-    BasketLevel, BasketOptions, Baskets, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
+    BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
 };
-use serde_json::json;
+use clap::{Parser, ValueEnum};
+use serde_json::{json, Value};
 
-const USAGE: &str = "usage: basket FILE --min-support S --min-confidence C [--json] \
-[--max-len N] [--out-itemsets F] [--out-rules F] [--min-lift X] \
-[--format lines|csv|log|cdnow] [--order-col NAME] [--item-col NAME] \
-[--level product|category]";
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Lines,
+    Csv,
+    Log,
+    Cdnow,
+}
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Level {
+    Product,
+    Category,
+}
+
+/// Frequent itemsets (FP-growth) and association rules of a basket file.
+#[derive(Parser, Debug)]
+#[command(name = "basket")]
 struct Args {
+    /// The basket file (or transaction log, with --format log|cdnow)
     file: String,
+    /// Minimum support, a fraction of the baskets
+    #[arg(long = "min-support", value_name = "S")]
     min_support: f64,
+    /// Minimum confidence of a rule
+    #[arg(long = "min-confidence", value_name = "C", default_value_t = 0.0)]
     min_confidence: f64,
+    /// Minimum lift of a rule
+    #[arg(long = "min-lift", value_name = "X")]
     min_lift: Option<f64>,
+    /// Longest itemset
+    #[arg(long = "max-len", value_name = "N")]
     max_len: Option<usize>,
+    /// Print one JSON object (otherwise a text report)
+    #[arg(long)]
     json: bool,
+    /// Write `support,count,items`
+    #[arg(long = "out-itemsets", value_name = "F")]
     out_itemsets: Option<String>,
+    /// Write every rule with every metric
+    #[arg(long = "out-rules", value_name = "F")]
     out_rules: Option<String>,
-    format: String,
+    /// `lines`: one basket per line; `csv`: (order id, item) rows; `log`: a transaction
+    /// log; `cdnow`: CDNOW's layout (no products: refused with the column named)
+    #[arg(long, value_enum, default_value = "lines")]
+    format: Format,
+    /// Order column of `--format csv`
+    #[arg(long = "order-col", value_name = "NAME", default_value = "order_id")]
     order_col: String,
+    /// Item column of `--format csv`
+    #[arg(long = "item-col", value_name = "NAME", default_value = "item")]
     item_col: String,
-    level: BasketLevel,
+    /// Items of a log's baskets: products or their categories
+    #[arg(long, value_enum, default_value = "product")]
+    level: Level,
+    #[command(flatten)]
+    scope: common::ScopeArgs,
 }
 
-fn args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let mut a = Args {
-        file: String::new(),
-        min_support: f64::NAN,
-        min_confidence: 0.0,
-        min_lift: None,
-        max_len: None,
-        json: false,
-        out_itemsets: None,
-        out_rules: None,
-        format: "lines".into(),
-        order_col: "order_id".into(),
-        item_col: "item".into(),
-        level: BasketLevel::Product,
-    };
-    let number = |name: &str, v: Option<String>| -> Result<f64, String> {
-        let v = v.ok_or(format!("{name} needs a value"))?;
-        v.parse().map_err(|_| format!("{name} {v:?}: not a number"))
-    };
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--min-support" => a.min_support = number("--min-support", it.next())?,
-            "--min-confidence" => a.min_confidence = number("--min-confidence", it.next())?,
-            "--min-lift" => a.min_lift = Some(number("--min-lift", it.next())?),
-            "--max-len" => {
-                let v = it.next().ok_or("--max-len needs a value")?;
-                a.max_len = Some(
-                    v.parse()
-                        .map_err(|_| format!("--max-len {v:?}: not a whole number"))?,
-                );
-            }
-            "--json" => a.json = true,
-            "--out-itemsets" => {
-                a.out_itemsets = Some(it.next().ok_or("--out-itemsets needs a file")?)
-            }
-            "--out-rules" => a.out_rules = Some(it.next().ok_or("--out-rules needs a file")?),
-            "--format" => a.format = it.next().ok_or("--format needs a value")?,
-            "--order-col" => a.order_col = it.next().ok_or("--order-col needs a value")?,
-            "--item-col" => a.item_col = it.next().ok_or("--item-col needs a value")?,
-            "--level" => {
-                a.level = match it.next().as_deref() {
-                    Some("product") => BasketLevel::Product,
-                    Some("category") => BasketLevel::Category,
-                    other => return Err(format!("--level {other:?}: use product or category")),
-                }
-            }
-            "-h" | "--help" => return Err(USAGE.into()),
-            f if !f.starts_with("--") && a.file.is_empty() => a.file = f.to_string(),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
-    }
-    if a.file.is_empty() {
-        return Err(USAGE.into());
-    }
-    if a.min_support.is_nan() {
-        return Err(format!("--min-support is required\n{USAGE}"));
-    }
-    Ok(a)
-}
-
-fn read(a: &Args) -> Result<Baskets, Box<dyn Error>> {
+/// The baskets and, for a log, the scope's JSON.
+fn read(a: &Args) -> Result<(Baskets, Option<Value>), Box<dyn Error>> {
     let with_file = |e: acrm::Error| format!("{}: {e}", a.file);
-    Ok(match a.format.as_str() {
-        "lines" => read_baskets_path(&a.file).map_err(with_file)?,
-        "csv" => read_basket_csv_path(&a.file, &a.order_col, &a.item_col).map_err(with_file)?,
-        "log" | "cdnow" => {
-            let reader = if a.format == "cdnow" {
+    let log = matches!(a.format, Format::Log | Format::Cdnow);
+    if a.scope.given() && !log {
+        return Err("scopes apply to transaction logs: use --format log or cdnow".into());
+    }
+    Ok(match a.format {
+        Format::Lines => (read_baskets_path(&a.file).map_err(with_file)?, None),
+        Format::Csv => (
+            read_basket_csv_path(&a.file, &a.order_col, &a.item_col).map_err(with_file)?,
+            None,
+        ),
+        Format::Log | Format::Cdnow => {
+            let reader = if a.format == Format::Cdnow {
                 CsvOptions::cdnow_master()
             } else {
                 CsvOptions::new()
             };
-            let loaded = reader.read_path(&a.file).map_err(with_file)?;
-            BasketOptions::new()
-                .level(a.level)
-                .from_log(&loaded.dataset)
-                .map_err(with_file)?
+            let mut data = reader.read_path(&a.file).map_err(with_file)?.dataset;
+            let scope: Scope = a.scope.resolve(&mut data, reader.ids_are_numeric())?;
+            let view = data.view(&scope);
+            let level = match a.level {
+                Level::Product => BasketLevel::Product,
+                Level::Category => BasketLevel::Category,
+            };
+            let baskets = BasketOptions::new()
+                .level(level)
+                .compute(&view)
+                .map_err(with_file)?;
+            (baskets, a.scope.given().then(|| common::scope_json(&view)))
         }
-        other => return Err(format!("--format {other:?}: use lines, csv, log or cdnow").into()),
     })
 }
 
@@ -172,9 +172,9 @@ fn write_rules(path: &str, rules: &Rules) -> Result<(), Box<dyn Error>> {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
-    let a = args()?;
+    let a = Args::parse();
     let t0 = Instant::now();
-    let baskets = read(&a)?;
+    let (baskets, scope) = read(&a)?;
     let read_ms = t0.elapsed().as_secs_f64() * 1e3;
 
     let t1 = Instant::now();
@@ -182,14 +182,14 @@ fn run() -> Result<(), Box<dyn Error>> {
     if let Some(l) = a.max_len {
         opts = opts.max_len(l);
     }
-    let sets = opts.mine(&baskets)?;
+    let sets = opts.compute(&baskets)?;
     let fpgrowth_ms = t1.elapsed().as_secs_f64() * 1e3;
     let t2 = Instant::now();
     let mut rule_opts = RuleOptions::new().min(Metric::Confidence, a.min_confidence);
     if let Some(l) = a.min_lift {
         rule_opts = rule_opts.min(Metric::Lift, l);
     }
-    let rules = rule_opts.generate(&sets)?;
+    let rules = rule_opts.compute(&sets)?;
     let rules_ms = t2.elapsed().as_secs_f64() * 1e3;
 
     if let Some(p) = &a.out_itemsets {
@@ -210,7 +210,7 @@ fn run() -> Result<(), Box<dyn Error>> {
                 })
             })
             .collect();
-        let out = json!({
+        let mut out = json!({
             "baskets": baskets.len(),
             "items": baskets.items().len(),
             "itemsets": sets.len(),
@@ -222,6 +222,9 @@ fn run() -> Result<(), Box<dyn Error>> {
             "rules_ms": rules_ms,
             "top_rules": top,
         });
+        if let Some(s) = scope {
+            out["scope"] = s;
+        }
         println!("{out}");
     } else {
         let mut out = std::io::stdout().lock();

@@ -5,7 +5,9 @@
 //! ```text
 //! cargo run --release --example churn -- --format cdnow|csv FILE \
 //!     --calibration-end DATE --holdout-end DATE --json \
-//!     [--method logistic|forest] [--no-model] [--svg DIR]
+//!     [--method logistic|forest] [--no-model] [--svg DIR] \
+//!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
+//!     [--hide-columns cost,margin]
 //! ```
 //! Unless `--no-model`, a BG/NBD model fitted on the calibration period adds P(alive)
 //! and expected holdout purchases as features. `--json` prints `auc`, `pr_auc`,
@@ -13,102 +15,119 @@
 //! `test_rows`), `churn_rate`, `method`, `features`, `constant_features`, `deciles`,
 //! `reliability` and `elapsed_ms`. `--svg DIR` writes `cohorts.svg`, the monthly cohort
 //! retention heat map (share of each acquisition cohort buying in each month since).
+//! With a scope the model is fitted and evaluated on its customers only, and the JSON
+//! gains `scope` ({kind, id, customers}).
+
+mod common;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{
-    BgNbd, ChurnFeatures, ChurnMethod, ChurnOptions, CohortOptions, CohortTable, FitOptions,
+    BgNbd, ChurnFeatureOptions, ChurnMethod, ChurnOptions, CohortOptions, CohortTable,
 };
 use acrm::summary::PurchaseModel;
-use acrm::{Days, SummaryOptions, Weeks};
+use acrm::{Days, FitOptions, Fitted, SplitOptions, Weeks};
 use chrono::NaiveDate;
+use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use serde_json::json;
 
-const USAGE: &str = "usage: churn --format cdnow|csv FILE --calibration-end YYYY-MM-DD \
---holdout-end YYYY-MM-DD --json [--method logistic|forest] [--no-model] [--svg DIR]";
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Method {
+    Logistic,
+    Forest,
+}
+
+/// Supervised churn scores: calibration features, "no purchase in the holdout" labels.
+#[derive(Parser, Debug)]
+#[command(name = "churn")]
+struct Args {
+    /// Input layout: `cdnow` (CDNOW_master.txt) or `csv`
+    #[arg(long, value_name = "cdnow|csv")]
+    format: String,
+    /// Last day of the calibration period (inclusive)
+    #[arg(long = "calibration-end", value_name = "YYYY-MM-DD", value_parser = common::date)]
+    calibration_end: NaiveDate,
+    /// Last day of the holdout period (inclusive)
+    #[arg(long = "holdout-end", value_name = "YYYY-MM-DD", value_parser = common::date)]
+    holdout_end: NaiveDate,
+    /// The classifier
+    #[arg(long, value_enum, default_value = "logistic")]
+    method: Method,
+    /// Leave BG/NBD's P(alive) and expected purchases out of the features
+    #[arg(long = "no-model")]
+    no_model: bool,
+    /// Write `cohorts.svg` (monthly cohort retention) into this directory
+    #[arg(long, value_name = "DIR")]
+    svg: Option<String>,
+    /// Print one JSON object (otherwise a one-line summary)
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    scope: common::ScopeArgs,
+    /// The transaction file
+    file: String,
+}
 
 fn run() -> Result<(), String> {
-    let mut it = std::env::args().skip(1);
-    let (mut format, mut file, mut cal, mut end, mut svg) = (None, None, None, None, None);
-    let (mut method, mut with_model, mut json_out) = (ChurnMethod::Logistic, true, false);
-    let date = |name: &str, v: Option<String>| -> Result<NaiveDate, String> {
-        let v = v.ok_or(format!("{name} needs a value"))?;
-        NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|e| format!("{name} {v:?}: {e}"))
+    let args = Args::parse();
+    let options = match args.format.as_str() {
+        "cdnow" => CsvOptions::cdnow_master(),
+        "csv" => CsvOptions::new(),
+        other => return Err(format!("--format {other:?}: use cdnow or csv")),
     };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--format" => format = it.next(),
-            "--calibration-end" => cal = Some(date("--calibration-end", it.next())?),
-            "--holdout-end" => end = Some(date("--holdout-end", it.next())?),
-            "--method" => {
-                method = match it.next().as_deref() {
-                    Some("logistic") => ChurnMethod::Logistic,
-                    Some("forest") => ChurnMethod::Forest,
-                    other => return Err(format!("--method {other:?}: use logistic or forest")),
-                }
-            }
-            "--no-model" => with_model = false,
-            "--svg" => svg = Some(it.next().ok_or("--svg needs a directory")?),
-            "--json" => json_out = true,
-            "-h" | "--help" => return Err(USAGE.into()),
-            f if !f.starts_with("--") && file.is_none() => file = Some(f.to_string()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
-    }
-    let file = file.ok_or(format!("FILE is required\n{USAGE}"))?;
-    let options = match format.as_deref() {
-        Some("cdnow") => CsvOptions::cdnow_master(),
-        Some("csv") => CsvOptions::new(),
-        other => return Err(format!("--format {other:?}: use cdnow or csv\n{USAGE}")),
-    };
-    let cal = cal.ok_or("--calibration-end is required")?;
-    let end = end.ok_or("--holdout-end is required")?;
+    let file = &args.file;
     let e = |e: acrm::Error| format!("{file}: {e}");
-    let data = options.read_path(&file).map_err(e)?.dataset;
+    let mut data = options.read_path(file).map_err(e)?.dataset;
+    let scope = args.scope.resolve(&mut data, options.ids_are_numeric())?;
+    let view = data.view(&scope);
     let t0 = Instant::now();
-    let split_opts = SummaryOptions::new(cal).holdout_end(end);
-    let split = split_opts.split::<Days>(&data).map_err(e)?;
+    let split_opts = SplitOptions::new(args.calibration_end, args.holdout_end);
+    let split = split_opts.compute::<Days>(&view).map_err(e)?;
     let churned: Vec<bool> = split.holdout.purchases.iter().map(|&p| p == 0).collect();
-    let (p_alive, expected): (Vec<f64>, Vec<f64>) = if with_model {
-        let weeks = split_opts.split::<Weeks>(&data).map_err(e)?;
-        let (model, _) =
-            BgNbd::fit(&weeks.calibration.compact().patterns, &FitOptions::new()).map_err(e)?;
+    let mut features = ChurnFeatureOptions::new()
+        .compute(&view, &split.calibration)
+        .map_err(e)?;
+    if !args.no_model {
+        // BG/NBD in weeks on the same customers: P(alive) and expected holdout purchases.
+        let weeks = split_opts.compute::<Weeks>(&view).map_err(e)?;
+        let Fitted { model, .. } = FitOptions::new()
+            .fit::<BgNbd>(&weeks.calibration.compact())
+            .map_err(e)?;
         let h = weeks.holdout.length().value();
         let records = weeks.calibration.records();
-        let p = model.p_alive_all(&records);
-        let x = records
+        let p_alive = model.p_alive_all(&records);
+        let expected: Vec<f64> = records
             .iter()
             .map(|r| model.conditional_expected_purchases(h, r.x, r.t_x, r.t))
             .collect();
-        (p, x)
-    } else {
-        (Vec::new(), Vec::new())
+        features = features
+            .with_column("p_alive", &p_alive)
+            .and_then(|f| f.with_column("expected_holdout_purchases", &expected))
+            .map_err(e)?;
+    }
+    let method = match args.method {
+        Method::Logistic => ChurnMethod::Logistic,
+        Method::Forest => ChurnMethod::Forest,
     };
-    let extra: Vec<(&str, &[f64])> = if with_model {
-        vec![
-            ("p_alive", &p_alive),
-            ("expected_holdout_purchases", &expected),
-        ]
-    } else {
-        Vec::new()
-    };
-    let features = ChurnFeatures::from_summary(&data, &split.calibration, &extra).map_err(e)?;
-    let (_, report) = ChurnOptions::new()
+    let report = ChurnOptions::new()
         .method(method)
         .fit(&features, &churned)
-        .map_err(e)?;
+        .map_err(e)?
+        .report;
     let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
-    if let Some(dir) = &svg {
-        let table = CohortOptions::new(cal).compute(&data).map_err(e)?;
+    if let Some(dir) = &args.svg {
+        let table = CohortOptions::new(args.calibration_end)
+            .compute(&view)
+            .map_err(e)?;
         std::fs::create_dir_all(dir).map_err(|err| format!("{dir}: {err}"))?;
         let path = format!("{dir}/cohorts.svg");
         plot_cohorts(&table, &path).map_err(|err| format!("{path}: {err}"))?;
     }
     let ev = &report.evaluation;
-    let out = json!({
+    let mut out = json!({
         "auc": ev.auc,
         "pr_auc": ev.pr_auc,
         "top_decile_lift": ev.top_decile_lift,
@@ -125,7 +144,10 @@ fn run() -> Result<(), String> {
         "reliability": ev.reliability,
         "elapsed_ms": elapsed_ms,
     });
-    if json_out {
+    if args.scope.given() {
+        out["scope"] = common::scope_json(&view);
+    }
+    if args.json {
         println!("{out}");
     } else {
         println!(

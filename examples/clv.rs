@@ -15,104 +15,147 @@
 //! 95% percentile interval for customer equity.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use acrm::io::read_summary_csv;
-use acrm::numerics::{bootstrap, BootstrapOptions, FitReport};
+use acrm::io::read_summary_csv_path;
+use acrm::numerics::{BootstrapOptions, FitReport};
 use acrm::persistency::{BgNbd, FitOptions};
-use acrm::profitability::{
-    clv, customer_equity, spend_frequency_correlation, ClvOptions, GammaGamma,
-};
-use acrm::summary::{Compact, Rfm};
+use acrm::profitability::{spend_frequency_correlation, ClvOptions, GammaGamma};
+use acrm::summary::{Compact, Records, Rfm};
 use acrm::Weeks;
+use clap::Parser;
 use serde_json::json;
 
-const USAGE: &str =
-    "usage: clv FILE --horizon-months N --monthly-discount D [--json] [--out clv.csv] \
-[--margin M] [--weeks-per-month W] [--bootstrap N --seed S]";
-
-fn number(it: &mut impl Iterator<Item = String>, name: &str) -> Result<f64, String> {
-    let v = it.next().ok_or(format!("{name} needs a value"))?;
-    v.parse()
-        .map_err(|_| format!("{name} {v:?} is not a number"))
+/// Customer lifetime value from a per-customer summary: fits BG/NBD (purchases) and
+/// Gamma-Gamma (spend), then discounts the expected margin month by month, as lifetimes
+/// does (months of 4.345 weeks, purchases of month k discounted by (1 + d)^k).
+///
+/// JSON keys: `total_clv`, `customers`, `horizon_months`, `monthly_discount`, `margin`,
+/// `weeks_per_month`, `bgnbd` and `gg` (`params`, `log_likelihood`, `converged`),
+/// `spend_frequency_correlation`, `elapsed_ms` (fits and values, without reading the
+/// file), and with --bootstrap `total_clv_interval` (`lo`, `median`, `hi`, `replicates`,
+/// `failed`).
+#[derive(Parser)]
+#[command(name = "clv", args_override_self = true)]
+struct Args {
+    /// Summary CSV `ID,x,t_x,T,zbar` in weeks (or lifetimes'
+    /// `frequency,recency,T,monetary_value`).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// Months of value: a whole number ≥ 1.
+    #[arg(long, value_name = "N", default_value = "12", value_parser = months)]
+    horizon_months: u32,
+    /// Discount rate per month: the purchases of month k count 1 / (1 + D)^k.
+    #[arg(
+        long,
+        value_name = "D",
+        default_value_t = 0.01,
+        allow_negative_numbers = true
+    )]
+    monthly_discount: f64,
+    /// Print the JSON object on one line (pretty-printed without it).
+    #[arg(long)]
+    json: bool,
+    /// Write `id,clv` per customer to this CSV.
+    #[arg(long, value_name = "clv.csv")]
+    out: Option<String>,
+    /// Margin: the share of spend that is profit.
+    #[arg(
+        long,
+        value_name = "M",
+        default_value = "1.0",
+        allow_negative_numbers = true
+    )]
+    margin: f64,
+    /// Weeks in a month (the summary's time unit is weeks).
+    #[arg(
+        long,
+        value_name = "W",
+        default_value_t = 4.345,
+        allow_negative_numbers = true
+    )]
+    weeks_per_month: f64,
+    /// Refit both models on N resamples of the customers (seeded, in parallel) for a
+    /// 95% percentile interval of the total; at least 2 to take effect.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = whole)]
+    bootstrap: u64,
+    /// Seed of the resamples.
+    #[arg(long, value_name = "S", default_value = "0", value_parser = whole)]
+    seed: u64,
 }
 
-fn run() -> Result<(serde_json::Value, bool), String> {
-    let mut it = std::env::args().skip(1);
-    let (mut file, mut json, mut out) = (None, false, None);
-    let (mut months, mut discount, mut margin, mut weeks) = (12.0, 0.01, 1.0, 4.345);
-    let (mut replicates, mut seed) = (0.0, 0.0);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--horizon-months" => months = number(&mut it, "--horizon-months")?,
-            "--monthly-discount" => discount = number(&mut it, "--monthly-discount")?,
-            "--margin" => margin = number(&mut it, "--margin")?,
-            "--weeks-per-month" => weeks = number(&mut it, "--weeks-per-month")?,
-            "--bootstrap" => replicates = number(&mut it, "--bootstrap")?,
-            "--seed" => seed = number(&mut it, "--seed")?,
-            "--json" => json = true,
-            "--out" => out = it.next(),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
-            s => file = Some(s.to_string()),
-        }
+/// A whole number ≥ 0 (written `200` or `200.0`).
+fn whole(v: &str) -> Result<u64, String> {
+    let n: f64 = v.parse().map_err(|_| format!("{v:?} is not a number"))?;
+    if n >= 0.0 && n.fract() == 0.0 && n < 9e15 {
+        Ok(n as u64)
+    } else {
+        Err(format!("{v} must be a whole number ≥ 0"))
     }
-    let file = file.ok_or(format!("FILE is required\n{USAGE}"))?;
-    if !(months >= 1.0 && months.fract() == 0.0 && months <= f64::from(u32::MAX)) {
-        return Err(format!(
-            "--horizon-months {months} must be a whole number ≥ 1"
-        ));
+}
+
+/// A horizon in months: a whole number ≥ 1.
+fn months(v: &str) -> Result<u32, String> {
+    match whole(v) {
+        Ok(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(n as u32),
+        _ => Err(format!("{v} must be a whole number ≥ 1")),
     }
-    let reader = File::open(&file)
-        .map(BufReader::new)
-        .map_err(|e| format!("{file}: {e}"))?;
-    let table = read_summary_csv(reader).map_err(|e| format!("{file}: {e}"))?;
+}
+
+fn run(args: &Args) -> Result<serde_json::Value, String> {
+    let file = &args.file;
+    let table = read_summary_csv_path(file).map_err(|e| format!("{file}: {e}"))?;
     if !table.has_spend {
         return Err(format!("{file}: needs a zbar (or monetary_value) column"));
     }
-    for (name, v) in [("--bootstrap", replicates), ("--seed", seed)] {
-        if !(v >= 0.0 && v.fract() == 0.0 && v < 9e15) {
-            return Err(format!("{name} {v} must be a whole number ≥ 0"));
-        }
-    }
+    let (months, discount, margin, weeks) = (
+        args.horizon_months,
+        args.monthly_discount,
+        args.margin,
+        args.weeks_per_month,
+    );
     let start = Instant::now();
     let e = |e: acrm::Error| e.to_string();
     type Fits = (BgNbd, FitReport, GammaGamma, FitReport);
     let fit_both = |records: &[Rfm]| -> acrm::Result<Fits> {
-        let patterns = Compact::<Weeks>::from_records(records).patterns;
-        let (bg, bg_report) = BgNbd::fit(&patterns, &FitOptions::new())?;
-        let (gg, gg_report) = GammaGamma::fit(records, &FitOptions::new())?;
-        Ok((bg, bg_report, gg, gg_report))
+        let patterns = Compact::<Weeks>::from_records(records);
+        let bg = FitOptions::new().fit::<BgNbd>(&patterns)?;
+        let gg = FitOptions::new().fit::<GammaGamma>(records)?;
+        Ok((bg.model, bg.report, gg.model, gg.report))
     };
     let (bg, bg_report, gg, gg_report) = fit_both(&table.records).map_err(e)?;
+    let records = Records::new(table.records.clone());
     let opts = ClvOptions::new()
-        .periods(months as u32)
+        .periods(months)
         .period_length(weeks)
         .discount(discount)
         .margin(margin);
-    let values = clv(&bg, &gg, &table.records, &opts).map_err(e)?;
+    let clv = opts.compute(&bg, &gg, &records).map_err(e)?;
+    let values = &clv.values;
     let elapsed = start.elapsed();
     // Uncertainty: refit both models on resampled customers; the customer equity of the
     // same customers under each replicate's models gives the interval.
-    let interval = if replicates >= 2.0 {
+    let interval = if args.bootstrap >= 2 {
         let ones = vec![1u32; table.records.len()];
         let b_opts = BootstrapOptions::new()
-            .replicates(replicates as usize)
-            .seed(seed as u64);
-        let b = bootstrap(&ones, &b_opts, |counts| {
-            let resampled: Vec<Rfm> = table
-                .records
-                .iter()
-                .zip(counts)
-                .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
-                .collect();
-            fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
-        })
-        .map_err(e)?;
+            .replicates(args.bootstrap as usize)
+            .seed(args.seed);
+        let b = b_opts
+            .fit(&ones, |counts| {
+                let resampled: Vec<Rfm> = table
+                    .records
+                    .iter()
+                    .zip(counts)
+                    .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
+                    .collect();
+                fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
+            })
+            .map_err(e)?;
         b.interval(|(bg, gg)| {
-            clv(bg, gg, &table.records, &opts)
-                .map(|v| customer_equity(&v))
+            opts.compute(bg, gg, &records)
+                .map(|c| c.equity)
                 .unwrap_or(f64::NAN)
         })
         .map(|ci| {
@@ -126,9 +169,9 @@ fn run() -> Result<(serde_json::Value, bool), String> {
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
     let summary = json!({
-        "total_clv": customer_equity(&values),
+        "total_clv": clv.equity,
         "customers": values.len(),
-        "horizon_months": months,
+        "horizon_months": f64::from(months),
         "monthly_discount": discount,
         "margin": margin,
         "weeks_per_month": weeks,
@@ -149,23 +192,24 @@ fn run() -> Result<(serde_json::Value, bool), String> {
     if let Some(ci) = interval {
         summary["total_clv_interval"] = ci;
     }
-    if let Some(path) = out {
-        let f = File::create(&path).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(path) = &args.out {
+        let f = File::create(path).map_err(|e| format!("{path}: {e}"))?;
         let mut w = BufWriter::new(f);
         let io = |e: std::io::Error| format!("{path}: {e}");
         writeln!(w, "id,clv").map_err(io)?;
-        for (id, v) in table.ids().zip(&values) {
+        for (id, v) in table.ids().zip(values) {
             writeln!(w, "{id},{v}").map_err(io)?;
         }
         w.flush().map_err(io)?;
     }
-    Ok((summary, json))
+    Ok(summary)
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok((v, json)) => {
-            if json {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(v) => {
+            if args.json {
                 println!("{v}");
             } else {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());

@@ -17,65 +17,87 @@ use std::time::Instant;
 
 use acrm::io::Table;
 use acrm::ndarray::Array2;
-use acrm::persistency::{CoxOptions, CoxPh, SurvivalData, Ties};
+use acrm::persistency::{CoxOptions, SurvivalData, Ties};
+use acrm::Fitted;
+use clap::{Parser, ValueEnum};
 use serde_json::{json, Map};
 
-const USAGE: &str = "usage: cox FILE --duration COL --event COL --covariates A,B,C \
-[--ties efron|breslow] [--at T1,T2,..] --json";
+/// Cox proportional-hazards regression of a CSV with duration, event and covariate
+/// columns; prints the fit as JSON.
+///
+/// JSON keys: `covariates` (name → {coef, se, hazard_ratio, hazard_ratio_lo,
+/// hazard_ratio_hi, z, p}), `partial_log_likelihood`, `null_log_likelihood`,
+/// `concordance`, `rows`, `events`, `ties`, `iterations`, `read_ms` and `elapsed_ms` (the
+/// fit alone), and with --at `baseline_survival_at` ({t, s} per time).
+#[derive(Parser)]
+#[command(name = "cox", args_override_self = true)]
+struct Args {
+    /// A CSV with a header row.
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The duration column (numbers).
+    #[arg(long, value_name = "COL")]
+    duration: String,
+    /// The event column: 1 (or true) for an event, 0 (or false) for a censored row.
+    #[arg(long, value_name = "COL")]
+    event: String,
+    /// Covariate columns (numbers), comma-separated.
+    #[arg(long, value_name = "A,B,C", required = true, value_delimiter = ',', value_parser = trimmed)]
+    covariates: Vec<String>,
+    /// How tied event times are handled.
+    #[arg(long, value_enum, default_value = "efron")]
+    ties: TieMethod,
+    /// Times at which to report Breslow's baseline survival at the covariate means,
+    /// comma-separated.
+    #[arg(
+        long,
+        value_name = "T1,T2,..",
+        value_delimiter = ',',
+        value_parser = time,
+        allow_negative_numbers = true
+    )]
+    at: Vec<f64>,
+    /// Print JSON (the only output; accepted as the documented usage has it).
+    #[arg(long)]
+    #[allow(dead_code)]
+    json: bool,
+}
 
-fn run() -> Result<(), String> {
-    let mut it = std::env::args().skip(1);
-    let (mut file, mut duration, mut event, mut covariates) = (None, None, None, Vec::new());
-    let mut ties = Ties::Efron;
-    let mut at = Vec::new();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "--duration" => duration = Some(value("--duration")?),
-            "--event" => event = Some(value("--event")?),
-            "--covariates" => {
-                covariates = value("--covariates")?
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .collect()
-            }
-            "--ties" => {
-                ties = match value("--ties")?.as_str() {
-                    "efron" => Ties::Efron,
-                    "breslow" => Ties::Breslow,
-                    other => return Err(format!("--ties {other:?}: use efron or breslow")),
-                }
-            }
-            "--at" => {
-                at = value("--at")?
-                    .split(',')
-                    .map(|t| {
-                        t.trim()
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|t| t.is_finite())
-                            .ok_or(format!("--at: {t:?} is not a time"))
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            "--json" => {}
-            "-h" | "--help" => return Err(USAGE.into()),
-            f if !f.starts_with("--") && file.is_none() => file = Some(f.to_string()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
-    }
-    let file = file.ok_or(USAGE)?;
-    let duration = duration.ok_or("--duration is required")?;
-    let event = event.ok_or("--event is required")?;
-    if covariates.is_empty() {
-        return Err("--covariates is required".into());
-    }
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TieMethod {
+    /// Efron's approximation.
+    Efron,
+    /// Breslow's approximation.
+    Breslow,
+}
+
+/// A column name without surrounding spaces.
+fn trimmed(s: &str) -> Result<String, String> {
+    Ok(s.trim().to_string())
+}
+
+/// A finite time.
+fn time(t: &str) -> Result<f64, String> {
+    t.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite())
+        .ok_or(format!("{t:?} is not a time"))
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let (file, duration, event, covariates) =
+        (&args.file, &args.duration, &args.event, &args.covariates);
+    let ties = match args.ties {
+        TieMethod::Efron => Ties::Efron,
+        TieMethod::Breslow => Ties::Breslow,
+    };
     let err = |e: acrm::Error| format!("{file}: {e}");
     let t0 = Instant::now();
-    let table = Table::read_path(&file).map_err(err)?;
+    let table = Table::read_path(file).map_err(err)?;
     let data = SurvivalData::new(
-        table.numbers(&duration).map_err(err)?,
-        table.flags(&event).map_err(err)?,
+        table.numbers(duration).map_err(err)?,
+        table.flags(event).map_err(err)?,
     )
     .map_err(err)?;
     let mut x = Array2::zeros((table.len(), covariates.len()));
@@ -86,8 +108,10 @@ fn run() -> Result<(), String> {
     }
     let read_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t1 = Instant::now();
-    let (model, report) =
-        CoxPh::fit(&data, x.view(), &covariates, &CoxOptions::new().ties(ties)).map_err(err)?;
+    let Fitted { model, report } = CoxOptions::new()
+        .ties(ties)
+        .fit(&data, x.view(), covariates)
+        .map_err(err)?;
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut table_out = Map::new();
     for c in &report.coefficients {
@@ -99,7 +123,8 @@ fn run() -> Result<(), String> {
         );
     }
     let baseline = model.baseline().ok_or("the fit returned no baseline")?;
-    let baseline_at: Vec<_> = at
+    let baseline_at: Vec<_> = args
+        .at
         .iter()
         .map(|&t| json!({"t": t, "s": (-baseline.cumulative_hazard_at(t)).exp()}))
         .collect();
@@ -115,7 +140,7 @@ fn run() -> Result<(), String> {
         "read_ms": read_ms,
         "elapsed_ms": elapsed_ms,
     });
-    if !at.is_empty() {
+    if !args.at.is_empty() {
         out["baseline_survival_at"] = baseline_at.into();
     }
     println!("{out}");
@@ -123,7 +148,8 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

@@ -14,63 +14,95 @@
 //! opportunities; sbg: `period,survival,retention_rate`).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use acrm::io::{read_summary_csv, SummaryTable};
-use acrm::numerics::FitReport;
+use acrm::io::{
+    read_cohorts_csv_path, read_discrete_patterns_csv_path, read_summary_csv_path, SummaryTable,
+};
+use acrm::numerics::{FitReport, Fitted};
 use acrm::persistency::{
     BgBb, BgNbd, Cohort, DiscretePattern, FitOptions, MbgNbd, ParetoNbd, ShiftedBetaGeometric,
 };
 use acrm::profitability::{spend_frequency_correlation, GammaGamma};
 use acrm::summary::{score, Compact, PurchaseModel};
 use acrm::Weeks;
+use clap::{Parser, ValueEnum};
 use serde_json::{json, Map, Value};
 
-const USAGE: &str = "usage: fit --model bgnbd|mbgnbd|pnbd|gg|bgbb|sbg FILE [--json] \
-[--predict-horizon T --out predictions.csv]";
-
+/// Fits a purchase or spend model to a per-customer summary file and prints the fit as
+/// JSON.
+///
+/// Keys: `model`, `params`, `log_likelihood` (in the file's time unit), `std_errors`,
+/// `iterations`, `converged`, `termination`, `customers`, `elapsed_ms` (the fit alone),
+/// and by model `read_ms` (the file), `patterns`, `predict_ms`, `repeat_buyers`,
+/// `spend_frequency_correlation`, `expected_spend`, `cohorts`, `expected_lifetime`.
+#[derive(Parser)]
+#[command(name = "fit", args_override_self = true)]
 struct Args {
-    model: String,
+    /// The model to fit.
+    #[arg(long, value_enum)]
+    model: Model,
+    /// Input CSV: a summary `ID,x,t_x,T[,zbar]` (or lifetimes'
+    /// `frequency,recency,T,monetary_value`) for bgnbd, mbgnbd, pnbd and gg;
+    /// `frequency,recency,periods[,weights]` for bgbb; `period,alive` or
+    /// `cohort,period,alive` for sbg.
+    #[arg(value_name = "FILE")]
     file: String,
+    /// Print the JSON object on one line (pretty-printed without it).
+    #[arg(long)]
     json: bool,
-    horizon: Option<f64>,
+    /// Horizon of the predictions written by --out: time units of the file (bgnbd,
+    /// mbgnbd, pnbd; required), opportunities (bgbb; a whole number, required) or the
+    /// last period (sbg; default: the longest cohort's). Unused by gg.
+    #[arg(long, value_name = "T", value_parser = horizon)]
+    predict_horizon: Option<f64>,
+    /// Write predictions as CSV: `id,p_alive,expected_purchases` per customer over the
+    /// next T time units (bgbb: per row of FILE over the next T opportunities), gg:
+    /// `id,expected_spend`, sbg: `period,survival,retention_rate` for periods 1 to T.
+    #[arg(long, value_name = "predictions.csv")]
     out: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let (mut model, mut file, mut json, mut horizon, mut out) = (None, None, false, None, None);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--model" => model = it.next(),
-            "--json" => json = true,
-            "--predict-horizon" => {
-                let v = it.next().ok_or("--predict-horizon needs a value")?;
-                let h: f64 = v
-                    .parse()
-                    .map_err(|_| format!("--predict-horizon {v:?} is not a number"))?;
-                if !(h >= 0.0 && h.is_finite()) {
-                    return Err(format!("--predict-horizon {v} must be ≥ 0"));
-                }
-                horizon = Some(h);
-            }
-            "--out" => out = it.next(),
-            "-h" | "--help" => return Err(USAGE.into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
-            s => file = Some(s.to_string()),
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    Bgnbd,
+    /// MBG/NBD (Batislam et al. 2007).
+    Mbgnbd,
+    /// Pareto/NBD (Schmittlein et al. 1987).
+    Pnbd,
+    /// Gamma-Gamma spend (needs a zbar or monetary_value column).
+    Gg,
+    /// BG/BB, discrete opportunities.
+    Bgbb,
+    /// Shifted-beta-geometric retention of cohorts.
+    Sbg,
+}
+
+impl Model {
+    /// The name on the command line and in the JSON.
+    fn name(self) -> &'static str {
+        match self {
+            Model::Bgnbd => "bgnbd",
+            Model::Mbgnbd => "mbgnbd",
+            Model::Pnbd => "pnbd",
+            Model::Gg => "gg",
+            Model::Bgbb => "bgbb",
+            Model::Sbg => "sbg",
         }
     }
-    let model = model.ok_or(format!("--model is required\n{USAGE}"))?;
-    let file = file.ok_or(format!("FILE is required\n{USAGE}"))?;
-    Ok(Args {
-        model,
-        file,
-        json,
-        horizon,
-        out,
-    })
+}
+
+/// A prediction horizon: a finite number ≥ 0.
+fn horizon(v: &str) -> Result<f64, String> {
+    let h: f64 = v.parse().map_err(|_| format!("{v:?} is not a number"))?;
+    if h >= 0.0 && h.is_finite() {
+        Ok(h)
+    } else {
+        Err(format!("{v} must be ≥ 0"))
+    }
 }
 
 /// Parameters or standard errors as a JSON object keyed by parameter name.
@@ -116,28 +148,28 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     let patterns = Compact::<Weeks>::from_records(&table.records).patterns;
     let opts = FitOptions::new();
     let start = Instant::now();
-    let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) =
-        match args.model.as_str() {
-            "bgnbd" => {
-                let (m, r) = BgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-                (m.params().to_vec(), r, Box::new(m))
-            }
-            "mbgnbd" => {
-                let (m, r) = MbgNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-                (m.params().to_vec(), r, Box::new(m))
-            }
-            _ => {
-                let (m, r) = ParetoNbd::fit(&patterns, &opts).map_err(|e| e.to_string())?;
-                (m.params().to_vec(), r, Box::new(m))
-            }
-        };
+    let e = |e: acrm::Error| e.to_string();
+    let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) = match args.model {
+        Model::Bgnbd => {
+            let Fitted { model, report } = opts.fit::<BgNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
+        }
+        Model::Mbgnbd => {
+            let Fitted { model, report } = opts.fit::<MbgNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
+        }
+        _ => {
+            let Fitted { model, report } = opts.fit::<ParetoNbd>(&patterns).map_err(e)?;
+            (model.params().to_vec(), report, Box::new(model))
+        }
+    };
     let elapsed = start.elapsed();
-    let mut out = report_json(&args.model, &params, &report, table.records.len());
+    let mut out = report_json(args.model.name(), &params, &report, table.records.len());
     out["patterns"] = json!(patterns.len());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let h = args
-            .horizon
+            .predict_horizon
             .ok_or("--out needs --predict-horizon for this model")?;
         let start = Instant::now();
         let scores = score(model.as_ref(), &table.records, h);
@@ -159,8 +191,9 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
         return Err("gg needs a zbar (or monetary_value) column".into());
     }
     let start = Instant::now();
-    let (m, report) =
-        GammaGamma::fit(&table.records, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<GammaGamma>(&table.records)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
     let mut out = report_json("gg", &m.params(), &report, table.records.len());
@@ -181,80 +214,20 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     Ok(out)
 }
 
-/// Reads a header CSV into rows of named numeric columns (`optional` may be absent),
-/// naming the line and column of a bad value.
-fn read_columns(
-    file: &str,
-    reader: BufReader<File>,
-    required: &[&str],
-    optional: &[&str],
-) -> Result<(Vec<Vec<f64>>, Vec<bool>), String> {
-    let mut rdr = csv::Reader::from_reader(reader);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| format!("{file}: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let pos = |name: &str| header.iter().position(|h| h == name);
-    let mut cols = Vec::new();
-    for name in required {
-        cols.push(pos(name).ok_or(format!("{file}: no column {name:?} (header: {header:?})"))?);
-    }
-    let present: Vec<bool> = optional.iter().map(|n| pos(n).is_some()).collect();
-    cols.extend(optional.iter().filter_map(|n| pos(n)));
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("{file}: line {line}: {e}"))?;
-        let mut row = Vec::with_capacity(cols.len());
-        for &c in &cols {
-            let v = rec.get(c).unwrap_or("").trim();
-            let n: f64 = v
-                .parse()
-                .ok()
-                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
-                .ok_or(format!(
-                    "{file}: line {line}, column {}: {v:?} is not a number ≥ 0",
-                    header[c]
-                ))?;
-            row.push(n);
-        }
-        rows.push(row);
-    }
-    Ok((rows, present))
-}
-
-/// A whole number from a CSV value, or an error naming the row.
-fn whole(v: f64, what: &str, row: usize) -> Result<u32, String> {
+/// A whole number of opportunities or periods from `--predict-horizon`.
+fn whole(v: f64, what: &str) -> Result<u32, String> {
     if v.fract() == 0.0 && v <= f64::from(u32::MAX) {
         Ok(v as u32)
     } else {
-        Err(format!("data row {row}: {what} {v} is not a whole number"))
+        Err(format!("{what} {v} is not a whole number"))
     }
 }
 
-fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
-    let (rows, _) = read_columns(
-        &args.file,
-        reader,
-        &["frequency", "recency", "periods"],
-        &["weights"],
-    )?;
-    let mut patterns = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        patterns.push(DiscretePattern {
-            x: whole(r[0], "frequency", i + 1)?,
-            t_x: whole(r[1], "recency", i + 1)?,
-            n: whole(r[2], "periods", i + 1)?,
-            count: match r.get(3) {
-                Some(&w) => whole(w, "weights", i + 1)?,
-                None => 1,
-            },
-        });
-    }
+fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> {
     let start = Instant::now();
-    let (m, report) = BgBb::fit(&patterns, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<BgBb>(patterns)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
     let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
@@ -262,9 +235,9 @@ fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let h = args
-            .horizon
+            .predict_horizon
             .ok_or("--out needs --predict-horizon (opportunities) for bgbb")?;
-        let n_star = whole(h, "--predict-horizon", 0)?;
+        let n_star = whole(h, "--predict-horizon")?;
         write_csv(
             path,
             "id,p_alive,expected_purchases",
@@ -281,49 +254,20 @@ fn fit_bgbb(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
     Ok(out)
 }
 
-fn fit_sbg(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
-    let (rows, present) = read_columns(&args.file, reader, &["period", "alive"], &["cohort"])?;
-    // Cohorts in order of first appearance; within one, periods 0, 1, 2, ... in any order.
-    let mut cohorts: Vec<(f64, Vec<(u32, u64)>)> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let id = if present[0] { r[2] } else { 0.0 };
-        let entry = (
-            whole(r[0], "period", i + 1)?,
-            u64::from(whole(r[1], "alive", i + 1)?),
-        );
-        match cohorts
-            .iter_mut()
-            .find(|(c, _)| c.to_bits() == id.to_bits())
-        {
-            Some((_, v)) => v.push(entry),
-            None => cohorts.push((id, vec![entry])),
-        }
-    }
-    let mut built = Vec::new();
-    for (id, mut v) in cohorts {
-        v.sort_unstable();
-        if v.iter().enumerate().any(|(k, (p, _))| *p as usize != k) {
-            return Err(format!(
-                "cohort {id}: periods must be 0, 1, 2, ... without gaps"
-            ));
-        }
-        built.push(
-            Cohort::new(v.into_iter().map(|(_, a)| a).collect())
-                .map_err(|e| format!("cohort {id}: {e}"))?,
-        );
-    }
+fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
     let start = Instant::now();
-    let (m, report) =
-        ShiftedBetaGeometric::fit(&built, &FitOptions::new()).map_err(|e| e.to_string())?;
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<ShiftedBetaGeometric>(cohorts)
+        .map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
-    let customers: u64 = built.iter().map(|c| c.alive()[0]).sum();
+    let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
     let mut out = report_json("sbg", &m.params(), &report, customers as usize);
-    out["cohorts"] = json!(built.len());
+    out["cohorts"] = json!(cohorts.len());
     out["expected_lifetime"] = json!(m.expected_lifetime());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
-        let longest = built.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
-        let last = whole(args.horizon.unwrap_or(longest), "--predict-horizon", 0)?;
+        let longest = cohorts.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
+        let last = whole(args.predict_horizon.unwrap_or(longest), "--predict-horizon")?;
         write_csv(
             path,
             "period,survival,retention_rate",
@@ -334,17 +278,13 @@ fn fit_sbg(args: &Args, reader: BufReader<File>) -> Result<Value, String> {
 }
 
 fn run(args: &Args) -> Result<Value, String> {
-    let open = || -> Result<BufReader<File>, String> {
-        File::open(&args.file)
-            .map(BufReader::new)
-            .map_err(|e| format!("{}: {e}", args.file))
-    };
-    match args.model.as_str() {
-        "bgnbd" | "mbgnbd" | "pnbd" | "gg" => {
+    let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
+    match args.model {
+        Model::Bgnbd | Model::Mbgnbd | Model::Pnbd | Model::Gg => {
             let start = Instant::now();
-            let table = read_summary_csv(open()?).map_err(|e| format!("{}: {e}", args.file))?;
+            let table = read_summary_csv_path(&args.file).map_err(in_file)?;
             let read_ms = start.elapsed().as_secs_f64() * 1e3;
-            let mut out = if args.model == "gg" {
+            let mut out = if args.model == Model::Gg {
                 fit_spend(args, &table)?
             } else {
                 fit_purchases(args, &table)?
@@ -352,20 +292,16 @@ fn run(args: &Args) -> Result<Value, String> {
             out["read_ms"] = json!(read_ms);
             Ok(out)
         }
-        "bgbb" => fit_bgbb(args, open()?),
-        "sbg" => fit_sbg(args, open()?),
-        m => Err(format!("unknown model {m:?}\n{USAGE}")),
+        Model::Bgbb => fit_bgbb(
+            args,
+            &read_discrete_patterns_csv_path(&args.file).map_err(in_file)?,
+        ),
+        Model::Sbg => fit_sbg(args, &read_cohorts_csv_path(&args.file).map_err(in_file)?),
     }
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     match run(&args) {
         Ok(v) => {
             if args.json {

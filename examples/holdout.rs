@@ -14,17 +14,54 @@ use std::process::ExitCode;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
+use clap::{Parser, ValueEnum};
 use plotters::prelude::*;
 use serde_json::json;
 
-const USAGE: &str = "usage: holdout [--format cdnow|csv FILE] [--calibration-end YYYY-MM-DD] \
-[--holdout-end YYYY-MM-DD] [--svg FILE] [--json]";
+/// How well BG/NBD predicts a holdout period: fits the calibration period, prints the
+/// scorecard as JSON and can plot the weekly cumulative tracking series (Fader, Hardie &
+/// Lee 2005, figure 2) as SVG.
+///
+/// JSON keys: `customers`, `params`, `horizon_weeks`, `mae`, `rmse`, `bias`,
+/// `correlation`, `predicted_total`, `actual_total`, `by_frequency` and `tracking`
+/// ({week, date, predicted, actual}).
+#[derive(Parser)]
+#[command(name = "holdout", args_override_self = true)]
+struct Args {
+    /// Format of FILE (required with FILE): cdnow is CDNOW_master.txt's layout, csv
+    /// `customer_id,date,amount`. Without FILE: the CDNOW sample bundled in tests/data.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// A transaction log; without it, the CDNOW sample bundled in tests/data.
+    #[arg(value_name = "FILE", requires = "format")]
+    file: Option<String>,
+    /// Last day of the calibration period.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "1997-09-30", value_parser = date)]
+    calibration_end: NaiveDate,
+    /// Last day of the holdout period.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "1998-06-30", value_parser = date)]
+    holdout_end: NaiveDate,
+    /// Write the tracking plot (predicted and actual cumulative purchases by week) here.
+    #[arg(long, value_name = "tracking.svg")]
+    svg: Option<String>,
+    /// Print the JSON object on one line (pretty-printed without it).
+    #[arg(long)]
+    json: bool,
+}
 
-fn date(s: Option<String>, name: &str) -> Result<NaiveDate, String> {
-    let s = s.ok_or(format!("{name} needs a value"))?;
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| format!("{name} {s:?}: {e}"))
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Whitespace-separated `customer_id date number_of_cds dollar_value`, dates
+    /// `YYYYMMDD` (CDNOW_master.txt).
+    Cdnow,
+    /// Comma-separated with a header `customer_id,date,amount`.
+    Csv,
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// The tracking series, predicted (line) against actual (line), with the calibration end.
@@ -84,47 +121,33 @@ fn plot(track: &Tracking, path: &str) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
-fn run() -> Result<(serde_json::Value, bool), String> {
-    let mut it = std::env::args().skip(1);
-    let (mut format, mut file, mut svg, mut json) = (None, None, None, false);
-    let mut cal = NaiveDate::from_ymd_opt(1997, 9, 30).ok_or("date")?;
-    let mut hold = NaiveDate::from_ymd_opt(1998, 6, 30).ok_or("date")?;
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--format" => format = it.next(),
-            "--calibration-end" => cal = date(it.next(), "--calibration-end")?,
-            "--holdout-end" => hold = date(it.next(), "--holdout-end")?,
-            "--svg" => svg = it.next(),
-            "--json" => json = true,
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
-            s => file = Some(s.to_string()),
-        }
-    }
+fn run(args: &Args) -> Result<serde_json::Value, String> {
+    let (cal, hold) = (args.calibration_end, args.holdout_end);
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/cdnow/CDNOW_sample.txt"
     );
-    let options = match format.as_deref() {
-        None | Some("cdnow") if file.is_none() => CsvOptions::cdnow_sample(),
-        Some("cdnow") => CsvOptions::cdnow_master(),
-        Some("csv") => CsvOptions::new(),
-        Some(f) => return Err(format!("unknown format {f:?}\n{USAGE}")),
-        None => return Err(format!("--format is required with FILE\n{USAGE}")),
+    let options = match (args.format, &args.file) {
+        (None | Some(Format::Cdnow), None) => CsvOptions::cdnow_sample(),
+        (Some(Format::Cdnow), Some(_)) => CsvOptions::cdnow_master(),
+        (Some(Format::Csv), _) => CsvOptions::new(),
+        (None, Some(_)) => return Err("--format is required with FILE".into()),
     };
-    let path = file.unwrap_or_else(|| sample.to_string());
+    let path = args.file.as_deref().unwrap_or(sample);
     let e = |e: acrm::Error| format!("{path}: {e}");
-    let data = options.read_path(&path).map_err(e)?.dataset;
-    let split = SummaryOptions::new(cal)
-        .holdout_end(hold)
-        .split::<Weeks>(&data)
+    let data = options.read_path(path).map_err(e)?.dataset;
+    let all = data.view(&Scope::all());
+    let split = SplitOptions::new(cal, hold)
+        .compute::<Weeks>(&all)
         .map_err(e)?;
-    let records = split.calibration.records();
-    let (bg, _) =
-        BgNbd::fit(&split.calibration.compact().patterns, &FitOptions::new()).map_err(e)?;
+    let bg = FitOptions::new()
+        .fit::<BgNbd>(&split.calibration.compact())
+        .map_err(e)?
+        .model;
     let horizon = split.holdout.length().value();
-    let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon).map_err(e)?;
-    let track = Tracking::new(&bg, &data, &split).map_err(e)?;
-    if let Some(p) = &svg {
+    let card = Scorecard::compute(&bg, &split).map_err(e)?;
+    let track = Tracking::compute(&bg, &all, &split).map_err(e)?;
+    if let Some(p) = &args.svg {
         plot(&track, p).map_err(|err| format!("{p}: {err}"))?;
     }
     let [r, alpha, a, b] = bg.params();
@@ -134,8 +157,7 @@ fn run() -> Result<(serde_json::Value, bool), String> {
                    "predicted": track.predicted[k], "actual": track.actual[k]})
         })
         .collect();
-    Ok((
-        json!({
+    Ok(json!({
             "customers": card.customers,
             "params": {"r": r, "alpha": alpha, "a": a, "b": b},
             "horizon_weeks": horizon,
@@ -147,15 +169,14 @@ fn run() -> Result<(serde_json::Value, bool), String> {
             "actual_total": card.actual_total,
             "by_frequency": card.by_frequency,
             "tracking": tracking,
-        }),
-        json,
-    ))
+    }))
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok((v, json)) => {
-            if json {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(v) => {
+            if args.json {
                 println!("{v}");
             } else {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());

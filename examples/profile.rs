@@ -4,7 +4,9 @@
 //!
 //! ```text
 //! cargo run --release --example profile -- --format cdnow|csv FILE --as-of DATE --json \
-//!     [--out customers.csv] [--svg DIR] [--margin M] [--cost-per-order C] [--cost-per-month C]
+//!     [--out customers.csv] [--svg DIR] [--margin M] [--cost-per-order C] [--cost-per-month C] \
+//!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
+//!     [--hide-columns cost,margin]
 //! ```
 //! `--format cdnow` reads CDNOW_master.txt (tests/data/cdnow); `--format csv` reads
 //! `customer_id,date,amount` with the optional columns `cost`, `quantity`, `product_id`,
@@ -26,189 +28,246 @@
 //! `--out` writes per customer (CSV-quoted)
 //! `id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit`.
 //! `--svg DIR` writes `whale.svg` and `rfm_heatmap.svg`.
+//!
+//! With a scope only its customers are profiled and the JSON gains `scope` ({kind, id,
+//! customers}). An output that needs a column the scope hides (profit, segment profit,
+//! tiers and the whale curve need margins; costs when the data has them) holds
+//! `{"error", "hidden_column", "scope"}` instead of figures, and `--out` is not written.
+
+mod common;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::CsvOptions;
+use acrm::numerics::median;
 use acrm::profiling::{
-    ClusterOptions, Features, HabitOptions, RfmOptions, RfmScores, RiskOptions, TierOptions,
+    ClusterOptions, FeatureOptions, HabitOptions, RfmOptions, RfmScores, RiskOptions, TierOptions,
 };
 use acrm::profitability::{whale_curve, CostOfGoods, ProfitOptions, WhaleCurve};
-use acrm::{Dataset, Days, SummaryOptions};
+use acrm::{Days, Error, SummaryOptions};
 use chrono::NaiveDate;
+use clap::Parser;
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 
-const USAGE: &str = "usage: profile --format cdnow|csv FILE --as-of YYYY-MM-DD --json \
-[--out customers.csv] [--svg DIR] [--margin M] [--cost-per-order C] [--cost-per-month C]";
-
+/// Profiling and profitability of a customer base as of a date.
+#[derive(Parser, Debug)]
+#[command(name = "profile")]
 struct Args {
+    /// Input layout: `cdnow` (CDNOW_master.txt) or `csv` (`customer_id,date,amount` and
+    /// the optional columns)
+    #[arg(long, value_name = "cdnow|csv")]
     format: String,
-    file: String,
+    /// The as-of date (inclusive)
+    #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = common::date)]
     as_of: NaiveDate,
+    /// Print one JSON object (otherwise a short text report)
+    #[arg(long)]
     json: bool,
+    /// Write `id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit`
+    #[arg(long, value_name = "customers.csv")]
     out: Option<String>,
+    /// Write `whale.svg` and `rfm_heatmap.svg` into this directory
+    #[arg(long, value_name = "DIR")]
     svg: Option<String>,
+    /// Gross margin rate assumed when the data has no costs
+    #[arg(long, value_name = "M", default_value_t = 0.30)]
     margin: f64,
+    /// Cost to serve per order
+    #[arg(long = "cost-per-order", value_name = "C", default_value_t = 2.0)]
     per_order: f64,
+    /// Cost to serve per customer-month on the books
+    #[arg(long = "cost-per-month", value_name = "C", default_value_t = 0.5)]
     per_month: f64,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let (mut format, mut file, mut as_of, mut json, mut out, mut svg) =
-        (None, None, None, false, None, None);
-    let (mut margin, mut per_order, mut per_month) = (0.30, 2.0, 0.5);
-    let number = |name: &str, v: Option<String>| -> Result<f64, String> {
-        let v = v.ok_or(format!("{name} needs a value"))?;
-        v.parse()
-            .map_err(|_| format!("{name} {v:?} is not a number"))
-    };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--format" => format = it.next(),
-            "--as-of" => {
-                let v = it.next().ok_or("--as-of needs a date")?;
-                as_of = Some(
-                    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                        .map_err(|e| format!("--as-of {v:?}: {e}"))?,
-                );
-            }
-            "--json" => json = true,
-            "--out" => out = Some(it.next().ok_or("--out needs a file")?),
-            "--svg" => svg = Some(it.next().ok_or("--svg needs a directory")?),
-            "--margin" => margin = number("--margin", it.next())?,
-            "--cost-per-order" => per_order = number("--cost-per-order", it.next())?,
-            "--cost-per-month" => per_month = number("--cost-per-month", it.next())?,
-            "-h" | "--help" => return Err(USAGE.into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
-            s => file = Some(s.to_string()),
-        }
-    }
-    Ok(Args {
-        format: format.ok_or(format!("--format is required\n{USAGE}"))?,
-        file: file.ok_or(format!("FILE is required\n{USAGE}"))?,
-        as_of: as_of.ok_or(format!("--as-of is required\n{USAGE}"))?,
-        json,
-        out,
-        svg,
-        margin,
-        per_order,
-        per_month,
-    })
-}
-
-/// Whether the data can give its own cost of goods.
-fn has_costs(data: &Dataset) -> bool {
-    let log = data.transactions();
-    log.costs().is_some()
-        || log
-            .products()
-            .is_some_and(|rows| rows.iter().all(|&p| data.products().unit_cost(p).is_some()))
+    #[command(flatten)]
+    scope: common::ScopeArgs,
+    /// The transaction file
+    file: String,
 }
 
 fn run() -> Result<(), String> {
-    let args = parse_args()?;
+    let args = Args::parse();
     let t0 = Instant::now();
     let options = match args.format.as_str() {
         "cdnow" => CsvOptions::cdnow_master(),
         "csv" => CsvOptions::new(),
-        f => return Err(format!("unknown format {f:?}\n{USAGE}")),
+        f => return Err(format!("unknown format {f:?} (cdnow or csv)")),
     };
     let e = |e: acrm::Error| format!("{}: {e}", args.file);
-    let data = options.read_path(&args.file).map_err(e)?.dataset;
+    let mut data = options.read_path(&args.file).map_err(e)?.dataset;
+    let scope = args.scope.resolve(&mut data, options.ids_are_numeric())?;
+    let view = data.view(&scope);
     let summary = SummaryOptions::new(args.as_of)
-        .summarize::<Days>(&data)
+        .compute::<Days>(&view)
         .map_err(e)?;
     let n = summary.len();
 
-    // Profit as of the date, for the summary's customers.
-    let own_costs = has_costs(&data);
-    let cogs = if own_costs {
-        CostOfGoods::Auto
-    } else {
-        CostOfGoods::MarginRate(args.margin)
+    // Profit as of the date. The data's own cost of goods when it has one (the cost
+    // column, or unit costs of every product sold); otherwise an assumed margin rate.
+    let profit = |cogs| {
+        ProfitOptions::new()
+            .until(args.as_of)
+            .cost_of_goods(cogs)
+            .per_order(args.per_order)
+            .fixed_per_period(args.per_month, 30)
+            .compute(&view, None)
     };
-    let profits = ProfitOptions::new()
-        .until(args.as_of)
-        .cost_of_goods(cogs)
-        .per_order(args.per_order)
-        .fixed_per_period(args.per_month, 30)
-        .compute(&data, None)
-        .map_err(e)?;
-    let pick = |v: &[f64]| -> Vec<f64> { (0..n).map(|i| v[summary.customer(i).get()]).collect() };
-    let revenue = pick(&profits.revenue);
-    let margin = pick(&profits.gross_margin);
-    let serve = pick(&profits.cost_to_serve);
-    let net = pick(&profits.net_profit);
+    let (profits, own_costs) = match profit(CostOfGoods::Auto) {
+        Err(Error::MissingColumn { .. } | Error::BadValue { .. }) => {
+            (profit(CostOfGoods::MarginRate(args.margin)), false)
+        }
+        p => (p, true),
+    };
+    // Each customer of the summary's profit figures (the profit table covers every
+    // customer of the view).
+    let per_row = |p: &acrm::profitability::Profits| -> Result<[Vec<f64>; 4], Error> {
+        let pick = |v: &[f64]| p.rows.select(v, summary.rows());
+        Ok([
+            pick(&p.revenue)?,
+            pick(&p.gross_margin)?,
+            pick(&p.cost_to_serve)?,
+            pick(&p.net_profit)?,
+        ])
+    };
+    let figures = profits.and_then(|p| Ok((per_row(&p)?, p.totals)));
+    let net: Result<&[f64], Error> = match &figures {
+        Ok((cols, _)) => Ok(&cols[3]),
+        Err(err) => Err(err.clone()),
+    };
 
-    let rfm = RfmOptions::new().score_summary(&summary).map_err(e)?;
-    let tiers = TierOptions::new().tiers(&net).map_err(e)?;
-    let whale = whale_curve(&net, 200).map_err(e)?;
-    let features = Features::from_summary(&data, &summary, 4);
+    let rfm = RfmOptions::new().compute(&summary);
+    let tiers = net.clone().and_then(|v| TierOptions::new().compute(v));
+    let whale = net.clone().and_then(|v| whale_curve(v, 200));
     // A small or degenerate base still gets its report: clustering failures are reported
     // in the JSON instead of stopping the command.
-    let clusters = ClusterOptions::new()
-        .k_range(2, 8.min(n).max(2))
-        .fit(&features);
-    let habits = HabitOptions::new().until(args.as_of).compute(&data);
-    let risk = RiskOptions::new()
-        .until(args.as_of)
-        .compute(&data)
-        .map_err(e)?;
+    let clusters = FeatureOptions::new()
+        .mix(4)
+        .compute(&view, &summary)
+        .and_then(|f| ClusterOptions::new().k_range(2, 8.min(n).max(2)).fit(&f));
+    let habits = HabitOptions::new().until(args.as_of).compute(&view);
+    let risk = RiskOptions::new().until(args.as_of).compute(&view);
     let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
 
-    let mut segments = Map::new();
-    for (name, count) in rfm.segment_counts() {
-        segments.insert(name, json!(count));
-    }
-    let mut segment_profit = Map::new();
-    for s in rfm.value_by_segment(&net).map_err(e)? {
-        segment_profit.insert(
-            s.segment,
-            json!({"count": s.customers, "profit": s.value, "profit_share": s.share}),
-        );
-    }
-    let mut tier_map = Map::new();
-    for t in tiers.summary.iter().rev() {
-        tier_map.insert(
-            t.tier.name().to_string(),
-            json!({"count": t.customers, "profit": t.value, "profit_share": t.share}),
-        );
-    }
+    let refusals = std::cell::RefCell::new(Vec::new());
+    // An output the scope refuses becomes an error object naming the column; any other
+    // error stops the command.
+    let or_refused = |r: Result<Value, Error>| -> Result<Value, String> {
+        r.or_else(|err| {
+            refusals.borrow_mut().push(err.to_string());
+            common::refused(err).map_err(|m| format!("{}: {m}", args.file))
+        })
+    };
+    let rfm_json = or_refused(rfm.clone().map(|rfm| {
+        let mut m = Map::new();
+        for c in rfm.segment_counts() {
+            m.insert(c.segment, json!(c.customers));
+        }
+        Value::Object(m)
+    }))?;
+    let segment_profit = or_refused(rfm.clone().and_then(|rfm| {
+        let mut m = Map::new();
+        for s in rfm.value_by_segment(net.clone()?)? {
+            m.insert(
+                s.segment,
+                json!({"count": s.customers, "profit": s.value, "profit_share": s.share}),
+            );
+        }
+        Ok(Value::Object(m))
+    }))?;
+    let tier_json = or_refused(tiers.clone().map(|tiers| {
+        let mut m = Map::new();
+        for t in tiers.summary.iter().rev() {
+            m.insert(
+                t.tier.name().to_string(),
+                json!({"count": t.customers, "profit": t.value, "profit_share": t.share}),
+            );
+        }
+        Value::Object(m)
+    }))?;
     let cluster_json = match &clusters {
-        Ok(clusters) => {
-            let profit_shares = clusters.value_shares(&net).map_err(e)?;
-            let profiles: Vec<Value> = clusters
+        Ok(fitted) => {
+            let c = &fitted.model;
+            let profit_shares = net.clone().and_then(|v| c.value_shares(v));
+            let profiles: Vec<Value> = c
                 .profiles
                 .iter()
-                .zip(&profit_shares)
-                .map(|(p, share)| {
-                    let centroid: Map<String, Value> = clusters
+                .enumerate()
+                .map(|(k, p)| {
+                    let centroid: Map<String, Value> = c
                         .features
                         .iter()
                         .zip(&p.centroid)
-                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .map(|(f, v)| (f.clone(), json!(v)))
                         .collect();
+                    let share = match &profit_shares {
+                        Ok(s) => json!(s[k]),
+                        Err(err) => common::refused(err.clone()).unwrap_or(Value::Null),
+                    };
                     json!({"size": p.size, "share": p.share, "revenue_share": p.revenue_share,
                            "profit_share": share, "centroid": centroid,
                            "distinguishing": p.distinguishing})
                 })
                 .collect();
-            json!({"k": clusters.k, "sizes": clusters.sizes(),
-                   "silhouette": clusters.silhouette, "profiles": profiles})
+            json!({"k": c.k, "sizes": c.sizes(),
+                   "silhouette": fitted.report.silhouette, "profiles": profiles})
+        }
+        Err(err @ (Error::HiddenColumn { .. } | Error::ForbiddenArea { .. })) => {
+            or_refused(Err(err.clone()))?
         }
         Err(err) => json!({"k": null, "sizes": [], "error": err.to_string()}),
     };
-    let rows: Vec<usize> = (0..n).map(|i| summary.customer(i).get()).collect();
-    let count = |f: &dyn Fn(usize) -> bool| rows.iter().filter(|&&c| f(c)).count();
-    let mut weekday = [0u64; 7];
-    for &c in &rows {
-        for (w, k) in weekday.iter_mut().zip(habits.weekday[c]) {
-            *w += u64::from(k);
+    let whale_json = or_refused(whale.clone().map(|w| {
+        json!({
+            "peak_customer_share": w.peak_customer_share,
+            "peak_profit_pct": w.peak_profit_pct,
+            "unprofitable_share": w.unprofitable_share,
+            "profit_destroyed": w.profit_destroyed,
+            "total_profit": w.total_profit,
+        })
+    }))?;
+    let frame = summary.features();
+    let habits_json = or_refused(habits.and_then(|h| {
+        let weekday_rows = h.rows.select(&h.weekday, summary.rows())?;
+        let basket_values = h.rows.select(&h.basket_value, summary.rows())?;
+        let mut weekday = [0u64; 7];
+        for row in &weekday_rows {
+            for (w, k) in weekday.iter_mut().zip(row) {
+                *w += u64::from(*k);
+            }
         }
-    }
+        let gaps: Vec<f64> = frame.gap_mean_days.iter().flatten().copied().collect();
+        let baskets: Vec<f64> = basket_values.into_iter().flatten().collect();
+        Ok(json!({
+            "purchases_by_weekday": weekday,
+            "median_gap_days": median(&gaps),
+            "median_basket_value": median(&baskets),
+        }))
+    }))?;
+    let risk_json = or_refused(risk.and_then(|r| {
+        let count = |flags: &[bool]| -> Result<usize, Error> {
+            Ok(r.rows
+                .select(flags, summary.rows())?
+                .into_iter()
+                .filter(|&f| f)
+                .count())
+        };
+        Ok(json!({
+            "declining": count(&r.declining)?,
+            "high_returns": count(&r.high_returns)?,
+            "concentrated": count(&r.concentrated)?,
+        }))
+    }))?;
+    let profit_json = or_refused(match &figures {
+        Ok((cols, totals)) => Ok(json!({
+            "revenue": cols[0].iter().sum::<f64>(),
+            "gross_margin": cols[1].iter().sum::<f64>(),
+            "cost_to_serve": cols[2].iter().sum::<f64>(),
+            "net_profit": cols[3].iter().sum::<f64>(),
+            "all_customers": totals,
+        })),
+        Err(err) => Err(err.clone()),
+    })?;
     let cost_note = if own_costs {
         "cost of goods from the data".to_string()
     } else {
@@ -217,7 +276,7 @@ fn run() -> Result<(), String> {
             100.0 * args.margin
         )
     };
-    let out = json!({
+    let mut out = json!({
         "customers": n,
         "as_of": args.as_of.to_string(),
         "assumptions": {
@@ -226,39 +285,25 @@ fn run() -> Result<(), String> {
             "cost_per_customer_month": args.per_month,
         },
         // Over the customers profiled (those with a purchase by the date), as the tiers
-        // and the whale curve; the allocation breakdown covers every customer with a row.
-        "profit": {
-            "revenue": revenue.iter().sum::<f64>(),
-            "gross_margin": margin.iter().sum::<f64>(),
-            "cost_to_serve": serve.iter().sum::<f64>(),
-            "net_profit": net.iter().sum::<f64>(),
-            "all_customers": profits.totals,
-        },
-        "rfm_segments": segments,
+        // and the whale curve; the allocation breakdown covers every customer of the view.
+        "profit": profit_json,
+        "rfm_segments": rfm_json,
         "segment_profit": segment_profit,
-        "tiers": tier_map,
+        "tiers": tier_json,
         "clusters": cluster_json,
-        "whale": {
-            "peak_customer_share": whale.peak_customer_share,
-            "peak_profit_pct": whale.peak_profit_pct,
-            "unprofitable_share": whale.unprofitable_share,
-            "profit_destroyed": whale.profit_destroyed,
-            "total_profit": whale.total_profit,
-        },
-        "habits": {
-            "purchases_by_weekday": weekday,
-            "median_gap_days": median(rows.iter().filter_map(|&c| habits.mean_gap_days[c])),
-            "median_basket_value": median(rows.iter().filter_map(|&c| habits.basket_value[c])),
-        },
-        "risk": {
-            "declining": count(&|c| risk.declining[c]),
-            "high_returns": count(&|c| risk.high_returns[c]),
-            "concentrated": count(&|c| risk.concentrated[c]),
-        },
+        "whale": whale_json,
+        "habits": habits_json,
+        "risk": risk_json,
         "elapsed_ms": elapsed_ms,
     });
+    if args.scope.given() {
+        out["scope"] = common::scope_json(&view);
+    }
     if let Some(path) = &args.out {
-        let write = || -> Result<(), Box<dyn std::error::Error>> {
+        let written = || -> Result<(), Box<dyn std::error::Error>> {
+            let rfm = rfm.clone()?;
+            let tiers = tiers.clone()?;
+            let ([revenue, margin, serve, net], _) = figures.clone()?;
             let mut w = csv::Writer::from_path(path)?;
             w.write_record([
                 "id",
@@ -276,7 +321,7 @@ fn run() -> Result<(), String> {
             for i in 0..n {
                 let cluster = clusters
                     .as_ref()
-                    .map(|c| c.labels[i].to_string())
+                    .map(|c| c.model.labels[i].to_string())
                     .unwrap_or_default();
                 w.write_record([
                     summary.id(i).to_string(),
@@ -295,56 +340,62 @@ fn run() -> Result<(), String> {
             w.flush()?;
             Ok(())
         };
-        write().map_err(|err| format!("{path}: {err}"))?;
+        if let Err(err) = written() {
+            match err.downcast_ref::<Error>() {
+                Some(refusal @ (Error::HiddenColumn { .. } | Error::ForbiddenArea { .. })) => {
+                    out["out"] = common::refused(refusal.clone())?;
+                }
+                _ => return Err(format!("{path}: {err}")),
+            }
+        }
     }
     if let Some(dir) = &args.svg {
         std::fs::create_dir_all(dir).map_err(|err| format!("{dir}: {err}"))?;
-        let whale_path = format!("{dir}/whale.svg");
-        plot_whale(&whale, &whale_path).map_err(|err| format!("{whale_path}: {err}"))?;
-        let heat_path = format!("{dir}/rfm_heatmap.svg");
-        plot_heatmap(&rfm, &heat_path).map_err(|err| format!("{heat_path}: {err}"))?;
+        if let Ok(whale) = &whale {
+            let whale_path = format!("{dir}/whale.svg");
+            plot_whale(whale, &whale_path).map_err(|err| format!("{whale_path}: {err}"))?;
+        }
+        if let Ok(rfm) = &rfm {
+            let heat_path = format!("{dir}/rfm_heatmap.svg");
+            plot_heatmap(rfm, &heat_path).map_err(|err| format!("{heat_path}: {err}"))?;
+        }
+    }
+    for r in refusals.borrow().iter() {
+        eprintln!("refused: {r}");
     }
     if args.json {
         println!("{out}");
     } else {
-        println!(
-            "{n} customers as of {}; net profit {:.2} ({})",
-            args.as_of, whale.total_profit, cost_note
-        );
-        for (name, count) in rfm.segment_counts() {
-            println!("  segment {name:<20} {count:>8}");
+        println!("{n} customers as of {} ({cost_note})", args.as_of);
+        if let Ok(w) = &whale {
+            println!("  net profit {:.2}", w.total_profit);
         }
-        for t in &tiers.summary {
-            let share = 100.0 * t.share;
+        if let Ok(rfm) = &rfm {
+            for c in rfm.segment_counts() {
+                println!("  segment {:<20} {:>8}", c.segment, c.customers);
+            }
+        }
+        if let Ok(tiers) = &tiers {
+            for t in &tiers.summary {
+                let share = 100.0 * t.share;
+                println!(
+                    "  tier    {:<20} {:>8}  {share:6.1}% of profit",
+                    t.tier.name(),
+                    t.customers
+                );
+            }
+        }
+        if let Ok(w) = &whale {
             println!(
-                "  tier    {:<20} {:>8}  {share:6.1}% of profit",
-                t.tier.name(),
-                t.customers
+                "  whale curve: peak {:.1}% of profit with {:.1}% of customers; {:.1}% unprofitable",
+                w.peak_profit_pct,
+                100.0 * w.peak_customer_share,
+                100.0 * w.unprofitable_share
             );
         }
-        println!(
-            "  whale curve: peak {:.1}% of profit with {:.1}% of customers; {:.1}% unprofitable",
-            whale.peak_profit_pct,
-            100.0 * whale.peak_customer_share,
-            100.0 * whale.unprofitable_share
-        );
         println!("  (--json for everything)");
     }
     Ok(())
-}
-
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    })
 }
 
 /// Cumulative profit (% of total) against the share of customers, most profitable first.
@@ -354,7 +405,7 @@ fn plot_whale(w: &WhaleCurve, path: &str) -> Result<(), Box<dyn std::error::Erro
     let pts: Vec<(f64, f64)> = w
         .curve
         .iter()
-        .map(|&(x, y)| (100.0 * x, 100.0 * y))
+        .map(|p| (100.0 * p.customer_share, 100.0 * p.profit_share))
         .collect();
     let (lo, hi) = pts
         .iter()

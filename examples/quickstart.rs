@@ -3,7 +3,8 @@
 //! well the model predicts the holdout period, and a profile of the base: RFM segments,
 //! net profit, value tiers, the whale curve and behavioural clusters; then retention:
 //! the survival curve of customer lifetimes, monthly cohorts, overdue customers and a
-//! churn model's accuracy.
+//! churn model's accuracy; products; and what the same analyses show a team, a branch and
+//! a salesperson under access scopes.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -12,20 +13,23 @@
 use std::error::Error;
 use std::time::Instant;
 
-use acrm::io::CsvOptions;
+use acrm::data::{ScopeSpec, View};
+use acrm::io::{AssignmentCsv, CsvOptions};
+use acrm::numerics::{top_indices, top_share};
 use acrm::persistency::{
-    BgNbd, ChurnFeatures, ChurnOptions, CohortOptions, FitOptions, KaplanMeierOptions,
-    LifetimeOptions, OverdueOptions, Scorecard, Tracking,
+    BgNbd, ChurnFeatureOptions, ChurnOptions, CohortOptions, KaplanMeierOptions, LifetimeOptions,
+    OverdueOptions, Scorecard, Tracking,
 };
-use acrm::product::{CoPurchase, CrossSellOptions, FpGrowthOptions, Metric, Reason, RuleOptions};
-use acrm::profiling::{ClusterOptions, Features, RfmOptions, TierOptions};
+use acrm::product::{
+    CoPurchaseOptions, CrossSellOptions, FpGrowthOptions, Metric, Reason, RuleOptions,
+};
+use acrm::profiling::{ClusterOptions, FeatureOptions, RfmOptions, TierOptions};
 use acrm::profitability::{
-    clv, customer_equity, spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods,
-    GammaGamma, ProfitOptions,
+    spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods, GammaGamma, ProfitOptions,
 };
 use acrm::summary::PurchaseModel;
 use acrm::synth::BasketSynth;
-use acrm::{Days, SummaryOptions, Weeks};
+use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -34,17 +38,29 @@ fn main() -> Result<(), Box<dyn Error>> {
         "/tests/data/cdnow/CDNOW_master.txt"
     );
     let t = Instant::now();
-    let loaded = CsvOptions::cdnow_master().read_path(path)?;
+    let reader = CsvOptions::cdnow_master();
+    let mut loaded = reader.read_path(path)?;
     let load = t.elapsed();
+    // Who sells to whom: an invented organisation of the CDNOW customers (three branches,
+    // eight teams, forty salespeople; tests/data/scopes). Ids are read as the log's are.
+    let teams = AssignmentCsv::new()
+        .numeric_ids(reader.ids_are_numeric())
+        .read_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/scopes/cdnow_customers.csv"
+        ))?;
+    loaded.dataset.assign_owners(teams.ownership.clone())?;
     let data = &loaded.dataset;
-    let log = data.transactions();
-    let (first, last) = log.date_range().ok_or("empty log")?;
+    // The owner's (and director's) view: every customer, nothing withheld.
+    let all = data.view(&Scope::all());
+    let span = all.date_range().ok_or("empty log")?;
+    let (first, last) = (span.first, span.last);
 
     println!("CDNOW customer base (tests/data/cdnow, Fader & Hardie's public data)");
-    println!("  customers            {:>10}", data.customers().len());
+    println!("  customers            {:>10}", all.len());
     println!(
         "  transactions         {:>10}   ({first} to {last}, loaded in {load:.1?})",
-        log.len()
+        all.transactions()
     );
     println!(
         "  rows skipped         {:>10}   (strict load: a bad row would have stopped it)",
@@ -52,35 +68,30 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // Whole history as of the last day: who bought again, and how concentrated revenue is.
-    let all = SummaryOptions::new(last).summarize::<Weeks>(data)?;
-    let repeat_buyers = all.len() - all.zero_repeat_customers();
-    let mut revenue = all.revenues();
-    revenue.sort_by(|a, b| b.total_cmp(a));
-    let total: f64 = revenue.iter().sum();
-    let top_decile: f64 = revenue[..revenue.len().div_ceil(10)].iter().sum();
+    let whole = SummaryOptions::new(last).compute::<Weeks>(&all)?;
+    let repeat_buyers = whole.len() - whole.zero_repeat_customers();
+    let total = whole.total_revenue();
     println!("\nWhole history, as of {last}");
     println!(
         "  repeat buyers        {:>10}   ({:.1}% of customers)",
         repeat_buyers,
-        100.0 * repeat_buyers as f64 / all.len() as f64
+        100.0 * repeat_buyers as f64 / whole.len() as f64
     );
     println!(
         "  revenue              {:>10.2}   (${:.2} per customer)",
         total,
-        total / all.len() as f64
+        total / whole.len() as f64
     );
     println!(
         "  top-decile share     {:>9.1}%   of revenue from the best 10% of customers",
-        100.0 * top_decile / total
+        100.0 * top_share(&whole.revenues(), 0.1)?
     );
 
     // The literature's split: 39 weeks of calibration, 39 weeks of holdout.
     let cal_end = NaiveDate::from_ymd_opt(1997, 9, 30).ok_or("date")?;
     let hold_end = NaiveDate::from_ymd_opt(1998, 6, 30).ok_or("date")?;
     let t = Instant::now();
-    let split = SummaryOptions::new(cal_end)
-        .holdout_end(hold_end)
-        .split::<Weeks>(data)?;
+    let split = SplitOptions::new(cal_end, hold_end).compute::<Weeks>(&all)?;
     let took = t.elapsed();
     let cal = &split.calibration;
     println!("\nCalibration to {cal_end} (weeks), holdout to {hold_end} (computed in {took:.1?})");
@@ -110,15 +121,22 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Persistency and value: BG/NBD for purchases, Gamma-Gamma for spend, 12-month CLV.
     let t = Instant::now();
-    let (bg, bg_fit) = BgNbd::fit(&cal.compact().patterns, &FitOptions::new())?;
+    let Fitted {
+        model: bg,
+        report: bg_fit,
+    } = FitOptions::new().fit::<BgNbd>(&cal.compact())?;
     let records = cal.records();
     // Gamma-Gamma needs a positive mean spend for every repeat buyer; CDNOW has a few
     // whose repeat purchases were all $0. They are left out of the spend fit (and
     // counted), not silently dropped; their CLV still uses the fitted model.
-    let (spend_records, zero_spend): (Vec<_>, Vec<_>) =
-        records.iter().partition(|r| r.x == 0 || r.mean_spend > 0.0);
-    let (gg, gg_fit) = GammaGamma::fit(&spend_records, &FitOptions::new())?;
-    let values = clv(&bg, &gg, &records, &ClvOptions::new())?;
+    let spend_records = records.with_positive_spend();
+    let zero_spend = records.len() - spend_records.len();
+    let Fitted {
+        model: gg,
+        report: gg_fit,
+    } = FitOptions::new().fit::<GammaGamma>(&spend_records)?;
+    let clv = ClvOptions::new().compute(&bg, &gg, &records)?;
+    let values = &clv.values;
     let took = t.elapsed();
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
@@ -134,20 +152,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     println!(
         "                repeat buyers with $0 mean spend left out of the spend fit: {}",
-        zero_spend.len()
+        zero_spend
     );
     println!(
         "  customer equity      {:>10.2}   12-month CLV (months of 4.345 weeks, 1%/month, revenue)",
-        customer_equity(&values)
+        clv.equity
     );
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&i, &j| values[j].total_cmp(&values[i]));
     println!("  ten most valuable customers:");
     println!(
         "    {:>6} {:>4} {:>7} {:>7} {:>8} {:>9}",
         "id", "x", "t_x", "T", "P(alive)", "CLV"
     );
-    for &i in &order[..10] {
+    for i in top_indices(values, 10) {
         let c = &records[i];
         println!(
             "    {:>6} {:>4} {:>7.2} {:>7.2} {:>8.3} {:>9.2}",
@@ -162,7 +178,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // How well BG/NBD predicted the 39-week holdout.
     let horizon = split.holdout.length().value();
-    let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon)?;
+    let card = Scorecard::compute(&bg, &split)?;
     println!("\nHoldout scorecard (BG/NBD, {horizon:.0} weeks)");
     println!(
         "  purchases            {:>10.0} predicted, {} actual; per customer MAE {:.3}, RMSE {:.3}, bias {:+.3}, corr {:.3}",
@@ -181,7 +197,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("   (mean predicted/actual)");
-    let track = Tracking::new(&bg, data, &split)?;
+    let track = Tracking::compute(&bg, &all, &split)?;
     print!("  cumulative repeat purchases (predicted/actual) at weeks");
     for k in [13, 26, 39, 52, 65, 78] {
         if let (Some(p), Some(a)) = (track.predicted.get(k - 1), track.actual.get(k - 1)) {
@@ -193,20 +209,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Profiling and profitability on the whole history. CDNOW has no costs: assume a 30%
     // gross margin, $2 per order to fulfil and $0.50 per customer-month of mailings.
     let t = Instant::now();
-    let base = SummaryOptions::new(last).summarize::<Days>(data)?;
+    let base = SummaryOptions::new(last).compute::<Days>(&all)?;
     let profits = ProfitOptions::new()
         .until(last)
         .cost_of_goods(CostOfGoods::MarginRate(0.30))
         .per_order(2.0)
         .fixed_per_period(0.5, 30)
-        .compute(data, None)?;
-    let net: Vec<f64> = (0..base.len())
-        .map(|i| profits.net_profit[base.customer(i).get()])
-        .collect();
-    let rfm = RfmOptions::new().score_summary(&base)?;
-    let tiers = TierOptions::new().tiers(&net)?;
+        .compute(&all, None)?;
+    // Net profit of the summary's customers (the profit table holds every customer).
+    let net = profits.rows.select(&profits.net_profit, base.rows())?;
+    let rfm = RfmOptions::new().compute(&base)?;
+    let tiers = TierOptions::new().compute(&net)?;
     let whale = whale_curve(&net, 100)?;
-    let clusters = ClusterOptions::new().fit(&Features::from_summary(data, &base, 4))?;
+    let clusters = ClusterOptions::new()
+        .fit(&FeatureOptions::new().compute(&all, &base)?)?
+        .model;
     let cluster_profit = clusters.value_shares(&net)?;
     println!(
         "\nProfile as of {last} (assumed 30% margin, $2/order, $0.50/customer-month; {:.1?})",
@@ -216,8 +233,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .segment_counts()
         .iter()
         .rev()
-        .filter(|c| c.1 > 0)
-        .map(|(name, count)| format!("{name} {count}"))
+        .filter(|c| c.customers > 0)
+        .map(|c| format!("{} {}", c.segment, c.customers))
         .collect();
     println!("  RFM segments         {}", segments.join(", "));
     let shares: Vec<String> = tiers
@@ -246,7 +263,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let traits: Vec<String> = p
             .distinguishing
             .iter()
-            .map(|(name, z)| format!("{name} {z:+.1} sd"))
+            .map(|d| format!("{} {:+.1} sd", d.feature, d.z))
             .collect();
         println!(
             "    cluster {c}: {:>6} customers ({:.0}%), {:.0}% of revenue, {:.0}% of profit; {}",
@@ -263,29 +280,25 @@ fn main() -> Result<(), Box<dyn Error>> {
     let t = Instant::now();
     let lifetimes = LifetimeOptions::new(last)
         .churn_gap_days(180)
-        .from_log(data)?;
-    let km = KaplanMeierOptions::new().fit(&lifetimes.survival)?;
-    let cohorts = CohortOptions::new(last).compute(data)?;
-    let weekly = SummaryOptions::new(last).summarize::<Weeks>(data)?;
+        .compute(&all)?;
+    let km = KaplanMeierOptions::new().compute(&lifetimes.survival)?;
+    let cohorts = CohortOptions::new(last).compute(&all)?;
     let overdue = OverdueOptions::new()
         .top(5)
-        .compute(&weekly, None, Some(&bg))?;
-    let days = SummaryOptions::new(cal_end)
-        .holdout_end(hold_end)
-        .split::<Days>(data)?;
+        .compute(&whole, None, Some(&bg))?;
+    let days = SplitOptions::new(cal_end, hold_end).compute::<Days>(&all)?;
     let h = split.holdout.length().value();
     let p_alive = bg.p_alive_all(&records);
     let expected: Vec<f64> = records
         .iter()
         .map(|r| bg.conditional_expected_purchases(h, r.x, r.t_x, r.t))
         .collect();
-    let features = ChurnFeatures::from_summary(
-        data,
-        &days.calibration,
-        &[("p_alive", &p_alive), ("expected_holdout", &expected)],
-    )?;
+    let features = ChurnFeatureOptions::new()
+        .compute(&all, &days.calibration)?
+        .with_column("p_alive", &p_alive)?
+        .with_column("expected_holdout", &expected)?;
     let churned: Vec<bool> = days.holdout.purchases.iter().map(|&p| p == 0).collect();
-    let (_, churn) = ChurnOptions::new().fit(&features, &churned)?;
+    let churn = ChurnOptions::new().fit(&features, &churned)?.report;
     println!("\nRetention and churn ({:.1?})", t.elapsed());
     let churners = lifetimes.survival.events().iter().filter(|&&e| e).count();
     println!(
@@ -369,15 +382,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         .customers(25_000)
         .seed(7)
         .generate()?;
-    let sets = FpGrowthOptions::new().min_support(0.005).mine(&baskets)?;
+    let sets = FpGrowthOptions::new()
+        .min_support(0.005)
+        .compute(&baskets)?;
     let rules = RuleOptions::new()
         .min(Metric::Confidence, 0.3)
-        .generate(&sets)?;
+        .compute(&sets)?;
     let customer_items = baskets.customer_items()?;
-    let near = CoPurchase::new(&customer_items, 20, 5)?;
+    let near = CoPurchaseOptions::new().compute(&customer_items)?;
     let recommender = CrossSellOptions::new()
         .k(5)
-        .build(Some(&rules), Some(&near))?;
+        .fit(Some(&rules), Some(&near))?
+        .model;
     let names = |ids: &[u32]| -> String {
         ids.iter()
             .map(|&i| format!("item {}", rules.items().name(i as usize)))
@@ -405,7 +421,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             r.lift
         );
     }
-    let who = customer_items.customers().name(0);
+    let who = customer_items.rows().id(0);
     println!(
         "  customer {who} has bought {} distinct items; recommended:",
         customer_items.of(0).len()
@@ -429,5 +445,51 @@ fn main() -> Result<(), Box<dyn Error>> {
         };
         println!("    {:<10} {why}", names(&[rec.item]));
     }
+
+    // Access scopes: the same analyses for a team lead, a branch manager and a salesperson
+    // see only their own customers (each customer's whole history), and every result says
+    // whose figures they are.
+    println!("\nAccess scopes (tests/data/scopes: 3 branches, 8 teams, 40 salespeople)");
+    for spec in ["branch:north", "team:t4", "owner:s17"] {
+        let scope = teams.organisation.scope(&spec.parse::<ScopeSpec>()?)?;
+        let view = data.view(&scope);
+        scoped_line(&view, last, cal_end, hold_end)?;
+    }
+    let handed = teams.ownership.iter().filter(|r| r.from.is_some()).count();
+    let before = data.view(
+        &teams
+            .organisation
+            .scope(&"owner:s17".parse::<ScopeSpec>()?)?
+            .as_of(NaiveDate::from_ymd_opt(1997, 6, 30).ok_or("date")?),
+    );
+    println!(
+        "  {handed} customers were handed over on 1997-07-01: as of 1997-06-30 owner s17 had {} customers",
+        before.len()
+    );
+    Ok(())
+}
+
+/// One scope's customers, revenue, BG/NBD fit and holdout accuracy.
+fn scoped_line(
+    view: &View<'_>,
+    last: NaiveDate,
+    cal_end: NaiveDate,
+    hold_end: NaiveDate,
+) -> Result<(), Box<dyn Error>> {
+    let summary = SummaryOptions::new(last).compute::<Weeks>(view)?;
+    let split = SplitOptions::new(cal_end, hold_end).compute::<Weeks>(view)?;
+    let bg = FitOptions::new().fit::<BgNbd>(&split.calibration.compact())?;
+    let card = Scorecard::compute(&bg.model, &split)?;
+    let scope = summary.scope();
+    println!(
+        "  {:<13} {:>6} customers, revenue {:>10.2}; BG/NBD r {:.3}, alpha {:.2}; holdout purchases {:.0} predicted, {} actual",
+        scope.label(),
+        scope.customers,
+        summary.total_revenue(),
+        bg.model.params()[0],
+        bg.model.params()[1],
+        card.predicted_total,
+        card.actual_total
+    );
     Ok(())
 }

@@ -3,12 +3,17 @@
 //!
 //! ```text
 //! cargo run --release --example summarize -- --format cdnow --calibration-end 1997-09-30 \
-//!     [--holdout-end 1998-06-30] --unit weeks FILE --json [--out summary.csv] [--lenient]
+//!     [--holdout-end 1998-06-30] --unit weeks FILE --json [--out summary.csv] [--lenient] \
+//!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
+//!     [--hide-columns cost,margin]
 //! ```
 //! `--format cdnow` reads CDNOW_master.txt (header `customer_id date number_of_cds
 //! dollar_value`) or CDNOW_sample.txt (no header; the second column is the customer);
 //! `--format csv` reads the `customer_id,date,amount` columns of a header CSV (others are
-//! ignored).
+//! ignored). With a scope only its customers are summarised, and the JSON gains `scope`
+//! ({kind, id, customers}).
+
+mod common;
 
 use std::fs::File;
 use std::io::Write;
@@ -19,85 +24,44 @@ use std::time::Instant;
 use acrm::data::{Dataset, Loaded, Mode};
 use acrm::io::CsvOptions;
 use acrm::summary::Split;
-use acrm::{Days, Months, Summary, SummaryOptions, TimeUnit, Weeks};
+use acrm::{Days, Months, SplitOptions, Summary, SummaryOptions, TimeUnit, View, Weeks};
 use chrono::NaiveDate;
+use clap::Parser;
 use serde_json::{json, Value};
 
+/// Per-customer summaries (x, t_x, T, mean spend) from a transaction file.
+#[derive(Parser, Debug)]
+#[command(name = "summarize")]
 struct Args {
+    /// Input layout: `cdnow` (CDNOW_master.txt or CDNOW_sample.txt) or `csv`
+    /// (`customer_id,date,amount` columns of a header CSV)
+    #[arg(long, value_name = "cdnow|csv")]
     format: String,
-    file: String,
+    /// Last day of the calibration period (inclusive)
+    #[arg(long = "calibration-end", value_name = "YYYY-MM-DD", value_parser = common::date)]
     calibration_end: NaiveDate,
+    /// Last day of a holdout period after it (inclusive)
+    #[arg(long = "holdout-end", value_name = "YYYY-MM-DD", value_parser = common::date)]
     holdout_end: Option<NaiveDate>,
+    /// Time unit of t_x and T
+    #[arg(long, value_name = "days|weeks|months", default_value = "weeks")]
     unit: String,
+    /// Print one JSON object (otherwise an aligned list)
+    #[arg(long)]
     json: bool,
+    /// Write `id,x,t_x,T,mean_spend` per customer
+    #[arg(long, value_name = "summary.csv")]
     out: Option<String>,
+    /// Skip bad rows (counted and reported) instead of stopping at the first
+    #[arg(long)]
     lenient: bool,
+    #[command(flatten)]
+    scope: common::ScopeArgs,
+    /// The transaction file
+    file: String,
 }
 
-const USAGE: &str = "usage: summarize --format cdnow|csv --calibration-end YYYY-MM-DD \
-[--holdout-end YYYY-MM-DD] --unit days|weeks|months FILE [--json] [--out summary.csv] [--lenient]";
-
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let (mut format, mut file, mut cal, mut hold, mut unit, mut json, mut out, mut lenient) = (
-        None,
-        None,
-        None,
-        None,
-        "weeks".to_string(),
-        false,
-        None,
-        false,
-    );
-    let date = |s: Option<String>, name: &str| -> Result<NaiveDate, String> {
-        let s = s.ok_or(format!("{name} needs a value"))?;
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| format!("{name} {s:?}: {e}"))
-    };
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--format" => format = it.next(),
-            "--calibration-end" => cal = Some(date(it.next(), "--calibration-end")?),
-            "--holdout-end" => hold = Some(date(it.next(), "--holdout-end")?),
-            "--unit" => unit = it.next().ok_or("--unit needs a value")?,
-            "--json" => json = true,
-            "--out" => out = it.next(),
-            "--lenient" => lenient = true,
-            "-h" | "--help" => return Err(USAGE.into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}\n{USAGE}")),
-            _ => file = Some(a),
-        }
-    }
-    Ok(Args {
-        format: format.ok_or(format!("--format is required\n{USAGE}"))?,
-        file: file.ok_or(format!("FILE is required\n{USAGE}"))?,
-        calibration_end: cal.ok_or(format!("--calibration-end is required\n{USAGE}"))?,
-        holdout_end: hold,
-        unit,
-        json,
-        out,
-        lenient,
-    })
-}
-
-/// Chooses the CDNOW layout from the first line: a header, or 5 columns (the sample).
-fn cdnow_options(bytes: &[u8]) -> CsvOptions {
-    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let text = String::from_utf8_lossy(first);
-    if text.contains("customer_id") {
-        CsvOptions::cdnow_master()
-    } else if text.split_whitespace().count() == 5 {
-        CsvOptions::cdnow_sample()
-    } else {
-        CsvOptions::cdnow_master()
-            .has_header(false)
-            .customer(0)
-            .date(1)
-            .quantity(2)
-            .amount(3)
-    }
-}
-
-fn load(args: &Args) -> Result<Loaded, String> {
+fn load(args: &Args) -> Result<(Loaded, bool), String> {
     let open = || File::open(&args.file).map_err(|e| format!("{}: {e}", args.file));
     let opts = match args.format.as_str() {
         "cdnow" => {
@@ -105,7 +69,7 @@ fn load(args: &Args) -> Result<Loaded, String> {
             BufReader::new(open()?)
                 .read_until(b'\n', &mut first)
                 .map_err(|e| format!("{}: {e}", args.file))?;
-            cdnow_options(&first)
+            CsvOptions::cdnow(&first)
         }
         // The summary reports no margin, so only the three columns it uses are parsed
         // (as pandas' `usecols` does in benches/compare).
@@ -118,24 +82,35 @@ fn load(args: &Args) -> Result<Loaded, String> {
         Mode::Strict
     };
     // Streamed in blocks: memory holds the dataset, not the file.
-    opts.read_from(Dataset::builder().mode(mode), open()?)
-        .map_err(|e| format!("{}: {e}", args.file))
+    let loaded = opts
+        .read_from(Dataset::builder().mode(mode), open()?)
+        .map_err(|e| format!("{}: {e}", args.file))?;
+    Ok((loaded, opts.ids_are_numeric()))
 }
 
-fn run<U: TimeUnit>(args: &Args, loaded: &Loaded, load_ms: f64) -> Result<Value, String> {
-    let data = &loaded.dataset;
-    let mut opts = SummaryOptions::new(args.calibration_end);
+fn run<U: TimeUnit>(
+    args: &Args,
+    view: &View<'_>,
+    loaded: &Loaded,
+    load_ms: f64,
+) -> Result<Value, String> {
     let t = Instant::now();
     let (summary, holdout): (Summary<U>, _) = match args.holdout_end {
         Some(end) => {
-            opts = opts.holdout_end(end);
             let Split {
                 calibration,
                 holdout,
-            } = opts.split(data).map_err(|e| e.to_string())?;
+            } = SplitOptions::new(args.calibration_end, end)
+                .compute(view)
+                .map_err(|e| e.to_string())?;
             (calibration, Some(holdout))
         }
-        None => (opts.summarize(data).map_err(|e| e.to_string())?, None),
+        None => (
+            SummaryOptions::new(args.calibration_end)
+                .compute(view)
+                .map_err(|e| e.to_string())?,
+            None,
+        ),
     };
     let summary_ms = t.elapsed().as_secs_f64() * 1e3;
     if let Some(path) = &args.out {
@@ -164,7 +139,7 @@ fn run<U: TimeUnit>(args: &Args, loaded: &Loaded, load_ms: f64) -> Result<Value,
         "unit": U::NAME,
         "calibration_end": args.calibration_end.to_string(),
         "customers": summary.len(),
-        "transactions": data.transactions().len(),
+        "transactions": view.transactions(),
         "calibration_transactions": cov.transactions,
         "repeat_purchases": summary.repeat_purchases(),
         "zero_repeat_customers": summary.zero_repeat_customers(),
@@ -184,19 +159,16 @@ fn run<U: TimeUnit>(args: &Args, loaded: &Loaded, load_ms: f64) -> Result<Value,
             json!(h.purchases.iter().filter(|&&p| p > 0).count());
         v["holdout_length"] = json!(h.length().value());
     }
+    if args.scope.given() {
+        v["scope"] = common::scope_json(view);
+    }
     Ok(v)
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     let t = Instant::now();
-    let loaded = match load(&args) {
+    let (mut loaded, numeric_ids) = match load(&args) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -204,10 +176,18 @@ fn main() -> ExitCode {
         }
     };
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let scope = match args.scope.resolve(&mut loaded.dataset, numeric_ids) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let view = loaded.dataset.view(&scope);
     let result = match args.unit.as_str() {
-        "days" => run::<Days>(&args, &loaded, load_ms),
-        "weeks" => run::<Weeks>(&args, &loaded, load_ms),
-        "months" => run::<Months>(&args, &loaded, load_ms),
+        "days" => run::<Days>(&args, &view, &loaded, load_ms),
+        "weeks" => run::<Weeks>(&args, &view, &loaded, load_ms),
+        "months" => run::<Months>(&args, &view, &loaded, load_ms),
         u => Err(format!("unknown unit {u:?} (days, weeks or months)")),
     };
     match result {

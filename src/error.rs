@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::{Area, Column};
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -41,6 +43,26 @@ pub enum Problem {
     OutOfRange,
     /// An id already given on an earlier line of a file that lists each entity once.
     DuplicateId,
+    /// A reference (a parent unit, a user's unit or role) to an id that is not defined,
+    /// or that names more than one thing.
+    UnknownReference,
+    /// A parent that is the unit itself or one of its descendants.
+    Cycle,
+    /// A value that contradicts an earlier line (an owner placed in two teams).
+    Conflict,
+    /// A name with a character it may not hold (a unit level with `:`).
+    InvalidName,
+    /// A negative number where only numbers ≥ 0 make sense (a count, a period, a label).
+    Negative,
+    /// A fractional number, or one above 4,294,967,295, where a count is expected.
+    NotWhole,
+    /// A cohort's period that repeats an earlier one or leaves a gap: a cohort lists
+    /// periods 0, 1, 2, … each once.
+    PeriodSequence,
+    /// More customers of a cohort alive in a period than in the period before.
+    SurvivorsIncrease,
+    /// A cohort without customers in period 0, or without any period after it.
+    EmptyCohort,
 }
 
 impl Problem {
@@ -60,6 +82,19 @@ impl Problem {
             Problem::Malformed => "a well-formed CSV record",
             Problem::NotUtf8 => "UTF-8 text",
             Problem::DuplicateId => "an id not given on an earlier line",
+            Problem::UnknownReference => "the id of exactly one defined unit, user or role",
+            Problem::Cycle => "a parent that is not the unit itself or below it",
+            Problem::Conflict => "the same value as earlier lines give",
+            Problem::InvalidName => "a name without `:`",
+            Problem::Negative => "a number ≥ 0",
+            Problem::NotWhole => "a whole number (at most 4294967295)",
+            Problem::PeriodSequence => {
+                "the cohort's next period (periods run 0, 1, 2, … each once, without gaps)"
+            }
+            Problem::SurvivorsIncrease => "no more customers than in the cohort's period before",
+            Problem::EmptyCohort => {
+                "a cohort with customers in period 0 and at least one later period"
+            }
             Problem::OutOfRange => {
                 "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
             }
@@ -101,32 +136,91 @@ impl fmt::Display for RowError {
 }
 
 /// Errors returned by acrm.
+///
+/// The variant is the kind of wrong, the fields are the detail: a caller (or a test)
+/// matches on the variant and reads the option, column, row or value from its fields
+/// instead of parsing a message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A bad input row (strict mode).
+    /// A bad input row of a file or of records given one by one (strict mode).
     #[error("{0}")]
     Row(RowError),
-    /// A column named in the options is not in the header.
-    #[error("column `{column}` not found; the header has: {available:?}")]
+    /// A bad value at a position of in-memory input (a pattern, a feature matrix, a
+    /// column of labels): which input, which row and field, the value and what was expected.
+    #[error("{input}, row {row}, field `{field}`: value {value}: expected {expected}")]
+    BadValue {
+        /// The input (argument or table) that holds the value.
+        input: String,
+        /// 0-based row (or element) of the input.
+        row: usize,
+        /// The field or column of the row.
+        field: String,
+        /// The value, as text.
+        value: String,
+        /// What was expected there.
+        expected: String,
+    },
+    /// Two inputs that must be index-aligned have different lengths.
+    #[error("`{input}` has {found} entries where {expected} are needed ({against})")]
+    LengthMismatch {
+        /// The input whose length is wrong.
+        input: &'static str,
+        /// Its length.
+        found: usize,
+        /// The length it must have.
+        expected: usize,
+        /// What the expected length is the length of.
+        against: &'static str,
+    },
+    /// A column the analysis needs is not in the data (or not in a file's header).
+    #[error("column `{column}` not found; available: {available:?}")]
     MissingColumn {
         /// The column that was asked for.
         column: String,
-        /// The columns the header has.
+        /// The columns that are there.
         available: Vec<String>,
     },
+    /// A column exists but the scope the data is read under hides it.
+    #[error("column `{column}` is hidden from scope {scope}")]
+    HiddenColumn {
+        /// The hidden column.
+        column: Column,
+        /// The scope, as `kind:id` (`all` for the whole base).
+        scope: String,
+    },
+    /// The scope the data is read under may not run this analysis area.
+    #[error("the {area} area is forbidden to scope {scope}")]
+    ForbiddenArea {
+        /// The area.
+        area: Area,
+        /// The scope, as `kind:id`.
+        scope: String,
+    },
+    /// An id that names nothing: an owner, unit, user or role not in the organisation.
+    #[error("unknown {kind} `{id}`")]
+    UnknownId {
+        /// What kind of id (`owner`, `team`, `branch`, `user`, `role`, `unit`, ...).
+        kind: String,
+        /// The id as given.
+        id: String,
+    },
     /// The input holds no data rows (or, in lenient mode, every row was skipped).
-    #[error("the input holds no transactions")]
+    #[error("the input holds no data")]
     EmptyInput,
-    /// An option or argument is out of its domain.
-    #[error("invalid option `{option}`: {reason}")]
+    /// An option or argument outside its domain: which one, the value given, and what is
+    /// allowed.
+    #[error("invalid option `{option}` = {value}: expected {allowed}")]
     InvalidOption {
         /// Name of the option or argument.
         option: &'static str,
-        /// What is wrong with it.
-        reason: String,
+        /// The value given, as text.
+        value: String,
+        /// What is allowed.
+        allowed: String,
     },
-    /// Summaries of different dates, or overlapping customer sets, cannot be merged.
+    /// Summaries of different dates, or overlapping customer sets, cannot be merged; nor
+    /// can a summary and an update when only one of them has costs.
     #[error("cannot merge summaries: {reason}")]
     Merge {
         /// Why.
@@ -169,6 +263,57 @@ pub enum Error {
         /// The message of the underlying error.
         message: String,
     },
+}
+
+impl Error {
+    /// An [`Error::InvalidOption`] from any displayable value.
+    pub(crate) fn option(
+        option: &'static str,
+        value: impl fmt::Display,
+        allowed: impl Into<String>,
+    ) -> Error {
+        Error::InvalidOption {
+            option,
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+
+    /// An [`Error::BadValue`] from any displayable value.
+    pub(crate) fn bad_value(
+        input: impl Into<String>,
+        row: usize,
+        field: impl Into<String>,
+        value: impl fmt::Display,
+        expected: impl Into<String>,
+    ) -> Error {
+        Error::BadValue {
+            input: input.into(),
+            row,
+            field: field.into(),
+            value: value.to_string().chars().take(200).collect(),
+            expected: expected.into(),
+        }
+    }
+
+    /// Checks that `found` entries of `input` match the `expected` entries of `against`.
+    pub(crate) fn check_len(
+        input: &'static str,
+        found: usize,
+        expected: usize,
+        against: &'static str,
+    ) -> Result<()> {
+        if found == expected {
+            Ok(())
+        } else {
+            Err(Error::LengthMismatch {
+                input,
+                found,
+                expected,
+                against,
+            })
+        }
+    }
 }
 
 impl From<std::io::Error> for Error {

@@ -4,14 +4,14 @@
 //!
 //! | 7P area | module | status |
 //! |---|---|---|
-//! | (foundation) data model | [`data`] | ids, customers, products, columnar transaction log |
+//! | (foundation) data model | [`data`] | ids, customers, products, columnar transaction log, baskets; the organisation, dated ownership, scopes and the scoped [`View`] every analysis reads through |
 //! | (foundation) time | [`time`] | units as types, day numbers, date parsing |
-//! | (foundation) per-customer statistics | [`summary`] | RFM sufficient statistics, calibration/holdout split, compact patterns |
-//! | (foundation) numerics | [`numerics`] | log-space ₂F₁, fit reports, standard errors |
-//! | (edge) input/output | [`io`] | CSV in (parallel) and out |
+//! | (foundation) per-customer statistics | [`summary`] | RFM sufficient statistics, calibration/holdout split, compact patterns, the per-customer feature frame |
+//! | (foundation) numerics | [`numerics`] | log-space ₂F₁, maximum-likelihood fits and their reports, bootstrap, classification and survival metrics (AUC, concordance), partition metrics (silhouette, ARI) |
+//! | (edge) input/output | [`io`] | CSV in (parallel) and out: transaction logs, summaries, BG/BB and sBG inputs, baskets, organisations and ownership |
 //! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
 //! | Profiling | [`profiling`] | RFM scores and segments, value tiers, behavioural clusters, habits and risk flags |
-//! | Persistency | [`persistency`] | BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric (fit, P(alive), expected purchases, retention); Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores |
+//! | Persistency | [`persistency`] | two families: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric; holdout scorecard) and retention (Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores) |
 //! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
 //! | Performance | `performance` | planned |
 //! | Prospecting | `prospecting` | planned |
@@ -32,6 +32,14 @@
 //! ```
 //!
 //! When two analysis modules need the same thing, it moves down a layer.
+//!
+//! # One analysis shape
+//!
+//! Settings are an `…Options` builder (`validate()` checks them, and the verb checks them
+//! again); a table comes from `options.compute(input)`, a model from `options.fit(input)`
+//! as [`Fitted`] `{ model, report }`; published parameters plug into `Model::new(..)?`.
+//! Data comes in through a [`View`] of the customers a [`Scope`] reaches, and every
+//! per-customer result says which scope it was computed under.
 
 pub mod data;
 mod error;
@@ -45,10 +53,11 @@ pub mod summary;
 pub mod synth;
 pub mod time;
 
-pub use data::{Dataset, TransactionLog};
+pub use data::{Dataset, Scope, View};
 pub use error::{Error, Problem, Result, RowError};
 
-pub use summary::{Summary, SummaryOptions};
+pub use numerics::{FitOptions, Fitted};
+pub use summary::{SplitOptions, Summary, SummaryOptions};
 pub use time::{Days, Months, Period, Span, TimeUnit, Weeks};
 
 pub use linfa;

@@ -1,24 +1,45 @@
-//! The data model: customers, products and the columnar transaction log.
+//! The data model: customers, products and the columnar transaction log, the
+//! organisation that owns the customers, and the scoped [`View`] through which every
+//! analysis reads them.
 //!
 //! External ids are strings; inside a [`Dataset`] every entity has a dense index
 //! ([`CustomerIdx`], [`ProductIdx`], ...), so per-customer results are plain vectors.
+//! A dataset's columns are private to this module: analyses get a [`View`]
+//! ([`Dataset::view`]) of the customers a [`Scope`] reaches, with the columns it hides
+//! absent, and their per-customer results carry the scope ([`Rows`], [`ScopeTag`]).
 //! Campaign contacts and sales opportunities will join [`Dataset`] as further tables with
-//! the same shape (columns indexed by customer), which is why its fields are private.
+//! the same shape (columns indexed by customer), read through the same view.
 
+mod access;
+mod baskets;
 mod customers;
 mod ids;
+mod org;
 mod products;
+mod scope;
 mod transactions;
+mod view;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use customers::{CustomerRecord, Customers};
+pub use access::{Area, AreaSet, Column, ColumnSet};
+pub use baskets::{BasketCustomers, BasketReport, Baskets, CustomerItems};
+pub(crate) use customers::Customers;
+pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
-pub use products::{ProductRecord, Products};
+pub use org::{
+    AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
+};
+pub use products::ProductRecord;
+pub(crate) use products::Products;
+pub use scope::{Scope, ScopeSpec, ScopeTag};
+pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
-pub use transactions::{History, NegativeAmounts, TransactionLog};
+pub use transactions::{is_purchase, History, NegativeAmounts};
+pub(crate) use view::Core;
+pub use view::{Catalogue, ColumnState, DateRange, PerCustomer, Rows, View};
 
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::Timestamp;
@@ -56,25 +77,40 @@ impl Dataset {
         }
     }
 
-    /// The customer table (every customer of the log, plus any given without transactions).
-    pub fn customers(&self) -> &Customers {
-        &self.customers
+    /// Bytes held by the transaction log's columns (what "the size of the columnar log"
+    /// means in benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        self.transactions.heap_bytes()
     }
-    /// The product table.
-    pub fn products(&self) -> &Products {
-        &self.products
-    }
-    /// Channel names.
-    pub fn channels(&self) -> &Interner {
-        &self.channels
-    }
-    /// Region names.
-    pub fn regions(&self) -> &Interner {
-        &self.regions
-    }
-    /// The transaction log.
-    pub fn transactions(&self) -> &TransactionLog {
-        &self.transactions
+
+    /// Sets who owns which customer from when (replacing any earlier assignment): the
+    /// customer data that [`Scope`]s read. Customers the records name but the data does
+    /// not hold are added without transactions; customers without a record are unowned
+    /// and seen only by a scope over all customers.
+    ///
+    /// The customers are then laid out grouped by their latest owner, owners in the order
+    /// the records first name them (unowned customers last, the load order kept within
+    /// a group): a scope's customers lie side by side in the log, so a pass over them
+    /// streams like a pass over a log of their own. Records in the organisation's order
+    /// ([`Organisation::sort_ownership`]; the flat form comes so) make every team and
+    /// branch one run too. Indices of customers (and so the order of per-customer
+    /// results) change accordingly; results computed before keep their own ids.
+    ///
+    /// # Errors
+    /// [`Error::Row`] naming the record (1-based position), field and value: an empty
+    /// customer id or owner, or two owners for one customer from the same date
+    /// ([`Problem::Conflict`]).
+    pub fn assign_owners(
+        &mut self,
+        records: impl IntoIterator<Item = OwnershipRecord>,
+    ) -> Result<OwnershipReport> {
+        let report = self.customers.assign(records)?;
+        self.transactions.add_customers(self.customers.len());
+        if let Some(order) = self.customers.layout_by_owner() {
+            self.customers = self.customers.permuted(&order);
+            self.transactions = std::mem::take(&mut self.transactions).permuted(&order);
+        }
+        Ok(report)
     }
 }
 
@@ -224,8 +260,9 @@ pub(crate) fn check_amount(v: f64, policy: &RowPolicy) -> Result<f64, Problem> {
 ///     TransactionRecord::new("ann", d(1, 2), 10.0),
 /// ])?;
 /// let data = b.build()?.dataset;
-/// let ann = data.customers().index("ann").unwrap();
-/// assert_eq!(data.transactions().history(ann).amounts, &[10.0, 20.0]);
+/// let all = data.view(&acrm::data::Scope::all());
+/// let ann = all.row("ann").unwrap();
+/// assert_eq!(all.history(ann).amounts, &[10.0, 20.0]);
 /// # Ok::<(), acrm::Error>(())
 /// ```
 #[derive(Debug, Default)]
@@ -254,10 +291,17 @@ impl DatasetBuilder {
     /// Starts from a product table.
     ///
     /// # Errors
-    /// A product with a non-finite unit cost.
+    /// [`Error::Row`] of [`Problem::NonFinite`] for a product with a non-finite unit cost,
+    /// its line the 1-based position of the record.
     pub fn products(mut self, products: impl IntoIterator<Item = ProductRecord>) -> Result<Self> {
-        for r in products {
-            self.products.upsert(&r)?;
+        for (k, r) in products.into_iter().enumerate() {
+            self.products.upsert(&r).map_err(|e| match e {
+                Error::Row(row) => Error::Row(RowError {
+                    line: k as u64 + 1,
+                    ..row
+                }),
+                e => e,
+            })?;
         }
         Ok(self)
     }
@@ -354,15 +398,7 @@ impl DatasetBuilder {
             self.rows = RawRows::with_columns(has);
             has
         });
-        let fields = [
-            ("cost", has.cost, expected.cost),
-            ("quantity", has.quantity, expected.quantity),
-            ("product_id", has.product, expected.product),
-            ("channel", has.channel, expected.channel),
-            ("region", has.region, expected.region),
-            ("order_id", has.order, expected.order),
-        ];
-        for (field, got, want) in fields {
+        for ((field, got), (_, want)) in has.fields().into_iter().zip(expected.fields()) {
             if got != want {
                 let problem = if want {
                     Problem::EmptyValue
@@ -410,7 +446,9 @@ impl DatasetBuilder {
         &self.customers.ids
     }
 
-    /// Fixes the optional columns of the log; an error if records already pushed differ.
+    /// Fixes the optional columns of the log; an error if records already pushed differ:
+    /// [`Error::MissingColumn`] for a column they have and `columns` lacks, an
+    /// [`Error::Row`] of [`Problem::Inconsistent`] on line 1 for one they lack.
     pub(crate) fn set_columns(&mut self, columns: Columns) -> Result<()> {
         match self.columns {
             None => {
@@ -419,12 +457,37 @@ impl DatasetBuilder {
                 Ok(())
             }
             Some(c) if c == columns => Ok(()),
-            Some(_) => Err(Error::InvalidOption {
-                option: "columns",
-                reason:
-                    "the file's optional columns differ from those of the records already added"
-                        .into(),
-            }),
+            Some(records) => {
+                let mut file_columns: Vec<String> =
+                    vec!["customer_id".into(), "date".into(), "amount".into()];
+                let mut first_difference = None;
+                for ((field, in_file), (_, in_records)) in
+                    columns.fields().into_iter().zip(records.fields())
+                {
+                    if in_file {
+                        file_columns.push(field.into());
+                    }
+                    if in_file != in_records && first_difference.is_none() {
+                        first_difference = Some((field, in_file));
+                    }
+                }
+                match first_difference {
+                    // A column the records have and the file lacks.
+                    Some((field, false)) => Err(Error::MissingColumn {
+                        column: field.into(),
+                        available: file_columns,
+                    }),
+                    // A column the file has and the records lack: as for a record that
+                    // brings a field the first one did not have, on the header's line.
+                    Some((field, true)) => Err(Error::Row(RowError {
+                        line: 1,
+                        field: field.into(),
+                        value: String::new(),
+                        problem: Problem::Inconsistent,
+                    })),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -460,14 +523,11 @@ impl DatasetBuilder {
             return Err(Error::EmptyInput);
         }
         if self.rows.len() > u32::MAX as usize {
-            return Err(Error::InvalidOption {
-                option: "rows",
-                reason: format!(
-                    "{} rows exceed the limit of {} per dataset",
-                    self.rows.len(),
-                    u32::MAX
-                ),
-            });
+            return Err(Error::option(
+                "rows",
+                self.rows.len(),
+                format!("at most {} rows per dataset", u32::MAX),
+            ));
         }
         let n = self.customers.len();
         let log = TransactionLog::from_raw(self.rows, n, self.orders);

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{CategoryIdx, Interner, ProductIdx};
+use crate::error::{Problem, RowError};
 
 /// One product as given by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,7 +20,7 @@ pub struct ProductRecord {
 
 /// Products: ids interned to [`ProductIdx`], with category and optional unit cost.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Products {
+pub(crate) struct Products {
     ids: Interner,
     category: Vec<Option<CategoryIdx>>,
     categories: Interner,
@@ -52,11 +53,6 @@ impl Products {
         &self.categories
     }
 
-    /// Index of a product id.
-    pub fn index(&self, id: &str) -> Option<ProductIdx> {
-        self.ids.get(id).map(ProductIdx)
-    }
-
     /// External id of a product.
     pub fn id(&self, p: ProductIdx) -> &str {
         self.ids.name(p.get())
@@ -75,13 +71,16 @@ impl Products {
     /// Adds or updates a product.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) when the unit cost is not finite.
+    /// [`Error::Row`](crate::Error::Row) of [`Problem::NonFinite`] in field `unit_cost`
+    /// (line 1: the record is the first and only one) when the unit cost is not finite.
     pub fn upsert(&mut self, r: &ProductRecord) -> crate::Result<ProductIdx> {
         if let Some(c) = r.unit_cost.filter(|c| !c.is_finite()) {
-            return Err(crate::Error::InvalidOption {
-                option: "unit_cost",
-                reason: format!("product `{}` has unit cost {c}", r.product_id),
-            });
+            return Err(crate::Error::Row(RowError {
+                line: 1,
+                field: "unit_cost".into(),
+                value: c.to_string(),
+                problem: Problem::NonFinite,
+            }));
         }
         let p = self.intern(&r.product_id);
         self.category[p.get()] = r
@@ -95,6 +94,11 @@ impl Products {
     /// Category of a product, if known.
     pub fn category(&self, p: ProductIdx) -> Option<CategoryIdx> {
         self.category.get(p.get()).copied().flatten()
+    }
+
+    /// Whether some product has a unit cost.
+    pub fn has_unit_costs(&self) -> bool {
+        self.unit_cost.iter().any(Option::is_some)
     }
 
     /// Unit cost of a product, if known.

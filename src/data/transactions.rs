@@ -3,8 +3,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
-use crate::time::{date_of, Timestamp};
+use super::ids::{ChannelIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
+use crate::time::Timestamp;
 
 /// All transactions, as columns sorted by (customer, day, second), with per-customer
 /// offsets: customer `c`'s history is rows `offsets[c]..offsets[c + 1]`.
@@ -12,11 +12,13 @@ use crate::time::{date_of, Timestamp};
 /// Optional columns are `None` when the input did not have them, so they cost nothing.
 ///
 /// **Negative amounts** are returns. They stay in the log (revenue and margin net them),
-/// but a return is never a purchase: the summary counts purchase occasions and spend from
-/// rows with `amount >= 0` only and reports returns apart. Loading can reject them instead
+/// but a return is never a purchase ([`is_purchase`]). Loading can reject them instead
 /// ([`NegativeAmounts::Reject`]).
+///
+/// The columns are private to the data module: analyses read them one customer at a time
+/// through a [`View`](super::View).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TransactionLog {
+pub(crate) struct TransactionLog {
     offsets: Vec<usize>,
     day: Vec<i32>,
     second: Option<Vec<u32>>,
@@ -28,12 +30,16 @@ pub struct TransactionLog {
     region: Option<Vec<RegionIdx>>,
     order: Option<Vec<OrderIdx>>,
     orders: Interner,
+    /// First and last day of the whole log, kept when it is built: the default end of
+    /// a window, the same for every scope.
+    #[serde(default)]
+    span: Option<(i32, i32)>,
 }
 
 /// What to do with negative amounts (returns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum NegativeAmounts {
-    /// Keep them as returns (see [`TransactionLog`]).
+    /// Keep them as returns (see [`is_purchase`]).
     #[default]
     Returns,
     /// Treat them as bad rows ([`Problem::NegativeAmount`](crate::Problem::NegativeAmount)).
@@ -63,7 +69,23 @@ pub struct History<'a> {
     pub orders: Option<&'a [OrderIdx]>,
 }
 
-impl History<'_> {
+impl<'a> History<'a> {
+    /// The rows `r` of these columns.
+    #[inline]
+    pub(crate) fn slice(&self, r: std::ops::Range<usize>) -> History<'a> {
+        History {
+            days: &self.days[r.clone()],
+            seconds: self.seconds.map(|v| &v[r.clone()]),
+            amounts: &self.amounts[r.clone()],
+            costs: self.costs.map(|v| &v[r.clone()]),
+            quantities: self.quantities.map(|v| &v[r.clone()]),
+            products: self.products.map(|v| &v[r.clone()]),
+            channels: self.channels.map(|v| &v[r.clone()]),
+            regions: self.regions.map(|v| &v[r.clone()]),
+            orders: self.orders.map(|v| &v[r]),
+        }
+    }
+
     /// Number of transactions.
     pub fn len(&self) -> usize {
         self.days.len()
@@ -74,7 +96,19 @@ impl History<'_> {
     }
 }
 
-/// Orders among the purchase rows (amount ≥ 0) of `range`: distinct order ids when the
+/// Whether a transaction of this amount is a purchase: the one definition every part of
+/// the crate uses.
+///
+/// A purchase is a row with a non-negative amount; a negative amount is a return. A zero
+/// amount (a free item, a fully discounted order) is a purchase occasion: the customer
+/// came and took something. CDNOW has such rows (about 80 of 69,659), and the published
+/// BG/NBD counts (Fader, Hardie & Lee 2005) and lifetimes' summary count them.
+#[inline]
+pub fn is_purchase(amount: f64) -> bool {
+    amount >= 0.0
+}
+
+/// Orders among the purchase rows ([`is_purchase`]) of `range`: distinct order ids when the
 /// log has them (`orders`), else one per purchase row, the convention of the summary,
 /// profit and habits. `buf` is scratch space reused across customers.
 pub(crate) fn count_orders(
@@ -83,7 +117,7 @@ pub(crate) fn count_orders(
     range: std::ops::Range<usize>,
     buf: &mut Vec<OrderIdx>,
 ) -> u32 {
-    let purchases = range.clone().filter(|&i| amounts[i] >= 0.0);
+    let purchases = range.clone().filter(|&i| is_purchase(amounts[i]));
     match orders {
         None => purchases.count() as u32,
         Some(o) => {
@@ -120,6 +154,21 @@ pub(crate) struct Columns {
     pub channel: bool,
     pub region: bool,
     pub order: bool,
+}
+
+impl Columns {
+    /// Each optional column's presence, named as the field of a
+    /// [`TransactionRecord`](crate::data::TransactionRecord).
+    pub fn fields(self) -> [(&'static str, bool); 6] {
+        [
+            ("cost", self.cost),
+            ("quantity", self.quantity),
+            ("product_id", self.product),
+            ("channel", self.channel),
+            ("region", self.region),
+            ("order_id", self.order),
+        ]
+    }
 }
 
 impl RawRows {
@@ -287,7 +336,25 @@ impl TransactionLog {
 
     /// The log of rows already in (customer, time) order, with their offsets.
     fn from_sorted(raw: RawRows, offsets: Vec<usize>, orders: Interner) -> Self {
+        let span = raw
+            .day
+            .par_iter()
+            .fold(
+                || None,
+                |acc: Option<(i32, i32)>, &d| {
+                    Some(acc.map_or((d, d), |(a, b)| (a.min(d), b.max(d))))
+                },
+            )
+            .reduce(
+                || None,
+                |x, y| match (x, y) {
+                    (Some(x), Some(y)) => Some((x.0.min(y.0), x.1.max(y.1))),
+                    (x, None) => x,
+                    (None, y) => y,
+                },
+            );
         TransactionLog {
+            span,
             offsets,
             day: raw.day,
             second: raw.second,
@@ -302,40 +369,95 @@ impl TransactionLog {
         }
     }
 
+    /// First and last day of the whole log.
+    pub(super) fn span(&self) -> Option<(i32, i32)> {
+        self.span
+    }
+
+    /// The log with its customers in `order` (a permutation of the customer indices):
+    /// each customer's rows move whole, in time order, so the log stays sorted.
+    pub(super) fn permuted(self, order: &[u32]) -> TransactionLog {
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        offsets.push(0usize);
+        for &c in order {
+            let c = c as usize;
+            let len = self.offsets[c + 1] - self.offsets[c];
+            offsets.push(offsets.last().copied().unwrap_or(0) + len);
+        }
+        let mut rows = vec![0u32; self.day.len()];
+        let mut slots: Vec<&mut [u32]> = Vec::with_capacity(order.len());
+        let mut rest = rows.as_mut_slice();
+        for w in offsets.windows(2) {
+            let (slot, tail) = rest.split_at_mut(w[1] - w[0]);
+            slots.push(slot);
+            rest = tail;
+        }
+        slots
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(1 << 10)
+            .for_each(|(k, slot)| {
+                let start = self.offsets[order[k] as usize];
+                for (j, r) in slot.iter_mut().enumerate() {
+                    // Row counts fit u32: `DatasetBuilder::build` rejects more rows.
+                    *r = (start + j) as u32;
+                }
+            });
+        drop(slots);
+        let TransactionLog {
+            day,
+            second,
+            amount,
+            cost,
+            quantity,
+            product,
+            channel,
+            region,
+            order: order_col,
+            orders,
+            span,
+            ..
+        } = self;
+        TransactionLog {
+            offsets,
+            day: gather(day, &rows),
+            second: second.map(|v| gather(v, &rows)),
+            amount: gather(amount, &rows),
+            cost: cost.map(|v| gather(v, &rows)),
+            quantity: quantity.map(|v| gather(v, &rows)),
+            product: product.map(|v| gather(v, &rows)),
+            channel: channel.map(|v| gather(v, &rows)),
+            region: region.map(|v| gather(v, &rows)),
+            order: order_col.map(|v| gather(v, &rows)),
+            orders,
+            span,
+        }
+    }
+
+    /// Extends the offsets to `n` customers (customers added without transactions).
+    pub(super) fn add_customers(&mut self, n: usize) {
+        let end = self.offsets.last().copied().unwrap_or(0);
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        while self.offsets.len() < n + 1 {
+            self.offsets.push(end);
+        }
+    }
+
     /// Number of transactions.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.day.len()
     }
 
-    /// Whether the log is empty.
-    pub fn is_empty(&self) -> bool {
-        self.day.is_empty()
-    }
-
-    /// Number of customers the offsets cover (customers without transactions included).
-    pub fn n_customers(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    /// Row range of one customer.
-    ///
-    /// # Panics
-    /// If `c` is not a customer of this log's dataset.
-    pub fn range(&self, c: CustomerIdx) -> std::ops::Range<usize> {
-        self.offsets[c.get()]..self.offsets[c.get() + 1]
-    }
-
     /// Per-customer offsets (length `n_customers() + 1`).
-    pub fn offsets(&self) -> &[usize] {
+    pub(super) fn offsets(&self) -> &[usize] {
         &self.offsets
     }
 
-    /// One customer's transactions.
-    ///
-    /// # Panics
-    /// If `c` is not a customer of this log's dataset.
-    pub fn history(&self, c: CustomerIdx) -> History<'_> {
-        let r = self.range(c);
+    /// The transactions of rows `r` (one customer's range).
+    #[inline]
+    pub(super) fn history_of(&self, r: std::ops::Range<usize>) -> History<'_> {
         History {
             days: &self.day[r.clone()],
             seconds: self.second.as_ref().map(|v| &v[r.clone()]),
@@ -350,60 +472,44 @@ impl TransactionLog {
     }
 
     /// Day numbers of all rows.
-    pub fn days(&self) -> &[i32] {
+    pub(super) fn days(&self) -> &[i32] {
         &self.day
     }
     /// Seconds of the day, when the input had times.
-    pub fn seconds(&self) -> Option<&[u32]> {
+    pub(super) fn seconds(&self) -> Option<&[u32]> {
         self.second.as_deref()
     }
-    /// Amounts of all rows.
-    pub fn amounts(&self) -> &[f64] {
-        &self.amount
-    }
     /// Costs, when present.
-    pub fn costs(&self) -> Option<&[f64]> {
+    pub(super) fn costs(&self) -> Option<&[f64]> {
         self.cost.as_deref()
     }
     /// Quantities, when present.
-    pub fn quantities(&self) -> Option<&[f64]> {
+    pub(super) fn quantities(&self) -> Option<&[f64]> {
         self.quantity.as_deref()
     }
     /// Products, when present.
-    pub fn products(&self) -> Option<&[ProductIdx]> {
+    pub(super) fn products(&self) -> Option<&[ProductIdx]> {
         self.product.as_deref()
     }
     /// Channels, when present.
-    pub fn channels(&self) -> Option<&[ChannelIdx]> {
+    pub(super) fn channels(&self) -> Option<&[ChannelIdx]> {
         self.channel.as_deref()
     }
     /// Regions, when present.
-    pub fn regions(&self) -> Option<&[RegionIdx]> {
+    pub(super) fn regions(&self) -> Option<&[RegionIdx]> {
         self.region.as_deref()
     }
     /// Orders, when present.
-    pub fn orders(&self) -> Option<&[OrderIdx]> {
+    pub(super) fn orders(&self) -> Option<&[OrderIdx]> {
         self.order.as_deref()
     }
     /// The interned order ids.
-    pub fn order_ids(&self) -> &Interner {
+    pub(super) fn order_ids(&self) -> &Interner {
         &self.orders
     }
 
-    /// Timestamp of row `i`.
-    pub fn timestamp(&self, i: usize) -> Timestamp {
-        Timestamp::from_parts(self.day[i], self.second.as_ref().map(|s| s[i]))
-    }
-
-    /// First and last day in the log, if it is not empty.
-    pub fn date_range(&self) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-        let min = self.day.par_iter().min()?;
-        let max = self.day.par_iter().max()?;
-        Some((date_of(*min), date_of(*max)))
-    }
-
     /// Bytes held by the columns (what "the size of the columnar log" means in benchmarks).
-    pub fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         let opt = |n: Option<usize>, s: usize| n.unwrap_or(0) * s;
         self.offsets.len() * size_of::<usize>()

@@ -5,9 +5,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::data::Interner;
+use crate::data::{BasketReport, Baskets, Interner};
 use crate::error::{Error, Problem, Result, RowError};
-use crate::product::{BasketReport, Baskets};
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::Io {

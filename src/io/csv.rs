@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    check_amount, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode, RawRows, RowMaps,
-    RowPolicy,
+    check_amount, Column, ColumnState, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode,
+    RawRows, RowMaps, RowPolicy, View,
 };
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{DateFormat, Timestamp};
@@ -32,22 +32,22 @@ pub enum Delimiter {
 
 /// A column, by header name or by 0-based position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Column {
+pub enum ColumnRef {
     /// By name in the header line.
     Name(String),
     /// By 0-based position (needed when the file has no header).
     Index(usize),
 }
 
-impl From<&str> for Column {
+impl From<&str> for ColumnRef {
     fn from(s: &str) -> Self {
-        Column::Name(s.to_string())
+        ColumnRef::Name(s.to_string())
     }
 }
 
-impl From<usize> for Column {
+impl From<usize> for ColumnRef {
     fn from(i: usize) -> Self {
-        Column::Index(i)
+        ColumnRef::Index(i)
     }
 }
 
@@ -63,18 +63,18 @@ impl From<usize> for Column {
 /// use acrm::io::CsvOptions;
 /// let csv = "customer_id,date,amount\nA,2024-01-02,10.5\nB,2024-01-03,7\nA,2024-02-01,3\n";
 /// let loaded = CsvOptions::new().read_bytes(csv.as_bytes())?;
-/// assert_eq!(loaded.dataset.transactions().len(), 3);
-/// assert_eq!(loaded.dataset.customers().len(), 2);
+/// let all = loaded.dataset.view(&acrm::data::Scope::all());
+/// assert_eq!((all.transactions(), all.len()), (3, 2));
 /// # Ok::<(), acrm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CsvOptions {
     delimiter: Delimiter,
     has_header: bool,
-    customer: Column,
-    date: Column,
-    amount: Column,
-    optional: [Option<Column>; 6],
+    customer: ColumnRef,
+    date: ColumnRef,
+    amount: ColumnRef,
+    optional: [Option<ColumnRef>; 6],
     detect_optional: bool,
     date_format: DateFormat,
     numeric_ids: bool,
@@ -116,7 +116,7 @@ impl Default for CsvOptions {
 macro_rules! optional_setter {
     ($($name:ident = $i:expr),*) => {$(
         #[doc = concat!("Reads the `", stringify!($name), "` column from `col`.")]
-        pub fn $name(mut self, col: impl Into<Column>) -> Self {
+        pub fn $name(mut self, col: impl Into<ColumnRef>) -> Self {
             self.optional[$i] = Some(col.into());
             self
         }
@@ -156,6 +156,32 @@ impl CsvOptions {
             .date_format(DateFormat::Compact)
     }
 
+    /// CDNOW's layout, told from the start of the file: CDNOW_master.txt with its header,
+    /// CDNOW_sample.txt (five columns, no header), or the master's four columns without
+    /// a header.
+    pub fn cdnow(head: &[u8]) -> Self {
+        let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        let text = String::from_utf8_lossy(first);
+        if text.contains("customer_id") {
+            CsvOptions::cdnow_master()
+        } else if text.split_whitespace().count() == 5 {
+            CsvOptions::cdnow_sample()
+        } else {
+            CsvOptions::cdnow_master()
+                .has_header(false)
+                .customer(0)
+                .date(1)
+                .quantity(2)
+                .amount(3)
+        }
+    }
+
+    /// Whether customer ids are read as numbers ([`numeric_ids`](Self::numeric_ids)): other
+    /// files naming the same customers must read them the same way.
+    pub fn ids_are_numeric(&self) -> bool {
+        self.numeric_ids
+    }
+
     /// The field separator.
     pub fn delimiter(mut self, d: Delimiter) -> Self {
         self.delimiter = d;
@@ -167,17 +193,17 @@ impl CsvOptions {
         self
     }
     /// The customer id column.
-    pub fn customer(mut self, col: impl Into<Column>) -> Self {
+    pub fn customer(mut self, col: impl Into<ColumnRef>) -> Self {
         self.customer = col.into();
         self
     }
     /// The date column.
-    pub fn date(mut self, col: impl Into<Column>) -> Self {
+    pub fn date(mut self, col: impl Into<ColumnRef>) -> Self {
         self.date = col.into();
         self
     }
     /// The amount column.
-    pub fn amount(mut self, col: impl Into<Column>) -> Self {
+    pub fn amount(mut self, col: impl Into<ColumnRef>) -> Self {
         self.amount = col.into();
         self
     }
@@ -235,8 +261,11 @@ impl CsvOptions {
     /// product tables given beforehand, and builds the dataset.
     ///
     /// # Errors
-    /// [`Error::MissingColumn`] for a column not in the header; [`Error::EmptyInput`] when
-    /// no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
+    /// [`Error::MissingColumn`] for a column not in the header, or an optional column
+    /// the builder's records have and the file lacks; an [`Error::Row`] of
+    /// [`Problem::Inconsistent`](crate::Problem::Inconsistent) on line 1 for an
+    /// optional column the file has and the builder's records lack; [`Error::EmptyInput`]
+    /// when no row is kept; in strict mode, the [`RowError`] of the first bad row: too few
     /// fields, an empty or unparsable value, a non-finite number, a rejected negative
     /// amount, an unknown customer.
     pub fn read_into(&self, builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
@@ -361,13 +390,13 @@ impl CsvOptions {
     }
 
     fn layout(&self, header: Option<&[String]>) -> Result<Layout> {
-        let find = |col: &Column| -> Result<(usize, String)> {
+        let find = |col: &ColumnRef| -> Result<(usize, String)> {
             match (col, header) {
-                (Column::Index(i), Some(h)) => {
+                (ColumnRef::Index(i), Some(h)) => {
                     Ok((*i, h.get(*i).cloned().unwrap_or_else(|| format!("#{i}"))))
                 }
-                (Column::Index(i), None) => Ok((*i, format!("#{i}"))),
-                (Column::Name(n), Some(h)) => h
+                (ColumnRef::Index(i), None) => Ok((*i, format!("#{i}"))),
+                (ColumnRef::Name(n), Some(h)) => h
                     .iter()
                     .position(|x| x == n)
                     .map(|i| (i, n.clone()))
@@ -375,7 +404,7 @@ impl CsvOptions {
                         column: n.clone(),
                         available: h.to_vec(),
                     }),
-                (Column::Name(n), None) => Err(Error::MissingColumn {
+                (ColumnRef::Name(n), None) => Err(Error::MissingColumn {
                     column: n.clone(),
                     available: Vec::new(),
                 }),
@@ -407,7 +436,7 @@ impl CsvOptions {
 const BLOCK: usize = 8 << 20;
 
 /// Reads until `buf` holds `len` bytes or the input ends; true at the end.
-fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
+pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
     let want = len.saturating_sub(buf.len());
     let got = input.by_ref().take(want as u64).read_to_end(buf)?;
     Ok(got < want)
@@ -415,11 +444,50 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>, len: usize) -> Result<bool> {
 
 /// The end of the first block of `bytes`: past the first line end at or after byte
 /// `len - 1` (`len` ≥ 1).
-fn line_block_end(bytes: &[u8], len: usize) -> usize {
+pub(super) fn line_block_end(bytes: &[u8], len: usize) -> usize {
     if bytes.len() <= len {
         return bytes.len();
     }
     memchr::memchr(b'\n', &bytes[len - 1..]).map_or(bytes.len(), |i| len + i)
+}
+
+/// Physical line numbers of the records the `csv` crate reads from `body`.
+///
+/// The csv crate's position is taken before it skips blank lines and the `\n` of a CRLF,
+/// so the physical line is counted here from the record's byte offset.
+pub(super) struct LineCounter<'a> {
+    body: &'a [u8],
+    first_line: u64,
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// Counting from the start of `body`, whose first line is `first_line`.
+    pub(super) fn new(body: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            body,
+            first_line,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line of the record whose position the csv crate gives as byte `byte` (calls
+    /// must come in file order).
+    pub(super) fn line_at(&mut self, byte: usize) -> u64 {
+        let body = self.body;
+        let mut start = byte.min(body.len());
+        while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.newlines +=
+                memchr::memchr_iter(b'\n', &body[self.counted_to..start]).count() as u64;
+            self.counted_to = start;
+        }
+        self.first_line + self.newlines
+    }
 }
 
 /// Builds the error of a field: column, value, problem.
@@ -619,7 +687,7 @@ fn split_fields<'a>(line: &'a [u8], d: Delimiter, width: usize, out: &mut Vec<&'
 }
 
 /// Splits `body` into about `n` parts at line boundaries (at least 1 MiB each).
-fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+pub(super) fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
     let target = (body.len() / n.max(1)).max(1 << 20);
     let mut parts = Vec::new();
     let mut rest = body;
@@ -680,20 +748,8 @@ impl RowParser<'_> {
             .delimiter(d)
             .from_reader(body);
         let mut rec = ::csv::ByteRecord::new();
-        // The csv crate's position is taken before it skips blank lines and the `\n` of a
-        // CRLF, so the physical line is counted here from the record's byte offset.
-        let (mut counted_to, mut newlines) = (0usize, 0u64);
-        let mut line_at = |byte: usize| -> u64 {
-            let mut start = byte.min(body.len());
-            while start < body.len() && (body[start] == b'\r' || body[start] == b'\n') {
-                start += 1;
-            }
-            if start > counted_to {
-                newlines += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
-                counted_to = start;
-            }
-            first_line + newlines
-        };
+        let mut lines = LineCounter::new(body, first_line);
+        let mut line_at = |byte: usize| lines.line_at(byte);
         loop {
             match reader.read_byte_record(&mut rec) {
                 Ok(false) => break,
@@ -757,11 +813,7 @@ impl RowParser<'_> {
         let raw_id = std::str::from_utf8(raw).map_err(|_| err(col, raw, Problem::NotUtf8))?;
         let mut id = raw_id;
         if self.numeric_ids {
-            if !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err(col, raw, Problem::BadNumber));
-            }
-            let trimmed = id.trim_start_matches('0');
-            id = if trimmed.is_empty() { "0" } else { trimmed };
+            id = numeric_id(id).ok_or_else(|| err(col, raw, Problem::BadNumber))?;
         }
         if let Some(known) = self.known {
             if known.get(id).is_none() {
@@ -892,24 +944,41 @@ impl DatasetBuilder {
     }
 }
 
-/// Writes a dataset's transactions as CSV: `customer_id,date,amount` and the optional
-/// columns it has. Dates are `YYYY-MM-DD`, or RFC 3339 in UTC when the log has times.
+/// A numeric id as interned: leading zeros dropped (`007` is `7`, `000` is `0`); `None`
+/// unless all digits. The one normalisation for every reader of CDNOW-style ids.
+pub(crate) fn numeric_id(id: &str) -> Option<&str> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = id.trim_start_matches('0');
+    Some(if trimmed.is_empty() { "0" } else { trimmed })
+}
+
+/// Writes the transactions a view shows as CSV: `customer_id,date,amount` and the
+/// optional columns present and not hidden. Dates are `YYYY-MM-DD`, or RFC 3339 in UTC
+/// when the log has times.
 ///
 /// # Errors
 /// I/O errors of the writer.
-pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
-    let log = data.transactions();
+pub fn write_transactions_csv<W: Write>(view: &View<'_>, out: W) -> Result<()> {
     let mut w =
         ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, out));
-    let mut header = vec!["customer_id", "date", "amount"];
-    let present = [
-        log.costs().is_some(),
-        log.quantities().is_some(),
-        log.products().is_some(),
-        log.channels().is_some(),
-        log.regions().is_some(),
-        log.orders().is_some(),
+    let shown = |c: Column| view.column(c) == ColumnState::Present;
+    let cols = [
+        Column::Cost,
+        Column::Quantity,
+        Column::Product,
+        Column::Channel,
+        Column::Region,
+        Column::Order,
     ];
+    // The cost column of the log, not the products' unit costs.
+    let has_cost_column = shown(Column::Cost) && view.costs().is_ok();
+    let present = cols.map(|c| match c {
+        Column::Cost => has_cost_column,
+        c => shown(c),
+    });
+    let mut header = vec!["customer_id", "date", "amount"];
     header.extend(
         OPTIONAL
             .iter()
@@ -918,6 +987,10 @@ pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
             .map(|(n, _)| *n),
     );
     w.write_record(&header)?;
+    let products = view.catalogue().ok();
+    let channels = view.channel_names().ok();
+    let regions = view.region_names().ok();
+    let orders = view.order_ids().ok();
     // `Display` of f64 is the shortest form that reads back to the same value.
     let mut num = String::new();
     let mut float = |w: &mut ::csv::Writer<_>, v: f64| -> Result<()> {
@@ -926,30 +999,31 @@ pub fn write_transactions_csv<W: Write>(data: &Dataset, out: W) -> Result<()> {
         let _ = write!(num, "{v}");
         Ok(w.write_field(&num)?)
     };
-    for c in 0..log.n_customers() {
-        let c = crate::data::CustomerIdx(c as u32);
-        let id = data.customers().id(c);
-        for i in log.range(c) {
+    for k in 0..view.len() {
+        let id = view.id(k);
+        let h = view.history(k);
+        for i in 0..h.len() {
             w.write_field(id)?;
-            w.write_field(log.timestamp(i).to_string())?;
-            float(&mut w, log.amounts()[i])?;
-            if let Some(v) = log.costs() {
+            let t = Timestamp::from_parts(h.days[i], h.seconds.map(|s| s[i]));
+            w.write_field(t.to_string())?;
+            float(&mut w, h.amounts[i])?;
+            if let (true, Some(v)) = (present[0], h.costs) {
                 float(&mut w, v[i])?;
             }
-            if let Some(v) = log.quantities() {
+            if let (true, Some(v)) = (present[1], h.quantities) {
                 float(&mut w, v[i])?;
             }
-            if let Some(v) = log.products() {
-                w.write_field(data.products().id(v[i]))?;
+            if let (Some(names), Some(v)) = (&products, h.products) {
+                w.write_field(names.id(v[i]))?;
             }
-            if let Some(v) = log.channels() {
-                w.write_field(data.channels().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (channels, h.channels) {
+                w.write_field(names.name(v[i].get()))?;
             }
-            if let Some(v) = log.regions() {
-                w.write_field(data.regions().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (regions, h.regions) {
+                w.write_field(names.name(v[i].get()))?;
             }
-            if let Some(v) = log.orders() {
-                w.write_field(log.order_ids().name(v[i].get()))?;
+            if let (Some(names), Some(v)) = (orders, h.orders) {
+                w.write_field(names.name(v[i].get()))?;
             }
             w.write_record(None::<&[u8]>)?;
         }

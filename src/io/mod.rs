@@ -1,12 +1,20 @@
-//! Reading and writing customer histories, basket files and plain tables. An edge module: nothing else in `src/`
-//! imports it.
+//! Reading and writing customer histories, per-customer summaries, the inputs of the
+//! discrete-time models, basket files and plain tables. An edge module: nothing else in
+//! `src/` imports it.
 
 mod baskets;
 mod csv;
+mod discrete;
+mod org;
 mod summary;
 mod table;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
-pub use self::csv::{write_transactions_csv, Column, CsvOptions, Delimiter};
-pub use self::summary::{read_summary_csv, SummaryTable};
+pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
+pub use self::discrete::{
+    read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,
+    read_discrete_patterns_csv_path,
+};
+pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
+pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;

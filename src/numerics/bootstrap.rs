@@ -106,71 +106,80 @@ impl<M: Sync> Bootstrap<M> {
     }
 }
 
-/// Resamples customers with replacement `opts.replicates` times and refits.
-///
-/// `weights[i]` is the number of customers behind item i (a pattern's count, or 1 per
-/// record); each replicate draws the same total number of customers, as multinomial
-/// counts over the items, and `fit` receives those counts (same length as `weights`, zeros
-/// included) to build and fit its data. Replicates run in parallel, each with its own
-/// generator seeded from (seed, replicate), so the result does not depend on the number
-/// of threads.
-///
-/// # Errors
-/// [`Error::InvalidOption`] for fewer than two replicates, a level outside (0, 1), or no
-/// customers.
-pub fn bootstrap<M: Send>(
-    weights: &[u32],
-    opts: &BootstrapOptions,
-    fit: impl Fn(&[u32]) -> Result<M> + Sync,
-) -> Result<Bootstrap<M>> {
-    let bad = |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
-    if opts.replicates < 2 {
-        return bad(
-            "replicates",
-            format!("{} (need at least 2)", opts.replicates),
-        );
+impl BootstrapOptions {
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1).
+    pub fn validate(&self) -> Result<()> {
+        if self.replicates < 2 {
+            return Err(Error::option("replicates", self.replicates, "at least 2"));
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::option("level", self.level, "a level in (0, 1)"));
+        }
+        Ok(())
     }
-    if !(opts.level > 0.0 && opts.level < 1.0) {
-        return bad("level", format!("{} is not in (0, 1)", opts.level));
-    }
-    let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-    if total == 0 {
-        return bad("weights", "no customers to resample".into());
-    }
-    let results: Vec<Option<M>> = (0..opts.replicates)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-                opts.seed ^ (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
-            // Multinomial draw as a chain of binomials: item i gets Binomial(n left,
-            // wᵢ / weight left).
-            let (mut left_n, mut left_w) = (total, total);
-            let counts: Vec<u32> = weights
-                .iter()
-                .map(|&w| {
-                    if left_n == 0 || w == 0 {
+
+    /// Resamples customers with replacement `replicates` times and refits.
+    ///
+    /// `weights[i]` is the number of customers behind item i (a pattern's count, or 1 per
+    /// record); each replicate draws the same total number of customers, as multinomial
+    /// counts over the items, and `fit` receives those counts (same length as `weights`, zeros
+    /// included) to build and fit its data. Replicates run in parallel, each with its own
+    /// generator seeded from (seed, replicate), so the result does not depend on the number
+    /// of threads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for fewer than two replicates or a level outside (0, 1);
+    /// [`Error::EmptyInput`] when the weights hold no customers.
+    pub fn fit<M: Send>(
+        &self,
+        weights: &[u32],
+        fit: impl Fn(&[u32]) -> Result<M> + Sync,
+    ) -> Result<Bootstrap<M>> {
+        let opts = self;
+        opts.validate()?;
+        let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+        if total == 0 {
+            // No customers to resample.
+            return Err(Error::EmptyInput);
+        }
+        let results: Vec<Option<M>> = (0..opts.replicates)
+            .into_par_iter()
+            .map(|b| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                    opts.seed ^ (b as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                // Multinomial draw as a chain of binomials: item i gets Binomial(n left,
+                // wᵢ / weight left).
+                let (mut left_n, mut left_w) = (total, total);
+                let counts: Vec<u32> = weights
+                    .iter()
+                    .map(|&w| {
+                        if left_n == 0 || w == 0 {
+                            left_w -= u64::from(w);
+                            return 0;
+                        }
+                        let p = (w as f64 / left_w as f64).min(1.0);
                         left_w -= u64::from(w);
-                        return 0;
-                    }
-                    let p = (w as f64 / left_w as f64).min(1.0);
-                    left_w -= u64::from(w);
-                    let k = Binomial::new(left_n, p)
-                        .map(|d| d.sample(&mut rng))
-                        .unwrap_or(left_n);
-                    left_n -= k;
-                    k as u32
-                })
-                .collect();
-            fit(&counts).ok()
+                        let k = Binomial::new(left_n, p)
+                            .map(|d| d.sample(&mut rng))
+                            .unwrap_or(left_n);
+                        left_n -= k;
+                        k as u32
+                    })
+                    .collect();
+                fit(&counts).ok()
+            })
+            .collect();
+        let failed = results.iter().filter(|r| r.is_none()).count();
+        Ok(Bootstrap {
+            models: results.into_iter().flatten().collect(),
+            failed,
+            level: opts.level,
         })
-        .collect();
-    let failed = results.iter().filter(|r| r.is_none()).count();
-    Ok(Bootstrap {
-        models: results.into_iter().flatten().collect(),
-        failed,
-        level: opts.level,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -184,11 +193,12 @@ mod tests {
     fn mean_of_a_two_point_sample() {
         let weights = [500, 500];
         let opts = BootstrapOptions::new().replicates(2000).seed(3);
-        let b = bootstrap(&weights, &opts, |c| {
-            assert_eq!(c.iter().sum::<u32>(), 1000);
-            Ok(f64::from(c[1]) / 1000.0)
-        })
-        .unwrap();
+        let b = opts
+            .fit(&weights, |c| {
+                assert_eq!(c.iter().sum::<u32>(), 1000);
+                Ok(f64::from(c[1]) / 1000.0)
+            })
+            .unwrap();
         assert_eq!((b.models.len(), b.failed), (2000, 0));
         let mean = b.models.iter().sum::<f64>() / 2000.0;
         let sd = (b.models.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / 1999.0).sqrt();
@@ -201,7 +211,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| bootstrap(&weights, &opts, |c| Ok(f64::from(c[1]))).unwrap());
+            .install(|| opts.fit(&weights, |c| Ok(f64::from(c[1]))).unwrap());
         let first: Vec<f64> = b.models.iter().map(|m| m * 1000.0).collect();
         assert_eq!(first, again.models);
     }

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::linalg::invert_spd;
+use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
 
 /// A negative log-likelihood over positive parameters θ, with its gradient.
@@ -71,6 +72,57 @@ pub struct FitReport {
     pub std_errors: Vec<f64>,
     /// Parameter correlations from the same matrix (row-major, `names.len()`²).
     pub correlations: Vec<f64>,
+    /// The scope of the data the model was fitted to, when it came through a view (a
+    /// [`Compact`](crate::summary::Compact) or [`Records`](crate::summary::Records) of a
+    /// summary); `None` for rows given directly.
+    #[serde(default)]
+    pub scope: Option<ScopeTag>,
+}
+
+/// A fitted model with the report of the fit that produced it: what every `fit` in the
+/// crate returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fitted<M, R = FitReport> {
+    /// The model.
+    pub model: M,
+    /// How the fit went.
+    pub report: R,
+}
+
+/// The input of a likelihood fit: rows of the model's data and, when they came through a
+/// view, its scope. Slices and vectors of rows are inputs without a scope.
+pub trait FitData<T> {
+    /// The rows.
+    fn rows(&self) -> &[T];
+    /// The scope the rows were read under.
+    fn scope(&self) -> Option<&ScopeTag> {
+        None
+    }
+}
+
+impl<T> FitData<T> for [T] {
+    fn rows(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T> FitData<T> for Vec<T> {
+    fn rows(&self) -> &[T] {
+        self
+    }
+}
+
+/// A model fitted by maximum likelihood through [`FitOptions::fit`].
+pub trait MaximumLikelihood: Sized {
+    /// One row of the data the model is fitted to (a pattern, a record, a cohort).
+    type Row;
+    /// The area of analysis the model belongs to: a scope forbidding it cannot fit it.
+    const AREA: Area;
+    /// Fits the model to `rows` (called by [`FitOptions::fit`]).
+    ///
+    /// # Errors
+    /// As [`FitOptions::fit`].
+    fn estimate(rows: &[Self::Row], opts: &FitOptions) -> Result<Fitted<Self>>;
 }
 
 /// Settings of a maximum-likelihood fit.
@@ -129,30 +181,75 @@ impl FitOptions {
         self
     }
 
+    /// Fits model `M` by maximum likelihood (L-BFGS over log-parameters, or Newton's
+    /// method where the model has its Hessian) and reports standard errors from the
+    /// observed information; the report carries the data's scope.
+    ///
+    /// ```
+    /// use acrm::persistency::BgNbd;
+    /// use acrm::numerics::{FitOptions, Fitted};
+    /// use acrm::summary::Pattern;
+    /// let patterns = [
+    ///     Pattern { x: 0, t_x: 0.0, t: 30.0, count: 50 },
+    ///     Pattern { x: 2, t_x: 20.0, t: 30.0, count: 30 },
+    ///     Pattern { x: 5, t_x: 28.0, t: 30.0, count: 20 },
+    /// ];
+    /// let bg: Fitted<BgNbd> = FitOptions::new().fit(&patterns[..])?;
+    /// assert!(bg.report.termination.converged() && bg.report.scope.is_none());
+    /// # Ok::<(), acrm::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for an option out of its domain (see the setters);
+    /// [`Error::ForbiddenArea`] when the data's scope forbids the model's area; the
+    /// model's own data errors ([`Error::BadValue`] naming the first bad row,
+    /// [`Error::EmptyInput`]); [`Error::Numerical`] when the optimiser fails.
+    pub fn fit<M: MaximumLikelihood>(
+        &self,
+        data: &(impl FitData<M::Row> + ?Sized),
+    ) -> Result<Fitted<M>> {
+        if let Some(scope) = data.scope() {
+            scope.require(M::AREA)?;
+        }
+        let mut fitted = M::estimate(data.rows(), self)?;
+        fitted.report.scope = data.scope().cloned();
+        Ok(fitted)
+    }
+
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
+        self.check(self.initial.as_ref().map_or(0, Vec::len))
+            .map(|_| ())
+    }
+
     pub(crate) fn check(&self, n_params: usize) -> Result<Settings> {
-        let bad =
-            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
         if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "tolerance",
-                format!("{} is not a positive number", self.tolerance),
-            );
+                self.tolerance,
+                "a positive finite number",
+            ));
         }
         if self.max_iterations == 0 {
-            return bad("max_iterations", "must be at least 1".into());
+            return Err(Error::option("max_iterations", 0, "at least 1"));
         }
         if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "penalty",
-                format!("{} is not a finite number ≥ 0", self.penalty),
-            );
+                self.penalty,
+                "a finite number ≥ 0",
+            ));
         }
         if let Some(p) = &self.initial {
             if p.len() != n_params || p.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
-                return bad(
+                return Err(Error::option(
                     "initial",
-                    format!("{p:?}: expected {n_params} finite positive values"),
-                );
+                    format!("{p:?}"),
+                    format!("{n_params} finite positive values"),
+                ));
             }
         }
         Ok(Settings {
@@ -200,10 +297,7 @@ fn in_domain(theta: &[f64]) -> bool {
 pub(crate) fn check_positive(names: &[&'static str], values: &[f64]) -> Result<()> {
     for (name, v) in names.iter().zip(values) {
         if !(*v > 0.0 && v.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: name,
-                reason: format!("{v} is not a finite positive number"),
-            });
+            return Err(Error::option(name, v, "a positive finite number"));
         }
     }
     Ok(())
@@ -344,6 +438,7 @@ pub(crate) fn minimize<O: Objective>(
                 termination,
                 std_errors,
                 correlations,
+                scope: None,
             },
             theta,
         });
@@ -351,10 +446,11 @@ pub(crate) fn minimize<O: Objective>(
     let phi0 = Array1::from_iter(start.iter().map(|t| t.ln()));
     let (v0, _) = problem.eval(&phi0);
     if v0 >= WALL {
-        return Err(Error::InvalidOption {
-            option: "initial",
-            reason: format!("the likelihood is not finite at the starting point {start:?}"),
-        });
+        return Err(Error::option(
+            "initial",
+            format!("{start:?}"),
+            "a starting point where the likelihood is finite",
+        ));
     }
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(settings.tolerance)
@@ -409,6 +505,7 @@ pub(crate) fn minimize<O: Objective>(
             termination,
             std_errors,
             correlations,
+            scope: None,
         },
         theta,
     })
@@ -509,9 +606,9 @@ struct NewtonEnd {
 }
 
 fn optimiser_error(e: impl std::fmt::Display) -> Error {
-    Error::InvalidOption {
-        option: "fit",
-        reason: format!("the optimiser failed: {e}"),
+    Error::Numerical {
+        procedure: "L-BFGS optimiser",
+        reason: e.to_string(),
     }
 }
 

@@ -89,7 +89,8 @@ pub struct Evaluation {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ or a score is not finite,
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::BadValue`] if a score is not
+/// finite,
 /// [`Error::EmptyInput`] for no rows, [`Error::Degenerate`] if all labels are equal.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64> {
     let data = Checked::new(scores, labels)?;
@@ -106,7 +107,8 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ or a score is not finite,
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::BadValue`] if a score is not
+/// finite,
 /// [`Error::EmptyInput`] for no rows, [`Error::Degenerate`] if no label is positive
 /// (recall is then undefined; scikit-learn warns and returns 0).
 pub fn pr_auc(scores: &[f64], labels: &[bool]) -> Result<f64> {
@@ -120,8 +122,8 @@ pub fn pr_auc(scores: &[f64], labels: &[bool]) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ or a score is not a probability in
-/// [0, 1], [`Error::EmptyInput`] for no rows.
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::BadValue`] if a score is not
+/// a probability in [0, 1], [`Error::EmptyInput`] for no rows.
 pub fn brier(scores: &[f64], labels: &[bool]) -> Result<f64> {
     let data = Checked::new(scores, labels)?;
     data.need_probabilities()?;
@@ -134,9 +136,10 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ, a score is not finite, `groups` is 0 or
-/// exceeds the number of rows; [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] if
-/// no label is positive (lift is relative to the overall positive rate).
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::BadValue`] if a score is not
+/// finite, [`Error::InvalidOption`] if `groups` is 0 or exceeds the number of rows;
+/// [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] if no label is positive (lift
+/// is relative to the overall positive rate).
 pub fn lift_table(scores: &[f64], labels: &[bool], groups: usize) -> Result<Vec<DecileRow>> {
     let data = Checked::new(scores, labels)?;
     data.need_groups(groups)?;
@@ -162,15 +165,12 @@ pub fn top_decile_lift(scores: &[f64], labels: &[bool]) -> Result<f64> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ, `bins` is 0 or a score is not in
-/// [0, 1]; [`Error::EmptyInput`] for no rows.
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::InvalidOption`] if `bins` is
+/// 0, [`Error::BadValue`] if a score is not in [0, 1]; [`Error::EmptyInput`] for no rows.
 pub fn reliability(scores: &[f64], labels: &[bool], bins: usize) -> Result<Vec<ReliabilityBin>> {
     let data = Checked::new(scores, labels)?;
     if bins == 0 {
-        return Err(Error::InvalidOption {
-            option: "bins",
-            reason: "at least one bin is needed".into(),
-        });
+        return Err(Error::option("bins", 0, "at least 1 bin"));
     }
     data.need_probabilities()?;
     Ok(reliability_checked(&data, bins))
@@ -181,9 +181,9 @@ pub fn reliability(scores: &[f64], labels: &[bool], bins: usize) -> Result<Vec<R
 ///
 /// # Errors
 ///
-/// [`Error::InvalidOption`] if the lengths differ, a score is not in [0, 1] or there are
-/// fewer than 10 rows; [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] if all
-/// labels are equal.
+/// [`Error::LengthMismatch`] if the lengths differ, [`Error::BadValue`] if a score is not
+/// in [0, 1], [`Error::InvalidOption`] (option `groups`) if there are fewer than 10 rows;
+/// [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] if all labels are equal.
 pub fn evaluate(scores: &[f64], labels: &[bool]) -> Result<Evaluation> {
     const GROUPS: usize = 10;
     const BINS: usize = 10;
@@ -214,21 +214,19 @@ struct Checked<'a> {
 
 impl<'a> Checked<'a> {
     fn new(scores: &'a [f64], labels: &'a [bool]) -> Result<Self> {
-        if scores.len() != labels.len() {
-            return Err(Error::InvalidOption {
-                option: "labels",
-                reason: format!("{} labels for {} scores", labels.len(), scores.len()),
-            });
-        }
+        Error::check_len("labels", labels.len(), scores.len(), "scores")?;
         if scores.is_empty() {
             return Err(Error::EmptyInput);
         }
         // position_first, not position_any: the error must name the same row every time.
         if let Some(i) = scores.par_iter().position_first(|s| !s.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "scores",
-                reason: format!("score {i} is {}, not a finite number", scores[i]),
-            });
+            return Err(Error::bad_value(
+                "scores",
+                i,
+                "score",
+                scores[i],
+                "a finite number",
+            ));
         }
         let positives = labels.par_iter().filter(|&&y| y).count();
         Ok(Checked {
@@ -245,13 +243,13 @@ impl<'a> Checked<'a> {
     fn need_probabilities(&self) -> Result<()> {
         let outside = |s: &f64| !(0.0..=1.0).contains(s);
         match self.scores.par_iter().position_first(outside) {
-            Some(i) => Err(Error::InvalidOption {
-                option: "scores",
-                reason: format!(
-                    "score {i} is {}, not a probability in [0, 1]",
-                    self.scores[i]
-                ),
-            }),
+            Some(i) => Err(Error::bad_value(
+                "scores",
+                i,
+                "score",
+                self.scores[i],
+                "a probability in [0, 1]",
+            )),
             None => Ok(()),
         }
     }
@@ -286,22 +284,18 @@ impl<'a> Checked<'a> {
     }
 
     fn need_groups(&self, groups: usize) -> Result<()> {
-        let reason = if groups == 0 {
-            "at least one group is needed".to_string()
-        } else if groups > self.rows() {
-            format!(
-                "{groups} groups for {} rows: every group needs at least one row",
-                self.rows()
-            )
-        } else if u32::try_from(groups).is_err() {
-            format!("{groups} groups: group numbers must fit in u32")
-        } else {
-            return Ok(());
-        };
-        Err(Error::InvalidOption {
-            option: "groups",
-            reason,
-        })
+        if groups == 0 || groups > self.rows() || u32::try_from(groups).is_err() {
+            return Err(Error::option(
+                "groups",
+                groups,
+                format!(
+                    "1..={} groups: every group needs at least one of the {} rows",
+                    self.rows().min(u32::MAX as usize),
+                    self.rows()
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -729,10 +723,28 @@ mod tests {
         assert!(one.auc > 0.7 && one.top_decile_lift > 1.5);
     }
 
-    fn invalid_option(e: Error) -> (&'static str, String) {
+    fn invalid_option(e: Error) -> (&'static str, String, String) {
         match e {
-            Error::InvalidOption { option, reason } => (option, reason),
+            Error::InvalidOption {
+                option,
+                value,
+                allowed,
+            } => (option, value, allowed),
             other => panic!("expected InvalidOption, got {other:?}"),
+        }
+    }
+
+    /// The input, row, field and value of a [`Error::BadValue`].
+    fn bad_value(e: Error) -> (String, usize, String, String) {
+        match e {
+            Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                ..
+            } => (input, row, field, value),
+            other => panic!("expected BadValue, got {other:?}"),
         }
     }
 
@@ -741,35 +753,42 @@ mod tests {
         let s = [0.1, 0.4, 0.8];
         let y = [false, true, true];
 
-        let (option, reason) = invalid_option(roc_auc(&s, &y[..2]).unwrap_err());
-        assert_eq!(option, "labels");
-        assert!(reason.contains("2 labels for 3 scores"), "{reason}");
+        assert_eq!(
+            roc_auc(&s, &y[..2]).unwrap_err(),
+            Error::LengthMismatch {
+                input: "labels",
+                found: 2,
+                expected: 3,
+                against: "scores",
+            }
+        );
 
         assert_eq!(roc_auc(&[], &[]).unwrap_err(), Error::EmptyInput);
         assert_eq!(evaluate(&[], &[]).unwrap_err(), Error::EmptyInput);
 
         for (bad, shown) in [(f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
-            let (option, reason) = invalid_option(pr_auc(&[0.1, bad, bad], &y).unwrap_err());
-            assert_eq!(option, "scores");
-            assert!(
-                reason.contains("score 1 is") && reason.contains(shown),
-                "{reason}"
+            let (input, row, field, value) = bad_value(pr_auc(&[0.1, bad, bad], &y).unwrap_err());
+            assert_eq!(
+                (input.as_str(), row, field.as_str()),
+                ("scores", 1, "score")
             );
+            assert_eq!(value, shown);
         }
 
         type Metric = fn(&[f64], &[bool]) -> Result<f64>;
         let range_checked: [Metric; 2] = [brier, |s, y| evaluate(s, y).map(|e| e.brier)];
         for f in range_checked {
-            let (option, reason) = invalid_option(f(&[0.1, 0.4, 1.5], &y).unwrap_err());
-            assert_eq!(option, "scores");
-            assert!(reason.contains("score 2 is 1.5"), "{reason}");
+            let (input, row, field, value) = bad_value(f(&[0.1, 0.4, 1.5], &y).unwrap_err());
+            assert_eq!(
+                (input.as_str(), row, field.as_str()),
+                ("scores", 2, "score")
+            );
+            assert_eq!(value, "1.5");
         }
-        let (_, reason) = invalid_option(reliability(&[0.1, -0.2, 0.3], &y, 10).unwrap_err());
-        assert!(reason.contains("score 1 is -0.2"), "{reason}");
-        assert_eq!(
-            invalid_option(reliability(&s, &y, 0).unwrap_err()).0,
-            "bins"
-        );
+        let (_, row, _, value) = bad_value(reliability(&[0.1, -0.2, 0.3], &y, 10).unwrap_err());
+        assert_eq!((row, value.as_str()), (1, "-0.2"));
+        let (option, value, _) = invalid_option(reliability(&s, &y, 0).unwrap_err());
+        assert_eq!((option, value.as_str()), ("bins", "0"));
 
         // Rank metrics take any finite scores.
         assert_abs_diff_eq!(
@@ -807,9 +826,9 @@ mod tests {
             invalid_option(lift_table(&s, &y, 0).unwrap_err()).0,
             "groups"
         );
-        let (option, reason) = invalid_option(lift_table(&s, &y, 4).unwrap_err());
-        assert_eq!(option, "groups");
-        assert!(reason.contains("4 groups for 3 rows"), "{reason}");
+        let (option, value, allowed) = invalid_option(lift_table(&s, &y, 4).unwrap_err());
+        assert_eq!((option, value.as_str()), ("groups", "4"));
+        assert!(allowed.contains("the 3 rows"), "{allowed}");
         assert_eq!(
             invalid_option(top_decile_lift(&s, &y).unwrap_err()).0,
             "groups"

@@ -3,28 +3,35 @@
 //! errors from the observed information).
 
 mod bootstrap;
+mod concordance;
 mod dual;
 mod fit;
 mod forest;
 mod linalg;
 mod metrics;
+mod partition;
 mod quadrature;
 mod reduce;
 mod special;
 
-pub use bootstrap::{bootstrap, Bootstrap, BootstrapOptions, Interval};
+pub use bootstrap::{Bootstrap, BootstrapOptions, Interval};
+pub use concordance::concordance_index;
+pub(crate) use concordance::{harrell, order_key};
 pub(crate) use dual::{log_sum_exp_all, Dual};
 #[cfg(test)]
 pub(crate) use fit::gradient_mismatch;
 pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objective};
-pub use fit::{FitOptions, FitReport, Termination};
+pub use fit::{FitData, FitOptions, FitReport, Fitted, MaximumLikelihood, Termination};
 pub(crate) use forest::{Forest, ForestOptions};
 pub(crate) use linalg::{add_cross_product, cholesky, cholesky_solve, invert_spd};
 pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,
 };
+pub(crate) use partition::mean_silhouettes;
+pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
+pub use reduce::{median, top_indices, top_share};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -67,3 +67,60 @@ pub(crate) fn column_mean_sd(
     let sd = squares.iter().map(|s| (s / n as f64).sqrt()).collect();
     (mean, sd)
 }
+
+/// The median of `values` (the mean of the two middle values for an even count); `None`
+/// when empty. NaN values sort last, as `f64::total_cmp` orders them.
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    })
+}
+
+/// The share of the total of `values` held by the largest `fraction` of them (at least
+/// one value): revenue concentration, such as the top decile's share of revenue. Sums run
+/// in descending order of value.
+///
+/// # Errors
+/// [`Error::EmptyInput`](crate::Error::EmptyInput) without values;
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) for a fraction outside (0, 1].
+pub fn top_share(values: &[f64], fraction: f64) -> crate::Result<f64> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(crate::Error::option(
+            "fraction",
+            fraction,
+            "a fraction in (0, 1]",
+        ));
+    }
+    if values.is_empty() {
+        return Err(crate::Error::EmptyInput);
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let k = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    let total: f64 = sorted.iter().sum();
+    Ok(sorted[..k].iter().sum::<f64>() / total)
+}
+
+/// The positions of the `k` largest values, largest first (ties: the earlier position),
+/// NaN last.
+pub fn top_indices(values: &[f64], k: usize) -> Vec<usize> {
+    let key = |i: usize| {
+        if values[i].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            values[i]
+        }
+    };
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    order.truncate(k);
+    order
+}

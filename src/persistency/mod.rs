@@ -2,6 +2,9 @@
 //! fitted on per-customer summaries, a retention model fitted on cohorts, survival
 //! analysis, and supervised churn scores.
 //!
+//! Two families, one folder each: `purchase` (the buy-till-you-die models and how well
+//! they predict) and `retention` (survival, cohorts, overdue customers and churn scores).
+//!
 //! - [`BgNbd`], [`MbgNbd`], [`ParetoNbd`]: continuous time, noncontractual (repeat
 //!   purchases x, recency t_x, age T): P(alive), expected purchases, P(X(t) = n).
 //! - [`BgBb`]: discrete time, noncontractual (x transactions in n opportunities, the last
@@ -11,7 +14,8 @@
 //!   lifetimes.
 //! - [`Scorecard`] and [`Tracking`]: how well a purchase model predicted a holdout period.
 //! - Survival: [`KaplanMeierOptions`] (curves, intervals, medians, groups), [`log_rank`],
-//!   [`CoxPh`] (Efron or Breslow ties) and [`concordance_index`], on [`SurvivalData`].
+//!   [`CoxOptions`] (Efron or Breslow ties; Harrell's concordance is
+//!   [`crate::numerics::concordance_index`]), on [`SurvivalData`].
 //! - Customer retention: [`LifetimeOptions`] (lifetimes from a log or from contracts),
 //!   [`CohortOptions`] (acquisition cohort tables), [`OverdueOptions`] (customers silent
 //!   beyond their rhythm), [`ChurnOptions`] (supervised churn scores on
@@ -19,7 +23,7 @@
 //!   [`crate::summary::PurchaseModel`] or plain numbers.
 //!
 //! Uncertainty for parameters and any prediction comes from
-//! [`crate::numerics::bootstrap`]; scoring a whole base in parallel from
+//! [`crate::numerics::BootstrapOptions`]; scoring a whole base in parallel from
 //! [`crate::summary::score`], which takes any model through
 //! [`crate::summary::PurchaseModel`].
 //!
@@ -29,99 +33,20 @@
 //! came from; a model's scale parameter (α) carries that unit. The discrete-time models
 //! count opportunities or periods instead.
 
-mod bgbb;
-mod bgnbd;
-mod churn;
-mod cohorts;
-mod cox;
-mod lifetimes;
-mod mbgnbd;
-mod overdue;
-mod pareto;
-mod sbg;
-mod scorecard;
-mod survival;
+mod purchase;
+mod retention;
 
-pub use bgbb::{BgBb, DiscretePattern};
-pub use bgnbd::BgNbd;
-pub use churn::{
-    ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport, CHURN_FEATURES,
+pub use purchase::{
+    BgBb, BgNbd, Cohort, DiscretePattern, FrequencyRow, MbgNbd, ParetoNbd, Scorecard,
+    ShiftedBetaGeometric, Tracking,
 };
-pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
-pub use cox::{concordance_index, CoxBaseline, CoxCoefficient, CoxOptions, CoxPh, CoxReport, Ties};
-pub use lifetimes::{LifetimeEnd, LifetimeOptions, Lifetimes};
-pub use mbgnbd::MbgNbd;
-pub use overdue::{Overdue, OverdueOptions, OverdueRow};
-pub use pareto::ParetoNbd;
-pub use sbg::{Cohort, ShiftedBetaGeometric};
-pub use scorecard::{FrequencyRow, Scorecard, Tracking};
-pub use survival::{
-    log_rank, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow, LogRank, SurvivalAt,
-    SurvivalData,
+pub use retention::{
+    log_rank, ChurnFeatureOptions, ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions,
+    ChurnReport, CohortOptions, CohortPeriod, CohortRow, CohortTable, CoxBaseline, CoxCoefficient,
+    CoxOptions, CoxPh, CoxReport, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow,
+    LifetimeEnd, LifetimeOptions, LifetimeSource, Lifetimes, LikelihoodRatio, LogRank,
+    MedianInterval, Overdue, OverdueOptions, OverdueRow, SurvivalAt, SurvivalData, Ties,
+    CHURN_FEATURES,
 };
 
-use crate::error::{Error, Result};
 pub use crate::numerics::FitOptions;
-use crate::summary::{Pattern, PurchaseModel, Rfm};
-
-/// Checks fitting data: non-empty, 0 ≤ t_x ≤ T, t_x = 0 when x = 0, finite.
-fn check_patterns(patterns: &[Pattern]) -> Result<f64> {
-    let mut weight = 0.0;
-    for (i, p) in patterns.iter().enumerate() {
-        let ok = p.t_x.is_finite()
-            && p.t.is_finite()
-            && p.t_x >= 0.0
-            && p.t_x <= p.t
-            && p.t > 0.0
-            && (p.x > 0 || p.t_x == 0.0);
-        if !ok {
-            return Err(Error::InvalidOption {
-                option: "patterns",
-                reason: format!(
-                    "pattern {i} (x = {}, t_x = {}, T = {}) breaks 0 ≤ t_x ≤ T, T > 0, t_x = 0 when x = 0",
-                    p.x, p.t_x, p.t
-                ),
-            });
-        }
-        weight += f64::from(p.count);
-    }
-    if weight == 0.0 {
-        return Err(Error::EmptyInput);
-    }
-    Ok(weight)
-}
-
-/// The purchase models answer [`PurchaseModel`], so lifetime value and scoring take any
-/// of them.
-macro_rules! purchase_model {
-    ($($model:ty),*) => {$(
-        impl PurchaseModel for $model {
-            fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-                <$model>::p_alive(self, x, t_x, t)
-            }
-            fn expected_purchases_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
-                <$model>::expected_purchases_if_alive(self, h, x, t)
-            }
-            fn expected_purchases(&self, t: f64) -> f64 {
-                <$model>::expected_purchases(self, t)
-            }
-        }
-    )*};
-}
-
-purchase_model!(BgNbd, MbgNbd);
-
-impl PurchaseModel for ParetoNbd {
-    fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        ParetoNbd::p_alive(self, x, t_x, t)
-    }
-    fn expected_purchases_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
-        ParetoNbd::expected_purchases_if_alive(self, h, x, t)
-    }
-    fn expected_purchases(&self, t: f64) -> f64 {
-        ParetoNbd::expected_purchases(self, t)
-    }
-    fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {
-        ParetoNbd::p_alive_all(self, records)
-    }
-}

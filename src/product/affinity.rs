@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::baskets::BasketLevel;
-use crate::data::{CustomerIdx, Dataset, Interner, ProductIdx};
+use crate::data::{
+    is_purchase, Area, Catalogue, Interner, PerCustomer, ProductIdx, ScopeTag, View,
+};
 use crate::error::{Error, Result};
 
-/// One segment × item cell. Buyers are customers with a purchase (positive amount) of the
-/// item; revenue is net of returns.
+/// One segment × item cell. Buyers are customers with a purchase ([`is_purchase`]) of
+/// the item; revenue is net of returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AffinityRow {
     /// Segment name.
@@ -46,6 +48,8 @@ pub struct AffinityRow {
 /// then item name; only cells with at least one buyer in the segment or overall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AffinityTable {
+    /// The scope the table was computed under.
+    pub scope: ScopeTag,
     /// The cells.
     pub rows: Vec<AffinityRow>,
     /// Customers with a segment.
@@ -54,46 +58,88 @@ pub struct AffinityTable {
     pub unsegmented: u64,
 }
 
-/// The lift of each segment on each item (category or product): segments are any
-/// grouping the caller has, one entry per customer (`segments[c]` for [`CustomerIdx`] c;
-/// `None` leaves the customer out).
-///
-/// # Errors
-/// [`Error::InvalidOption`] when `segments` does not have one entry per customer;
-/// [`Error::MissingColumn`] when the log has no products; [`Error::Degenerate`] for a
-/// product without a category at category level; [`Error::EmptyInput`] when no customer
-/// has a segment.
-pub fn segment_affinity<S: AsRef<str>>(
-    data: &Dataset,
-    segments: &[Option<S>],
+/// Settings of a segment affinity table: items are products or their categories
+/// (default categories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffinityOptions {
     level: BasketLevel,
-) -> Result<AffinityTable> {
-    let customers = data.customers();
-    let log = data.transactions();
-    if segments.len() != customers.len() {
-        return Err(Error::InvalidOption {
-            option: "segments",
-            reason: format!(
-                "{} segment entries for {} customers",
-                segments.len(),
-                customers.len()
-            ),
-        });
+}
+
+impl Default for AffinityOptions {
+    fn default() -> Self {
+        AffinityOptions {
+            level: BasketLevel::Category,
+        }
     }
-    let products = log.products().ok_or_else(|| Error::MissingColumn {
-        column: "product".into(),
-        available: vec!["customer".into(), "date".into(), "amount".into()],
-    })?;
-    let table = data.products();
-    let (items, item_of): (&Interner, Vec<Option<u32>>) = match level {
-        BasketLevel::Product => (table.ids(), (0..table.len() as u32).map(Some).collect()),
-        BasketLevel::Category => (
-            table.categories(),
-            (0..table.len() as u32)
-                .map(|p| table.category(ProductIdx(p)).map(|c| c.0))
-                .collect(),
-        ),
-    };
+}
+
+impl AffinityOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Products or categories.
+    pub fn level(mut self, level: BasketLevel) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Checks the options (both levels are valid).
+    ///
+    /// # Errors
+    /// None; present so that every options type validates the same way.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The lift of each segment on each item: segments are any grouping the caller has,
+    /// one entry per customer of the view (`None` leaves the customer out; see
+    /// [`Rows::lookup`](crate::data::Rows::lookup) to spread a table's labels over a
+    /// view). Buyers are customers with a purchase ([`is_purchase`]) of the item; revenue
+    /// is net of returns.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the scope forbids product analysis;
+    /// [`Error::LengthMismatch`] when `segments` does not have one entry per customer of
+    /// the view; [`Error::MissingColumn`] or [`Error::HiddenColumn`] for products;
+    /// [`Error::Degenerate`] for a product without a category at category level;
+    /// [`Error::EmptyInput`] when no customer has a segment.
+    pub fn compute<S: AsRef<str>>(
+        &self,
+        view: &View<'_>,
+        segments: &[Option<S>],
+    ) -> Result<AffinityTable> {
+        view.require(Area::Product)?;
+        Error::check_len(
+            "segments",
+            segments.len(),
+            view.len(),
+            "customers of the view",
+        )?;
+        let products = view.products()?;
+        let table = view.catalogue()?;
+        let (items, item_of): (&Interner, Vec<Option<u32>>) = match self.level {
+            BasketLevel::Product => (table.ids(), (0..table.len() as u32).map(Some).collect()),
+            BasketLevel::Category => (
+                table.categories(),
+                (0..table.len() as u32)
+                    .map(|p| table.category(ProductIdx(p)).map(|c| c.0))
+                    .collect(),
+            ),
+        };
+        affinity(view, &products, &table, items, &item_of, segments)
+    }
+}
+
+fn affinity<S: AsRef<str>>(
+    view: &View<'_>,
+    products: &PerCustomer<'_, ProductIdx>,
+    table: &Catalogue<'_>,
+    items: &Interner,
+    item_of: &[Option<u32>],
+    segments: &[Option<S>],
+) -> Result<AffinityTable> {
     let mut names = Interner::new();
     let seg: Vec<Option<u32>> = segments
         .iter()
@@ -105,12 +151,12 @@ pub fn segment_affinity<S: AsRef<str>>(
     let mut revenue = vec![0.0; n_seg * n_items];
     let mut bought = vec![false; n_items];
     let mut touched = Vec::new();
-    for (c, s) in seg.iter().enumerate() {
+    for (k, s) in seg.iter().enumerate() {
         let Some(s) = *s else { continue };
         let s = s as usize;
         size[s] += 1;
-        for i in log.range(CustomerIdx(c as u32)) {
-            let p = products[i];
+        let h = view.history(k);
+        for (&p, &amount) in products.of(k).iter().zip(h.amounts) {
             let Some(item) = item_of[p.0 as usize] else {
                 return Err(Error::Degenerate {
                     input: table.id(p).to_string(),
@@ -118,9 +164,8 @@ pub fn segment_affinity<S: AsRef<str>>(
                 });
             };
             let item = item as usize;
-            let amount = log.amounts()[i];
             revenue[s * n_items + item] += amount;
-            if amount > 0.0 && !bought[item] {
+            if is_purchase(amount) && !bought[item] {
                 bought[item] = true;
                 touched.push(item);
             }
@@ -179,6 +224,7 @@ pub fn segment_affinity<S: AsRef<str>>(
         rows[start..].sort_by(|a, b| b.lift.total_cmp(&a.lift).then_with(|| a.item.cmp(&b.item)));
     }
     Ok(AffinityTable {
+        scope: view.scope().clone(),
         rows,
         customers: customers_total,
         unsegmented: (segments.len() as u64) - customers_total,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::data::{CustomerIdx, Dataset, ProductIdx, RegionIdx, TransactionLog};
+use crate::data::{Area, Catalogue, Interner, PerCustomer, ProductIdx, RegionIdx, ScopeTag, View};
 use crate::error::{Error, Result};
 use crate::time::Period;
 
@@ -100,7 +100,7 @@ pub enum ElasticityBy {
 /// # Example
 ///
 /// ```
-/// use acrm::data::{Dataset, TransactionRecord};
+/// use acrm::data::{Dataset, Scope, TransactionRecord};
 /// use acrm::product::ElasticityOptions;
 /// use chrono::NaiveDate;
 ///
@@ -119,7 +119,7 @@ pub enum ElasticityBy {
 ///     })?;
 /// }
 /// let data = b.build()?.dataset;
-/// let e = ElasticityOptions::new().estimate(&data)?;
+/// let e = ElasticityOptions::new().compute(&data.view(&Scope::all()))?;
 /// let est = e.lines[0].estimate().expect("24 months of varying prices");
 /// assert!((est.elasticity + 2.0).abs() < 0.1);
 /// assert_eq!(e.cut[0].product, "tea");
@@ -252,6 +252,8 @@ pub struct PriceCandidate {
 /// Elasticities of every line, and the candidates for a price change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Elasticities {
+    /// The scope the elasticities were estimated under.
+    pub scope: ScopeTag,
     /// The period of the price series.
     pub period: Period,
     /// The split.
@@ -291,11 +293,10 @@ struct LineKey {
 /// What every product's task reads.
 struct Context<'a> {
     opts: &'a ElasticityOptions,
-    data: &'a Dataset,
-    days: &'a [i32],
-    amounts: &'a [f64],
-    quantities: &'a [f64],
-    regions: Option<&'a [RegionIdx]>,
+    view: &'a View<'a>,
+    catalogue: Catalogue<'a>,
+    /// Region names, when the lines are split by region.
+    regions: Option<&'a Interner>,
     groups: ProductRows,
 }
 
@@ -353,70 +354,76 @@ impl ElasticityOptions {
         self
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "confidence",
-                reason: format!("{} is not in (0, 1)", self.confidence),
-            });
+            return Err(Error::option(
+                "confidence",
+                self.confidence,
+                "a level in (0, 1)",
+            ));
         }
         if self.min_observations < 3 {
-            return Err(Error::InvalidOption {
-                option: "min_observations",
-                reason: format!(
-                    "{} periods leave no residual degree of freedom for intercept and price; \
-                     need at least 3",
-                    self.min_observations
-                ),
-            });
+            return Err(Error::option(
+                "min_observations",
+                self.min_observations,
+                "at least 3 periods (fewer leave no residual degree of freedom for intercept \
+                 and price)",
+            ));
         }
         if !(self.min_price_variation >= 0.0 && self.min_price_variation.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "min_price_variation",
-                reason: format!("{} is not a finite number ≥ 0", self.min_price_variation),
-            });
+            return Err(Error::option(
+                "min_price_variation",
+                self.min_price_variation,
+                "a finite number ≥ 0",
+            ));
         }
         Ok(())
     }
 
-    /// Estimates the elasticity of every line: one parallel task per product, each
-    /// summing its rows in log order, so results are the same for any number of threads.
+    /// Estimates the elasticity of every line from the view's customers: one parallel
+    /// task per product, each summing its rows in customer and time order, so results
+    /// are the same for any number of threads.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for an option out of its domain; [`Error::MissingColumn`]
-    /// when the log has no quantities or products (or no regions, in a split by region);
-    /// [`Error::EmptyInput`] when no row has both a positive quantity and a positive
-    /// amount.
-    pub fn estimate(&self, data: &Dataset) -> Result<Elasticities> {
-        self.check()?;
-        let log = data.transactions();
-        let quantities = log
-            .quantities()
-            .ok_or_else(|| missing_column("quantity", log))?;
-        let products = log
-            .products()
-            .ok_or_else(|| missing_column("product_id", log))?;
-        let regions = match self.by {
-            ElasticityBy::ProductRegion => {
-                Some(log.regions().ok_or_else(|| missing_column("region", log))?)
-            }
-            _ => None,
+    /// [`Error::InvalidOption`] for an option out of its domain; [`Error::ForbiddenArea`]
+    /// when the scope forbids product analysis; [`Error::MissingColumn`] or
+    /// [`Error::HiddenColumn`] for quantities or products (or regions, in a split by
+    /// region); [`Error::EmptyInput`] when no row has both a positive quantity and a
+    /// positive amount.
+    pub fn compute(&self, view: &View<'_>) -> Result<Elasticities> {
+        self.validate()?;
+        view.require(Area::Product)?;
+        let quantities = view.quantities()?;
+        let products = view.products()?;
+        let catalogue = view.catalogue()?;
+        let (regions, region_names) = match self.by {
+            ElasticityBy::ProductRegion => (Some(view.regions()?), Some(view.region_names()?)),
+            _ => (None, None),
         };
+        let groups = ProductRows::new(
+            view,
+            &products,
+            &quantities,
+            regions.as_ref(),
+            catalogue.len(),
+        );
         let ctx = Context {
             opts: self,
-            data,
-            days: log.days(),
-            amounts: log.amounts(),
-            quantities,
-            regions,
-            groups: ProductRows::new(log, products, data.products().len()),
+            view,
+            catalogue,
+            regions: region_names,
+            groups,
         };
-        if !(0..log.len()).into_par_iter().any(|i| ctx.usable(i)) {
+        if !ctx.groups.obs.par_iter().any(Obs::usable) {
             return Err(Error::EmptyInput);
         }
         let mut order: Vec<ProductIdx> = (0..ctx.groups.len() as u32).map(ProductIdx).collect();
         order.retain(|&p| !ctx.groups.rows(p).is_empty());
-        order.sort_by(|&a, &b| data.products().id(a).cmp(data.products().id(b)));
+        order.sort_by(|&a, &b| ctx.catalogue.id(a).cmp(ctx.catalogue.id(b)));
         let per_product: Vec<Vec<(LineKey, Elasticity)>> =
             order.par_iter().map(|&p| ctx.product_lines(p)).collect();
         let (keys, lines): (Vec<LineKey>, Vec<Elasticity>) =
@@ -436,6 +443,7 @@ impl ElasticityOptions {
         let raise = raise.into_par_iter().map(candidate).collect();
         let cut = cut.into_par_iter().map(candidate).collect();
         Ok(Elasticities {
+            scope: view.scope().clone(),
             period: self.period,
             by: self.by,
             confidence: self.confidence,
@@ -530,10 +538,17 @@ impl ElasticityOptions {
         let r_squared = if tss > 0.0 { 1.0 - rss / tss } else { f64::NAN };
         // df ≥ 1 here (n ≥ 3, and the controls leave ≥ MIN_RESIDUAL_DF), so the
         // distribution exists; the confidence was checked in (0, 1).
+        // A perfect fit (RSS = 0) leaves se = 0 and t = ±∞, or 0/0 when the slope is 0
+        // too: statrs panics on a NaN argument, so that case has no p-value.
+        let t_stat = elasticity / se;
         let (q, p_value) = match StudentsT::new(0.0, 1.0, df as f64) {
             Ok(t) => (
                 t.inverse_cdf(0.5 + self.confidence / 2.0),
-                2.0 * t.sf((elasticity / se).abs()),
+                if t_stat.is_nan() {
+                    f64::NAN
+                } else {
+                    2.0 * t.sf(t_stat.abs())
+                },
             ),
             Err(_) => (f64::NAN, f64::NAN),
         };
@@ -552,11 +567,6 @@ impl ElasticityOptions {
 }
 
 impl Context<'_> {
-    /// Whether row `i` enters the price series.
-    fn usable(&self, i: usize) -> bool {
-        self.quantities[i] > 0.0 && self.amounts[i] > 0.0
-    }
-
     /// Quarter of the year (1..=4) of period `p`'s first day.
     fn season_of(&self, p: i32) -> u8 {
         (self.opts.period.start(p).month0() / 3 + 1) as u8
@@ -574,8 +584,8 @@ impl Context<'_> {
         // A customer's rows come in time order: reuse the last period's quarter rather
         // than convert a date per row.
         let mut last: Option<(i32, u8)> = None;
-        for &i in self.groups.rows(p) {
-            let t = period.index(self.days[i]);
+        for o in self.groups.rows(p) {
+            let t = period.index(o.day);
             let season = match (by, last) {
                 (ElasticityBy::ProductSeason, Some((lp, s))) if lp == t => s,
                 (ElasticityBy::ProductSeason, _) => {
@@ -585,11 +595,11 @@ impl Context<'_> {
                 }
                 _ => 0,
             };
-            let region = self.regions.map_or(0, |r| r[i].0);
-            if self.usable(i) {
+            let region = o.region;
+            if o.usable() {
                 let c = cells.entry((region, season, t)).or_insert((0.0, 0.0));
-                c.0 += self.quantities[i];
-                c.1 += self.amounts[i];
+                c.0 += o.quantity;
+                c.1 += o.amount;
             } else {
                 *excluded.entry((region, season)).or_default() += 1;
             }
@@ -606,7 +616,6 @@ impl Context<'_> {
         for (key, n) in excluded {
             series.entry(key).or_default().1 = n;
         }
-        let products = self.data.products();
         let mut lines: Vec<(LineKey, Elasticity)> = series
             .into_iter()
             .map(|((region, season), (cells, excluded_rows))| {
@@ -616,10 +625,10 @@ impl Context<'_> {
                     season: (by == ElasticityBy::ProductSeason).then_some(season),
                 };
                 let line = Elasticity {
-                    product: products.id(p).to_string(),
+                    product: self.catalogue.id(p).to_string(),
                     region: key
                         .region
-                        .map(|r| self.data.regions().name(r as usize).to_string()),
+                        .and_then(|r| self.regions.map(|names| names.name(r as usize).to_string())),
                     season: key.season,
                     observations: cells.len(),
                     quantity: cells.iter().map(|c| c.quantity).sum(),
@@ -638,25 +647,22 @@ impl Context<'_> {
 
     /// A line as a price candidate, with its buyers.
     fn candidate(&self, key: LineKey, line: &Elasticity) -> PriceCandidate {
-        let rows = self.groups.rows(key.product);
         let mut buyers: Vec<u32> = Vec::new();
-        for (&i, &c) in rows.iter().zip(self.groups.customers(key.product)) {
-            let in_line = self.usable(i)
+        for o in self.groups.rows(key.product) {
+            let c = o.customer;
+            let in_line = o.usable()
+                && key.region.map_or(true, |r| o.region == r)
                 && key
-                    .region
-                    .map_or(true, |r| self.regions.is_some_and(|rs| rs[i].0 == r))
-                && key.season.map_or(true, |s| {
-                    self.season_of(self.opts.period.index(self.days[i])) == s
-                });
+                    .season
+                    .map_or(true, |s| self.season_of(self.opts.period.index(o.day)) == s);
             // Rows come grouped by customer: one comparison removes repeats.
             if in_line && buyers.last() != Some(&c) {
                 buyers.push(c);
             }
         }
-        let customers = self.data.customers();
         let mut buyers: Vec<String> = buyers
             .into_iter()
-            .map(|c| customers.id(CustomerIdx(c)).to_string())
+            .map(|k| self.view.id(k as usize).to_string())
             .collect();
         buyers.sort_unstable();
         let (elasticity, lo, hi) = line.estimate().map_or((f64::NAN, f64::NAN, f64::NAN), |e| {
@@ -708,74 +714,83 @@ fn householder(x: &mut [f64], n: usize, k: usize, y: &mut [f64]) -> Option<Vec<f
     Some(diag)
 }
 
-/// Rows of each product, in log order, with their customers: a counting sort by
-/// product, so every product's task reads one contiguous slice.
+/// One row of a product, as the price series reads it.
+#[derive(Debug, Clone, Copy)]
+struct Obs {
+    /// The view row of the customer.
+    customer: u32,
+    day: i32,
+    amount: f64,
+    quantity: f64,
+    /// Region index (0 when not split by region).
+    region: u32,
+}
+
+impl Obs {
+    /// Whether the row enters the price series: a positive quantity and a positive
+    /// amount (a priced sale; returns, free items and corrections have no unit price).
+    fn usable(&self) -> bool {
+        self.quantity > 0.0 && self.amount > 0.0
+    }
+}
+
+/// The rows of each product in customer and time order: a counting sort by product of
+/// the view's rows, so every product's task reads one contiguous slice.
 struct ProductRows {
     starts: Vec<usize>,
-    rows: Vec<usize>,
-    customers: Vec<u32>,
+    obs: Vec<Obs>,
 }
 
 impl ProductRows {
-    fn new(log: &TransactionLog, products: &[ProductIdx], n_products: usize) -> Self {
+    fn new(
+        view: &View<'_>,
+        products: &PerCustomer<'_, ProductIdx>,
+        quantities: &PerCustomer<'_, f64>,
+        regions: Option<&PerCustomer<'_, RegionIdx>>,
+        n_products: usize,
+    ) -> Self {
         let mut starts = vec![0usize; n_products + 1];
-        for p in products {
-            starts[p.get() + 1] += 1;
+        for k in 0..view.len() {
+            for p in products.of(k) {
+                starts[p.get() + 1] += 1;
+            }
         }
         for j in 0..n_products {
             starts[j + 1] += starts[j];
         }
         let mut next = starts[..n_products].to_vec();
-        let mut rows = vec![0usize; products.len()];
-        let mut customers = vec![0u32; products.len()];
-        let offsets = log.offsets();
-        for c in 0..log.n_customers() {
-            for i in offsets[c]..offsets[c + 1] {
-                let slot = &mut next[products[i].get()];
-                rows[*slot] = i;
-                customers[*slot] = c as u32;
+        let empty = Obs {
+            customer: 0,
+            day: 0,
+            amount: 0.0,
+            quantity: 0.0,
+            region: 0,
+        };
+        let mut obs = vec![empty; starts[n_products]];
+        for k in 0..view.len() {
+            let h = view.history(k);
+            let (p, q) = (products.of(k), quantities.of(k));
+            let r = regions.map(|r| r.of(k));
+            for i in 0..h.len() {
+                let slot = &mut next[p[i].get()];
+                obs[*slot] = Obs {
+                    customer: k as u32,
+                    day: h.days[i],
+                    amount: h.amounts[i],
+                    quantity: q[i],
+                    region: r.map_or(0, |r| r[i].0),
+                };
                 *slot += 1;
             }
         }
-        ProductRows {
-            starts,
-            rows,
-            customers,
-        }
+        ProductRows { starts, obs }
     }
 
     fn len(&self) -> usize {
         self.starts.len() - 1
     }
 
-    fn rows(&self, p: ProductIdx) -> &[usize] {
-        &self.rows[self.starts[p.get()]..self.starts[p.get() + 1]]
-    }
-
-    fn customers(&self, p: ProductIdx) -> &[u32] {
-        &self.customers[self.starts[p.get()]..self.starts[p.get() + 1]]
-    }
-}
-
-/// [`Error::MissingColumn`] naming the columns the log does have.
-fn missing_column(column: &str, log: &TransactionLog) -> Error {
-    let mut available: Vec<String> = vec!["customer_id".into(), "date".into(), "amount".into()];
-    let optional = [
-        ("cost", log.costs().is_some()),
-        ("quantity", log.quantities().is_some()),
-        ("product_id", log.products().is_some()),
-        ("channel", log.channels().is_some()),
-        ("region", log.regions().is_some()),
-        ("order_id", log.orders().is_some()),
-    ];
-    available.extend(
-        optional
-            .iter()
-            .filter(|(_, present)| *present)
-            .map(|(name, _)| (*name).to_string()),
-    );
-    Error::MissingColumn {
-        column: column.into(),
-        available,
+    fn rows(&self, p: ProductIdx) -> &[Obs] {
+        &self.obs[self.starts[p.get()]..self.starts[p.get() + 1]]
     }
 }

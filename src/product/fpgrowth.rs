@@ -11,8 +11,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::baskets::Baskets;
-use crate::data::Interner;
+use crate::data::{Area, Baskets, Interner, ScopeTag};
 use crate::error::{Error, Result};
 
 const NONE: u32 = u32::MAX;
@@ -48,6 +47,7 @@ impl Default for FpGrowthOptions {
 /// then item ids. Items within an itemset are sorted ascending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Itemsets {
+    scope: ScopeTag,
     items: Interner,
     baskets: u64,
     min_count: u64,
@@ -107,38 +107,52 @@ impl FpGrowthOptions {
                 Ok(c)
             }
             MinSupport::Count(c) if c >= 1 => Ok(c),
-            other => Err(Error::InvalidOption {
-                option: "min_support",
-                reason: format!("need a fraction in (0, 1] or a count ≥ 1, got {other:?}"),
-            }),
+            other => Err(Error::option(
+                "min_support",
+                format!("{other:?}"),
+                "a fraction in (0, 1] or a count ≥ 1",
+            )),
         }
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a minimum support outside its range or a maximum
+    /// length of 0.
+    pub fn validate(&self) -> Result<()> {
+        self.threshold(1)?;
+        if self.max_len == Some(0) {
+            return Err(Error::option("max_len", 0, "a maximum itemset length ≥ 1"));
+        }
+        Ok(())
     }
 
     /// All itemsets whose support meets the minimum.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a minimum support outside its range, a maximum length
-    /// of 0, or more than `u32::MAX` baskets (node counts are `u32`).
-    pub fn mine(&self, baskets: &Baskets) -> Result<Itemsets> {
+    /// As [`validate`](Self::validate); [`Error::ForbiddenArea`] when the baskets' scope
+    /// forbids product analysis; [`Error::InvalidOption`] for more than `u32::MAX`
+    /// baskets (node counts are `u32`).
+    pub fn compute(&self, baskets: &Baskets) -> Result<Itemsets> {
+        self.validate()?;
+        baskets.scope().require(Area::Product)?;
         let n = baskets.len();
         if u32::try_from(n).is_err() {
-            return Err(Error::InvalidOption {
-                option: "baskets",
-                reason: format!("{n} baskets; at most {} are supported", u32::MAX),
-            });
+            return Err(Error::option(
+                "baskets",
+                format!("{n} baskets"),
+                format!("at most {} baskets (node counts are u32)", u32::MAX),
+            ));
         }
         let min_count = self.threshold(n as u64)?;
         let max_len = match self.max_len {
-            Some(0) => {
-                return Err(Error::InvalidOption {
-                    option: "max_len",
-                    reason: "need a maximum itemset length ≥ 1".into(),
-                })
-            }
+            Some(0) => return Err(Error::option("max_len", 0, "a maximum itemset length ≥ 1")),
             Some(l) => l,
             None => usize::MAX,
         };
         let empty = || Itemsets {
+            scope: baskets.scope().clone(),
             items: baskets.items().clone(),
             baskets: n as u64,
             min_count,
@@ -535,6 +549,11 @@ impl Miner {
 }
 
 impl Itemsets {
+    /// The scope of the baskets the itemsets were mined from.
+    pub fn scope(&self) -> &ScopeTag {
+        &self.scope
+    }
+
     /// Number of frequent itemsets.
     pub fn len(&self) -> usize {
         self.counts.len()

@@ -4,10 +4,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::baskets::CustomerItems;
 use super::rules::Rules;
-use crate::data::Interner;
+use crate::data::{Area, CustomerItems, Interner, Rows};
 use crate::error::{Error, Result};
+use crate::numerics::Fitted;
 
 /// How a rule's strength is scored for ranking its consequents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -81,19 +81,78 @@ pub struct CoPurchase {
     cosine: Vec<f64>,
 }
 
-impl CoPurchase {
+/// Settings of item-item co-purchase neighbours: how many per item (default 20) and the
+/// fewest customers two items must share (default 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoPurchaseOptions {
+    k: usize,
+    min_common: u64,
+}
+
+impl Default for CoPurchaseOptions {
+    fn default() -> Self {
+        CoPurchaseOptions {
+            k: 20,
+            min_common: 5,
+        }
+    }
+}
+
+/// One neighbour of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Neighbour {
+    /// The neighbouring item.
+    pub item: u32,
+    /// Cosine of the two items' customer sets.
+    pub cosine: f64,
+}
+
+impl CoPurchaseOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Neighbours per item (≥ 1).
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// Fewest customers in common (≥ 1).
+    pub fn min_common(mut self, n: u64) -> Self {
+        self.min_common = n;
+        self
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] (option `k` or `min_common`) when either is 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(Error::option("k", 0, "at least 1 neighbour per item"));
+        }
+        if self.min_common == 0 {
+            return Err(Error::option(
+                "min_common",
+                0,
+                "at least 1 customer in common",
+            ));
+        }
+        Ok(())
+    }
+
     /// The `k` nearest neighbours of every item (cosine descending, then item id), among
     /// items bought together by at least `min_common` customers. Items in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `k` or `min_common` is 0.
-    pub fn new(customers: &CustomerItems, k: usize, min_common: u64) -> Result<CoPurchase> {
-        if k == 0 || min_common == 0 {
-            return Err(Error::InvalidOption {
-                option: "co-purchase",
-                reason: format!("need k ≥ 1 and min_common ≥ 1, got {k} and {min_common}"),
-            });
-        }
+    /// As [`validate`](Self::validate); [`Error::ForbiddenArea`] when the customers'
+    /// scope forbids product analysis.
+    pub fn compute(&self, customers: &CustomerItems) -> Result<CoPurchase> {
+        self.validate()?;
+        customers.rows().scope().require(Area::Product)?;
+        let (k, min_common) = (self.k, self.min_common);
         let n_items = customers.items().len();
         // Inverted index: the customers of each item.
         let mut buyers = vec![0u64; n_items];
@@ -164,7 +223,9 @@ impl CoPurchase {
             cosine,
         })
     }
+}
 
+impl CoPurchase {
     /// Item names.
     pub fn items(&self) -> &Interner {
         &self.items
@@ -179,12 +240,12 @@ impl CoPurchase {
     ///
     /// # Panics
     /// If `i` is not an item id.
-    pub fn neighbours(&self, i: u32) -> impl Iterator<Item = (u32, f64)> + '_ {
+    pub fn neighbours(&self, i: u32) -> impl Iterator<Item = Neighbour> + '_ {
         let r = self.offsets[i as usize]..self.offsets[i as usize + 1];
         self.neighbour[r.clone()]
             .iter()
-            .copied()
-            .zip(self.cosine[r].iter().copied())
+            .zip(&self.cosine[r])
+            .map(|(&item, &cosine)| Neighbour { item, cosine })
     }
 }
 
@@ -205,6 +266,26 @@ impl Default for CrossSellOptions {
             method: CrossSellMethod::default(),
         }
     }
+}
+
+/// Recommendations for every customer of a [`CustomerItems`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRecommendations {
+    /// The customers, and the scope they were read under.
+    pub rows: Rows,
+    /// Each customer's recommendations, best first, index-aligned with `rows`.
+    pub recommendations: Vec<Vec<Recommendation>>,
+}
+
+/// What a cross-sell recommender was built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossSellReport {
+    /// Rules used (0 when the method uses none).
+    pub rules: usize,
+    /// Item-neighbour pairs used (0 when the method uses none).
+    pub neighbour_pairs: usize,
+    /// Items the recommender knows.
+    pub items: usize,
 }
 
 /// A recommender over rules and/or co-purchase neighbours.
@@ -242,46 +323,68 @@ impl CrossSellOptions {
         self
     }
 
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when `k` is 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(Error::option(
+                "k",
+                0,
+                "at least one recommendation per customer",
+            ));
+        }
+        Ok(())
+    }
+
     /// A recommender from rules and co-purchase neighbours (each needed by the method).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `k` is 0, the method needs a source not given, or
-    /// the two sources name different items.
-    pub fn build<'a>(
-        self,
+    /// [`Error::InvalidOption`] when `k` is 0 or the method needs a source not given
+    /// (option `rules` or `neighbours`, value `none`); [`Error::BadValue`] naming the first
+    /// item where the two sources differ, or [`Error::LengthMismatch`] when one has more
+    /// items than the other.
+    pub fn fit<'a>(
+        &self,
         rules: Option<&'a Rules>,
         neighbours: Option<&'a CoPurchase>,
-    ) -> Result<CrossSell<'a>> {
+    ) -> Result<Fitted<CrossSell<'a>, CrossSellReport>> {
+        self.validate()?;
         let need_rules = self.method != CrossSellMethod::CoPurchase;
         let need_neighbours = self.method != CrossSellMethod::Rules;
-        let missing = |what: &str| Error::InvalidOption {
-            option: "cross-sell",
-            reason: format!("the method {:?} needs {what}", self.method),
+        let missing = |option: &'static str, what: &str| {
+            Error::option(
+                option,
+                "none",
+                format!("{what}, which the method {:?} needs", self.method),
+            )
         };
-        if self.k == 0 {
-            return Err(Error::InvalidOption {
-                option: "k",
-                reason: "need at least one recommendation per customer".into(),
-            });
-        }
         if need_rules && rules.is_none() {
-            return Err(missing("rules"));
+            return Err(missing("rules", "rules"));
         }
         if need_neighbours && neighbours.is_none() {
-            return Err(missing("co-purchase neighbours"));
+            return Err(missing("neighbours", "co-purchase neighbours"));
         }
         if let (Some(r), Some(n)) = (rules, neighbours) {
-            if r.items() != n.items() {
-                return Err(Error::InvalidOption {
-                    option: "cross-sell",
-                    reason: "the rules and the co-purchase neighbours name different items".into(),
-                });
+            let (a, b) = (r.items(), n.items());
+            if a != b {
+                if let Some(k) = (0..a.len().min(b.len())).find(|&k| a.name(k) != b.name(k)) {
+                    return Err(Error::bad_value(
+                        "neighbours",
+                        k,
+                        "item",
+                        b.name(k),
+                        format!("`{}`, item {k} of the rules", a.name(k)),
+                    ));
+                }
+                Error::check_len("neighbours' items", b.len(), a.len(), "the rules' items")?;
             }
         }
         let items = match (rules, neighbours) {
             (Some(r), _) => r.items(),
             (None, Some(n)) => n.items(),
-            (None, None) => return Err(missing("rules or co-purchase neighbours")),
+            (None, None) => return Err(missing("rules", "rules or co-purchase neighbours")),
         };
         // Each rule waits under the antecedent item that heads the fewest antecedents
         // overall, so a customer's popular items do not each pull in most of the rules.
@@ -303,12 +406,21 @@ impl CrossSellOptions {
                 by_first[key as usize].push(i as u32);
             }
         }
-        Ok(CrossSell {
-            rules: rules.filter(|_| need_rules),
-            neighbours: neighbours.filter(|_| need_neighbours),
-            items,
-            opts: self,
-            by_first,
+        let rules = rules.filter(|_| need_rules);
+        let neighbours = neighbours.filter(|_| need_neighbours);
+        Ok(Fitted {
+            report: CrossSellReport {
+                rules: rules.map_or(0, Rules::len),
+                neighbour_pairs: neighbours.map_or(0, |n| n.neighbour.len()),
+                items: items.len(),
+            },
+            model: CrossSell {
+                rules,
+                neighbours,
+                items,
+                opts: *self,
+                by_first,
+            },
         })
     }
 }
@@ -381,7 +493,11 @@ impl CrossSell<'_> {
             if out.len() < self.opts.k {
                 let mut found: Vec<(u32, f64, u32)> = Vec::new();
                 for &b in &have {
-                    for (j, cos) in near.neighbours(b) {
+                    for Neighbour {
+                        item: j,
+                        cosine: cos,
+                    } in near.neighbours(b)
+                    {
                         if !has(j) && !out.iter().any(|r| r.item == j) {
                             found.push((j, cos, b));
                         }
@@ -407,10 +523,13 @@ impl CrossSell<'_> {
     }
 
     /// Recommendations for every customer, in parallel, in customer order.
-    pub fn recommend_all(&self, customers: &CustomerItems) -> Vec<Vec<Recommendation>> {
-        (0..customers.len())
-            .into_par_iter()
-            .map(|c| self.recommend(customers.of(c)))
-            .collect()
+    pub fn recommend_all(&self, customers: &CustomerItems) -> CustomerRecommendations {
+        CustomerRecommendations {
+            rows: customers.rows().clone(),
+            recommendations: (0..customers.len())
+                .into_par_iter()
+                .map(|c| self.recommend(customers.of(c)))
+                .collect(),
+        }
     }
 }

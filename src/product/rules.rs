@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::fpgrowth::Itemsets;
-use crate::data::Interner;
+use crate::data::{Area, Interner, ScopeTag};
 use crate::error::{Error, Result};
 
 /// A rule metric, for filters and rankings.
@@ -190,6 +190,7 @@ pub struct RuleOptions {
 /// then by antecedent as a subset mask).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
+    scope: ScopeTag,
     items: Interner,
     baskets: u64,
     rules: Vec<Rule>,
@@ -226,23 +227,9 @@ impl RuleOptions {
     /// # Errors
     /// [`Error::InvalidOption`] for a NaN bound or a consequent cap of 0;
     /// [`Error::Degenerate`] for an itemset of more than 63 items (2⁶³ rules).
-    pub fn generate(&self, itemsets: &Itemsets) -> Result<Rules> {
-        if let Some((m, _, _)) = self
-            .bounds
-            .iter()
-            .find(|(_, lo, hi)| lo.is_nan() || hi.is_nan())
-        {
-            return Err(Error::InvalidOption {
-                option: "rule bounds",
-                reason: format!("a NaN bound on {}", m.name()),
-            });
-        }
-        if self.max_consequent_len == Some(0) {
-            return Err(Error::InvalidOption {
-                option: "max_consequent_len",
-                reason: "need a consequent length ≥ 1".into(),
-            });
-        }
+    pub fn compute(&self, itemsets: &Itemsets) -> Result<Rules> {
+        self.validate()?;
+        itemsets.scope().require(Area::Product)?;
         if let Some(big) = itemsets.iter().find(|s| s.items.len() > 63) {
             return Err(Error::Degenerate {
                 input: "itemsets".into(),
@@ -253,6 +240,37 @@ impl RuleOptions {
                 ),
             });
         }
+        self.rules_of(itemsets)
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a NaN bound or a consequent cap of 0.
+    pub fn validate(&self) -> Result<()> {
+        if let Some((m, lo, hi)) = self
+            .bounds
+            .iter()
+            .find(|(_, lo, hi)| lo.is_nan() || hi.is_nan())
+            .copied()
+        {
+            return Err(Error::option(
+                "rule bounds",
+                format!("{} in [{lo}, {hi}]", m.name()),
+                "bounds that are numbers (not NaN)",
+            ));
+        }
+        if self.max_consequent_len == Some(0) {
+            return Err(Error::option(
+                "max_consequent_len",
+                0,
+                "a consequent length ≥ 1",
+            ));
+        }
+        Ok(())
+    }
+
+    fn rules_of(&self, itemsets: &Itemsets) -> Result<Rules> {
         let count_of: HashMap<&[u32], u64> = itemsets.iter().map(|s| (s.items, s.count)).collect();
         let n = itemsets.baskets() as f64;
         let max_c = self.max_consequent_len.unwrap_or(usize::MAX);
@@ -305,6 +323,7 @@ impl RuleOptions {
             })
             .collect();
         Ok(Rules {
+            scope: itemsets.scope().clone(),
             items: itemsets.items().clone(),
             baskets: itemsets.baskets(),
             rules: per_set.into_iter().flatten().collect(),
@@ -313,6 +332,11 @@ impl RuleOptions {
 }
 
 impl Rules {
+    /// The scope of the baskets the rules come from.
+    pub fn scope(&self) -> &ScopeTag {
+        &self.scope
+    }
+
     /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()

@@ -7,15 +7,22 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-use crate::data::{count_orders, CategoryIdx, ChannelIdx, Dataset, History, OrderIdx, ProductIdx};
+use crate::data::{
+    count_orders, is_purchase, Area, CategoryIdx, ChannelIdx, History, OrderIdx, ProductIdx, Rows,
+    View,
+};
 use crate::error::{Error, Result};
 use crate::time::day_number;
 
-/// Per-customer habits, index-aligned with the dataset's customers. Only purchases (rows
-/// with a non-negative amount) on or before the as-of date count; a customer without one
-/// has `None` (and zero counts) everywhere.
+/// Per-customer habits of a view's customers (row `i` is `rows.id(i)`). Only purchases
+/// ([`is_purchase`]) on or before the as-of date count; a customer without one has `None`
+/// (and zero counts) everywhere. A column the data lacks or the scope hides leaves its
+/// habit `None` (channel, category) or empty (hours). Regularity (gaps between purchase
+/// days) is in the summary's [`CustomerFeatures`](crate::summary::CustomerFeatures).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Habits {
+    /// The customers, and the scope.
+    pub rows: Rows,
     /// Channel with the most purchase rows (ties: more spend, then the lower index);
     /// `None` when the log has no channels.
     pub preferred_channel: Vec<Option<ChannelIdx>>,
@@ -26,11 +33,6 @@ pub struct Habits {
     pub weekday: Vec<[u32; 7]>,
     /// Purchase rows by hour of day, when the log has times.
     pub hour: Option<Vec<[u32; 24]>>,
-    /// Mean gap between distinct purchase days, in days (at least two purchase days).
-    pub mean_gap_days: Vec<Option<f64>>,
-    /// Coefficient of variation of those gaps (sample standard deviation over mean, as the
-    /// summary's `gap_cv`; 0 = perfectly regular; at least two gaps).
-    pub gap_cv: Vec<Option<f64>>,
     /// Mean units per order (|quantity| when the log has it, else purchase rows).
     pub basket_size: Vec<Option<f64>>,
     /// Mean spend per order.
@@ -43,7 +45,16 @@ pub struct HabitOptions {
     until: Option<NaiveDate>,
 }
 
-/// Per-customer risk flags, index-aligned with the dataset's customers.
+/// Repeat purchase days in the earlier and the recent half of a customer's tenure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Halves {
+    /// In the earlier half.
+    pub earlier: u32,
+    /// In the recent half.
+    pub recent: u32,
+}
+
+/// Per-customer risk flags of a view's customers (row `i` is `rows.id(i)`).
 ///
 /// **Declining rate.** A customer's repeat purchases (purchase days after the first) up
 /// to the as-of date are split at the midpoint of their time since the first purchase.
@@ -52,8 +63,10 @@ pub struct HabitOptions {
 /// n ≥ `min_repeat` and p < `alpha`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskFlags {
+    /// The customers, and the scope.
+    pub rows: Rows,
     /// Repeat purchase days in the earlier and the recent half of the customer's tenure.
-    pub halves: Vec<(u32, u32)>,
+    pub halves: Vec<Halves>,
     /// One-sided p-value of the decline (`None` below `min_repeat` repeat purchases).
     pub decline_p: Vec<Option<f64>>,
     /// Declining purchase rate.
@@ -96,17 +109,12 @@ impl Default for RiskOptions {
     }
 }
 
-/// The last day counted: `until`, else the log's last day.
-fn end_day(data: &Dataset, until: Option<NaiveDate>) -> i32 {
+/// The last day counted: `until`, else the last day of the whole log (the same for
+/// every scope, so a customer's flags do not depend on who else is viewed).
+fn end_day(view: &View<'_>, until: Option<NaiveDate>) -> i32 {
     match until {
         Some(d) => day_number(d),
-        None => data
-            .transactions()
-            .days()
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0),
+        None => view.log_span().map_or(0, |r| r.1),
     }
 }
 
@@ -159,8 +167,6 @@ struct Row {
     category: Option<CategoryIdx>,
     weekday: [u32; 7],
     hour: [u32; 24],
-    mean_gap: Option<f64>,
-    gap_cv: Option<f64>,
     basket_size: Option<f64>,
     basket_value: Option<f64>,
 }
@@ -176,31 +182,44 @@ impl HabitOptions {
         self
     }
 
-    /// Habits of every customer of `data`.
-    pub fn compute(&self, data: &Dataset) -> Habits {
-        let log = data.transactions();
-        let end = end_day(data, self.until);
-        let products = data.products();
-        let n_categories = products.categories().len();
-        let category_of: Option<Vec<Option<CategoryIdx>>> = log.products().map(|_| {
-            (0..products.len())
-                .map(|p| products.category(ProductIdx(p as u32)))
+    /// Checks the options (there is nothing to check).
+    ///
+    /// # Errors
+    /// None; present so that every options type validates the same way.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Habits of every customer of the view.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the scope forbids profiling.
+    pub fn compute(&self, view: &View<'_>) -> Result<Habits> {
+        view.require(Area::Profiling)?;
+        let end = end_day(view, self.until);
+        // Channels and categories are habits only where the view shows them.
+        let n_channels = view.channel_names().map_or(0, |c| c.len());
+        let catalogue = view.catalogue().ok();
+        let n_categories = catalogue.as_ref().map_or(0, |c| c.categories().len());
+        let category_of: Option<Vec<Option<CategoryIdx>>> = catalogue.map(|cat| {
+            (0..cat.len())
+                .map(|p| cat.category(ProductIdx(p as u32)))
                 .collect()
         });
-        let with_times = log.seconds().is_some();
-        let rows: Vec<Row> = (0..log.n_customers())
+        let with_times = view.has_times();
+        let rows: Vec<Row> = (0..view.len())
             .into_par_iter()
             .with_min_len(1 << 12)
             .map_init(
                 || Scratch {
-                    channels: vec![(0, 0.0); data.channels().len()],
+                    channels: vec![(0, 0.0); n_channels],
                     channels_touched: Vec::new(),
                     categories: vec![(0, 0.0); n_categories],
                     categories_touched: Vec::new(),
                     orders: Vec::new(),
                 },
-                |s, c| {
-                    let h = log.history(crate::data::CustomerIdx(c as u32));
+                |s, k| {
+                    let h = view.history(k);
                     let m = upto(&h, end);
                     habit_row(&h, m, category_of.as_deref(), s)
                 },
@@ -208,12 +227,11 @@ impl HabitOptions {
             .collect();
         let n = rows.len();
         let mut out = Habits {
+            rows: view.rows(),
             preferred_channel: Vec::with_capacity(n),
             preferred_category: Vec::with_capacity(n),
             weekday: Vec::with_capacity(n),
             hour: with_times.then(|| Vec::with_capacity(n)),
-            mean_gap_days: Vec::with_capacity(n),
-            gap_cv: Vec::with_capacity(n),
             basket_size: Vec::with_capacity(n),
             basket_value: Vec::with_capacity(n),
         };
@@ -224,12 +242,10 @@ impl HabitOptions {
             if let Some(h) = out.hour.as_mut() {
                 h.push(r.hour);
             }
-            out.mean_gap_days.push(r.mean_gap);
-            out.gap_cv.push(r.gap_cv);
             out.basket_size.push(r.basket_size);
             out.basket_value.push(r.basket_value);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -244,17 +260,13 @@ fn habit_row(
         category: None,
         weekday: [0; 7],
         hour: [0; 24],
-        mean_gap: None,
-        gap_cv: None,
         basket_size: None,
         basket_value: None,
     };
     let (mut purchases, mut units, mut spend) = (0u32, 0.0, 0.0);
-    let mut last_day = None;
-    let (mut gaps, mut gap_sum, mut gap_sq) = (0u32, 0.0, 0.0);
     for i in 0..m {
         let amount = h.amounts[i];
-        if amount < 0.0 {
+        if !is_purchase(amount) {
             continue;
         }
         purchases += 1;
@@ -284,17 +296,6 @@ fn habit_row(
                 );
             }
         }
-        match last_day {
-            Some(d) if d == day => {}
-            Some(d) => {
-                let g = f64::from(day - d);
-                gaps += 1;
-                gap_sum += g;
-                gap_sq += g * g;
-                last_day = Some(day);
-            }
-            None => last_day = Some(day),
-        }
     }
     row.channel = take_preferred(&mut s.channels, &mut s.channels_touched).map(ChannelIdx);
     row.category = take_preferred(&mut s.categories, &mut s.categories_touched).map(CategoryIdx);
@@ -307,16 +308,6 @@ fn habit_row(
     };
     row.basket_size = Some(units / f64::from(orders));
     row.basket_value = Some(spend / f64::from(orders));
-    if gaps >= 1 {
-        let mean = gap_sum / f64::from(gaps);
-        row.mean_gap = Some(mean);
-        if gaps >= 2 {
-            // Sample variance, as the summary's `gap_cv`.
-            let g = f64::from(gaps);
-            let var = ((gap_sq - g * mean * mean) / (g - 1.0)).max(0.0);
-            row.gap_cv = Some(var.sqrt() / mean);
-        }
-    }
     row
 }
 
@@ -350,57 +341,76 @@ impl RiskOptions {
         self
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return bad(
+            return Err(Error::option(
                 "decline_test",
-                format!("alpha must be in (0, 1), got {}", self.alpha),
-            );
+                format!("alpha = {}", self.alpha),
+                "alpha in (0, 1)",
+            ));
         }
         if self.min_repeat == 0 {
-            return bad("decline_test", "min_repeat must be at least 1".into());
+            return Err(Error::option(
+                "decline_test",
+                "min_repeat = 0",
+                "min_repeat ≥ 1",
+            ));
         }
         if !(self.return_share.is_finite() && self.return_share > 0.0) {
-            return bad(
+            return Err(Error::option(
                 "high_return_share",
-                format!("must be finite and positive, got {}", self.return_share),
-            );
+                self.return_share,
+                "a finite positive share",
+            ));
         }
         if !(self.concentration > 0.0 && self.concentration <= 1.0) {
-            return bad(
+            return Err(Error::option(
                 "concentration",
-                format!("the share must be in (0, 1], got {}", self.concentration),
-            );
+                format!("share = {}", self.concentration),
+                "a share in (0, 1]",
+            ));
         }
         if self.min_purchases == 0 {
-            return bad("concentration", "min_purchases must be at least 1".into());
+            return Err(Error::option(
+                "concentration",
+                "min_purchases = 0",
+                "min_purchases ≥ 1",
+            ));
         }
         Ok(())
     }
 
-    /// Risk flags of every customer of `data`.
+    /// Risk flags of every customer of the view. Concentration needs products: without
+    /// them (absent from the data or hidden) `top_product_share` is `None` and nobody is
+    /// concentrated.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a threshold out of its domain (see the setters).
-    pub fn compute(&self, data: &Dataset) -> Result<RiskFlags> {
+    /// [`Error::InvalidOption`] (naming the setter and the value) for a threshold out of
+    /// its domain (see the setters); [`Error::ForbiddenArea`] when the scope forbids
+    /// profiling.
+    pub fn compute(&self, view: &View<'_>) -> Result<RiskFlags> {
         self.validate()?;
-        let log = data.transactions();
-        let end = end_day(data, self.until);
-        let n_products = data.products().len();
-        let rows: Vec<RiskRow> = (0..log.n_customers())
+        view.require(Area::Profiling)?;
+        let end = end_day(view, self.until);
+        let n_products = view.catalogue().map_or(0, |c| c.len());
+        let rows: Vec<RiskRow> = (0..view.len())
             .into_par_iter()
             .with_min_len(1 << 12)
             .map_init(
                 || (vec![0.0; n_products], Vec::<u32>::new()),
-                |(spend, touched), c| {
-                    let h = log.history(crate::data::CustomerIdx(c as u32));
+                |(spend, touched), k| {
+                    let h = view.history(k);
                     self.risk_row(&h, upto(&h, end), end, spend, touched)
                 },
             )
             .collect();
         let n = rows.len();
         let mut out = RiskFlags {
+            rows: view.rows(),
             halves: Vec::with_capacity(n),
             decline_p: Vec::with_capacity(n),
             declining: Vec::with_capacity(n),
@@ -435,7 +445,7 @@ impl RiskOptions {
         let mut first = None;
         for i in 0..m {
             let a = h.amounts[i];
-            if a < 0.0 {
+            if !is_purchase(a) {
                 returned -= a;
                 continue;
             }
@@ -468,7 +478,7 @@ impl RiskOptions {
             let mut last = f;
             for i in 0..m {
                 let d = h.days[i];
-                if h.amounts[i] < 0.0 || d == last {
+                if !is_purchase(h.amounts[i]) || d == last {
                     continue;
                 }
                 last = d;
@@ -485,7 +495,10 @@ impl RiskOptions {
             Binomial::new(0.5, u64::from(n)).map_or(1.0, |b| b.cdf(u64::from(late)))
         });
         RiskRow {
-            halves: (early, late),
+            halves: Halves {
+                earlier: early,
+                recent: late,
+            },
             p,
             return_share: if bought > 0.0 {
                 returned / bought
@@ -502,7 +515,7 @@ impl RiskOptions {
 
 /// One customer's risk figures.
 struct RiskRow {
-    halves: (u32, u32),
+    halves: Halves,
     p: Option<f64>,
     return_share: f64,
     top: Option<f64>,

@@ -7,9 +7,9 @@ mod rfm;
 mod tiers;
 
 pub use clusters::{
-    adjusted_rand_index, silhouette, ClusterMethod, ClusterOptions, ClusterProfile, Clusters,
-    Features,
+    ClusterMethod, ClusterOptions, ClusterProfile, ClusterReport, Clusters, Distinguishing,
+    FeatureOptions, Features, SilhouetteScore,
 };
-pub use habits::{HabitOptions, Habits, RiskFlags, RiskOptions};
-pub use rfm::{RfmOptions, RfmScores, SegmentMap, SegmentValue};
+pub use habits::{HabitOptions, Habits, Halves, RiskFlags, RiskOptions};
+pub use rfm::{RfmOptions, RfmScores, SegmentCount, SegmentMap, SegmentValue};
 pub use tiers::{Tier, TierOptions, TierSummary, Tiers};

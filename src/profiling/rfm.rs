@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::{Area, Rows};
 use crate::error::{Error, Result};
 use crate::summary::Summary;
 use crate::time::TimeUnit;
@@ -63,26 +64,30 @@ impl Default for SegmentMap {
 
 impl SegmentMap {
     fn check(&self) -> Result<()> {
-        let bad = |reason: String| {
-            Err(Error::InvalidOption {
-                option: "segments",
-                reason,
-            })
-        };
-        if self.names.is_empty() || self.names.len() > 256 {
-            return bad(format!("{} names (need 1 to 256)", self.names.len()));
+        let n = self.names.len();
+        if n == 0 || n > 256 {
+            return Err(Error::option(
+                "segments",
+                format!("{n} names"),
+                "1 to 256 segment names",
+            ));
         }
         for r in 0..5 {
             for c in 0..5 {
                 let v = self.grid[r][c];
-                if usize::from(v) >= self.names.len() {
-                    return bad(format!("grid[{r}][{c}] = {v} names no segment"));
+                if usize::from(v) >= n {
+                    return Err(Error::option(
+                        "segments",
+                        format!("grid[{r}][{c}] = {v}"),
+                        format!("a segment index below the {n} names"),
+                    ));
                 }
                 if (r > 0 && v < self.grid[r - 1][c]) || (c > 0 && v < self.grid[r][c - 1]) {
-                    return bad(format!(
-                        "grid[{r}][{c}] = {v:?} ({}) is worse than a cell with lower R or FM: \
-                         a better customer would land in a worse segment",
-                        self.names[usize::from(v)]
+                    return Err(Error::option(
+                        "segments",
+                        format!("grid[{r}][{c}] = {v} ({})", self.names[usize::from(v)]),
+                        "a grid that never gets worse as R or FM grows (else a better \
+                         customer would land in a worse segment)",
                     ));
                 }
             }
@@ -127,9 +132,20 @@ pub struct SegmentValue {
     pub share: f64,
 }
 
-/// RFM scores and segments, index-aligned with the input.
+/// One segment's size (see [`RfmScores::segment_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentCount {
+    /// Segment name.
+    pub segment: String,
+    /// Customers in it.
+    pub customers: usize,
+}
+
+/// RFM scores and segments of a summary's customers (row `i` is `rows.id(i)`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RfmScores {
+    /// The customers, and the scope they were read under.
+    pub rows: Rows,
     /// Recency score per customer (1 = longest since the last purchase).
     pub r: Vec<u8>,
     /// Frequency score.
@@ -159,18 +175,9 @@ impl RfmScores {
     /// `names`, for any per-customer value (net profit, CLV, revenue).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `values` does not have one value per customer.
+    /// [`Error::LengthMismatch`] when `values` does not have one value per customer.
     pub fn value_by_segment(&self, values: &[f64]) -> Result<Vec<SegmentValue>> {
-        if values.len() != self.segment.len() {
-            return Err(Error::InvalidOption {
-                option: "values",
-                reason: format!(
-                    "{} values for {} customers",
-                    values.len(),
-                    self.segment.len()
-                ),
-            });
-        }
+        Error::check_len("values", values.len(), self.segment.len(), "customers")?;
         let mut out: Vec<SegmentValue> = self
             .names
             .iter()
@@ -194,12 +201,19 @@ impl RfmScores {
     }
 
     /// Customers per segment, in the order of `names`.
-    pub fn segment_counts(&self) -> Vec<(String, usize)> {
+    pub fn segment_counts(&self) -> Vec<SegmentCount> {
         let mut counts = vec![0usize; self.names.len()];
         for &s in &self.segment {
             counts[usize::from(s)] += 1;
         }
-        self.names.iter().cloned().zip(counts).collect()
+        self.names
+            .iter()
+            .zip(counts)
+            .map(|(segment, customers)| SegmentCount {
+                segment: segment.clone(),
+                customers,
+            })
+            .collect()
     }
 }
 
@@ -221,11 +235,26 @@ impl RfmOptions {
         self
     }
 
-    /// Scores the customers of a summary as of its date.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
-    /// As [`score`](Self::score).
-    pub fn score_summary<U: TimeUnit>(&self, summary: &Summary<U>) -> Result<RfmScores> {
+    /// [`Error::InvalidOption`] for levels outside 2..=9 or a segment map that is not
+    /// monotone.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=9).contains(&self.levels) {
+            return Err(Error::option("levels", self.levels, "2 to 9"));
+        }
+        self.segments.check()
+    }
+
+    /// Scores the customers of a summary as of its date: recency is days since the last
+    /// purchase, frequency purchase days, monetary revenue.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the summary's scope forbids profiling; as
+    /// [`compute_values`](Self::compute_values).
+    pub fn compute<U: TimeUnit>(&self, summary: &Summary<U>) -> Result<RfmScores> {
+        summary.scope().require(Area::Profiling)?;
         let n = summary.len();
         let recency: Vec<f64> = (0..n)
             .into_par_iter()
@@ -235,53 +264,45 @@ impl RfmOptions {
             .into_par_iter()
             .map(|i| f64::from(summary.x(i)) + 1.0)
             .collect();
-        self.score(&recency, &frequency, &summary.revenues())
+        self.compute_values(summary.rows(), &recency, &frequency, &summary.revenues())
     }
 
-    /// Scores customers from their days since the last purchase, purchase counts and
-    /// revenue (index-aligned slices).
+    /// Scores the customers of `rows` from their days since the last purchase, purchase
+    /// counts and revenue (slices index-aligned with the rows).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for levels outside 2..=9, a non-monotone segment map,
-    /// slices of different lengths, or a NaN value (naming the measure and position);
-    /// [`Error::EmptyInput`] without customers.
-    pub fn score(
+    /// [`Error::InvalidOption`] for levels outside 2..=9 or a non-monotone segment map;
+    /// [`Error::LengthMismatch`] for slices of different lengths; [`Error::BadValue`] for
+    /// a NaN value (naming the measure and position); [`Error::EmptyInput`] without
+    /// customers.
+    pub fn compute_values(
         &self,
+        rows: &Rows,
         recency_days: &[f64],
         frequency: &[f64],
         monetary: &[f64],
     ) -> Result<RfmScores> {
-        if !(2..=9).contains(&self.levels) {
-            return Err(Error::InvalidOption {
-                option: "levels",
-                reason: format!("{} (need 2 to 9)", self.levels),
-            });
-        }
-        self.segments.check()?;
-        let n = recency_days.len();
-        if frequency.len() != n || monetary.len() != n {
-            return Err(Error::InvalidOption {
-                option: "rfm",
-                reason: format!(
-                    "{n} recencies, {} frequencies and {} monetary values",
-                    frequency.len(),
-                    monetary.len()
-                ),
-            });
-        }
+        self.validate()?;
+        let n = rows.len();
+        Error::check_len("recency_days", recency_days.len(), n, "rows")?;
+        Error::check_len("frequency", frequency.len(), n, "rows")?;
+        Error::check_len("monetary", monetary.len(), n, "rows")?;
         if n == 0 {
             return Err(Error::EmptyInput);
         }
-        for (name, v) in [
-            ("recency", recency_days),
-            ("frequency", frequency),
-            ("monetary", monetary),
+        for (input, measure, v) in [
+            ("recency_days", "recency", recency_days),
+            ("frequency", "frequency", frequency),
+            ("monetary", "monetary", monetary),
         ] {
             if let Some(i) = v.par_iter().position_first(|x| x.is_nan()) {
-                return Err(Error::InvalidOption {
-                    option: name,
-                    reason: format!("customer at position {i} has NaN"),
-                });
+                return Err(Error::bad_value(
+                    input,
+                    i,
+                    measure,
+                    v[i],
+                    "a number (not NaN)",
+                ));
             }
         }
         let k = self.levels;
@@ -300,6 +321,7 @@ impl RfmOptions {
             })
             .collect();
         Ok(RfmScores {
+            rows: rows.clone(),
             r,
             f,
             m,
@@ -356,6 +378,14 @@ mod tests {
         SegmentMap::default().check().unwrap();
         let mut broken = SegmentMap::default();
         broken.grid[4][0] = 0; // "Lost" for the most recent customers
-        assert!(broken.check().is_err());
+        match broken.check() {
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(
+                    (option, value.as_str()),
+                    ("segments", "grid[4][0] = 0 (Lost)")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -89,29 +89,48 @@ impl TierOptions {
         self
     }
 
-    /// Tiers of customers with the given values.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for shares outside 0 < high ≤ medium ≤ 1 or a non-finite
-    /// value (naming its position); [`Error::EmptyInput`] without customers.
-    pub fn tiers(&self, values: &[f64]) -> Result<Tiers> {
-        if !(self.high > 0.0 && self.high <= self.medium && self.medium <= 1.0) {
-            return Err(Error::InvalidOption {
-                option: "shares",
-                reason: format!(
-                    "high {} and medium {} (need 0 < high ≤ medium ≤ 1)",
-                    self.high, self.medium
-                ),
-            });
+    /// [`Error::InvalidOption`] (option `shares`, naming the share out of place) for
+    /// shares outside 0 < high ≤ medium ≤ 1.
+    pub fn validate(&self) -> Result<()> {
+        let (high, medium) = (self.high, self.medium);
+        if !(high > 0.0 && high <= 1.0) {
+            return Err(Error::option(
+                "shares",
+                format!("high = {high}"),
+                format!("0 < high ≤ medium (= {medium}) ≤ 1"),
+            ));
         }
+        if !(medium >= high && medium <= 1.0) {
+            return Err(Error::option(
+                "shares",
+                format!("medium = {medium}"),
+                format!("high (= {high}) ≤ medium ≤ 1"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Tiers of customers with the given values (net profit, CLV), index-aligned.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); [`Error::BadValue`] for a non-finite value
+    /// (naming its position); [`Error::EmptyInput`] without customers.
+    pub fn compute(&self, values: &[f64]) -> Result<Tiers> {
+        self.validate()?;
         if values.is_empty() {
             return Err(Error::EmptyInput);
         }
         if let Some(i) = values.par_iter().position_first(|v| !v.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "values",
-                reason: format!("customer at position {i} has value {}", values[i]),
-            });
+            return Err(Error::bad_value(
+                "values",
+                i,
+                "value",
+                values[i],
+                "a finite number",
+            ));
         }
         // Share before a value is non-increasing in the value, so each tier is a value
         // range; only the smallest value still in the high and in the medium tier are
@@ -220,7 +239,10 @@ mod tests {
     #[test]
     fn tiers_match_their_definition() {
         let values = [10.0, 50.0, 5.0, 50.0, -3.0, 0.0, 20.0, 5.0, 1.0, -0.5];
-        let t = TierOptions::new().shares(0.4, 0.8).tiers(&values).unwrap();
+        let t = TierOptions::new()
+            .shares(0.4, 0.8)
+            .compute(&values)
+            .unwrap();
         let total_pos: f64 = values.iter().filter(|v| **v > 0.0).sum();
         for (i, &v) in values.iter().enumerate() {
             let before: f64 = values.iter().filter(|w| **w > v && **w > 0.0).sum();

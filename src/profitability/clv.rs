@@ -5,8 +5,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::GammaGamma;
+use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
-use crate::summary::{groups_by_x_t, PurchaseModel, Rfm};
+use crate::summary::{groups_by_x_t, PurchaseModel, Records};
 
 /// Horizon, period, discount rate and margin of a lifetime-value computation.
 ///
@@ -70,72 +71,98 @@ impl ClvOptions {
         self
     }
 
-    fn check(&self) -> Result<()> {
-        let bad =
-            |option: &'static str, reason: String| Err(Error::InvalidOption { option, reason });
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         if self.periods == 0 {
-            return bad("periods", "must be at least 1".into());
+            return Err(Error::option("periods", 0, "at least 1"));
         }
         if !(self.period_length > 0.0 && self.period_length.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "period_length",
-                format!("{} is not a positive number", self.period_length),
-            );
+                self.period_length,
+                "a positive finite number",
+            ));
         }
         if !(self.discount >= 0.0 && self.discount.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "discount",
-                format!("{} is not a finite rate ≥ 0", self.discount),
-            );
+                self.discount,
+                "a finite rate ≥ 0",
+            ));
         }
         if !self.margin.is_finite() {
-            return bad("margin", format!("{} is not finite", self.margin));
+            return Err(Error::option("margin", self.margin, "a finite number"));
         }
         Ok(())
     }
 }
 
-/// Lifetime value of every record, in parallel, index-aligned with `records`.
-///
-/// # Errors
-/// [`Error::InvalidOption`] for bad options.
-pub fn clv<M: PurchaseModel + ?Sized>(
-    purchases: &M,
-    spend: &GammaGamma,
-    records: &[Rfm],
-    opts: &ClvOptions,
-) -> Result<Vec<f64>> {
-    opts.check()?;
-    let factors: Vec<f64> = (1..=opts.periods)
-        .map(|k| (1.0 + opts.discount).powi(-(k as i32)))
-        .collect();
-    // CLV = margin · E[spend] · P(alive) · Σₖ fₖ (Eₖ − Eₖ₋₁), where Eₖ is the expectation
-    // of a customer alive at T: the sum depends on (x, T) only, so it is computed once per
-    // distinct pair.
-    let (keys, group) = groups_by_x_t(records);
-    let per_group: Vec<f64> = keys
-        .par_iter()
-        .map(|&(x, t)| {
-            let (mut prev, mut sum) = (0.0, 0.0);
-            for (k, f) in factors.iter().enumerate() {
-                let horizon = (k + 1) as f64 * opts.period_length;
-                let e = purchases.expected_purchases_if_alive(horizon, x, t);
-                sum += (e - prev) * f;
-                prev = e;
-            }
-            sum
+impl ClvOptions {
+    /// Lifetime value of every record, in parallel, index-aligned with `records`, and
+    /// their sum.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] (naming the option and its value) for bad options;
+    /// [`Error::ForbiddenArea`] when the records' scope forbids profitability.
+    pub fn compute<M: PurchaseModel + ?Sized>(
+        &self,
+        purchases: &M,
+        spend: &GammaGamma,
+        records: &Records,
+    ) -> Result<Clv> {
+        let opts = self;
+        opts.validate()?;
+        records.scope().require(Area::Profitability)?;
+        let factors: Vec<f64> = (1..=opts.periods)
+            .map(|k| (1.0 + opts.discount).powi(-(k as i32)))
+            .collect();
+        // CLV = margin · E[spend] · P(alive) · Σₖ fₖ (Eₖ − Eₖ₋₁), where Eₖ is the expectation
+        // of a customer alive at T: the sum depends on (x, T) only, so it is computed once per
+        // distinct pair.
+        let (keys, group) = groups_by_x_t(records);
+        let per_group: Vec<f64> = keys
+            .par_iter()
+            .map(|&(x, t)| {
+                let (mut prev, mut sum) = (0.0, 0.0);
+                for (k, f) in factors.iter().enumerate() {
+                    let horizon = (k + 1) as f64 * opts.period_length;
+                    let e = purchases.expected_purchases_if_alive(horizon, x, t);
+                    sum += (e - prev) * f;
+                    prev = e;
+                }
+                sum
+            })
+            .collect();
+        let p_alive = purchases.p_alive_all(records);
+        let values: Vec<f64> = records
+            .par_iter()
+            .zip(p_alive)
+            .zip(group)
+            .map(|((r, p), g)| {
+                let m = opts.margin * spend.conditional_expected_spend(r.x, r.mean_spend);
+                m * p * per_group[g as usize]
+            })
+            .collect();
+        Ok(Clv {
+            scope: records.scope().clone(),
+            equity: customer_equity(&values),
+            values,
         })
-        .collect();
-    let p_alive = purchases.p_alive_all(records);
-    Ok(records
-        .par_iter()
-        .zip(p_alive)
-        .zip(group)
-        .map(|((r, p), g)| {
-            let m = opts.margin * spend.conditional_expected_spend(r.x, r.mean_spend);
-            m * p * per_group[g as usize]
-        })
-        .collect())
+    }
+}
+
+/// Lifetime values of a summary's customers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clv {
+    /// The scope of the records valued.
+    pub scope: ScopeTag,
+    /// Each customer's lifetime value, index-aligned with the records.
+    pub values: Vec<f64>,
+    /// Customer equity: their sum (in record order).
+    pub equity: f64,
 }
 
 /// Customer equity: the sum of lifetime values, in order (the same bits for any number of

@@ -4,11 +4,13 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Area;
 use crate::error::{Error, Result};
 use crate::numerics::{
     check_positive, digamma, ln_gamma, minimize, sum_ordered, trigamma, warm_sample, FitOptions,
     FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Rfm;
 
 /// Spend per transaction varies around each customer's mean ζ as Gamma(p, ν), with
@@ -70,7 +72,7 @@ impl GammaGamma {
     /// Total log-likelihood of the repeat buyers (x > 0) among `records`.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit) for the records.
+    /// As the fit ([`FitOptions::fit`]) for the records.
     pub fn total_log_likelihood(&self, records: &[Rfm]) -> Result<f64> {
         let lik = Likelihood::new(records)?;
         let mut g = [0.0; 3];
@@ -101,10 +103,11 @@ impl GammaGamma {
     /// mean is of the data's scale) unless [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or a repeat buyer whose mean spend is not
-    /// finite and positive (naming the record), [`Error::EmptyInput`] without repeat
-    /// buyers, and the optimiser's failure.
-    pub fn fit(records: &[Rfm], opts: &FitOptions) -> Result<(GammaGamma, FitReport)> {
+    /// [`Error::InvalidOption`] for bad options, [`Error::BadValue`] for a repeat buyer
+    /// whose mean spend is not finite and positive (naming the record),
+    /// [`Error::EmptyInput`] without repeat buyers, and [`Error::Numerical`] when the
+    /// optimiser fails.
+    fn fit_rows(records: &[Rfm], opts: &FitOptions) -> Result<(GammaGamma, FitReport)> {
         let settings = opts.check(3)?;
         let lik = Likelihood::new(records)?.penalised(opts.penalty);
         let n = lik.rows.len() as f64;
@@ -133,6 +136,15 @@ impl GammaGamma {
         })?;
         let t = &m.theta;
         Ok((GammaGamma::new(t[0], t[1], t[2])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for GammaGamma {
+    type Row = Rfm;
+    const AREA: Area = Area::Profitability;
+    fn estimate(rows: &[Rfm], opts: &FitOptions) -> Result<Fitted<GammaGamma>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 
@@ -210,13 +222,16 @@ impl Likelihood {
             .collect();
         if let Some(i) = parts.iter().find_map(|p| p.0) {
             let r = &records[i];
-            return Err(Error::InvalidOption {
-                option: "records",
-                reason: format!(
-                    "record {i} (x = {}) has mean spend {}: Gamma-Gamma needs a positive mean for every repeat buyer",
-                    r.x, r.mean_spend
+            return Err(Error::bad_value(
+                "records",
+                i,
+                "mean_spend",
+                r.mean_spend,
+                format!(
+                    "a finite positive mean spend for a repeat buyer (x = {})",
+                    r.x
                 ),
-            });
+            ));
         }
         let mut rows: Vec<Row> = parts.into_iter().flat_map(|p| p.1).collect();
         if rows.is_empty() {

@@ -9,9 +9,9 @@ mod gammagamma;
 mod profit;
 mod whale;
 
-pub use clv::{clv, customer_equity, ClvOptions};
+pub use clv::{customer_equity, Clv, ClvOptions};
 pub use gammagamma::{spend_frequency_correlation, GammaGamma};
 pub use profit::{CostOfGoods, ProfitOptions, ProfitTotals, Profits};
-pub use whale::{whale_curve, WhaleCurve};
+pub use whale::{whale_curve, WhaleCurve, WhalePoint};
 
 pub use crate::numerics::FitOptions;

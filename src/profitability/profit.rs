@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{count_orders, Dataset, OrderIdx, ProductIdx};
+use crate::data::{
+    count_orders, is_purchase, Area, Column, ColumnState, OrderIdx, PerCustomer, ProductIdx, Rows,
+    View,
+};
 use crate::error::{Error, Result};
 use crate::time::day_number;
 
@@ -42,12 +45,14 @@ pub enum CostOfGoods {
 ///   a purchase in the window too);
 /// - [`fixed_per_period`](Self::fixed_per_period): a fixed amount per customer per period
 ///   of `days`, pro rata over the customer's time on the books: from their first row in
-///   the window to the window's end (the `until` date, or the log's last day). Customers
+///   the window to the window's end (the `until` date, or the last day of the whole log,
+///   whatever the scope, so a customer's cost does not depend on who else is viewed). Customers
 ///   without a row in the window are not on the books and cost nothing;
 /// - [`returns_handling`](Self::returns_handling): per return row, plus a share of the
 ///   value returned.
 ///
 /// ```
+/// use acrm::data::Scope;
 /// use acrm::io::CsvOptions;
 /// use acrm::profitability::{CostOfGoods, ProfitOptions};
 /// let csv = "customer_id,date,amount\nA,2024-01-02,100\nB,2024-01-03,10\nA,2024-02-01,-20\n";
@@ -56,7 +61,7 @@ pub enum CostOfGoods {
 ///     .cost_of_goods(CostOfGoods::MarginRate(0.4))
 ///     .per_order(5.0)
 ///     .returns_handling(2.0, 0.0)
-///     .compute(&data, None)?;
+///     .compute(&data.view(&Scope::all()), None)?;
 /// // A: revenue 80, cost 48, margin 32, serve 5 + 2 → 25. B: 10 − 6 − 5 = −1.
 /// assert!((p.net_profit[0] - 25.0).abs() < 1e-12);
 /// assert!((p.net_profit[1] + 1.0).abs() < 1e-12);
@@ -91,13 +96,15 @@ impl Default for ProfitOptions {
     }
 }
 
-/// Per-customer profit, index-aligned with the dataset's customers
-/// ([`CustomerIdx`](crate::data::CustomerIdx) order), and its totals.
+/// Per-customer profit of a view's customers, and its totals. Row `i` is customer
+/// `rows.id(i)`; the rows carry the scope the profit was computed under.
 ///
 /// For every customer `net_profit = gross_margin − cost_to_serve` and
 /// `gross_margin = revenue − cost_of_goods`, computed in that order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profits {
+    /// The customers (every customer of the view), and the scope.
+    pub rows: Rows,
     /// Revenue, net of returns.
     pub revenue: Vec<f64>,
     /// Cost of goods (returned goods subtracted).
@@ -110,7 +117,7 @@ pub struct Profits {
     pub net_profit: Vec<f64>,
     /// Whether the customer has a row in the window.
     pub active: Vec<bool>,
-    /// Totals over all customers.
+    /// Totals over the rows.
     pub totals: ProfitTotals,
 }
 
@@ -160,10 +167,7 @@ fn check(option: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(Error::InvalidOption {
-            option,
-            reason: format!("must be finite and non-negative, got {v}"),
-        })
+        Err(Error::option(option, v, "a finite cost ≥ 0"))
     }
 }
 
@@ -214,98 +218,110 @@ impl ProfitOptions {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         check("per_order", self.per_order)?;
         check("per_unit", self.per_unit)?;
         check("per_service_event", self.per_service_event)?;
         check("returns_handling", self.per_return)?;
         if !(0.0..=1.0).contains(&self.return_value_share) {
-            return Err(Error::InvalidOption {
-                option: "returns_handling",
-                reason: format!(
-                    "the value share must be in [0, 1], got {}",
-                    self.return_value_share
-                ),
-            });
+            return Err(Error::option(
+                "returns_handling",
+                self.return_value_share,
+                "a value share in [0, 1]",
+            ));
         }
         if let Some((cost, days)) = self.fixed {
             check("fixed_per_period", cost)?;
             if days == 0 {
-                return Err(Error::InvalidOption {
-                    option: "fixed_per_period",
-                    reason: "the period must be at least one day".into(),
-                });
+                return Err(Error::option(
+                    "fixed_per_period",
+                    days,
+                    "a period of at least 1 day",
+                ));
             }
         }
         if let CostOfGoods::MarginRate(m) = self.cost_of_goods {
             if !(m.is_finite() && m < 1.0) {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: format!("a margin rate must be finite and below 1, got {m}"),
-                });
+                return Err(Error::option(
+                    "cost_of_goods",
+                    format!("MarginRate({m})"),
+                    "a finite margin rate below 1",
+                ));
             }
         }
         if let (Some(a), Some(b)) = (self.from, self.until) {
             if a > b {
-                return Err(Error::InvalidOption {
-                    option: "from",
-                    reason: format!("{a} is after the until date {b}"),
-                });
+                return Err(Error::option(
+                    "from",
+                    a,
+                    format!("a date on or before the until date {b}"),
+                ));
             }
         }
         Ok(())
     }
 
-    /// Per-customer profit of `data`. `service_events`, when given, holds each customer's
-    /// number of service events or contacts in the window, index-aligned with the
-    /// dataset's customers.
+    /// Per-customer profit of the view's customers. `service_events`, when given,
+    /// holds each customer's number of service events or contacts in the window,
+    /// index-aligned with the view.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a negative or non-finite allocation, a margin rate not
-    /// below 1, a `from` date after `until`, service events of the wrong length, or a cost
-    /// source the data cannot give (naming the column or the first product without a unit
-    /// cost).
-    pub fn compute(&self, data: &Dataset, service_events: Option<&[u32]>) -> Result<Profits> {
+    /// [`Error::ForbiddenArea`] when the scope forbids profitability;
+    /// [`Error::HiddenColumn`] when it hides margins, or hides the costs the cost source
+    /// reads; [`Error::InvalidOption`] for a negative or non-finite allocation, a margin
+    /// rate not below 1, a `from` date after `until`, or a cost per service event without
+    /// service events; [`Error::LengthMismatch`] for service events of the wrong length;
+    /// [`Error::MissingColumn`] for a cost source the data cannot give (no cost column
+    /// for [`CostOfGoods::Column`], no product column for [`CostOfGoods::UnitCost`],
+    /// neither for [`CostOfGoods::Auto`]); [`Error::BadValue`] naming the first customer
+    /// row whose product has no unit cost.
+    pub fn compute(&self, view: &View<'_>, service_events: Option<&[u32]>) -> Result<Profits> {
         self.validate()?;
-        let log = data.transactions();
-        let n = log.n_customers();
+        view.require(Area::Profitability)?;
+        view.scope().reveal(Column::Margin)?;
+        let n = view.len();
         if let Some(ev) = service_events {
-            if ev.len() != n {
-                return Err(Error::InvalidOption {
-                    option: "service_events",
-                    reason: format!("{} counts for {n} customers", ev.len()),
-                });
-            }
+            Error::check_len("service_events", ev.len(), n, "customers of the view")?;
         }
         if self.per_service_event > 0.0 && service_events.is_none() {
-            return Err(Error::InvalidOption {
-                option: "per_service_event",
-                reason: "a cost per service event needs the customers' service event counts".into(),
-            });
+            return Err(Error::option(
+                "per_service_event",
+                self.per_service_event,
+                "0 when no service event counts are given (`service_events` is None)",
+            ));
         }
-        let cogs = self.cost_source(data)?;
+        // Allocations by unit or order read those columns when the data has them: hidden,
+        // they are an error, not a silently different count.
+        for (charged, column) in [
+            (self.per_unit > 0.0, Column::Quantity),
+            (self.per_order > 0.0, Column::Order),
+        ] {
+            if charged && view.column(column) == ColumnState::Hidden {
+                view.need(column)?;
+            }
+        }
+        let cogs = self.cost_source(view)?;
         let lo = self.from.map_or(i32::MIN, day_number);
         let end = match self.until {
             Some(d) => day_number(d),
-            None => log.days().iter().copied().max().unwrap_or(0),
+            None => view.log_span().map_or(0, |r| r.1),
         };
-        let offsets = log.offsets();
-        let days = log.days();
-        let amounts = log.amounts();
-        let quantities = log.quantities();
-        let orders = log.orders();
         let fixed = self.fixed.map(|(c, d)| (c, f64::from(d)));
         let lines: Vec<Line> = (0..n)
             .into_par_iter()
             .with_min_len(1 << 12)
-            .map_init(Vec::new, |buf: &mut Vec<OrderIdx>, c| {
-                let (a, b) = (offsets[c], offsets[c + 1]);
+            .map_init(Vec::new, |buf: &mut Vec<OrderIdx>, k| {
+                let h = view.history(k);
                 // Rows are in time order: the window is a contiguous sub-slice.
-                let start = a + days[a..b].partition_point(|&d| d < lo);
-                let stop = start + days[start..b].partition_point(|&d| d <= end);
+                let start = h.days.partition_point(|&d| d < lo);
+                let stop = start + h.days[start..].partition_point(|&d| d <= end);
                 // Service events cost the same whether or not the customer bought.
                 let service =
-                    self.per_service_event * service_events.map_or(0.0, |e| f64::from(e[c]));
+                    self.per_service_event * service_events.map_or(0.0, |e| f64::from(e[k]));
                 if start == stop {
                     return Line {
                         service,
@@ -317,29 +333,30 @@ impl ProfitOptions {
                     service,
                     ..Line::default()
                 };
+                let cost = cogs.of(k);
                 let (mut purchases, mut units, mut returns, mut returned) = (0u32, 0.0, 0u32, 0.0);
                 for i in start..stop {
-                    let amount = amounts[i];
+                    let amount = h.amounts[i];
                     line.revenue += amount;
-                    line.cogs += cogs.cost(i, amount);
-                    if amount < 0.0 {
+                    line.cogs += cost.cost(i, amount);
+                    if is_purchase(amount) {
+                        purchases += 1;
+                        units += h.quantities.map_or(1.0, |q| q[i].abs());
+                    } else {
                         returns += 1;
                         returned -= amount;
-                    } else {
-                        purchases += 1;
-                        units += quantities.map_or(1.0, |q| q[i].abs());
                     }
                 }
-                let order_count = match orders {
+                let order_count = match h.orders {
                     None => purchases,
-                    o => count_orders(o, amounts, start..stop, buf),
+                    o => count_orders(o, h.amounts, start..stop, buf),
                 };
                 line.orders = self.per_order * f64::from(order_count);
                 line.units = self.per_unit * units;
                 if let Some((cost, period)) = fixed {
                     // Time on the books counts the first day: a customer first seen on the
                     // window's last day is on the books for one day.
-                    let on_books = f64::from(end - days[start] + 1);
+                    let on_books = f64::from(end - h.days[start] + 1);
                     line.fixed = cost * on_books / period;
                 }
                 line.returns =
@@ -347,70 +364,83 @@ impl ProfitOptions {
                 line
             })
             .collect();
-        Ok(assemble(lines))
+        Ok(assemble(view.rows(), lines))
     }
 
-    fn cost_source<'a>(&self, data: &'a Dataset) -> Result<Cogs<'a>> {
-        let log = data.transactions();
-        let products = data.products();
-        let unit_costs = || -> Result<Cogs<'a>> {
-            let Some(rows) = log.products() else {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: "unit costs need a product column in the log".into(),
-                });
-            };
-            let mut unit = Vec::with_capacity(products.len());
-            for p in 0..products.len() {
+    fn cost_source<'v>(&self, view: &'v View<'_>) -> Result<Cogs<'v>> {
+        let unit_costs = || -> Result<Cogs<'v>> {
+            let products = view.products()?;
+            let catalogue = view.catalogue()?;
+            let mut unit = Vec::with_capacity(catalogue.len());
+            for p in 0..catalogue.len() {
                 let idx = ProductIdx(p as u32);
-                unit.push(products.unit_cost(idx).unwrap_or(f64::NAN));
+                unit.push(catalogue.unit_cost(idx)?.unwrap_or(f64::NAN));
             }
             // Only products actually sold need a unit cost.
-            if let Some(i) = rows.iter().position(|p| unit[p.get()].is_nan()) {
-                return Err(Error::InvalidOption {
-                    option: "cost_of_goods",
-                    reason: format!(
-                        "product `{}` (row {} of the log) has no unit cost",
-                        products.id(rows[i]),
-                        i + 1
+            let missing = (0..view.len())
+                .into_par_iter()
+                .find_first(|&k| products.of(k).iter().any(|p| unit[p.get()].is_nan()));
+            if let Some(k) = missing {
+                let p = products.of(k).iter().find(|p| unit[p.get()].is_nan());
+                return Err(Error::bad_value(
+                    "customers",
+                    k,
+                    "product",
+                    p.map_or("", |&p| catalogue.id(p)),
+                    format!(
+                        "a product with a unit cost (customer `{}` bought one without)",
+                        view.id(k)
                     ),
-                });
+                ));
             }
+            let quantities = match view.quantities() {
+                Ok(q) => Some(q),
+                Err(Error::MissingColumn { .. }) => None,
+                Err(e) => return Err(e),
+            };
             Ok(Cogs::Unit {
                 unit,
-                products: rows,
-                quantities: log.quantities(),
+                products,
+                quantities,
             })
         };
         match self.cost_of_goods {
             CostOfGoods::MarginRate(m) => Ok(Cogs::Rate(1.0 - m)),
-            CostOfGoods::Column => log.costs().map(Cogs::Column).ok_or(Error::InvalidOption {
-                option: "cost_of_goods",
-                reason: "the log has no cost column".into(),
-            }),
+            CostOfGoods::Column => view.costs().map(Cogs::Column),
             CostOfGoods::UnitCost => unit_costs(),
-            CostOfGoods::Auto => match log.costs() {
-                Some(c) => Ok(Cogs::Column(c)),
-                None => unit_costs().map_err(|e| match e {
-                    Error::InvalidOption { reason, .. } => Error::InvalidOption {
-                        option: "cost_of_goods",
-                        reason: format!(
-                            "the log has no cost column and {reason}; \
-                             set CostOfGoods::MarginRate for data without costs"
-                        ),
+            // The cost column when the log has one (an error when hidden: the figures
+            // depend on it), else unit costs.
+            CostOfGoods::Auto => match view.costs() {
+                Ok(c) => Ok(Cogs::Column(c)),
+                Err(Error::MissingColumn { .. }) => unit_costs().map_err(|e| match e {
+                    Error::MissingColumn { available, .. } => Error::MissingColumn {
+                        column: "cost".into(),
+                        available,
                     },
                     e => e,
                 }),
+                Err(e) => Err(e),
             },
         }
     }
 }
 
 /// The resolved cost of goods of a row.
-enum Cogs<'a> {
-    Column(&'a [f64]),
+enum Cogs<'v> {
+    Column(PerCustomer<'v, f64>),
     Unit {
         unit: Vec<f64>,
+        products: PerCustomer<'v, ProductIdx>,
+        quantities: Option<PerCustomer<'v, f64>>,
+    },
+    Rate(f64),
+}
+
+/// The cost of goods of one customer's rows.
+enum CustomerCogs<'a> {
+    Column(&'a [f64]),
+    Unit {
+        unit: &'a [f64],
         products: &'a [ProductIdx],
         quantities: Option<&'a [f64]>,
     },
@@ -418,22 +448,40 @@ enum Cogs<'a> {
 }
 
 impl Cogs<'_> {
+    fn of(&self, k: usize) -> CustomerCogs<'_> {
+        match self {
+            Cogs::Column(c) => CustomerCogs::Column(c.of(k)),
+            Cogs::Unit {
+                unit,
+                products,
+                quantities,
+            } => CustomerCogs::Unit {
+                unit,
+                products: products.of(k),
+                quantities: quantities.as_ref().map(|q| q.of(k)),
+            },
+            Cogs::Rate(r) => CustomerCogs::Rate(*r),
+        }
+    }
+}
+
+impl CustomerCogs<'_> {
     #[inline]
     fn cost(&self, i: usize, amount: f64) -> f64 {
         match self {
-            Cogs::Column(c) => c[i],
-            Cogs::Rate(r) => r * amount,
-            Cogs::Unit {
+            CustomerCogs::Column(c) => c[i],
+            CustomerCogs::Rate(r) => r * amount,
+            CustomerCogs::Unit {
                 unit,
                 products,
                 quantities,
             } => {
                 let q = quantities.map_or(1.0, |q| q[i].abs());
                 let c = unit[products[i].get()] * q;
-                if amount < 0.0 {
-                    -c
-                } else {
+                if is_purchase(amount) {
                     c
+                } else {
+                    -c
                 }
             }
         }
@@ -443,9 +491,10 @@ impl Cogs<'_> {
 /// Splits per-customer lines into columns and totals them in customer order (fixed-size
 /// chunks summed in parallel, then the chunk sums in order: the same bits for any number
 /// of threads).
-fn assemble(lines: Vec<Line>) -> Profits {
+fn assemble(rows: Rows, lines: Vec<Line>) -> Profits {
     let n = lines.len();
     let mut p = Profits {
+        rows,
         revenue: Vec::with_capacity(n),
         cost_of_goods: Vec::with_capacity(n),
         gross_margin: Vec::with_capacity(n),

@@ -22,31 +22,40 @@ pub struct WhaleCurve {
     pub unprofitable_share: f64,
     /// Profit those customers destroy (a positive number: minus their total).
     pub profit_destroyed: f64,
-    /// Points of the curve: (share of customers, cumulative profit as a share of the
-    /// total), at `points` evenly spaced customer shares from 0 to 1.
-    pub curve: Vec<(f64, f64)>,
+    /// Points of the curve at `points` evenly spaced customer shares from 0 to 1.
+    pub curve: Vec<WhalePoint>,
+}
+
+/// A point of the whale curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WhalePoint {
+    /// Share of customers, most profitable first.
+    pub customer_share: f64,
+    /// Their cumulative profit as a share of the total.
+    pub profit_share: f64,
 }
 
 /// The whale curve of per-customer profits, with `points` + 1 curve points (≥ 1).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for a non-finite profit (naming its position) or no points;
+/// [`Error::BadValue`] for a non-finite profit (naming its position);
+/// [`Error::InvalidOption`] for no points;
 /// [`Error::EmptyInput`] without customers.
 pub fn whale_curve(profits: &[f64], points: usize) -> Result<WhaleCurve> {
     if points == 0 {
-        return Err(Error::InvalidOption {
-            option: "points",
-            reason: "need at least 1".into(),
-        });
+        return Err(Error::option("points", 0, "at least 1"));
     }
     if profits.is_empty() {
         return Err(Error::EmptyInput);
     }
     if let Some(i) = profits.par_iter().position_first(|v| !v.is_finite()) {
-        return Err(Error::InvalidOption {
-            option: "profits",
-            reason: format!("customer at position {i} has profit {}", profits[i]),
-        });
+        return Err(Error::bad_value(
+            "profits",
+            i,
+            "profit",
+            profits[i],
+            "a finite number",
+        ));
     }
     let mut sorted = profits.to_vec();
     sorted.par_sort_unstable_by(|a, b| b.total_cmp(a));
@@ -66,7 +75,10 @@ pub fn whale_curve(profits: &[f64], points: usize) -> Result<WhaleCurve> {
     let curve = (0..=points)
         .map(|k| {
             let i = (k * n + points / 2) / points;
-            (i as f64 / n as f64, cumulative[i] / scale)
+            WhalePoint {
+                customer_share: i as f64 / n as f64,
+                profit_share: cumulative[i] / scale,
+            }
         })
         .collect();
     Ok(WhaleCurve {
@@ -105,7 +117,7 @@ mod tests {
         assert!((w.unprofitable_share - 3.0 / 8.0).abs() < 1e-12);
         assert!((w.profit_destroyed - 15.0).abs() < 1e-12);
         assert_eq!(w.curve.len(), 9);
-        assert!((w.curve[8].1 - 1.0).abs() < 1e-12);
+        assert!((w.curve[8].profit_share - 1.0).abs() < 1e-12);
         assert!(whale_curve(&[], 4).is_err() && whale_curve(&[1.0], 0).is_err());
         assert!(whale_curve(&[1.0, f64::NAN], 4).is_err());
     }

@@ -28,10 +28,14 @@ use serde::{Deserialize, Serialize};
 mod record;
 
 pub(crate) use record::{group_by, groups_by_x_t};
-pub use record::{score, PurchaseModel, Rfm, Score};
+pub use record::{score, PurchaseModel, Records, Rfm, Score};
 
-use crate::data::{count_orders, CustomerIdx, Dataset, Interner, OrderIdx, TransactionLog};
+use crate::data::{
+    count_orders, is_purchase, Column, ColumnState, Core, CustomerIdx, Interner, OrderIdx, Rows,
+    ScopeTag, View,
+};
 use crate::error::{Error, Result};
+use crate::numerics::FitData;
 use crate::time::{date_of, day_number, Span, TimeUnit};
 
 /// The running statistics of one customer: everything the summary reports, in a form
@@ -71,7 +75,7 @@ impl CustomerState {
     #[inline]
     fn absorb(&mut self, day: i32, amount: f64, cost: f64) {
         self.cost += cost;
-        if amount < 0.0 {
+        if !is_purchase(amount) {
             self.returns += 1;
             self.returned += amount;
             return;
@@ -97,31 +101,31 @@ impl CustomerState {
         }
     }
 
-    /// Absorbs rows `range` of the log columns `cols`, whose days are all after
-    /// `self.last_day`. `buf` is scratch space for counting distinct order ids, reused
-    /// across customers.
+    /// Absorbs rows `range` of a customer's history (`costs` when the summary reads
+    /// them), whose days are all after `self.last_day`. `buf` is scratch space for
+    /// counting distinct order ids, reused across customers.
     fn absorb_rows(
         &mut self,
-        cols: &Cols<'_>,
+        h: &Core<'_>,
         range: std::ops::Range<usize>,
         buf: &mut Vec<OrderIdx>,
     ) {
         let before = self.purchases;
-        match cols.costs {
+        match h.costs {
             Some(costs) => {
                 for i in range.clone() {
-                    self.absorb(cols.days[i], cols.amounts[i], costs[i]);
+                    self.absorb(h.days[i], h.amounts[i], costs[i]);
                 }
             }
             None => {
                 for i in range.clone() {
-                    self.absorb(cols.days[i], cols.amounts[i], 0.0);
+                    self.absorb(h.days[i], h.amounts[i], 0.0);
                 }
             }
         }
-        self.orders += match cols.orders {
+        self.orders += match h.orders {
             None => self.purchases - before,
-            o => count_orders(o, cols.amounts, range, buf),
+            o => count_orders(o, h.amounts, range, buf),
         };
     }
 
@@ -141,37 +145,11 @@ impl CustomerState {
     }
 }
 
-/// The log columns a summary reads.
-struct Cols<'a> {
-    offsets: &'a [usize],
-    days: &'a [i32],
-    amounts: &'a [f64],
-    costs: Option<&'a [f64]>,
-    orders: Option<&'a [OrderIdx]>,
-}
-
-impl<'a> Cols<'a> {
-    fn of(log: &'a TransactionLog) -> Self {
-        Cols {
-            offsets: log.offsets(),
-            days: log.days(),
-            amounts: log.amounts(),
-            costs: log.costs(),
-            orders: log.orders(),
-        }
-    }
-
-    /// Rows of customer `c`, and the end of those on or before `day`.
-    #[inline]
-    fn rows(&self, c: usize, day: i32) -> (std::ops::Range<usize>, usize) {
-        let (lo, hi) = (self.offsets[c], self.offsets[c + 1]);
-        // Most customers have a handful of rows: a linear scan beats a binary search.
-        let mut cut = lo;
-        while cut < hi && self.days[cut] <= day {
-            cut += 1;
-        }
-        (lo..hi, cut)
-    }
+/// Rows of a history on or before `day` (histories are in time order).
+#[inline]
+fn upto(days: &[i32], day: i32) -> usize {
+    // Most customers have a handful of rows: a linear scan beats a binary search.
+    days.iter().take_while(|&&d| d <= day).count()
 }
 
 /// Where each input row went (rows in = `transactions + excluded_transactions +
@@ -198,11 +176,37 @@ impl Coverage {
     }
 }
 
-/// Options of a summary: the (inclusive) calibration end and an optional holdout end.
+/// Options of a summary: its (inclusive) date.
+///
+/// ```
+/// use acrm::data::{Dataset, Scope, TransactionRecord};
+/// use acrm::{Days, SummaryOptions};
+/// use chrono::NaiveDate;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+/// let mut b = Dataset::builder();
+/// b.extend([
+///     TransactionRecord::new("ann", d(1, 2), 10.0),
+///     TransactionRecord::new("ann", d(1, 9), 30.0),
+///     TransactionRecord::new("bob", d(1, 5), 5.0),
+/// ])?;
+/// let data = b.build()?.dataset;
+/// let summary = SummaryOptions::new(d(1, 31)).compute::<Days>(&data.view(&Scope::all()))?;
+/// let ann = summary.get(summary.row("ann").unwrap());
+/// assert_eq!((ann.x, ann.t_x.value(), ann.t.value(), ann.mean_spend), (1, 7.0, 29.0, 30.0));
+/// assert_eq!(summary.scope().kind, "all");
+/// # Ok::<(), acrm::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryOptions {
     calibration_end: NaiveDate,
-    holdout_end: Option<NaiveDate>,
+}
+
+/// Options of a calibration/holdout split: the (inclusive) calibration end and the
+/// (inclusive) end of the holdout period after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitOptions {
+    calibration_end: NaiveDate,
+    holdout_end: NaiveDate,
 }
 
 /// One customer's summary in unit `U`.
@@ -219,7 +223,8 @@ pub struct CustomerSummary<U: TimeUnit> {
     pub mean_spend: f64,
     /// Revenue: all amounts, returns netted.
     pub revenue: f64,
-    /// Revenue − cost, when the log has costs.
+    /// Revenue − cost, when the log has costs and the scope shows costs and margins
+    /// (see [`Summary::margins`] for an error that says which).
     pub margin: Option<f64>,
     /// Sum of returned amounts (≤ 0).
     pub returned: f64,
@@ -235,6 +240,46 @@ pub struct CustomerSummary<U: TimeUnit> {
     pub gap_mean: Option<Span<U>>,
     /// Coefficient of variation of the gaps (sample standard deviation / mean; x ≥ 2).
     pub gap_cv: Option<f64>,
+}
+
+/// Per-customer features of a summary, in days, computed once from its statistics: what
+/// clustering, churn scores and any later analysis read instead of rebuilding recency,
+/// tenure and regularity from the log. Index-aligned with the summary (and its rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFeatures {
+    /// The customers, and the scope they were read under.
+    pub rows: Rows,
+    /// Days from the last purchase to the summary date (T − t_x).
+    pub recency_days: Vec<f64>,
+    /// Days from the first purchase to the summary date (T).
+    pub tenure_days: Vec<f64>,
+    /// Distinct purchase days (x + 1).
+    pub purchase_days: Vec<u32>,
+    /// Spend on purchases (returns excluded).
+    pub spend: Vec<f64>,
+    /// Revenue, returns netted.
+    pub revenue: Vec<f64>,
+    /// Sum of returned amounts (≤ 0).
+    pub returned: Vec<f64>,
+    /// Orders (distinct order ids among purchases, else purchase rows).
+    pub orders: Vec<u32>,
+    /// Mean days between purchase days (at least two purchase days).
+    pub gap_mean_days: Vec<Option<f64>>,
+    /// Coefficient of variation of those gaps (at least three purchase days): the
+    /// customer's regularity, 0 for a perfectly regular buyer.
+    pub gap_cv: Vec<Option<f64>>,
+}
+
+impl CustomerFeatures {
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.recency_days.len()
+    }
+
+    /// Whether there are no customers.
+    pub fn is_empty(&self) -> bool {
+        self.recency_days.is_empty()
+    }
 }
 
 /// A repeated (x, t_x, T) pattern with its number of customers, in unit `U`.
@@ -257,8 +302,19 @@ pub struct Pattern {
 pub struct Compact<U: TimeUnit> {
     /// The patterns, in unit `U`.
     pub patterns: Vec<Pattern>,
+    /// The scope of the summary they came from.
+    pub scope: ScopeTag,
     #[serde(skip)]
     unit: PhantomData<U>,
+}
+
+impl<U: TimeUnit> FitData<Pattern> for Compact<U> {
+    fn rows(&self) -> &[Pattern] {
+        &self.patterns
+    }
+    fn scope(&self) -> Option<&ScopeTag> {
+        Some(&self.scope)
+    }
 }
 
 /// Per-customer purchases in the holdout period (calibration end, holdout end].
@@ -306,14 +362,14 @@ pub struct Split<U: TimeUnit> {
 
 /// Per-customer summaries as of a date, in unit `U` (see the module documentation).
 ///
-/// Rows are the customers with a purchase on or before the date, in the order of their
-/// index in the dataset.
+/// Rows are the customers of the view with a purchase on or before the date, in the
+/// order of their index in the dataset; [`rows`](Self::rows) says which, and under which
+/// scope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct Summary<U: TimeUnit> {
     as_of: i32,
-    ids: Arc<Interner>,
-    customer: Vec<CustomerIdx>,
+    rows: Rows,
     state: Vec<CustomerState>,
     /// Customers without a purchase yet but with returns on or before the date: kept so
     /// that an update which brings their first purchase nets those returns too.
@@ -327,161 +383,190 @@ pub struct Summary<U: TimeUnit> {
 impl SummaryOptions {
     /// A summary as of `calibration_end` (inclusive).
     pub fn new(calibration_end: NaiveDate) -> Self {
-        SummaryOptions {
+        SummaryOptions { calibration_end }
+    }
+
+    /// Checks the options (there is nothing to check: any date will do).
+    ///
+    /// # Errors
+    /// None; present so that every options type validates the same way.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The per-customer summary of the view's customers as of the date.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] when no customer of the view has a purchase on or before the
+    /// date.
+    pub fn compute<U: TimeUnit>(&self, view: &View<'_>) -> Result<Summary<U>> {
+        Ok(run(view, day_number(self.calibration_end), None)?.0)
+    }
+}
+
+impl SplitOptions {
+    /// A calibration summary as of `calibration_end` with the holdout purchases up to
+    /// `holdout_end`.
+    pub fn new(calibration_end: NaiveDate, holdout_end: NaiveDate) -> Self {
+        SplitOptions {
             calibration_end,
-            holdout_end: None,
+            holdout_end,
         }
     }
 
-    /// Adds a holdout period (calibration end, `end`], used by [`split`](Self::split).
-    pub fn holdout_end(mut self, end: NaiveDate) -> Self {
-        self.holdout_end = Some(end);
-        self
-    }
-
-    /// The per-customer summary as of the calibration end.
+    /// Checks the options.
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] when no customer has a purchase on or before the date.
-    pub fn summarize<U: TimeUnit>(&self, data: &Dataset) -> Result<Summary<U>> {
-        Ok(self.run(data, None)?.0)
+    /// [`Error::InvalidOption`] (`holdout_end`) for a holdout end not after the
+    /// calibration end.
+    pub fn validate(&self) -> Result<()> {
+        if self.holdout_end > self.calibration_end {
+            Ok(())
+        } else {
+            Err(Error::option(
+                "holdout_end",
+                self.holdout_end,
+                format!("a date after the calibration end {}", self.calibration_end),
+            ))
+        }
     }
 
-    /// The calibration summary with holdout purchase counts and spend.
+    /// The calibration summary of the view's customers with their holdout purchase
+    /// counts and spend.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] without a holdout end or with one before the calibration
-    /// end; [`Error::EmptyInput`] as for [`summarize`](Self::summarize).
-    pub fn split<U: TimeUnit>(&self, data: &Dataset) -> Result<Split<U>> {
-        let end = match self.holdout_end {
-            Some(e) if e > self.calibration_end => day_number(e),
-            Some(e) => {
-                return Err(Error::InvalidOption {
-                    option: "holdout_end",
-                    reason: format!(
-                        "{e} is not after the calibration end {}",
-                        self.calibration_end
-                    ),
-                })
-            }
-            None => {
-                return Err(Error::InvalidOption {
-                    option: "holdout_end",
-                    reason: "a split needs a holdout end".into(),
-                })
-            }
-        };
-        let (calibration, holdout) = self.run(data, Some(end))?;
+    /// As [`validate`](Self::validate); [`Error::EmptyInput`] as for
+    /// [`SummaryOptions::compute`].
+    pub fn compute<U: TimeUnit>(&self, view: &View<'_>) -> Result<Split<U>> {
+        self.validate()?;
+        let (calibration, holdout) = run(
+            view,
+            day_number(self.calibration_end),
+            Some(day_number(self.holdout_end)),
+        )?;
         Ok(Split {
             calibration,
             holdout,
         })
     }
+}
 
-    /// The summary and, when `holdout_end` is given, the holdout counts (empty otherwise).
-    fn run<U: TimeUnit>(
-        &self,
-        data: &Dataset,
-        holdout_end: Option<i32>,
-    ) -> Result<(Summary<U>, Holdout<U>)> {
-        let log = data.transactions();
-        let as_of = day_number(self.calibration_end);
-        let n = log.n_customers();
-        let cols = Cols::of(log);
-        // Every customer's statistics, written in place into one presized vector: at
-        // millions of customers, per-block buffers and their concatenation (a copy and
-        // its page faults) cost more than the arithmetic. Each customer's sums run in time
-        // order, so the result is the same for any number of threads.
-        let mut state = Vec::new();
+/// Whether the summary reads costs: the view shows the cost column and margins.
+fn reads_costs(view: &View<'_>) -> bool {
+    view.column(Column::Margin) == ColumnState::Present && view.costs().is_ok()
+}
+
+/// The summary as of `as_of` and, when `holdout_end` is given, the holdout counts (empty
+/// otherwise).
+fn run<U: TimeUnit>(
+    view: &View<'_>,
+    as_of: i32,
+    holdout_end: Option<i32>,
+) -> Result<(Summary<U>, Holdout<U>)> {
+    let n = view.len();
+    let costs = reads_costs(view);
+    // Every customer's statistics (and holdout counts), written in place into presized
+    // vectors: at millions of customers, per-block buffers and their concatenation (a
+    // copy and its page faults) cost more than the arithmetic. Each customer's sums run
+    // in time order, so the result is the same for any number of threads.
+    let mut state = Vec::new();
+    let mut held: Vec<(u32, f64)> = Vec::new();
+    let per_customer = |buf: &mut Vec<OrderIdx>, k: usize| {
+        let mut h = view.core(k);
+        if !costs {
+            h.costs = None;
+        }
+        let cut = upto(h.days, as_of);
+        let mut s = CustomerState::EMPTY;
+        s.absorb_rows(&h, 0..cut, buf);
+        let mut hold = (0u32, 0.0f64);
+        if let Some(end) = holdout_end {
+            let mut last = as_of;
+            for i in cut..h.days.len() {
+                let (d, a) = (h.days[i], h.amounts[i]);
+                if d > end {
+                    break;
+                }
+                if is_purchase(a) {
+                    hold.0 += u32::from(d != last);
+                    last = d;
+                    hold.1 += a;
+                }
+            }
+        }
+        (s, hold)
+    };
+    if holdout_end.is_some() {
         (0..n)
             .into_par_iter()
             .with_min_len(1024)
-            .map_init(Vec::new, |buf, c| {
-                let (rows, cut) = cols.rows(c, as_of);
-                let mut s = CustomerState::EMPTY;
-                s.absorb_rows(&cols, rows.start..cut, buf);
-                s
-            })
+            .map_init(Vec::new, per_customer)
+            .unzip_into_vecs(&mut state, &mut held);
+    } else {
+        (0..n)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map_init(Vec::new, |buf, k| per_customer(buf, k).0)
             .collect_into_vec(&mut state);
-        // Customers without a purchase by the date are rare (acquired later, or returns
-        // only): when there are none, the vector is the summary as it stands.
-        let included = |s: &CustomerState| s.purchase_days > 0;
-        // Integer sums: exact, so the same in any order.
-        let (excluded, rows) = state
-            .par_iter()
-            .map(|s| (u64::from(!included(s)), s.rows()))
-            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        let mut pending = BTreeMap::new();
-        let mut excluded_transactions = 0;
-        let customer: Vec<CustomerIdx> = if excluded == 0 {
-            (0..n as u32).into_par_iter().map(CustomerIdx).collect()
-        } else {
-            for (c, s) in state.iter().enumerate().filter(|(_, s)| !included(s)) {
-                excluded_transactions += s.rows();
-                if s.rows() > 0 {
-                    pending.insert(CustomerIdx(c as u32), *s);
-                }
-            }
-            let customer = (0..n as u32)
-                .into_par_iter()
-                .filter(|&c| included(&state[c as usize]))
-                .map(CustomerIdx)
-                .collect();
-            state.retain(included);
-            customer
-        };
-        let transactions = rows - excluded_transactions;
-        let coverage = Coverage {
-            excluded_customers: excluded,
-            transactions,
-            excluded_transactions,
-            later_transactions: log.len() as u64 - transactions - excluded_transactions,
-        };
-        let (mut purchases, mut spend) = (Vec::new(), Vec::new());
-        if let Some(end) = holdout_end {
-            customer
-                .par_iter()
-                .with_min_len(1024)
-                .map(|&c| {
-                    let (rows, cut) = cols.rows(c.get(), as_of);
-                    let (mut hp, mut hs, mut last) = (0u32, 0.0f64, as_of);
-                    for i in cut..rows.end {
-                        let (d, a) = (cols.days[i], cols.amounts[i]);
-                        if d > end {
-                            break;
-                        }
-                        if a >= 0.0 {
-                            hp += u32::from(d != last);
-                            last = d;
-                            hs += a;
-                        }
-                    }
-                    (hp, hs)
-                })
-                .unzip_into_vecs(&mut purchases, &mut spend);
-        }
-        if state.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        let holdout = Holdout {
-            start: as_of,
-            end: holdout_end.unwrap_or(as_of),
-            purchases,
-            spend,
-            unit: PhantomData,
-        };
-        let summary = Summary {
-            as_of,
-            ids: Arc::clone(&data.customers().ids),
-            customer,
-            state,
-            pending,
-            has_cost: log.costs().is_some(),
-            coverage,
-            unit: PhantomData,
-        };
-        Ok((summary, holdout))
     }
+    // Customers without a purchase by the date are rare (acquired later, or returns
+    // only): when there are none, the vectors are the summary as they stand.
+    let included = |s: &CustomerState| s.purchase_days > 0;
+    // Integer sums: exact, so the same in any order.
+    let (excluded, rows) = state
+        .par_iter()
+        .map(|s| (u64::from(!included(s)), s.rows()))
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let mut pending = BTreeMap::new();
+    let mut excluded_transactions = 0;
+    let summary_rows = if excluded == 0 {
+        view.rows()
+    } else {
+        for (k, s) in state.iter().enumerate().filter(|(_, s)| !included(s)) {
+            excluded_transactions += s.rows();
+            if s.rows() > 0 {
+                pending.insert(view.customer(k), *s);
+            }
+        }
+        let rows = view.rows_where(|k| included(&state[k]));
+        if !held.is_empty() {
+            let mut k = 0;
+            held.retain(|_| {
+                k += 1;
+                included(&state[k - 1])
+            });
+        }
+        state.retain(included);
+        rows
+    };
+    if state.is_empty() {
+        return Err(Error::EmptyInput);
+    }
+    let transactions = rows - excluded_transactions;
+    let coverage = Coverage {
+        excluded_customers: excluded,
+        transactions,
+        excluded_transactions,
+        later_transactions: view.transactions() as u64 - transactions - excluded_transactions,
+    };
+    let (purchases, spend) = held.into_iter().unzip();
+    let holdout = Holdout {
+        start: as_of,
+        end: holdout_end.unwrap_or(as_of),
+        purchases,
+        spend,
+        unit: PhantomData,
+    };
+    let summary = Summary {
+        as_of,
+        rows: summary_rows,
+        state,
+        pending,
+        has_cost: costs,
+        coverage,
+        unit: PhantomData,
+    };
+    Ok((summary, holdout))
 }
 
 impl<U: TimeUnit> Summary<U> {
@@ -515,18 +600,49 @@ impl<U: TimeUnit> Summary<U> {
 
     /// External id of row `i`.
     pub fn id(&self, i: usize) -> &str {
-        self.ids.name(self.customer[i].get())
+        self.rows.id(i)
     }
 
     /// Dataset index of row `i` (valid for the dataset the summary was computed from).
     pub fn customer(&self, i: usize) -> CustomerIdx {
-        self.customer[i]
+        self.rows.customer(i)
     }
 
     /// Row of an external id.
     pub fn row(&self, id: &str) -> Option<usize> {
-        let c = CustomerIdx(self.ids.get(id)?);
-        self.customer.binary_search(&c).ok()
+        self.rows.row(id)
+    }
+
+    /// The customers of the rows, and the scope they were read under.
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// The scope the summary was computed under.
+    pub fn scope(&self) -> &ScopeTag {
+        self.rows.scope()
+    }
+
+    /// Revenue − cost per row.
+    ///
+    /// # Errors
+    /// [`Error::HiddenColumn`] when the scope hides costs or margins;
+    /// [`Error::MissingColumn`] (`cost`) when the log has no cost column.
+    pub fn margins(&self) -> Result<Vec<f64>> {
+        let scope = self.scope();
+        scope.reveal(Column::Margin)?;
+        scope.reveal(Column::Cost)?;
+        if !self.has_cost {
+            return Err(Error::MissingColumn {
+                column: "cost".into(),
+                available: vec!["customer".into(), "date".into(), "amount".into()],
+            });
+        }
+        Ok(self
+            .state
+            .iter()
+            .map(|s| s.first_spend + s.repeat_spend + s.returned - s.cost)
+            .collect())
     }
 
     /// The running statistics of row `i` (for exact comparisons and merging).
@@ -592,6 +708,37 @@ impl<U: TimeUnit> Summary<U> {
         }
     }
 
+    /// The per-customer feature frame (see [`CustomerFeatures`]), index-aligned with the
+    /// summary.
+    pub fn features(&self) -> CustomerFeatures {
+        let n = self.len();
+        let mut f = CustomerFeatures {
+            rows: self.rows.clone(),
+            recency_days: Vec::with_capacity(n),
+            tenure_days: Vec::with_capacity(n),
+            purchase_days: Vec::with_capacity(n),
+            spend: Vec::with_capacity(n),
+            revenue: Vec::with_capacity(n),
+            returned: Vec::with_capacity(n),
+            orders: Vec::with_capacity(n),
+            gap_mean_days: Vec::with_capacity(n),
+            gap_cv: Vec::with_capacity(n),
+        };
+        for (i, s) in self.state.iter().enumerate() {
+            let c = self.get(i);
+            f.recency_days.push(f64::from(self.as_of - s.last_day));
+            f.tenure_days.push(f64::from(self.as_of - s.first_day));
+            f.purchase_days.push(s.purchase_days);
+            f.spend.push(s.purchase_spend());
+            f.revenue.push(c.revenue);
+            f.returned.push(s.returned);
+            f.orders.push(s.orders);
+            f.gap_mean_days.push(c.gap_mean.map(Span::days));
+            f.gap_cv.push(c.gap_cv);
+        }
+        f
+    }
+
     /// Total repeat purchases Σx.
     pub fn repeat_purchases(&self) -> u64 {
         self.state.iter().map(|s| u64::from(s.frequency())).sum()
@@ -622,8 +769,7 @@ impl<U: TimeUnit> Summary<U> {
     pub fn in_unit<V: TimeUnit>(self) -> Summary<V> {
         Summary {
             as_of: self.as_of,
-            ids: self.ids,
-            customer: self.customer,
+            rows: self.rows,
             state: self.state,
             pending: self.pending,
             has_cost: self.has_cost,
@@ -682,6 +828,7 @@ impl<U: TimeUnit> Summary<U> {
         }
         Compact {
             patterns,
+            scope: self.scope().clone(),
             unit: PhantomData,
         }
     }
@@ -692,63 +839,66 @@ impl<U: TimeUnit> Summary<U> {
     /// [`Coverage::later_transactions`].
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `as_of` is before the summary date, or when `new` has
-    /// costs and the summary not (or the reverse); [`Error::StaleTransaction`] for a
+    /// [`Error::InvalidOption`] when `as_of` is before the summary date; [`Error::Merge`]
+    /// when `new` has costs and the summary not (or the reverse), as for
+    /// [`merge`](Self::merge); [`Error::StaleTransaction`] for a
     /// transaction dated on or before the summary date (it may already be counted).
-    pub fn update(&mut self, new: &Dataset, as_of: NaiveDate) -> Result<()> {
+    pub fn update(&mut self, new: &View<'_>, as_of: NaiveDate) -> Result<()> {
         let to = day_number(as_of);
         if to < self.as_of {
-            return Err(Error::InvalidOption {
-                option: "as_of",
-                reason: format!("{as_of} is before the summary date {}", self.as_of()),
+            return Err(Error::option(
+                "as_of",
+                as_of,
+                format!("a date on or after the summary date {}", self.as_of()),
+            ));
+        }
+        let costs = reads_costs(new);
+        if costs != self.has_cost && new.transactions() > 0 {
+            return Err(Error::Merge {
+                reason: if self.has_cost {
+                    "the summary has costs and the update not".into()
+                } else {
+                    "the update has costs and the summary not".into()
+                },
             });
         }
-        let log = new.transactions();
-        if log.costs().is_some() != self.has_cost && !log.is_empty() {
-            return Err(Error::InvalidOption {
-                option: "costs",
-                reason: "the update and the summary must both have costs or both not".into(),
-            });
-        }
-        for c in 0..log.n_customers() {
-            let c = CustomerIdx(c as u32);
-            let h = log.history(c);
-            if let Some(&d) = h.days.first() {
+        for k in 0..new.len() {
+            if let Some(&d) = new.history(k).days.first() {
                 if d <= self.as_of {
                     return Err(Error::StaleTransaction {
-                        customer: new.customers().id(c).to_string(),
+                        customer: new.id(k).to_string(),
                         date: date_of(d),
                         as_of: self.as_of(),
                     });
                 }
             }
         }
+        let (tag, mut ids, mut customer) = self.take_rows();
+        let tag = tag.merge(new.scope());
         // Every id already in `ids` was in an input summarised before, so it is either a
         // row or counted in `excluded_customers`.
-        let mut added = false;
         let mut buf = Vec::new();
-        let cols = Cols::of(log);
-        for c in 0..log.n_customers() {
-            let (rows, end) = cols.rows(c, to);
-            let c = CustomerIdx(c as u32);
-            let (range, cut) = (rows.start..end, end - rows.start);
-            self.coverage.later_transactions += (rows.end - end) as u64;
-            let id = new.customers().id(c);
-            if let Some(r) = self.row(id) {
-                self.state[r].absorb_rows(&cols, range, &mut buf);
-                self.coverage.transactions += cut as u64;
+        for k in 0..new.len() {
+            let mut h = new.core(k);
+            if !costs {
+                h.costs = None;
+            }
+            let end = upto(h.days, to);
+            self.coverage.later_transactions += (h.days.len() - end) as u64;
+            let id = new.id(k);
+            let known = ids.get(id).map(CustomerIdx);
+            if let Some(r) = known.and_then(|c| customer.binary_search(&c).ok()) {
+                self.state[r].absorb_rows(&h, 0..end, &mut buf);
+                self.coverage.transactions += end as u64;
                 continue;
             }
-            let (idx, known) = match self.ids.get(id) {
-                Some(i) => (CustomerIdx(i), true),
-                None => (CustomerIdx(Arc::make_mut(&mut self.ids).intern(id)), false),
-            };
+            let idx = known.unwrap_or_else(|| CustomerIdx(Arc::make_mut(&mut ids).intern(id)));
             let mut s = self.pending.remove(&idx).unwrap_or(CustomerState::EMPTY);
             let earlier = s.rows();
-            s.absorb_rows(&cols, range, &mut buf);
+            s.absorb_rows(&h, 0..end, &mut buf);
             if s.purchase_days == 0 {
-                self.coverage.excluded_customers += u64::from(!known);
-                self.coverage.excluded_transactions += cut as u64;
+                self.coverage.excluded_customers += u64::from(known.is_none());
+                self.coverage.excluded_transactions += end as u64;
                 if s.rows() > 0 {
                     self.pending.insert(idx, s);
                 }
@@ -757,34 +907,36 @@ impl<U: TimeUnit> Summary<U> {
             self.coverage.excluded_customers = self
                 .coverage
                 .excluded_customers
-                .saturating_sub(u64::from(known));
+                .saturating_sub(u64::from(known.is_some()));
             self.coverage.excluded_transactions =
                 self.coverage.excluded_transactions.saturating_sub(earlier);
-            self.coverage.transactions += earlier + cut as u64;
-            self.customer.push(idx);
+            self.coverage.transactions += earlier + end as u64;
+            customer.push(idx);
             self.state.push(s);
-            added = true;
         }
         self.as_of = to;
-        if added {
-            self.sort_rows();
-        }
+        self.put_rows(tag, ids, customer);
         Ok(())
     }
 
-    /// Restores row order by dataset index after rows were appended out of order.
-    fn sort_rows(&mut self) {
-        if self.customer.windows(2).all(|w| w[0] < w[1]) {
-            return;
+    /// Takes the rows apart to grow them (see [`put_rows`](Self::put_rows)).
+    fn take_rows(&mut self) -> (ScopeTag, Arc<Interner>, Vec<CustomerIdx>) {
+        std::mem::replace(&mut self.rows, Rows::from_ids(std::iter::empty::<&str>())).into_parts()
+    }
+
+    /// Puts grown rows back, restoring row order by dataset index after rows were
+    /// appended out of order.
+    fn put_rows(&mut self, tag: ScopeTag, ids: Arc<Interner>, mut customer: Vec<CustomerIdx>) {
+        if !customer.windows(2).all(|w| w[0] < w[1]) {
+            let mut rows: Vec<(CustomerIdx, CustomerState)> = customer
+                .iter()
+                .copied()
+                .zip(self.state.iter().copied())
+                .collect();
+            rows.sort_unstable_by_key(|r| r.0);
+            (customer, self.state) = rows.into_iter().unzip();
         }
-        let mut rows: Vec<(CustomerIdx, CustomerState)> = self
-            .customer
-            .iter()
-            .copied()
-            .zip(self.state.iter().copied())
-            .collect();
-        rows.sort_unstable_by_key(|r| r.0);
-        (self.customer, self.state) = rows.into_iter().unzip();
+        self.rows = Rows::list(tag, ids, customer);
     }
 
     /// Merges the summary of a disjoint set of customers as of the same date.
@@ -813,19 +965,20 @@ impl<U: TimeUnit> Summary<U> {
             });
         }
         // All of the other's ids come along, so its excluded customers stay known.
-        let ids = Arc::make_mut(&mut self.ids);
+        let (tag, mut ids, mut customer) = self.take_rows();
+        let tag = tag.merge(other.scope());
         let map: Vec<CustomerIdx> = other
-            .ids
+            .rows
+            .ids_arc()
             .iter()
-            .map(|id| CustomerIdx(ids.intern(id)))
+            .map(|id| CustomerIdx(Arc::make_mut(&mut ids).intern(id)))
             .collect();
-        self.customer
-            .extend(other.customer.iter().map(|c| map[c.get()]));
+        customer.extend(other.rows.customers().map(|c| map[c.get()]));
         self.state.extend_from_slice(&other.state);
         self.pending
             .extend(other.pending.iter().map(|(c, s)| (map[c.get()], *s)));
         self.coverage.add(&other.coverage);
-        self.sort_rows();
+        self.put_rows(tag, ids, customer);
         Ok(self)
     }
 }

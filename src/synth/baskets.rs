@@ -19,9 +19,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Interner;
+use crate::data::{Baskets, Interner, Rows};
 use crate::error::{Error, Result};
-use crate::product::Baskets;
 
 const BLOCK: usize = 1 << 16;
 
@@ -86,20 +85,18 @@ impl BasketSynth {
     }
 
     fn check(&self) -> Result<()> {
-        if self.baskets == 0 || self.items < 2 || self.items > u32::MAX as usize {
-            return Err(Error::InvalidOption {
-                option: "basket synth",
-                reason: format!(
-                    "need ≥ 1 basket and 2..=2^32−1 items, got {} and {}",
-                    self.baskets, self.items
-                ),
-            });
+        if self.baskets == 0 {
+            return Err(Error::option("baskets", self.baskets, "at least 1 basket"));
+        }
+        if self.items < 2 || self.items > u32::MAX as usize {
+            return Err(Error::option(
+                "items",
+                self.items,
+                format!("a count in 2..={}", u32::MAX),
+            ));
         }
         if self.customers == Some(0) {
-            return Err(Error::InvalidOption {
-                option: "customers",
-                reason: "need at least one customer".into(),
-            });
+            return Err(Error::option("customers", 0, "at least 1 customer"));
         }
         Ok(())
     }
@@ -132,7 +129,8 @@ impl BasketSynth {
     /// Generates the baskets.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for no baskets, fewer than 2 items or no customers.
+    /// [`Error::InvalidOption`] (option `baskets`, `items` or `customers`) for no baskets,
+    /// fewer than 2 items or no customers.
     pub fn generate(&self) -> Result<Baskets> {
         self.check()?;
         let (patterns, weights, items) = self.plant();
@@ -181,11 +179,7 @@ impl BasketSynth {
         let baskets = Baskets::from_id_lists(names, lists)?;
         match self.customers {
             Some(c) => {
-                let mut ids = Interner::new();
-                for i in 0..c {
-                    ids.intern(&format!("c{i}"));
-                }
-                baskets.with_customers(ids, owners)
+                baskets.with_customers(Rows::from_ids((0..c).map(|i| format!("c{i}"))), owners)
             }
             None => Ok(baskets),
         }

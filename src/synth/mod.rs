@@ -169,10 +169,6 @@ fn mix(seed: u64, i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn bad(option: &'static str, reason: String) -> Error {
-    Error::InvalidOption { option, reason }
-}
-
 /// One customer's draws, kept for the truth.
 struct Latent {
     lambda: f64,
@@ -255,7 +251,7 @@ impl<U: TimeUnit> SynthOptions<U> {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(bad(name, format!("must be positive and finite, got {v}")))
+                Err(Error::option(name, v, "a positive finite number"))
             }
         };
         match self.process {
@@ -276,21 +272,24 @@ impl<U: TimeUnit> SynthOptions<U> {
         pos("q", self.spend.q)?;
         pos("gamma", self.spend.gamma)?;
         if !(self.window.value() >= 0.0 && self.window.value().is_finite()) {
-            return Err(bad(
+            return Err(Error::option(
                 "window",
-                format!("must be non-negative, got {:?}", self.window),
+                self.window,
+                "a non-negative finite span",
             ));
         }
         if self.end < self.start {
-            return Err(bad(
+            return Err(Error::option(
                 "end",
-                format!("{} is before the start {}", self.end, self.start),
+                self.end,
+                format!("a date on or after the start {}", self.start),
             ));
         }
         if self.customers == 0 || self.customers > u32::MAX as usize {
-            return Err(bad(
+            return Err(Error::option(
                 "customers",
-                format!("must be in 1..=u32::MAX, got {}", self.customers),
+                self.customers,
+                format!("a count in 1..={}", u32::MAX),
             ));
         }
         for (name, v) in [
@@ -300,11 +299,19 @@ impl<U: TimeUnit> SynthOptions<U> {
             ("regions", self.regions),
         ] {
             if v == 0 || v > u32::MAX as usize {
-                return Err(bad(name, format!("must be at least 1, got {v}")));
+                return Err(Error::option(
+                    name,
+                    v,
+                    format!("a count in 1..={}", u32::MAX),
+                ));
             }
         }
         if self.categories > self.products {
-            return Err(bad("categories", "more categories than products".into()));
+            return Err(Error::option(
+                "categories",
+                self.categories,
+                format!("at most the number of products ({})", self.products),
+            ));
         }
         Ok(())
     }
@@ -312,14 +319,16 @@ impl<U: TimeUnit> SynthOptions<U> {
     /// Generates the customer base.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a non-positive parameter, an end before the start, no
-    /// customers or products.
+    /// [`Error::InvalidOption`] (naming the option and its value) for a non-positive
+    /// parameter, an end before the start, no customers or products.
     pub fn generate(&self) -> Result<Synthetic<U>> {
         self.validate()?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(self.seed, u64::MAX));
         // Product catalogue: list prices log-normal around 20, cost ratios 0.4 to 0.8.
-        let price_dist =
-            LogNormal::new(20f64.ln(), 0.6).map_err(|e| bad("price", e.to_string()))?;
+        let price_dist = LogNormal::new(20f64.ln(), 0.6).map_err(|e| Error::Numerical {
+            procedure: "log-normal price distribution",
+            reason: e.to_string(),
+        })?;
         let prices: Vec<f64> = (0..self.products)
             .map(|_| price_dist.sample(&mut rng))
             .collect();

@@ -5,11 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use acrm::data::{Dataset, ProductRecord, TransactionRecord};
-use acrm::product::{
-    BasketKey, BasketLevel, BasketOptions, Baskets, FpGrowthOptions, Metric, RuleOptions,
-};
-use acrm::Error;
+use acrm::data::{Baskets, Dataset, ProductRecord, TransactionRecord};
+use acrm::product::{BasketKey, BasketLevel, BasketOptions, FpGrowthOptions, Metric, RuleOptions};
+use acrm::{Error, Scope};
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -87,7 +85,7 @@ fn fpgrowth_matches_brute_force() {
             if max_len != usize::MAX {
                 opts = opts.max_len(max_len);
             }
-            let found = opts.mine(&baskets).unwrap();
+            let found = opts.compute(&baskets).unwrap();
             let got: BTreeMap<Vec<u32>, u64> =
                 found.iter().map(|s| (s.items.to_vec(), s.count)).collect();
             assert_eq!(
@@ -118,7 +116,7 @@ fn support_fraction_threshold_is_count_over_baskets_at_least_fraction() {
     let baskets = Baskets::from_lists(lists).unwrap();
     let found = FpGrowthOptions::new()
         .min_support(0.3)
-        .mine(&baskets)
+        .compute(&baskets)
         .unwrap();
     let sets: Vec<Vec<&str>> = found
         .iter()
@@ -135,10 +133,13 @@ fn output_order_and_results_do_not_depend_on_threads() {
     let lists = random_baskets(7, 3000, 12);
     let baskets = build(&lists, 12);
     let run = || {
-        let sets = FpGrowthOptions::new().min_count(40).mine(&baskets).unwrap();
+        let sets = FpGrowthOptions::new()
+            .min_count(40)
+            .compute(&baskets)
+            .unwrap();
         let rules = RuleOptions::new()
             .min(Metric::Confidence, 0.1)
-            .generate(&sets)
+            .compute(&sets)
             .unwrap();
         (sets, rules)
     };
@@ -159,24 +160,30 @@ fn output_order_and_results_do_not_depend_on_threads() {
 #[test]
 fn bad_options_are_typed_errors() {
     let baskets = Baskets::from_lists([vec!["a", "b"], vec!["a"]]).unwrap();
-    for opts in [
-        FpGrowthOptions::new().min_support(0.0),
-        FpGrowthOptions::new().min_support(1.5),
-        FpGrowthOptions::new().min_support(f64::NAN),
-        FpGrowthOptions::new().min_count(0),
-        FpGrowthOptions::new().max_len(0),
+    for (opts, name) in [
+        (FpGrowthOptions::new().min_support(0.0), "min_support"),
+        (FpGrowthOptions::new().min_support(1.5), "min_support"),
+        (FpGrowthOptions::new().min_support(f64::NAN), "min_support"),
+        (FpGrowthOptions::new().min_count(0), "min_support"),
+        (FpGrowthOptions::new().max_len(0), "max_len"),
     ] {
         assert!(
-            matches!(opts.mine(&baskets), Err(Error::InvalidOption { .. })),
+            matches!(opts.compute(&baskets), Err(Error::InvalidOption { option, .. }) if option == name),
             "{opts:?}"
         );
     }
-    let sets = FpGrowthOptions::new().min_count(1).mine(&baskets).unwrap();
+    let sets = FpGrowthOptions::new()
+        .min_count(1)
+        .compute(&baskets)
+        .unwrap();
     assert!(matches!(
         RuleOptions::new()
             .min(Metric::Lift, f64::NAN)
-            .generate(&sets),
-        Err(Error::InvalidOption { .. })
+            .compute(&sets),
+        Err(Error::InvalidOption {
+            option: "rule bounds",
+            ..
+        })
     ));
     assert!(matches!(
         Baskets::from_lists(Vec::<Vec<&str>>::new()),
@@ -198,8 +205,11 @@ fn rule_metrics_by_hand() {
         vec!["c"],
     ])
     .unwrap();
-    let sets = FpGrowthOptions::new().min_count(1).mine(&baskets).unwrap();
-    let rules = RuleOptions::new().generate(&sets).unwrap();
+    let sets = FpGrowthOptions::new()
+        .min_count(1)
+        .compute(&baskets)
+        .unwrap();
+    let rules = RuleOptions::new().compute(&sets).unwrap();
     let a_to_b = rules
         .as_slice()
         .iter()
@@ -224,7 +234,7 @@ fn rule_metrics_by_hand() {
     let lifted = RuleOptions::new()
         .min(Metric::Lift, 1.0)
         .max(Metric::Confidence, 0.7)
-        .generate(&sets)
+        .compute(&sets)
         .unwrap();
     assert_eq!(lifted.len(), 1); // b → a: confidence 0.6, lift 1.2
     assert!(lifted.names(&lifted.as_slice()[0].antecedent).eq(["b"]));
@@ -260,7 +270,8 @@ fn baskets_from_a_log_by_order_and_by_customer_day() {
     b.extend(rows.clone()).unwrap();
     let data = b.build().unwrap().dataset;
 
-    let by_order = BasketOptions::new().from_log(&data).unwrap();
+    let all = data.view(&Scope::all());
+    let by_order = BasketOptions::new().compute(&all).unwrap();
     let lists: Vec<Vec<&str>> = by_order
         .iter()
         .map(|b| {
@@ -275,11 +286,12 @@ fn baskets_from_a_log_by_order_and_by_customer_day() {
         (r.rows, r.returns, r.repeated_items, r.emptied_baskets),
         (6, 1, 1, 1)
     );
-    let (ids, customer) = by_order.customers().unwrap();
+    let customers = by_order.customers().unwrap();
     assert_eq!(
-        customer
+        customers
+            .of_basket
             .iter()
-            .map(|&c| ids.name(c as usize))
+            .map(|&c| customers.rows.id(c as usize))
             .collect::<Vec<_>>(),
         ["ann", "ann", "bob"]
     );
@@ -288,7 +300,7 @@ fn baskets_from_a_log_by_order_and_by_customer_day() {
     let by_day = BasketOptions::new()
         .key(BasketKey::CustomerDay)
         .level(BasketLevel::Category)
-        .from_log(&data)
+        .compute(&all)
         .unwrap();
     let lists: Vec<Vec<&str>> = by_day
         .iter()
@@ -306,7 +318,7 @@ fn baskets_from_a_log_by_order_and_by_customer_day() {
     b.push(TransactionRecord::new("ann", day(1), 1.0)).unwrap();
     let bare = b.build().unwrap().dataset;
     assert!(matches!(
-        BasketOptions::new().from_log(&bare),
+        BasketOptions::new().compute(&bare.view(&Scope::all())),
         Err(Error::MissingColumn { ref column, .. }) if column == "product"
     ));
 }
@@ -343,7 +355,7 @@ fn itemsets_and_rules_match_mlxtend() {
     assert_eq!(baskets.len() as u64, want["baskets"].as_u64().unwrap());
     let sets = FpGrowthOptions::new()
         .min_support(want["min_support"].as_f64().unwrap())
-        .mine(&baskets)
+        .compute(&baskets)
         .unwrap();
     let got: BTreeMap<Vec<String>, f64> = sets
         .iter()
@@ -367,7 +379,7 @@ fn itemsets_and_rules_match_mlxtend() {
         assert!((got[k] - v).abs() < 1e-15, "{k:?}");
     }
 
-    let rules = RuleOptions::new().generate(&sets).unwrap();
+    let rules = RuleOptions::new().compute(&sets).unwrap();
     let want_rules = want["rules"].as_array().unwrap();
     assert_eq!(rules.len(), want_rules.len());
     let by_sides: BTreeMap<(Vec<String>, Vec<String>), &acrm::product::Rule> = rules
@@ -489,12 +501,12 @@ fn planted_patterns_are_found() {
     let baskets = synth.generate().unwrap();
     let sets = FpGrowthOptions::new()
         .min_support(0.005)
-        .mine(&baskets)
+        .compute(&baskets)
         .unwrap();
     let rules = RuleOptions::new()
         .min(Metric::Confidence, 0.5)
         .min(Metric::Lift, 5.0)
-        .generate(&sets)
+        .compute(&sets)
         .unwrap();
     assert!(!rules.is_empty());
     let patterns = synth.patterns().unwrap();

@@ -8,7 +8,7 @@
 //! equations.
 
 use acrm::persistency::{BgBb, DiscretePattern, FitOptions};
-use acrm::Error;
+use acrm::{Error, Fitted};
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -113,7 +113,7 @@ fn bgbb_fit_on_donations_recovers_the_published_estimates() {
     let r = reference();
     let patterns = donations();
     let opts = FitOptions::new().tolerance(1e-10);
-    let (m, report) = BgBb::fit(&patterns, &opts).unwrap();
+    let Fitted { model: m, report } = opts.fit::<BgBb>(&patterns).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     assert_eq!(report.names, BgBb::NAMES);
     // FHS 2010 publish three decimals: the estimate must round to them (within half a
@@ -158,11 +158,11 @@ fn bgbb_fit_is_the_same_for_one_customer_per_pattern_and_any_thread_count() {
         .flat_map(|p| std::iter::repeat(DiscretePattern { count: 1, ..*p }).take(p.count as usize))
         .collect();
     let opts = FitOptions::new();
-    let one = crate::pool(1).install(|| BgBb::fit(&expanded, &opts).unwrap());
-    let two = crate::pool(2).install(|| BgBb::fit(&expanded, &opts).unwrap());
+    let one = crate::pool(1).install(|| opts.fit::<BgBb>(&expanded).unwrap());
+    let two = crate::pool(2).install(|| opts.fit::<BgBb>(&expanded).unwrap());
     assert_eq!(one, two);
-    let (m, _) = BgBb::fit(&compact, &opts).unwrap();
-    for (a, b) in one.0.params().iter().zip(m.params()) {
+    let m = opts.fit::<BgBb>(&compact).unwrap().model;
+    for (a, b) in one.model.params().iter().zip(m.params()) {
         assert_relative_eq!(*a, b, max_relative = 1e-6);
     }
 }
@@ -295,14 +295,20 @@ fn bgbb_long_histories_match_mpmath() {
 
 #[test]
 fn bgbb_rejects_bad_input() {
-    for (name, params) in [
+    for (i, (name, params)) in [
         ("alpha", [0.0, 1.0, 1.0, 1.0]),
         ("beta", [1.0, -1.0, 1.0, 1.0]),
         ("gamma", [1.0, 1.0, f64::NAN, 1.0]),
         ("delta", [1.0, 1.0, 1.0, f64::INFINITY]),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         match BgBb::new(params[0], params[1], params[2], params[3]) {
-            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(option, name);
+                assert_eq!(value, params[i].to_string());
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -312,27 +318,38 @@ fn bgbb_rejects_bad_input() {
         n: 6,
         count: 3,
     };
-    for bad in [
-        DiscretePattern { x: 3, ..ok },   // x > t_x
-        DiscretePattern { t_x: 7, ..ok }, // t_x > n
-        DiscretePattern { x: 0, ..ok },   // t_x > 0 without transactions
-        DiscretePattern { t_x: 0, ..ok }, // x > 0 with t_x = 0
-        DiscretePattern {
-            n: 0,
-            t_x: 0,
-            x: 0,
-            ..ok
-        }, // no opportunity
+    // Each bad history with the field that breaks the rules and its value.
+    for (bad, bad_field, bad_value) in [
+        (DiscretePattern { x: 3, ..ok }, "x", "3"),     // x > t_x
+        (DiscretePattern { t_x: 7, ..ok }, "t_x", "7"), // t_x > n
+        (DiscretePattern { x: 0, ..ok }, "t_x", "2"),   // t_x > 0 without transactions
+        (DiscretePattern { t_x: 0, ..ok }, "x", "1"),   // x > 0 with t_x = 0
+        (
+            DiscretePattern {
+                n: 0,
+                t_x: 0,
+                x: 0,
+                ..ok
+            },
+            "n",
+            "0",
+        ), // no opportunity
     ] {
-        let err = BgBb::fit(&[ok, bad], &FitOptions::new()).unwrap_err();
+        let err = FitOptions::new().fit::<BgBb>(&[ok, bad][..]).unwrap_err();
         match &err {
-            Error::InvalidOption { option, reason } => {
-                assert_eq!(*option, "patterns");
-                let named = format!(
-                    "pattern 1 (x = {}, t_x = {}, n = {})",
-                    bad.x, bad.t_x, bad.n
+            Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                ..
+            } => {
+                assert_eq!((input.as_str(), *row), ("patterns", 1), "{err}");
+                assert_eq!(
+                    (field.as_str(), value.as_str()),
+                    (bad_field, bad_value),
+                    "{err}"
                 );
-                assert!(reason.contains(&named), "{reason}");
             }
             other => panic!("{other:?}"),
         }
@@ -342,15 +359,21 @@ fn bgbb_rejects_bad_input() {
         assert!(m.total_log_likelihood(&[ok, bad]).is_nan());
     }
     assert_eq!(
-        BgBb::fit(&[], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<BgBb>(&[] as &[DiscretePattern])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert_eq!(
-        BgBb::fit(&[DiscretePattern { count: 0, ..ok }], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<BgBb>(&[DiscretePattern { count: 0, ..ok }][..])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert!(matches!(
-        BgBb::fit(&donations(), &FitOptions::new().initial(&[1.0, 1.0])),
+        FitOptions::new()
+            .initial(&[1.0, 1.0])
+            .fit::<BgBb>(&donations()),
         Err(Error::InvalidOption {
             option: "initial",
             ..

@@ -10,7 +10,7 @@
 //!   tests/data/cdnow_master_holdout_totals.json, made by tests/data/lifetimes_reference.py.
 
 use acrm::io::CsvOptions;
-use acrm::{Days, SummaryOptions, Weeks};
+use acrm::{Days, Scope, SplitOptions, SummaryOptions, Weeks};
 use approx::assert_abs_diff_eq;
 use chrono::NaiveDate;
 
@@ -26,9 +26,10 @@ fn master_counts_match_the_literature() {
         .read_path(format!("{DATA}/cdnow/CDNOW_master.txt"))
         .unwrap()
         .dataset;
-    assert_eq!(data.transactions().len(), 69_659);
+    let all = data.view(&Scope::all());
+    assert_eq!(all.transactions(), 69_659);
     let s = SummaryOptions::new(date(1997, 9, 30))
-        .summarize::<Weeks>(&data)
+        .compute::<Weeks>(&all)
         .unwrap();
     // tests/data/cdnow/README.md: the full-log figures used throughout the literature.
     assert_eq!(s.len(), 23_570);
@@ -47,9 +48,8 @@ fn master_holdout_matches_lifetimes() {
         .read_path(format!("{DATA}/cdnow/CDNOW_master.txt"))
         .unwrap()
         .dataset;
-    let split = SummaryOptions::new(date(1997, 9, 30))
-        .holdout_end(date(1998, 6, 30))
-        .split::<Days>(&data)
+    let split = SplitOptions::new(date(1997, 9, 30), date(1998, 6, 30))
+        .compute::<Days>(&data.view(&Scope::all()))
         .unwrap();
     let text = std::fs::read_to_string(format!("{DATA}/cdnow_master_holdout_totals.json")).unwrap();
     let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -76,9 +76,8 @@ fn sample_summary_matches_the_published_one_and_lifetimes() {
         .read_path(format!("{DATA}/cdnow/CDNOW_sample.txt"))
         .unwrap()
         .dataset;
-    let split = SummaryOptions::new(date(1997, 9, 30))
-        .holdout_end(date(1998, 6, 30))
-        .split::<Weeks>(&data)
+    let split = SplitOptions::new(date(1997, 9, 30), date(1998, 6, 30))
+        .compute::<Weeks>(&data.view(&Scope::all()))
         .unwrap();
     let cal = &split.calibration;
     assert_eq!(cal.len(), 2_357);
@@ -125,7 +124,7 @@ fn compact_patterns_cover_every_customer() {
         .unwrap()
         .dataset;
     let s = SummaryOptions::new(date(1997, 9, 30))
-        .summarize::<Weeks>(&data)
+        .compute::<Weeks>(&data.view(&Scope::all()))
         .unwrap();
     let c = s.compact();
     let total: u64 = c.patterns.iter().map(|p| u64::from(p.count)).sum();

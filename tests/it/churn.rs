@@ -4,9 +4,11 @@
 //! metric, and give identical scores on one and two threads.
 
 use acrm::numerics::roc_auc;
-use acrm::persistency::{BgNbd, ChurnFeatures, ChurnMethod, ChurnOptions, CHURN_FEATURES};
+use acrm::persistency::{
+    BgNbd, ChurnFeatureOptions, ChurnFeatures, ChurnMethod, ChurnOptions, CHURN_FEATURES,
+};
 use acrm::synth::SynthOptions;
-use acrm::{Days, Error, SummaryOptions, Weeks};
+use acrm::{Days, Error, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 
 /// Features, labels (no purchase in the holdout), and the reference score: each
@@ -20,11 +22,14 @@ fn setup() -> (ChurnFeatures, Vec<bool>, Vec<f64>) {
         .unwrap();
     let cal = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
     let end = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
-    let opts = SummaryOptions::new(cal).holdout_end(end);
-    let split = opts.split::<Days>(&synth.dataset).unwrap();
-    let features = ChurnFeatures::from_summary(&synth.dataset, &split.calibration, &[]).unwrap();
+    let all = synth.dataset.view(&Scope::all());
+    let opts = SplitOptions::new(cal, end);
+    let split = opts.compute::<Days>(&all).unwrap();
+    let features = ChurnFeatureOptions::new()
+        .compute(&all, &split.calibration)
+        .unwrap();
     let churned = split.holdout.purchases.iter().map(|&p| p == 0).collect();
-    let weeks = opts.split::<Weeks>(&synth.dataset).unwrap();
+    let weeks = opts.compute::<Weeks>(&all).unwrap();
     let truth = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
     let h = weeks.holdout.length().value();
     let c = &weeks.calibration;
@@ -40,7 +45,7 @@ fn churn_models_rank_planted_churners() {
     assert_eq!(features.names, CHURN_FEATURES);
     let rate = churned.iter().filter(|&&c| c).count() as f64 / churned.len() as f64;
     for method in [ChurnMethod::Logistic, ChurnMethod::Forest] {
-        let (model, report) = ChurnOptions::new()
+        let Fitted { model, report } = ChurnOptions::new()
             .method(method)
             .fit(&features, &churned)
             .unwrap();
@@ -85,35 +90,34 @@ fn extra_model_features_are_used() {
         .generate()
         .unwrap();
     let cal = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
-    let summary = SummaryOptions::new(cal)
-        .summarize::<Days>(&synth.dataset)
+    let all = synth.dataset.view(&Scope::all());
+    let summary = SummaryOptions::new(cal).compute::<Days>(&all).unwrap();
+    let plain = ChurnFeatureOptions::new().compute(&all, &summary).unwrap();
+    let with = plain
+        .clone()
+        .with_column("expected_holdout", &expected)
         .unwrap();
-    let with =
-        ChurnFeatures::from_summary(&synth.dataset, &summary, &[("expected_holdout", &expected)])
-            .unwrap();
     assert_eq!(
         with.names.last().map(String::as_str),
         Some("expected_holdout")
     );
     assert_eq!(with.values.ncols(), base.values.ncols() + 1);
-    let (_, r0) = ChurnOptions::new().fit(&base, &churned).unwrap();
-    let (_, r1) = ChurnOptions::new().fit(&with, &churned).unwrap();
+    let r0 = ChurnOptions::new().fit(&base, &churned).unwrap().report;
+    let r1 = ChurnOptions::new().fit(&with, &churned).unwrap().report;
     eprintln!(
         "AUC without {:.4}, with the model feature {:.4}",
         r0.evaluation.auc, r1.evaluation.auc
     );
     assert!(r1.evaluation.auc >= r0.evaluation.auc - 0.005);
-    let e = ChurnFeatures::from_summary(&synth.dataset, &summary, &[("short", &expected[1..])])
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidOption {
-                option: "extra",
-                ..
-            }
-        ),
-        "{e}"
+    let e = plain.with_column("short", &expected[1..]).unwrap_err();
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "column",
+            found: expected.len() - 1,
+            expected: summary.len(),
+            against: "rows of the features",
+        }
     );
 }
 
@@ -122,7 +126,7 @@ fn churn_scores_do_not_depend_on_threads() {
     let (features, churned, _) = setup();
     for method in [ChurnMethod::Logistic, ChurnMethod::Forest] {
         let run = || {
-            let (model, report) = ChurnOptions::new()
+            let Fitted { model, report } = ChurnOptions::new()
                 .method(method)
                 .forest(20, 6, 20)
                 .fit(&features, &churned)
@@ -150,26 +154,26 @@ fn churn_option_and_label_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            e,
+            &e,
             Error::InvalidOption {
                 option: "test_share",
+                value,
                 ..
-            }
+            } if value == "1"
         ),
         "{e}"
     );
     let e = ChurnOptions::new()
         .fit(&features, &churned[1..])
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidOption {
-                option: "churned",
-                ..
-            }
-        ),
-        "{e}"
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "churned",
+            found: features.len() - 1,
+            expected: features.len(),
+            against: "rows of the features",
+        }
     );
     let e = ChurnOptions::new()
         .fit(&features, &vec![true; features.len()])
@@ -181,11 +185,12 @@ fn churn_option_and_label_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            e,
+            &e,
             Error::InvalidOption {
                 option: "forest",
+                value,
                 ..
-            }
+            } if value == "trees = 0"
         ),
         "{e}"
     );

@@ -1,13 +1,20 @@
 //! Behavioural clusters: recovery of planted clusters (adjusted Rand index), k chosen by
 //! silhouette, features from a synthetic log, option errors, and determinism.
 
+use acrm::data::Rows;
 use acrm::ndarray::Array2;
-use acrm::profiling::{adjusted_rand_index, silhouette, ClusterMethod, ClusterOptions, Features};
+use acrm::numerics::{adjusted_rand_index, silhouette, Fitted};
+use acrm::profiling::{ClusterMethod, ClusterOptions, FeatureOptions, Features};
 use acrm::synth::SynthOptions;
-use acrm::{Days, Error, SummaryOptions, Weeks};
+use acrm::{Days, Error, Scope, SummaryOptions, Weeks};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// Rows for `n` customers built from plain numbers (ids "0", "1", ...).
+fn rows(n: usize) -> Rows {
+    Rows::from_ids((0..n).map(|i| i.to_string()))
+}
 
 /// `n` points around `k` centres in 6 dimensions (coordinates uniform on ±`spread`, unit
 /// noise, unequal weights), with their planted labels.
@@ -36,7 +43,7 @@ fn planted(n: usize, k: usize, seed: u64, spread: f64) -> (Features, Vec<u32>) {
     let names = (0..d).map(|j| format!("f{j}")).collect();
     let revenue = (0..n).map(|i| (i % 7) as f64).collect();
     (
-        Features::new(names, raw, vec![false; d], revenue).unwrap(),
+        Features::new(rows(n), names, raw, vec![false; d], revenue).unwrap(),
         labels,
     )
 }
@@ -45,7 +52,12 @@ fn planted(n: usize, k: usize, seed: u64, spread: f64) -> (Features, Vec<u32>) {
 fn kmeans_and_the_mixture_recover_planted_clusters() {
     let (f, truth) = planted(20_000, 4, 11, 3.0);
     for method in [ClusterMethod::KMeans, ClusterMethod::GaussianMixture] {
-        let c = ClusterOptions::new().method(method).k(4).fit(&f).unwrap();
+        let c = ClusterOptions::new()
+            .method(method)
+            .k(4)
+            .fit(&f)
+            .unwrap()
+            .model;
         let ari = adjusted_rand_index(&c.labels, &truth).unwrap();
         eprintln!("{method:?}: adjusted Rand index {ari:.4} on 20,000 planted points");
         assert!(ari > 0.95, "{method:?}: ARI {ari}");
@@ -74,9 +86,9 @@ fn kmeans_and_the_mixture_recover_planted_clusters() {
 #[test]
 fn silhouette_chooses_the_planted_k() {
     let (f, truth) = planted(30_000, 5, 5, 6.0);
-    let c = ClusterOptions::new().k_range(2, 8).fit(&f).unwrap();
-    assert_eq!(c.k, 5, "silhouettes {:?}", c.silhouette);
-    assert_eq!(c.silhouette.len(), 7);
+    let Fitted { model: c, report } = ClusterOptions::new().k_range(2, 8).fit(&f).unwrap();
+    assert_eq!(c.k, 5, "silhouettes {:?}", report.silhouette);
+    assert_eq!(report.silhouette.len(), 7);
     assert!(adjusted_rand_index(&c.labels, &truth).unwrap() > 0.95);
 }
 
@@ -146,8 +158,12 @@ fn features_from_a_synthetic_log() {
         .unwrap();
     let data = synth.dataset;
     let end = synth.truth.options.end_date();
-    let summary = SummaryOptions::new(end).summarize::<Days>(&data).unwrap();
-    let f = Features::from_summary(&data, &summary, 3);
+    let all = data.view(&Scope::all());
+    let summary = SummaryOptions::new(end).compute::<Days>(&all).unwrap();
+    let f = FeatureOptions::new()
+        .mix(3)
+        .compute(&all, &summary)
+        .unwrap();
     assert_eq!(f.len(), summary.len());
     assert_eq!(
         &f.names[..5],
@@ -186,39 +202,56 @@ fn features_from_a_synthetic_log() {
     };
     let one = run(1);
     assert_eq!(one, run(2), "clusters depend on the thread count");
-    assert!(one.k >= 2 && one.k <= 5);
+    assert!(one.model.k >= 2 && one.model.k <= 5);
 }
 
 #[test]
 fn every_cluster_option_error_is_named() {
     let (f, _) = planted(200, 3, 1, 3.0);
     let option_of = |o: ClusterOptions| match o.fit(&f) {
-        Err(Error::InvalidOption { option, .. }) => option,
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("expected an option error, got {other:?}"),
     };
-    assert_eq!(option_of(ClusterOptions::new().k(1)), "k");
-    assert_eq!(option_of(ClusterOptions::new().k(201)), "k");
-    assert_eq!(option_of(ClusterOptions::new().k_range(1, 4)), "k_range");
-    assert_eq!(option_of(ClusterOptions::new().k_range(5, 4)), "k_range");
+    let cases = [
+        (ClusterOptions::new().k(1), "k", "1"),
+        (ClusterOptions::new().k(201), "k", "201"),
+        (ClusterOptions::new().k_range(1, 4), "k_range", "1..=4"),
+        (ClusterOptions::new().k_range(5, 4), "k_range", "5..=4"),
+        (
+            ClusterOptions::new().k_range(2, 20).sample(15),
+            "k_range",
+            "2..=20",
+        ),
+        (ClusterOptions::new().n_init(0), "n_init", "0"),
+        (
+            ClusterOptions::new().iterations(0, 1e-4),
+            "iterations",
+            "max_iter = 0",
+        ),
+        (
+            ClusterOptions::new().iterations(10, 0.0),
+            "iterations",
+            "tolerance = 0",
+        ),
+        (ClusterOptions::new().sample(5), "sample", "5"),
+    ];
+    for (opts, option, value) in cases {
+        assert_eq!(option_of(opts), (option, value.to_string()));
+    }
+    let c = ClusterOptions::new().k(3).fit(&f).unwrap().model;
     assert_eq!(
-        option_of(ClusterOptions::new().k_range(2, 20).sample(15)),
-        "k_range"
+        c.value_shares(&[1.0; 3]).unwrap_err(),
+        Error::LengthMismatch {
+            input: "values",
+            found: 3,
+            expected: 200,
+            against: "customers",
+        }
     );
-    assert_eq!(option_of(ClusterOptions::new().n_init(0)), "n_init");
-    assert_eq!(
-        option_of(ClusterOptions::new().iterations(0, 1e-4)),
-        "iterations"
-    );
-    assert_eq!(
-        option_of(ClusterOptions::new().iterations(10, 0.0)),
-        "iterations"
-    );
-    assert_eq!(option_of(ClusterOptions::new().sample(5)), "sample");
-    let c = ClusterOptions::new().k(3).fit(&f).unwrap();
-    assert!(c.value_shares(&[1.0; 3]).is_err());
     assert!((c.value_shares(&vec![1.0; 200]).unwrap().iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // Constant features, bad shapes and bad values.
     let flat = Features::new(
+        rows(50),
         vec!["a".into()],
         Array2::ones((50, 1)),
         vec![false],
@@ -226,10 +259,11 @@ fn every_cluster_option_error_is_named() {
     )
     .unwrap();
     match ClusterOptions::new().k(2).fit(&flat) {
-        Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "features"),
+        Err(Error::Degenerate { input, .. }) => assert_eq!(input, "features"),
         other => panic!("{other:?}"),
     }
     assert!(Features::new(
+        rows(5),
         vec!["a".into()],
         Array2::ones((5, 2)),
         vec![false],
@@ -237,6 +271,7 @@ fn every_cluster_option_error_is_named() {
     )
     .is_err());
     assert!(Features::new(
+        rows(5),
         vec!["a".into()],
         Array2::ones((5, 1)),
         vec![false],
@@ -245,13 +280,19 @@ fn every_cluster_option_error_is_named() {
     .is_err());
     let mut bad = Array2::ones((5, 1));
     bad[[3, 0]] = f64::NAN;
-    match Features::new(vec!["a".into()], bad, vec![false], vec![0.0; 5]) {
-        Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("row 3, column `a`")),
+    match Features::new(rows(5), vec!["a".into()], bad, vec![false], vec![0.0; 5]) {
+        Err(Error::BadValue {
+            input, row, field, ..
+        }) => {
+            assert_eq!((input.as_str(), row), ("features", 3));
+            assert_eq!(field, "a");
+        }
         other => panic!("{other:?}"),
     }
     // Three distinct customers cannot fill five clusters.
     let dup = Array2::from_shape_fn((60, 2), |(i, j)| ((i % 3) * (j + 1)) as f64);
     let dup = Features::new(
+        rows(60),
         vec!["a".into(), "b".into()],
         dup,
         vec![false; 2],
@@ -259,21 +300,33 @@ fn every_cluster_option_error_is_named() {
     )
     .unwrap();
     match ClusterOptions::new().k(5).fit(&dup) {
-        Err(Error::InvalidOption { option, reason }) => assert_eq!(option, "k", "{reason}"),
+        Err(Error::InvalidOption {
+            option,
+            value,
+            allowed,
+        }) => assert_eq!((option, value.as_str()), ("k", "5"), "{allowed}"),
         other => panic!("{other:?}"),
     }
     // Public fields bypass `new`; `fit` checks them again.
     let mut broken = f.clone();
     broken.log_scaled.pop();
-    assert!(matches!(
-        ClusterOptions::new().k(2).fit(&broken),
-        Err(Error::InvalidOption {
-            option: "features",
-            ..
-        })
-    ));
-    let empty =
-        Features::new(vec!["a".into()], Array2::zeros((0, 1)), vec![false], vec![]).unwrap();
+    assert_eq!(
+        ClusterOptions::new().k(2).fit(&broken).unwrap_err(),
+        Error::LengthMismatch {
+            input: "log_scaled",
+            found: f.names.len() - 1,
+            expected: f.names.len(),
+            against: "columns of raw",
+        }
+    );
+    let empty = Features::new(
+        rows(0),
+        vec!["a".into()],
+        Array2::zeros((0, 1)),
+        vec![false],
+        vec![],
+    )
+    .unwrap();
     assert_eq!(
         ClusterOptions::new().k(2).fit(&empty).unwrap_err(),
         Error::EmptyInput

@@ -1,12 +1,12 @@
 //! Cross-sell recommendations and segment affinity on small cases worked out by hand in
 //! the comments.
 
-use acrm::data::{Dataset, Interner, ProductRecord, TransactionRecord};
+use acrm::data::{Baskets, Dataset, ProductRecord, Rows, TransactionRecord};
 use acrm::product::{
-    segment_affinity, BasketLevel, Baskets, CoPurchase, CrossSellMethod, CrossSellOptions,
+    AffinityOptions, BasketLevel, CoPurchaseOptions, CrossSellMethod, CrossSellOptions,
     FpGrowthOptions, Reason, RuleOptions,
 };
-use acrm::Error;
+use acrm::{Error, Scope};
 use chrono::NaiveDate;
 
 /// Five customers, one basket each: c0 {a,b,c}, c1 {a,b,c}, c2 {a}, c3 {a,b}, c4 {d}.
@@ -19,42 +19,54 @@ fn shop() -> Baskets {
         vec!["d"],
     ])
     .unwrap();
-    let mut ids = Interner::new();
-    for c in ["c0", "c1", "c2", "c3", "c4"] {
-        ids.intern(c);
-    }
-    baskets.with_customers(ids, vec![0, 1, 2, 3, 4]).unwrap()
+    let rows = Rows::from_ids(["c0", "c1", "c2", "c3", "c4"]);
+    baskets.with_customers(rows, vec![0, 1, 2, 3, 4]).unwrap()
 }
 
 #[test]
 fn co_purchase_cosines() {
     // Buyers: a 4, b 3, c 2, d 1; together: ab 3, ac 2, bc 2.
     let items = shop().customer_items().unwrap();
-    let near = CoPurchase::new(&items, 5, 1).unwrap();
+    let near = CoPurchaseOptions::new()
+        .k(5)
+        .min_common(1)
+        .compute(&items)
+        .unwrap();
     let id = |s: &str| items.items().get(s).unwrap();
     let of = |i: &str| near.neighbours(id(i)).collect::<Vec<_>>();
     let close = |a: f64, b: f64| (a - b).abs() < 1e-15;
     let a = of("a");
     assert_eq!(
-        a.iter().map(|x| x.0).collect::<Vec<_>>(),
+        a.iter().map(|x| x.item).collect::<Vec<_>>(),
         [id("b"), id("c")]
     );
-    assert!(close(a[0].1, 3.0 / 12f64.sqrt()));
-    assert!(close(a[1].1, 2.0 / 8f64.sqrt()));
+    assert!(close(a[0].cosine, 3.0 / 12f64.sqrt()));
+    assert!(close(a[1].cosine, 2.0 / 8f64.sqrt()));
     let c = of("c");
     // cos(b, c) = 2/√6 = 0.816 > cos(a, c) = 2/√8 = 0.707.
     assert_eq!(
-        c.iter().map(|x| x.0).collect::<Vec<_>>(),
+        c.iter().map(|x| x.item).collect::<Vec<_>>(),
         [id("b"), id("a")]
     );
     assert!(of("d").is_empty());
     assert_eq!(near.buyers(id("a")), 4);
     // At least 3 customers in common: only a–b.
-    let strict = CoPurchase::new(&items, 5, 3).unwrap();
+    let strict = CoPurchaseOptions::new()
+        .k(5)
+        .min_common(3)
+        .compute(&items)
+        .unwrap();
     assert_eq!(strict.neighbours(id("c")).count(), 0);
     assert!(matches!(
-        CoPurchase::new(&items, 0, 1),
-        Err(Error::InvalidOption { .. })
+        CoPurchaseOptions::new().k(0).min_common(1).compute(&items),
+        Err(Error::InvalidOption { option: "k", .. })
+    ));
+    assert!(matches!(
+        CoPurchaseOptions::new().k(5).min_common(0).compute(&items),
+        Err(Error::InvalidOption {
+            option: "min_common",
+            ..
+        })
     ));
 }
 
@@ -62,14 +74,22 @@ fn co_purchase_cosines() {
 fn recommendations_by_rules_then_neighbours() {
     let baskets = shop();
     let items = baskets.customer_items().unwrap();
-    let sets = FpGrowthOptions::new().min_count(2).mine(&baskets).unwrap();
-    let rules = RuleOptions::new().generate(&sets).unwrap();
-    let near = CoPurchase::new(&items, 5, 1).unwrap();
+    let sets = FpGrowthOptions::new()
+        .min_count(2)
+        .compute(&baskets)
+        .unwrap();
+    let rules = RuleOptions::new().compute(&sets).unwrap();
+    let near = CoPurchaseOptions::new()
+        .k(5)
+        .min_common(1)
+        .compute(&items)
+        .unwrap();
     let id = |s: &str| items.items().get(s).unwrap();
     let recommender = CrossSellOptions::new()
         .k(3)
-        .build(Some(&rules), Some(&near))
-        .unwrap();
+        .fit(Some(&rules), Some(&near))
+        .unwrap()
+        .model;
 
     // c2 bought {a}. Rules (5 baskets): a→b confidence 3/4, lift 1.25, score 0.9375;
     // a→c 1/2 × 1.25 = 0.625 (and a→bc the same, later). Neighbours of a add nothing new.
@@ -107,8 +127,9 @@ fn recommendations_by_rules_then_neighbours() {
     // Neighbours only: c3 {a, b} → c, via b (cos 2/√6) rather than a (2/√8).
     let by_cosine = CrossSellOptions::new()
         .method(CrossSellMethod::CoPurchase)
-        .build(None, Some(&near))
-        .unwrap();
+        .fit(None, Some(&near))
+        .unwrap()
+        .model;
     let r = by_cosine.recommend(items.of(3));
     assert_eq!(r.len(), 1);
     assert!(
@@ -117,14 +138,15 @@ fn recommendations_by_rules_then_neighbours() {
 
     // All customers at once, in parallel, equal one at a time.
     let all = recommender.recommend_all(&items);
-    assert_eq!(all.len(), 5);
-    for (c, recs) in all.iter().enumerate() {
+    assert_eq!(all.recommendations.len(), 5);
+    assert_eq!(all.rows.len(), 5);
+    for (c, recs) in all.recommendations.iter().enumerate() {
         assert_eq!(recs, &recommender.recommend(items.of(c)));
     }
     // A method without its source is refused.
     assert!(matches!(
-        CrossSellOptions::new().build(None, Some(&near)),
-        Err(Error::InvalidOption { .. })
+        CrossSellOptions::new().fit(None, Some(&near)),
+        Err(Error::InvalidOption { option: "rules", value, .. }) if value == "none"
     ));
 }
 
@@ -156,13 +178,15 @@ fn segment_affinity_by_hand() {
     ])
     .unwrap();
     let data = b.build().unwrap().dataset;
+    let all = data.view(&Scope::all());
     let seg_of = |c: &str| match c {
         "ann" | "bob" => Some("young"),
         "cid" | "dan" => Some("old"),
         _ => None,
     };
-    let segments: Vec<Option<&str>> = data.customers().ids().iter().map(seg_of).collect();
-    let t = segment_affinity(&data, &segments, BasketLevel::Category).unwrap();
+    let segments: Vec<Option<&str>> = (0..all.len()).map(|k| seg_of(all.id(k))).collect();
+    let categories = AffinityOptions::new().level(BasketLevel::Category);
+    let t = categories.compute(&all, &segments).unwrap();
     assert_eq!((t.customers, t.unsegmented), (4, 1));
     let cells: Vec<(&str, &str, u64)> = t
         .rows
@@ -190,22 +214,35 @@ fn segment_affinity_by_hand() {
     let of = &t.rows[3];
     assert!(close(of.revenue, 8.0) && close(of.revenue_share, 8.0 / 28.0));
     assert!(close(of.base_revenue_share, 23.0 / 48.0));
-    assert!(matches!(
-        segment_affinity(&data, &segments[..2], BasketLevel::Category),
-        Err(Error::InvalidOption { .. })
-    ));
+    assert_eq!(
+        categories.compute(&all, &segments[..2]).unwrap_err(),
+        Error::LengthMismatch {
+            input: "segments",
+            found: 2,
+            expected: segments.len(),
+            against: "customers of the view",
+        }
+    );
 }
 
 #[test]
 fn unknown_item_ids_are_ignored_not_a_panic() {
     let baskets = shop();
     let items = baskets.customer_items().unwrap();
-    let sets = FpGrowthOptions::new().min_count(2).mine(&baskets).unwrap();
-    let rules = RuleOptions::new().generate(&sets).unwrap();
-    let near = CoPurchase::new(&items, 5, 1).unwrap();
-    let r = CrossSellOptions::new()
-        .build(Some(&rules), Some(&near))
+    let sets = FpGrowthOptions::new()
+        .min_count(2)
+        .compute(&baskets)
         .unwrap();
+    let rules = RuleOptions::new().compute(&sets).unwrap();
+    let near = CoPurchaseOptions::new()
+        .k(5)
+        .min_common(1)
+        .compute(&items)
+        .unwrap();
+    let r = CrossSellOptions::new()
+        .fit(Some(&rules), Some(&near))
+        .unwrap()
+        .model;
     // Item 99 does not exist; the answer is that for {a} alone.
     assert_eq!(r.recommend(&[99, 0]), r.recommend(&[0]));
 }

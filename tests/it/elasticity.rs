@@ -11,12 +11,12 @@
 //! under the crate's control rule: coefficient, standard error, 95% interval, p-value,
 //! R², residual df (reference.json).
 
-use acrm::data::{Dataset, TransactionRecord};
+use acrm::data::{Dataset, ProductIdx, TransactionRecord};
 use acrm::io::CsvOptions;
 use acrm::product::{
     Elasticities, ElasticityBy, ElasticityOptions, ElasticityStatus, Estimate, PriceCandidate,
 };
-use acrm::{Error, Period};
+use acrm::{Error, Period, Scope};
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -168,7 +168,8 @@ fn names(c: &[PriceCandidate]) -> Vec<(String, Option<String>, Option<u8>)> {
 #[test]
 fn planted_elasticities_are_recovered_per_product() {
     let data = planted();
-    let e = ElasticityOptions::new().estimate(&data).unwrap();
+    let all = data.view(&Scope::all());
+    let e = ElasticityOptions::new().compute(&all).unwrap();
     // Tolerances are about three standard errors of each design: 36 months, ln(price)
     // uniform on ±0.3 (sd 0.17) and noise sd 0.1 per region give an SE near 0.07;
     // "mild" (±0.06, sd 0.035) near 0.35.
@@ -234,14 +235,13 @@ fn planted_elasticities_are_recovered_per_product() {
     assert!((raise.revenue - line("inelastic").revenue).abs() < 1e-9 * raise.revenue);
     // Against a brute-force pass over every history: the customers with a purchase row
     // of the product, sorted by id.
-    let inelastic = data.products().index("inelastic").unwrap();
-    let mut buyers: Vec<&str> = (0..data.customers().len())
-        .map(|c| acrm::data::CustomerIdx(c as u32))
-        .filter(|&c| {
-            let h = data.transactions().history(c);
+    let inelastic = ProductIdx(all.catalogue().unwrap().ids().get("inelastic").unwrap());
+    let mut buyers: Vec<&str> = (0..all.len())
+        .filter(|&k| {
+            let h = all.history(k);
             (0..h.len()).any(|i| h.products.unwrap()[i] == inelastic && h.amounts[i] > 0.0)
         })
-        .map(|c| data.customers().id(c))
+        .map(|k| all.id(k))
         .collect();
     buyers.sort_unstable();
     assert_eq!(raise.buyers, buyers);
@@ -252,9 +252,10 @@ fn region_split_recovers_regional_elasticities_and_buyers() {
     let mut mixed = spec("mixed", 0.0, 0.3, 0..36);
     mixed.elasticity = [-0.5, -2.5];
     let data = sales(&[mixed, spec("plain", -1.0, 0.3, 0..36)], 7);
+    let all = data.view(&Scope::all());
     let e = ElasticityOptions::new()
         .by(ElasticityBy::ProductRegion)
-        .estimate(&data)
+        .compute(&all)
         .unwrap();
     assert_eq!(e.lines.len(), 4);
     // Per region the noise sd is 0.1 on one region's quantities: SE near 0.1.
@@ -291,7 +292,7 @@ fn region_split_recovers_regional_elasticities_and_buyers() {
         );
     }
     // Pooled over regions the line is in neither list's region and lands in between.
-    let pooled = ElasticityOptions::new().estimate(&data).unwrap();
+    let pooled = ElasticityOptions::new().compute(&all).unwrap();
     let est = estimated(&pooled, "mixed", None);
     assert!(est.elasticity < -0.5 && est.elasticity > -2.5, "{est:?}");
 }
@@ -303,7 +304,7 @@ fn season_split_recovers_a_fourth_quarter_elasticity() {
     let data = sales(&[holiday], 11);
     let e = ElasticityOptions::new()
         .by(ElasticityBy::ProductSeason)
-        .estimate(&data)
+        .compute(&data.view(&Scope::all()))
         .unwrap();
     let seasons: Vec<Option<u8>> = e.lines.iter().map(|l| l.season).collect();
     assert_eq!(seasons, [Some(1), Some(2), Some(3), Some(4)]);
@@ -342,7 +343,7 @@ fn weekly_periods_and_switched_off_controls() {
         .period(Period::Week)
         .trend(false)
         .season_dummies(false)
-        .estimate(&data)
+        .compute(&data.view(&Scope::all()))
         .unwrap();
     let est = estimated(&e, "elastic", None);
     assert!(!est.trend && est.season_dummies == 0);
@@ -379,8 +380,9 @@ fn agrees_with_statsmodels() {
         .read_path(format!("{DIR}transactions.csv"))
         .unwrap()
         .dataset;
+    let all = data.view(&Scope::all());
     assert_eq!(
-        data.transactions().len() as u64,
+        all.transactions() as u64,
         reference["meta"]["rows"].as_u64().unwrap()
     );
     for (key, by) in [
@@ -388,7 +390,7 @@ fn agrees_with_statsmodels() {
         ("product_region", ElasticityBy::ProductRegion),
         ("product_season", ElasticityBy::ProductSeason),
     ] {
-        let e = ElasticityOptions::new().by(by).estimate(&data).unwrap();
+        let e = ElasticityOptions::new().by(by).compute(&all).unwrap();
         let want = reference[key].as_array().unwrap();
         assert_eq!(e.lines.len(), want.len(), "{key}");
         let mut estimated = 0;
@@ -471,19 +473,21 @@ fn missing_columns_are_typed_errors() {
         b.build().unwrap().dataset
     };
     let opts = ElasticityOptions::new();
-    match opts.estimate(&build(false, true)) {
+    let estimate = |o: &ElasticityOptions, data: &Dataset| o.compute(&data.view(&Scope::all()));
+    // Columns are named as the view names them (`customer`, `product`, ...).
+    match estimate(&opts, &build(false, true)) {
         Err(Error::MissingColumn { column, available }) => {
             assert_eq!(column, "quantity");
-            assert_eq!(available, ["customer_id", "date", "amount", "product_id"]);
+            assert_eq!(available, ["customer", "date", "amount", "product"]);
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        opts.estimate(&build(true, false)),
-        Err(Error::MissingColumn { column, .. }) if column == "product_id"
+        estimate(&opts, &build(true, false)),
+        Err(Error::MissingColumn { column, .. }) if column == "product"
     ));
     assert!(matches!(
-        opts.by(ElasticityBy::ProductRegion).estimate(&build(true, true)),
+        estimate(&opts.by(ElasticityBy::ProductRegion), &build(true, true)),
         Err(Error::MissingColumn { column, .. }) if column == "region"
     ));
     // Only returns: nothing to estimate from.
@@ -495,36 +499,44 @@ fn missing_columns_are_typed_errors() {
     })
     .unwrap();
     let returns = b.build().unwrap().dataset;
-    assert_eq!(opts.estimate(&returns), Err(Error::EmptyInput));
+    assert_eq!(estimate(&opts, &returns), Err(Error::EmptyInput));
 }
 
 #[test]
 fn bad_options_are_rejected() {
     let data = planted();
-    let option = |o: ElasticityOptions| match o.estimate(&data) {
-        Err(Error::InvalidOption { option, .. }) => option,
+    let all = data.view(&Scope::all());
+    let option = |o: ElasticityOptions| match o.compute(&all) {
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("{other:?}"),
     };
     let o = ElasticityOptions::new;
-    assert_eq!(option(o().confidence(1.0)), "confidence");
-    assert_eq!(option(o().confidence(f64::NAN)), "confidence");
-    assert_eq!(option(o().min_observations(2)), "min_observations");
-    assert_eq!(option(o().min_price_variation(-0.1)), "min_price_variation");
-    assert_eq!(
-        option(o().min_price_variation(f64::INFINITY)),
-        "min_price_variation"
-    );
+    let cases = [
+        (o().confidence(1.0), "confidence", "1"),
+        (o().confidence(f64::NAN), "confidence", "NaN"),
+        (o().min_observations(2), "min_observations", "2"),
+        (o().min_price_variation(-0.1), "min_price_variation", "-0.1"),
+        (
+            o().min_price_variation(f64::INFINITY),
+            "min_price_variation",
+            "inf",
+        ),
+    ];
+    for (opts, name, value) in cases {
+        assert_eq!(option(opts), (name, value.to_string()));
+    }
 }
 
 #[test]
 fn same_result_on_one_and_two_threads() {
     let data = planted();
+    let all = data.view(&Scope::all());
     for by in [
         ElasticityBy::Product,
         ElasticityBy::ProductRegion,
         ElasticityBy::ProductSeason,
     ] {
-        let run = || ElasticityOptions::new().by(by).estimate(&data).unwrap();
+        let run = || ElasticityOptions::new().by(by).compute(&all).unwrap();
         let one = crate::pool(1).install(run);
         let two = crate::pool(2).install(run);
         assert_eq!(one, two, "{by:?}");
@@ -551,12 +563,10 @@ fn a_price_that_only_follows_the_trend_is_collinear() {
         .unwrap();
     }
     let data = b.build().unwrap().dataset;
-    let e = ElasticityOptions::new().estimate(&data).unwrap();
+    let all = data.view(&Scope::all());
+    let e = ElasticityOptions::new().compute(&all).unwrap();
     assert_eq!(e.lines[0].status, ElasticityStatus::Collinear);
     // Without the trend the price is identified (confounded with the trend, but a number).
-    let e = ElasticityOptions::new()
-        .trend(false)
-        .estimate(&data)
-        .unwrap();
+    let e = ElasticityOptions::new().trend(false).compute(&all).unwrap();
     assert!(e.lines[0].estimate().is_some(), "{:?}", e.lines[0].status);
 }

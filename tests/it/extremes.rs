@@ -4,7 +4,7 @@
 
 use acrm::persistency::{BgNbd, FitOptions, MbgNbd, ParetoNbd};
 use acrm::summary::{Pattern, PurchaseModel};
-use acrm::Error;
+use acrm::{Error, Fitted};
 
 const LEVELS: [f64; 3] = [1e-3, 1.0, 1e3];
 
@@ -81,11 +81,11 @@ fn extreme_data() -> Vec<Vec<Pattern>> {
 fn check_fit<M: PurchaseModel>(
     name: &str,
     data: &[Pattern],
-    result: Result<(M, acrm::numerics::FitReport), Error>,
+    result: Result<Fitted<M>, Error>,
     params: impl Fn(&M) -> [f64; 4],
 ) {
     match result {
-        Ok((m, report)) => {
+        Ok(Fitted { model: m, report }) => {
             let ps = params(&m);
             assert!(
                 ps.iter().all(|v| v.is_finite() && *v > 0.0),
@@ -109,9 +109,9 @@ fn check_fit<M: PurchaseModel>(
 fn fits_on_extreme_data_end_cleanly() {
     let opts = FitOptions::new().max_iterations(300);
     for data in extreme_data() {
-        check_fit("BG/NBD", &data, BgNbd::fit(&data, &opts), |m| m.params());
-        check_fit("MBG/NBD", &data, MbgNbd::fit(&data, &opts), |m| m.params());
-        check_fit("Pareto/NBD", &data, ParetoNbd::fit(&data, &opts), |m| {
+        check_fit("BG/NBD", &data, opts.fit::<BgNbd>(&data), |m| m.params());
+        check_fit("MBG/NBD", &data, opts.fit::<MbgNbd>(&data), |m| m.params());
+        check_fit("Pareto/NBD", &data, opts.fit::<ParetoNbd>(&data), |m| {
             m.params()
         });
     }

@@ -3,10 +3,10 @@
 //! option errors and determinism.
 
 use acrm::data::{Dataset, ProductRecord, TransactionRecord};
-use acrm::profiling::{HabitOptions, RiskOptions};
+use acrm::profiling::{HabitOptions, Halves, RiskOptions};
 use acrm::synth::SynthOptions;
 use acrm::time::Timestamp;
-use acrm::{Days, Error, SummaryOptions, Weeks};
+use acrm::{Days, Error, Scope, SummaryOptions, Weeks};
 use approx::assert_relative_eq;
 use chrono::{Duration, NaiveDate};
 
@@ -64,11 +64,17 @@ fn histories() -> Dataset {
 #[test]
 fn habits_of_hand_built_histories() {
     let data = histories();
-    let h = HabitOptions::new().until(day(100)).compute(&data);
-    let idx = |id| data.customers().index(id).unwrap().get();
-    let channel = |i: usize| h.preferred_channel[i].map(|c| data.channels().name(c.get()));
-    let category =
-        |i: usize| h.preferred_category[i].map(|c| data.products().categories().name(c.get()));
+    let all = data.view(&Scope::all());
+    let h = HabitOptions::new().until(day(100)).compute(&all).unwrap();
+    let idx = |id| all.row(id).unwrap();
+    let channels = all.channel_names().unwrap();
+    let catalogue = all.catalogue().unwrap();
+    let channel = |i: usize| h.preferred_channel[i].map(|c| channels.name(c.get()));
+    let category = |i: usize| h.preferred_category[i].map(|c| catalogue.categories().name(c.get()));
+    // Regularity is the summary's (as of the same day).
+    let summary = SummaryOptions::new(day(100)).compute::<Days>(&all).unwrap();
+    let features = summary.features();
+    let srow = |id| summary.row(id).unwrap();
     let (decl, steady, ret) = (idx("decl"), idx("steady"), idx("ret"));
     assert_eq!(channel(decl), Some("web"));
     assert_eq!(category(decl), Some("books"));
@@ -82,10 +88,10 @@ fn habits_of_hand_built_histories() {
     assert_eq!(h.weekday[decl], [1, 1, 1, 1, 1, 1, 1]);
     assert_eq!(h.weekday[ret], [0, 0, 1, 1, 0, 0, 0]);
     assert!(h.hour.is_none(), "no times in the input");
-    assert_relative_eq!(h.mean_gap_days[steady].unwrap(), 10.0);
-    assert_relative_eq!(h.gap_cv[steady].unwrap(), 0.0);
-    assert_relative_eq!(h.mean_gap_days[decl].unwrap(), 5.0);
-    assert_eq!(h.gap_cv[ret], None, "one gap has no spread");
+    assert_relative_eq!(features.gap_mean_days[srow("steady")].unwrap(), 10.0);
+    assert_relative_eq!(features.gap_cv[srow("steady")].unwrap(), 0.0);
+    assert_relative_eq!(features.gap_mean_days[srow("decl")].unwrap(), 5.0);
+    assert_eq!(features.gap_cv[srow("ret")], None, "one gap has no spread");
     assert_relative_eq!(h.basket_value[ret].unwrap(), 50.0);
     assert_relative_eq!(h.basket_size[ret].unwrap(), 1.0);
     // A customer who only returned has no habits.
@@ -93,7 +99,7 @@ fn habits_of_hand_built_histories() {
     assert_eq!(h.weekday[gone], [0; 7]);
     assert!(h.preferred_channel[gone].is_none() && h.basket_value[gone].is_none());
     // Up to day 20 only: decl has its first five purchase days.
-    let early = HabitOptions::new().until(day(20)).compute(&data);
+    let early = HabitOptions::new().until(day(20)).compute(&all).unwrap();
     assert_eq!(early.weekday[decl].iter().sum::<u32>(), 5);
 }
 
@@ -114,7 +120,9 @@ fn hours_when_the_log_has_times() {
     ])
     .unwrap();
     let data = b.build().unwrap().dataset;
-    let h = HabitOptions::new().compute(&data);
+    let h = HabitOptions::new()
+        .compute(&data.view(&Scope::all()))
+        .unwrap();
     let hours = &h.hour.as_ref().unwrap()[0];
     assert_eq!((hours[9], hours[23], hours.iter().sum::<u32>()), (2, 1, 3));
 }
@@ -122,16 +130,29 @@ fn hours_when_the_log_has_times() {
 #[test]
 fn risk_flags_of_hand_built_histories() {
     let data = histories();
-    let idx = |id| data.customers().index(id).unwrap().get();
-    let r = RiskOptions::new().until(day(100)).compute(&data).unwrap();
+    let all = data.view(&Scope::all());
+    let idx = |id| all.row(id).unwrap();
+    let r = RiskOptions::new().until(day(100)).compute(&all).unwrap();
     let (decl, steady, ret) = (idx("decl"), idx("steady"), idx("ret"));
     // decl: tenure 100 days; all six repeat purchases in the first half.
     // P(Bin(6, ½) ≤ 0) = 1/64.
-    assert_eq!(r.halves[decl], (6, 0));
+    assert_eq!(
+        r.halves[decl],
+        Halves {
+            earlier: 6,
+            recent: 0
+        }
+    );
     assert_relative_eq!(r.decline_p[decl].unwrap(), 1.0 / 64.0, max_relative = 1e-12);
     assert!(r.declining[decl]);
     // steady: repeat days 10..=50 early, 60..=100 late: P(Bin(10, ½) ≤ 5) = 638/1024.
-    assert_eq!(r.halves[steady], (5, 5));
+    assert_eq!(
+        r.halves[steady],
+        Halves {
+            earlier: 5,
+            recent: 5
+        }
+    );
     assert_relative_eq!(
         r.decline_p[steady].unwrap(),
         638.0 / 1024.0,
@@ -152,7 +173,7 @@ fn risk_flags_of_hand_built_histories() {
         .until(day(100))
         .concentration(0.9, 3)
         .decline_test(0.01, 4)
-        .compute(&data)
+        .compute(&all)
         .unwrap();
     assert!(strict.concentrated[decl] && !strict.concentrated[steady]);
     // A customer who only returned: nothing bought, so an infinite return share, flagged.
@@ -166,38 +187,53 @@ fn risk_flags_of_hand_built_histories() {
 #[test]
 fn every_risk_option_error_is_named() {
     let data = histories();
-    let option_of = |o: RiskOptions| match o.compute(&data) {
-        Err(Error::InvalidOption { option, .. }) => option,
+    let all = data.view(&Scope::all());
+    let option_of = |o: RiskOptions| match o.compute(&all) {
+        Err(Error::InvalidOption { option, value, .. }) => (option, value),
         other => panic!("expected an option error, got {other:?}"),
     };
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(0.0, 4)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(1.0, 4)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().decline_test(0.05, 0)),
-        "decline_test"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().high_return_share(0.0)),
-        "high_return_share"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().high_return_share(f64::NAN)),
-        "high_return_share"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().concentration(1.5, 3)),
-        "concentration"
-    );
-    assert_eq!(
-        option_of(RiskOptions::new().concentration(0.5, 0)),
-        "concentration"
-    );
+    let cases = [
+        (
+            RiskOptions::new().decline_test(0.0, 4),
+            "decline_test",
+            "alpha = 0",
+        ),
+        (
+            RiskOptions::new().decline_test(1.0, 4),
+            "decline_test",
+            "alpha = 1",
+        ),
+        (
+            RiskOptions::new().decline_test(0.05, 0),
+            "decline_test",
+            "min_repeat = 0",
+        ),
+        (
+            RiskOptions::new().high_return_share(0.0),
+            "high_return_share",
+            "0",
+        ),
+        (
+            RiskOptions::new().high_return_share(f64::NAN),
+            "high_return_share",
+            "NaN",
+        ),
+        (
+            RiskOptions::new().concentration(1.5, 3),
+            "concentration",
+            "share = 1.5",
+        ),
+        (
+            RiskOptions::new().concentration(0.5, 0),
+            "concentration",
+            "min_purchases = 0",
+        ),
+    ];
+    for (opts, option, value) in cases {
+        let (got, shown) = option_of(opts);
+        assert_eq!(got, option);
+        assert_eq!(shown, value, "{option}");
+    }
 }
 
 #[test]
@@ -209,13 +245,28 @@ fn regularity_agrees_with_the_summary_and_results_do_not_depend_on_threads() {
         .unwrap();
     let data = synth.dataset;
     let end = synth.truth.options.end_date();
-    let summary = SummaryOptions::new(end).summarize::<Days>(&data).unwrap();
-    let h = HabitOptions::new().until(end).compute(&data);
+    let all = data.view(&Scope::all());
+    let summary = SummaryOptions::new(end).compute::<Days>(&all).unwrap();
+    let h = HabitOptions::new().until(end).compute(&all).unwrap();
+    let features = summary.features();
     for i in 0..summary.len() {
         let c = summary.customer(i).get();
         let s = summary.get(i);
-        match (s.gap_cv, h.gap_cv[c]) {
-            (Some(a), Some(b)) => assert_relative_eq!(a, b, max_relative = 1e-9, epsilon = 1e-12),
+        // Regularity now lives in the summary's feature frame; it is checked against the
+        // same definition read straight from the log (the habits used to compute it so).
+        let (mean_gap, cv) = gaps_from_log(&all, c, end);
+        match (s.gap_cv, features.gap_cv[i], cv) {
+            (Some(a), Some(b), Some(d)) => {
+                assert_relative_eq!(a, b, max_relative = 1e-9, epsilon = 1e-12);
+                assert_relative_eq!(a, d, max_relative = 1e-9, epsilon = 1e-12);
+            }
+            (a, b, d) => {
+                assert_eq!(a.is_some(), b.is_some(), "customer {c}");
+                assert_eq!(a.is_some(), d.is_some(), "customer {c}");
+            }
+        }
+        match (features.gap_mean_days[i], mean_gap) {
+            (Some(a), Some(b)) => assert_relative_eq!(a, b, max_relative = 1e-12),
             (a, b) => assert_eq!(a.is_some(), b.is_some(), "customer {c}"),
         }
         let weekdays: u32 = h.weekday[c].iter().sum();
@@ -225,10 +276,41 @@ fn regularity_agrees_with_the_summary_and_results_do_not_depend_on_threads() {
     let run = |threads| {
         crate::pool(threads).install(|| {
             (
-                HabitOptions::new().compute(&data),
-                RiskOptions::new().compute(&data).unwrap(),
+                HabitOptions::new().compute(&all).unwrap(),
+                RiskOptions::new().compute(&all).unwrap(),
             )
         })
     };
     assert_eq!(run(1), run(2));
+}
+
+/// Mean gap between a customer's distinct purchase days (amount ≥ 0) on or before `end`,
+/// and the coefficient of variation of those gaps (sample standard deviation over mean,
+/// at least two gaps).
+fn gaps_from_log(all: &acrm::View<'_>, k: usize, end: NaiveDate) -> (Option<f64>, Option<f64>) {
+    let h = all.history(k);
+    let last = acrm::time::day_number(end);
+    let mut days: Vec<i32> = h
+        .days
+        .iter()
+        .zip(h.amounts)
+        .filter(|&(&d, &a)| d <= last && a >= 0.0)
+        .map(|(&d, _)| d)
+        .collect();
+    days.dedup();
+    let gaps: Vec<f64> = days.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
+    if gaps.is_empty() {
+        return (None, None);
+    }
+    let g = gaps.len() as f64;
+    let mean = gaps.iter().sum::<f64>() / g;
+    let cv = (gaps.len() >= 2).then(|| {
+        let var = gaps.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (g - 1.0);
+        if mean > 0.0 {
+            var.sqrt() / mean
+        } else {
+            0.0
+        }
+    });
+    (Some(mean), cv)
 }

@@ -6,8 +6,8 @@
 //! derived in a comment next to the input (or computed while the input is generated).
 
 use acrm::data::{
-    CustomerIdx, CustomerRecord, Dataset, DatasetBuilder, Loaded, Mode, NegativeAmounts,
-    TransactionRecord,
+    Column, ColumnState, CustomerRecord, Dataset, DatasetBuilder, History, Loaded, Mode,
+    NegativeAmounts, ProductRecord, Scope, TransactionRecord,
 };
 use acrm::io::{CsvOptions, Delimiter};
 use acrm::{Error, Problem, RowError};
@@ -50,15 +50,27 @@ fn bits(v: &[f64]) -> Vec<u64> {
 
 /// Amounts of one customer, in time order.
 fn amounts(data: &Dataset, id: &str) -> Vec<u64> {
-    let c = data
-        .customers()
-        .index(id)
+    let all = data.view(&Scope::all());
+    let k = all
+        .row(id)
         .unwrap_or_else(|| panic!("customer {id:?} not loaded"));
-    bits(data.transactions().history(c).amounts)
+    bits(all.history(k).amounts)
 }
 
 fn ids(data: &Dataset) -> Vec<&str> {
-    data.customers().ids().iter().collect()
+    let all = data.view(&Scope::all());
+    (0..all.len()).map(|k| all.id(k)).collect()
+}
+
+/// Every customer's history, in customer order (the order of the log's rows).
+fn histories(data: &Dataset) -> Vec<History<'_>> {
+    let all = data.view(&Scope::all());
+    (0..all.len()).map(|k| all.history(k)).collect()
+}
+
+/// One column of the whole log: the customers' columns one after the other.
+fn column<'a, T: Copy + 'a>(hs: &[History<'a>], col: impl Fn(&History<'a>) -> &'a [T]) -> Vec<T> {
+    hs.iter().flat_map(|h| col(h).iter().copied()).collect()
 }
 
 // ---------------------------------------------------------------- 1. missing column
@@ -350,7 +362,7 @@ fn lenient_mode_skips_and_counts_bad_rows() {
     // Exactly the good rows are kept, and skipped rows leave no customer behind.
     let data = &loaded.dataset;
     assert_eq!(ids(data), ["A", "G", "H"]);
-    assert_eq!(data.transactions().len(), 4);
+    assert_eq!(data.view(&Scope::all()).transactions(), 4);
     assert_eq!(amounts(data, "A"), bits(&[10.0, 20.0]));
     assert_eq!(amounts(data, "G"), bits(&[7.5]));
     assert_eq!(amounts(data, "H"), bits(&[-1.0]));
@@ -466,8 +478,9 @@ fn large_file_reports_bad_lines_across_parallel_chunks() {
                 bad(lines[1], "amount", Problem::BadNumber, "oops"),
             ]
         );
-        assert!(loaded.dataset.customers().index("mid").is_none());
-        assert!(loaded.dataset.customers().index("end").is_none());
+        let all = loaded.dataset.view(&Scope::all());
+        assert!(all.row("mid").is_none());
+        assert!(all.row("end").is_none());
     }
 }
 
@@ -578,8 +591,9 @@ fn whitespace_delimited_with_numeric_ids() {
     let data = opts.read_bytes(text.as_bytes()).unwrap().dataset;
     assert_eq!(ids(&data), ["7", "12"]);
     assert_eq!(amounts(&data, "7"), bits(&[29.33, 29.73]));
-    let seven = data.customers().index("7").unwrap();
-    let days = data.transactions().history(seven).days;
+    let all = data.view(&Scope::all());
+    let seven = all.row("7").unwrap();
+    let days = all.history(seven).days;
     assert_eq!(
         days,
         [
@@ -613,11 +627,13 @@ fn cdnow_sample_format() {
     assert_eq!(amounts(data, "1"), bits(&[29.33, 29.73]));
     assert_eq!(amounts(data, "2"), bits(&[14.96]));
     assert_eq!(
-        bits(data.transactions().quantities().unwrap()),
+        bits(&column(&histories(data), |h| h.quantities.unwrap())),
         bits(&[2.0, 2.0, 1.0])
     );
     assert_eq!(
-        data.transactions().date_range(),
+        data.view(&Scope::all())
+            .date_range()
+            .map(|r| (r.first, r.last)),
         Some((date(1997, 1, 1), date(1997, 1, 18)))
     );
     // Without a header the first line is line 1; columns are named by position.
@@ -682,6 +698,49 @@ fn builder_numbers_records_by_position() {
     assert_eq!(ids(&loaded.dataset), ["A", "B"]);
 }
 
+/// A file read into a builder that already holds records must have the same optional
+/// columns: one the records have and the file lacks is a missing column; one the file
+/// brings and the records lack is inconsistent on the header's line (line 1), as a record
+/// bringing a field the first one lacked is on its own line.
+#[test]
+fn a_file_read_after_records_needs_their_optional_columns() {
+    let mut with_cost = TransactionRecord::new("A", date(2024, 1, 1), 10.0);
+    with_cost.cost = Some(4.0);
+    let mut b = Dataset::builder();
+    b.push(with_cost).unwrap();
+    let plain = "customer_id,date,amount\nB,2024-01-02,5\n";
+    match CsvOptions::new().read_into(b, plain.as_bytes()) {
+        Err(Error::MissingColumn { column, available }) => {
+            assert_eq!(column, "cost");
+            assert_eq!(available, ["customer_id", "date", "amount"]);
+        }
+        other => panic!("expected a missing column, got {other:?}"),
+    }
+    let mut b = Dataset::builder();
+    b.push(TransactionRecord::new("A", date(2024, 1, 1), 10.0))
+        .unwrap();
+    let priced = "customer_id,date,amount,cost\nB,2024-01-02,5,2\n";
+    assert_eq!(
+        row_error(CsvOptions::new().read_into(b, priced.as_bytes())),
+        bad(1, "cost", Problem::Inconsistent, "")
+    );
+}
+
+/// A product table given record by record numbers a bad unit cost by position.
+#[test]
+fn a_non_finite_unit_cost_names_its_record() {
+    let product = |id: &str, cost: f64| ProductRecord {
+        product_id: id.into(),
+        category: None,
+        unit_cost: Some(cost),
+    };
+    let r = Dataset::builder().products([product("p", 1.0), product("q", f64::NAN)]);
+    assert_eq!(
+        row_error(r.map(|_| ())),
+        bad(2, "unit_cost", Problem::NonFinite, "NaN")
+    );
+}
+
 #[test]
 fn builder_lenient_and_date_times() {
     let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
@@ -701,7 +760,7 @@ fn builder_lenient_and_date_times() {
     assert_eq!(ids(data), ["A"]);
     // Sorted by (day, second): the date-only record counts as midnight.
     assert_eq!(amounts(data, "A"), bits(&[3.0, 4.0, 5.0]));
-    let h = data.transactions().history(CustomerIdx(0));
+    let h = data.view(&Scope::all()).history(0);
     assert_eq!(h.seconds, Some(&[0, 9 * 3600, 10 * 3600][..]));
 }
 
@@ -740,47 +799,64 @@ fn written_csv_reads_back_to_the_same_log() {
             .unwrap();
         let original = &synth.dataset;
         let mut text = Vec::new();
-        acrm::io::write_transactions_csv(original, &mut text).unwrap();
+        acrm::io::write_transactions_csv(&original.view(&Scope::all()), &mut text).unwrap();
         let back = CsvOptions::new().read_bytes(&text).unwrap().dataset;
-        let (a, b) = (original.transactions(), back.transactions());
+        let (a, b) = (histories(original), histories(&back));
         // Customers are written in index order, so first appearance keeps their order.
         assert_eq!(ids(original), ids(&back));
-        assert_eq!(a.offsets(), b.offsets());
-        assert_eq!(a.days(), b.days());
-        assert_eq!(a.seconds(), b.seconds());
-        assert_eq!(a.seconds().is_some(), times);
-        assert_eq!(bits(a.amounts()), bits(b.amounts()));
-        assert_eq!(bits(a.costs().unwrap()), bits(b.costs().unwrap()));
-        assert_eq!(bits(a.quantities().unwrap()), bits(b.quantities().unwrap()));
+        // The same number of rows per customer: the same offsets.
+        let lengths = |hs: &[History<'_>]| hs.iter().map(History::len).collect::<Vec<_>>();
+        assert_eq!(lengths(&a), lengths(&b));
+        assert_eq!(column(&a, |h| h.days), column(&b, |h| h.days));
+        let (sa, sb): (Vec<_>, Vec<_>) = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x.seconds, y.seconds))
+            .unzip();
+        assert_eq!(sa, sb);
+        assert_eq!(original.view(&Scope::all()).has_times(), times);
+        assert!(a.iter().all(|h| h.seconds.is_some() == times));
+        assert_eq!(
+            bits(&column(&a, |h| h.amounts)),
+            bits(&column(&b, |h| h.amounts))
+        );
+        assert_eq!(
+            bits(&column(&a, |h| h.costs.unwrap())),
+            bits(&column(&b, |h| h.costs.unwrap()))
+        );
+        assert_eq!(
+            bits(&column(&a, |h| h.quantities.unwrap())),
+            bits(&column(&b, |h| h.quantities.unwrap()))
+        );
         // Interned columns compare by name (indices follow first appearance).
         let products = |d: &Dataset| -> Vec<String> {
-            let t = d.transactions();
-            t.products()
-                .unwrap()
-                .iter()
-                .map(|&p| d.products().id(p).to_string())
+            let catalogue = d.view(&Scope::all()).catalogue().unwrap();
+            column(&histories(d), |h| h.products.unwrap())
+                .into_iter()
+                .map(|p| catalogue.id(p).to_string())
                 .collect()
         };
         assert_eq!(products(original), products(&back));
         let channels = |d: &Dataset| -> Vec<String> {
-            let t = d.transactions();
-            t.channels()
-                .unwrap()
-                .iter()
-                .map(|&c| d.channels().name(c.get()).to_string())
+            let names = d.view(&Scope::all()).channel_names().unwrap();
+            column(&histories(d), |h| h.channels.unwrap())
+                .into_iter()
+                .map(|c| names.name(c.get()).to_string())
                 .collect()
         };
         assert_eq!(channels(original), channels(&back));
         let regions = |d: &Dataset| -> Vec<String> {
-            let t = d.transactions();
-            t.regions()
-                .unwrap()
-                .iter()
-                .map(|&r| d.regions().name(r.get()).to_string())
+            let names = d.view(&Scope::all()).region_names().unwrap();
+            column(&histories(d), |h| h.regions.unwrap())
+                .into_iter()
+                .map(|r| names.name(r.get()).to_string())
                 .collect()
         };
         assert_eq!(regions(original), regions(&back));
-        assert!(b.orders().is_none());
+        assert_eq!(
+            back.view(&Scope::all()).column(Column::Order),
+            ColumnState::Absent
+        );
     }
 }
 

@@ -19,6 +19,7 @@ mod profitability;
 mod recovery;
 mod retention;
 mod sbg;
+mod scopes;
 mod scorecard;
 mod streaming;
 mod summary_props;

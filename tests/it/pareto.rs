@@ -8,6 +8,7 @@
 //! (x up to 10⁴, T up to 10³, parameters from 10⁻³ to 10³) checked against quadrature and
 //! 100-digit arithmetic, 28 of which lifetimes gets wrong or NaN.
 
+use acrm::numerics::Fitted;
 use acrm::persistency::{FitOptions, ParetoNbd};
 use approx::assert_relative_eq;
 use serde_json::Value;
@@ -133,7 +134,7 @@ fn extreme_cases_are_finite_and_accurate() {
 #[test]
 fn fit_on_cdnow_recovers_the_published_estimates() {
     let patterns = cdnow_patterns();
-    let (m, report) = ParetoNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<ParetoNbd>(&patterns).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     eprintln!("{:?} {report:?}", m.params());
     for (got, published) in m.params().iter().zip([0.553, 10.578, 0.606, 11.669]) {

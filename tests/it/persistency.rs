@@ -6,6 +6,7 @@
 //! tests/data/persistency/make_reference.py with lifetimes 0.11.3 and an mpmath
 //! (50 digits) implementation of the paper's equations.
 
+use acrm::numerics::Fitted;
 use acrm::persistency::{BgNbd, FitOptions, MbgNbd};
 use acrm::summary::Pattern;
 use approx::assert_relative_eq;
@@ -114,7 +115,7 @@ fn bgnbd_worked_example_of_the_paper() {
 #[test]
 fn bgnbd_fit_on_cdnow_recovers_the_published_estimates() {
     let patterns = cdnow_patterns();
-    let (m, report) = BgNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<BgNbd>(&patterns).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     // Published (FHL 2005) to three decimals: the estimate must round to them (within
     // half a unit of the third decimal). A relative 1e-3 would be tighter than that
@@ -196,7 +197,7 @@ fn mbgnbd_matches_mpmath_and_the_lifetimes_fit() {
             );
         }
     }
-    let (m, report) = MbgNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<MbgNbd>(&patterns).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     for (got, want) in m
         .params()
@@ -218,9 +219,9 @@ fn mbgnbd_matches_mpmath_and_the_lifetimes_fit() {
 /// the replicates are the same bits on one thread as on the default pool.
 #[test]
 fn bgnbd_bootstrap_matches_the_information_standard_errors() {
-    use acrm::numerics::{bootstrap, BootstrapOptions};
+    use acrm::numerics::BootstrapOptions;
     let patterns = cdnow_patterns();
-    let (m, report) = BgNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<BgNbd>(&patterns).unwrap();
     let weights: Vec<u32> = patterns.iter().map(|p| p.count).collect();
     let refit = |counts: &[u32]| {
         let resampled: Vec<Pattern> = patterns
@@ -229,10 +230,10 @@ fn bgnbd_bootstrap_matches_the_information_standard_errors() {
             .filter(|(_, &c)| c > 0)
             .map(|(p, &c)| Pattern { count: c, ..*p })
             .collect();
-        BgNbd::fit(&resampled, &FitOptions::new()).map(|(m, _)| m)
+        FitOptions::new().fit::<BgNbd>(&resampled).map(|f| f.model)
     };
     let opts = BootstrapOptions::new().replicates(200).seed(1);
-    let b = bootstrap(&weights, &opts, refit).unwrap();
+    let b = opts.fit(&weights, refit).unwrap();
     assert_eq!(b.failed, 0);
     for (i, se) in report.std_errors.iter().enumerate() {
         let v: Vec<f64> = b.models.iter().map(|m| m.params()[i]).collect();
@@ -250,8 +251,8 @@ fn bgnbd_bootstrap_matches_the_information_standard_errors() {
         .unwrap();
     let point = m.conditional_expected_purchases(39.0, 2, 30.43, 38.86);
     assert!(ci.lo < point && point < ci.hi, "{ci:?} vs {point}");
-    let single = crate::pool(1)
-        .install(|| bootstrap(&weights, &opts.clone().replicates(20), refit).unwrap());
-    let pooled = bootstrap(&weights, &opts.replicates(20), refit).unwrap();
+    let single =
+        crate::pool(1).install(|| opts.clone().replicates(20).fit(&weights, refit).unwrap());
+    let pooled = opts.replicates(20).fit(&weights, refit).unwrap();
     assert_eq!(single.models, pooled.models);
 }

@@ -4,9 +4,10 @@
 //! more recent, more frequent and higher-spending than another never lands in a worse
 //! segment (segments are ordered worst first) and never scores lower.
 
+use acrm::data::Rows;
 use acrm::io::CsvOptions;
 use acrm::profiling::{RfmOptions, SegmentMap};
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Scope, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
@@ -22,7 +23,8 @@ proptest! {
         let recency: Vec<f64> = base.iter().map(|c| f64::from(c.0)).collect();
         let frequency: Vec<f64> = base.iter().map(|c| f64::from(c.1)).collect();
         let monetary: Vec<f64> = base.iter().map(|c| f64::from(c.2) / 10.0).collect();
-        let s = RfmOptions::new().levels(k).score(&recency, &frequency, &monetary).unwrap();
+        let rows = Rows::from_ids((0..base.len()).map(|i| i.to_string()));
+        let s = RfmOptions::new().levels(k).compute_values(&rows, &recency, &frequency, &monetary).unwrap();
         for i in 0..base.len() {
             for j in 0..base.len() {
                 let better = recency[i] < recency[j] && frequency[i] > frequency[j] && monetary[i] > monetary[j];
@@ -37,7 +39,7 @@ proptest! {
                 }
             }
         }
-        let total: usize = s.segment_counts().iter().map(|c| c.1).sum();
+        let total: usize = s.segment_counts().iter().map(|c| c.customers).sum();
         prop_assert_eq!(total, base.len());
     }
 }
@@ -50,10 +52,12 @@ fn cdnow_segments_cover_every_customer_and_order_by_value() {
     );
     let data = CsvOptions::cdnow_sample().read_path(path).unwrap().dataset;
     let end = NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
-    let summary = SummaryOptions::new(end).summarize::<Weeks>(&data).unwrap();
-    let s = RfmOptions::new().score_summary(&summary).unwrap();
+    let summary = SummaryOptions::new(end)
+        .compute::<Weeks>(&data.view(&Scope::all()))
+        .unwrap();
+    let s = RfmOptions::new().compute(&summary).unwrap();
     let counts = s.segment_counts();
-    assert_eq!(counts.iter().map(|c| c.1).sum::<usize>(), 2357);
+    assert_eq!(counts.iter().map(|c| c.customers).sum::<usize>(), 2357);
     // Single-purchase customers all score F = 1 (they tie at the lowest frequency).
     for i in 0..summary.len() {
         if summary.x(i) == 0 {
@@ -75,22 +79,31 @@ fn cdnow_segments_cover_every_customer_and_order_by_value() {
 #[test]
 fn option_errors_are_typed() {
     let one = [1.0];
-    assert!(RfmOptions::new().levels(1).score(&one, &one, &one).is_err());
+    let row = Rows::from_ids(["a"]);
+    let none = Rows::from_ids(Vec::<String>::new());
+    assert!(RfmOptions::new()
+        .levels(1)
+        .compute_values(&row, &one, &one, &one)
+        .is_err());
     assert!(RfmOptions::new()
         .levels(10)
-        .score(&one, &one, &one)
+        .compute_values(&row, &one, &one, &one)
         .is_err());
-    assert!(RfmOptions::new().score(&one, &[1.0, 2.0], &one).is_err());
-    assert!(RfmOptions::new().score(&[f64::NAN], &one, &one).is_err());
+    assert!(RfmOptions::new()
+        .compute_values(&row, &one, &[1.0, 2.0], &one)
+        .is_err());
+    assert!(RfmOptions::new()
+        .compute_values(&row, &[f64::NAN], &one, &one)
+        .is_err());
     assert!(matches!(
-        RfmOptions::new().score(&[], &[], &[]),
+        RfmOptions::new().compute_values(&none, &[], &[], &[]),
         Err(acrm::Error::EmptyInput)
     ));
     let mut map = SegmentMap::default();
     map.grid[0][0] = 200;
     assert!(RfmOptions::new()
         .segments(map)
-        .score(&one, &one, &one)
+        .compute_values(&row, &one, &one, &one)
         .is_err());
 }
 
@@ -108,7 +121,7 @@ proptest! {
         use acrm::profiling::TierOptions;
         let values: Vec<f64> = values.iter().map(|v| f64::from(*v)).collect();
         let medium = (high + gap).min(1.0);
-        let t = TierOptions::new().shares(high, medium).tiers(&values).unwrap();
+        let t = TierOptions::new().shares(high, medium).compute(&values).unwrap();
         let counted: usize = t.summary.iter().map(|s| s.customers).sum();
         prop_assert_eq!(counted, values.len());
         let total: f64 = values.iter().sum();
@@ -154,7 +167,7 @@ fn check_tiers_by_brute_force(values: &[f64], high: f64, medium: f64) -> Result<
     use acrm::profiling::{Tier, TierOptions};
     let t = TierOptions::new()
         .shares(high, medium)
-        .tiers(values)
+        .compute(values)
         .unwrap();
     let total: f64 = values.iter().filter(|v| **v > 0.0).sum();
     for (i, &v) in values.iter().enumerate() {
@@ -177,11 +190,11 @@ fn check_tiers_by_brute_force(values: &[f64], high: f64, medium: f64) -> Result<
 #[test]
 fn tier_option_errors_are_typed() {
     use acrm::profiling::TierOptions;
-    assert!(TierOptions::new().shares(0.9, 0.5).tiers(&[1.0]).is_err());
-    assert!(TierOptions::new().shares(0.0, 0.5).tiers(&[1.0]).is_err());
-    assert!(TierOptions::new().tiers(&[1.0, f64::INFINITY]).is_err());
+    assert!(TierOptions::new().shares(0.9, 0.5).compute(&[1.0]).is_err());
+    assert!(TierOptions::new().shares(0.0, 0.5).compute(&[1.0]).is_err());
+    assert!(TierOptions::new().compute(&[1.0, f64::INFINITY]).is_err());
     assert!(matches!(
-        TierOptions::new().tiers(&[]),
+        TierOptions::new().compute(&[]),
         Err(acrm::Error::EmptyInput)
     ));
 }

@@ -4,7 +4,7 @@
 use acrm::data::{Dataset, ProductRecord, TransactionRecord};
 use acrm::profitability::{whale_curve, CostOfGoods, ProfitOptions};
 use acrm::synth::SynthOptions;
-use acrm::{Error, Weeks};
+use acrm::{Error, Scope, Weeks};
 use approx::assert_relative_eq;
 use chrono::NaiveDate;
 
@@ -68,7 +68,7 @@ fn hand_computed_profit_with_every_allocation() {
         .per_service_event(3.0)
         .fixed_per_period(10.0, 30)
         .returns_handling(1.0, 0.1)
-        .compute(&data, Some(&[2, 0]))
+        .compute(&data.view(&Scope::all()), Some(&[2, 0]))
         .unwrap();
     // A: revenue 30 + 20 + 40 − 10 = 80; cost column 12 + 10 + 20 − 4 = 38; margin 42.
     // Orders o1, o2: 4; units 3 + 1 + 2 = 6: 3; service 2 × 3 = 6; on the books from
@@ -96,6 +96,7 @@ fn hand_computed_profit_with_every_allocation() {
 #[test]
 fn unit_costs_window_and_margin_rate() {
     let data = small();
+    let data = data.view(&Scope::all());
     // Unit costs: A 3×4 + 1×10 + 2×10 − 1×4 = 38, the same as the cost column here.
     let unit = ProfitOptions::new()
         .cost_of_goods(CostOfGoods::UnitCost)
@@ -131,6 +132,7 @@ fn unit_costs_window_and_margin_rate() {
 #[test]
 fn service_events_cost_even_without_a_purchase_in_the_window() {
     let data = small();
+    let data = data.view(&Scope::all());
     // Until day 3, B (first purchase day 5) has no row, but its two contacts still cost.
     let p = ProfitOptions::new()
         .until(date(2024, 1, 3))
@@ -147,8 +149,12 @@ fn service_events_cost_even_without_a_purchase_in_the_window() {
 #[test]
 fn every_option_error_is_typed_and_named() {
     let data = small();
-    let option_of = |o: ProfitOptions, ev: Option<&[u32]>| match o.compute(&data, ev) {
-        Err(Error::InvalidOption { option, .. }) => option,
+    let all = data.view(&Scope::all());
+    let option_of = |o: ProfitOptions, ev: Option<&[u32]>| match o.compute(&all, ev) {
+        Err(Error::InvalidOption { option, value, .. }) => {
+            assert!(!value.is_empty(), "{option} names its value");
+            option
+        }
         other => panic!("expected an option error, got {other:?}"),
     };
     let base = ProfitOptions::new;
@@ -163,8 +169,13 @@ fn every_option_error_is_typed_and_named() {
         "per_service_event"
     );
     assert_eq!(
-        option_of(base(), Some(&[1, 2, 3])),
-        "service_events",
+        base().compute(&all, Some(&[1, 2, 3])),
+        Err(Error::LengthMismatch {
+            input: "service_events",
+            found: 3,
+            expected: all.len(),
+            against: "customers of the view",
+        }),
         "one count per customer"
     );
     assert_eq!(
@@ -208,10 +219,20 @@ fn every_option_error_is_typed_and_named() {
     .unwrap();
     let bare = b.build().unwrap().dataset;
     for c in [CostOfGoods::Auto, CostOfGoods::UnitCost] {
-        match ProfitOptions::new().cost_of_goods(c).compute(&bare, None) {
-            Err(Error::InvalidOption { option, reason }) => {
-                assert_eq!(option, "cost_of_goods");
-                assert!(reason.contains("product `z`"), "{reason}");
+        match ProfitOptions::new()
+            .cost_of_goods(c)
+            .compute(&bare.view(&Scope::all()), None)
+        {
+            Err(Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                ..
+            }) => {
+                // The first customer (A, row 0) bought a product without a unit cost.
+                assert_eq!((input.as_str(), row), ("customers", 0));
+                assert_eq!((field.as_str(), value.as_str()), ("product", "z"));
             }
             other => panic!("{other:?}"),
         }
@@ -220,14 +241,18 @@ fn every_option_error_is_typed_and_named() {
     b.push(TransactionRecord::new("A", date(2024, 1, 1), 5.0))
         .unwrap();
     let plain = b.build().unwrap().dataset;
-    for c in [
-        CostOfGoods::Column,
-        CostOfGoods::UnitCost,
-        CostOfGoods::Auto,
+    for (c, missing) in [
+        (CostOfGoods::Column, "cost"),
+        (CostOfGoods::UnitCost, "product"),
+        (CostOfGoods::Auto, "cost"),
     ] {
-        match ProfitOptions::new().cost_of_goods(c).compute(&plain, None) {
-            Err(Error::InvalidOption { option, reason }) => {
-                assert_eq!(option, "cost_of_goods", "{reason}");
+        match ProfitOptions::new()
+            .cost_of_goods(c)
+            .compute(&plain.view(&Scope::all()), None)
+        {
+            Err(Error::MissingColumn { column, available }) => {
+                assert_eq!(column, missing, "{c:?}");
+                assert_eq!(available, ["customer", "date", "amount"]);
             }
             other => panic!("{other:?}"),
         }
@@ -246,16 +271,17 @@ fn synthetic() -> Dataset {
 #[test]
 fn identities_hold_per_customer_and_in_total_on_synthetic_data() {
     let data = synthetic();
-    let events: Vec<u32> = (0..data.customers().len() as u32).map(|i| i % 5).collect();
+    let all = data.view(&Scope::all());
+    let events: Vec<u32> = (0..all.len() as u32).map(|i| i % 5).collect();
     let opts = ProfitOptions::new()
         .per_order(1.5)
         .per_unit(0.2)
         .per_service_event(4.0)
         .fixed_per_period(12.0, 365)
         .returns_handling(3.0, 0.05);
-    let p = opts.compute(&data, Some(&events)).unwrap();
+    let p = opts.compute(&all, Some(&events)).unwrap();
     let n = p.revenue.len();
-    assert_eq!(n, data.customers().len());
+    assert_eq!(n, all.len());
     for i in 0..n {
         // Computed in exactly this order: the same bits.
         let margin = p.revenue[i] - p.cost_of_goods[i];
@@ -277,26 +303,30 @@ fn identities_hold_per_customer_and_in_total_on_synthetic_data() {
         t.order_costs + t.unit_costs + t.service_costs + t.fixed_costs + t.returns_costs,
         max_relative = 1e-12
     );
-    assert_eq!(t.transactions, data.transactions().len() as u64);
+    assert_eq!(t.transactions, all.transactions() as u64);
     // Unit costs against a brute-force sum of unit cost × quantity over each history.
     let unit = ProfitOptions::new()
         .cost_of_goods(CostOfGoods::UnitCost)
-        .compute(&data, None)
+        .compute(&all, None)
         .unwrap();
-    let log = data.transactions();
-    for (i, c) in (0..n).map(|i| (i, acrm::data::CustomerIdx(i as u32))) {
-        let h = log.history(c);
+    let catalogue = all.catalogue().unwrap();
+    for i in 0..n {
+        let h = all.history(i);
         let expected: f64 = (0..h.len())
             .map(|r| {
                 let p = h.products.unwrap()[r];
-                data.products().unit_cost(p).unwrap() * h.quantities.unwrap()[r]
+                catalogue.unit_cost(p).unwrap().unwrap() * h.quantities.unwrap()[r]
             })
             .sum();
         assert_relative_eq!(unit.cost_of_goods[i], expected, max_relative = 1e-12);
     }
     // The whale curve of these profits ends at 100% of the total.
     let w = whale_curve(&p.net_profit, 100).unwrap();
-    assert_relative_eq!(w.curve.last().unwrap().1, 1.0, max_relative = 1e-9);
+    assert_relative_eq!(
+        w.curve.last().unwrap().profit_share,
+        1.0,
+        max_relative = 1e-9
+    );
 }
 
 #[test]
@@ -305,6 +335,7 @@ fn identical_bits_for_any_thread_count() {
     let opts = ProfitOptions::new()
         .per_order(1.0)
         .fixed_per_period(5.0, 30);
-    let run = |threads| crate::pool(threads).install(|| opts.compute(&data, None).unwrap());
+    let all = data.view(&Scope::all());
+    let run = |threads| crate::pool(threads).install(|| opts.compute(&all, None).unwrap());
     assert_eq!(run(1), run(2));
 }

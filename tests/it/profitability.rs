@@ -7,9 +7,10 @@
 
 use acrm::persistency::BgNbd;
 use acrm::profitability::{
-    clv, customer_equity, spend_frequency_correlation, ClvOptions, FitOptions, GammaGamma,
+    customer_equity, spend_frequency_correlation, ClvOptions, FitOptions, GammaGamma,
 };
-use acrm::summary::Rfm;
+use acrm::summary::{Records, Rfm};
+use acrm::{Error, Fitted};
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -75,7 +76,7 @@ fn gamma_gamma_matches_mpmath_and_the_lifetimes_fit() {
             );
         }
     }
-    let (m, report) = GammaGamma::fit(&records, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<GammaGamma>(&records).unwrap();
     assert!(report.termination.converged(), "{report:?}");
     for (got, want) in m.params().iter().zip(gg_of(&r["fitted_params"]).params()) {
         assert_relative_eq!(*got, want, max_relative = 1e-5);
@@ -108,8 +109,11 @@ fn clv_matches_lifetimes_convention() {
     let bg = BgNbd::new(f(&b["r"]), f(&b["alpha"]), f(&b["a"]), f(&b["b"])).unwrap();
     let gg = gg_of(&inputs["gammagamma_params"]);
     let all = cdnow_records();
-    let records: Vec<Rfm> = all.iter().map(|(_, r)| *r).collect();
-    let values = clv(&bg, &gg, &records, &ClvOptions::new()).unwrap();
+    let records = Records::new(all.iter().map(|(_, r)| *r).collect());
+    let values = ClvOptions::new()
+        .compute(&bg, &gg, &records)
+        .unwrap()
+        .values;
     for c in r["customers"].as_array().unwrap() {
         let id = c["ID"].as_u64().unwrap();
         let i = all.iter().position(|(k, _)| *k == id).unwrap();
@@ -125,7 +129,10 @@ fn clv_matches_lifetimes_convention() {
         f(&r["sum_clv_all_customers"]),
         max_relative = 1e-10
     );
-    assert!(clv(&bg, &gg, &records, &ClvOptions::new().periods(0)).is_err());
+    assert!(ClvOptions::new()
+        .periods(0)
+        .compute(&bg, &gg, &records)
+        .is_err());
 }
 
 #[test]
@@ -136,10 +143,22 @@ fn gamma_gamma_rejects_a_repeat_buyer_without_spend() {
         t: 3.0,
         mean_spend: 0.0,
     }];
-    let e = GammaGamma::fit(&records, &FitOptions::new()).unwrap_err();
-    assert!(e.to_string().contains("record 0"), "{e}");
-    assert!(Rfm::new(0, 1.0, 3.0, 0.0).is_err());
-    assert!(Rfm::new(1, 4.0, 3.0, 1.0).is_err());
+    let e = FitOptions::new()
+        .fit::<GammaGamma>(&records[..])
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::BadValue { input, row: 0, field, value, .. }
+            if input == "records" && field == "mean_spend" && value == "0"),
+        "{e}"
+    );
+    for (x, t_x, t, spend) in [(0, 1.0, 3.0, 0.0), (1, 4.0, 3.0, 1.0)] {
+        match Rfm::new(x, t_x, t, spend) {
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!((option, value), ("t_x", t_x.to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 /// CLV uncertainty: resample customers, refit BG/NBD and Gamma-Gamma on each replicate,
@@ -148,36 +167,42 @@ fn gamma_gamma_rejects_a_repeat_buyer_without_spend() {
 /// equity for 2,357 customers, not zero and not the whole value).
 #[test]
 fn customer_equity_interval_from_the_bootstrap() {
-    use acrm::numerics::{bootstrap, BootstrapOptions};
+    use acrm::numerics::BootstrapOptions;
     use acrm::summary::Compact;
     use acrm::Weeks;
-    let records: Vec<Rfm> = cdnow_records().into_iter().map(|(_, r)| r).collect();
+    let records = Records::new(cdnow_records().into_iter().map(|(_, r)| r).collect());
     let fit_both = |rs: &[Rfm]| -> acrm::Result<(BgNbd, GammaGamma)> {
         let patterns = Compact::<Weeks>::from_records(rs).patterns;
-        let (bg, _) = BgNbd::fit(&patterns, &FitOptions::new())?;
-        let (gg, _) = GammaGamma::fit(rs, &FitOptions::new())?;
+        let bg = FitOptions::new().fit::<BgNbd>(&patterns)?.model;
+        let gg = FitOptions::new().fit::<GammaGamma>(rs)?.model;
         Ok((bg, gg))
     };
     let (bg, gg) = fit_both(&records).unwrap();
-    let equity = customer_equity(&clv(&bg, &gg, &records, &ClvOptions::new()).unwrap());
+    let equity = customer_equity(
+        &ClvOptions::new()
+            .compute(&bg, &gg, &records)
+            .unwrap()
+            .values,
+    );
     let ones = vec![1u32; records.len()];
-    let b = bootstrap(
-        &ones,
-        &BootstrapOptions::new().replicates(100).seed(5),
-        |counts| {
+    let b = BootstrapOptions::new()
+        .replicates(100)
+        .seed(5)
+        .fit(&ones, |counts| {
             let resampled: Vec<Rfm> = records
                 .iter()
                 .zip(counts)
                 .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
                 .collect();
             fit_both(&resampled)
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     assert_eq!(b.failed, 0);
     // Customer equity of the original customers under each replicate's models.
     let ci = b
-        .interval(|(bg, gg)| customer_equity(&clv(bg, gg, &records, &ClvOptions::new()).unwrap()))
+        .interval(|(bg, gg)| {
+            customer_equity(&ClvOptions::new().compute(bg, gg, &records).unwrap().values)
+        })
         .unwrap();
     assert!(ci.lo < equity && equity < ci.hi, "{ci:?} vs {equity}");
     let width = (ci.hi - ci.lo) / equity;

@@ -16,9 +16,9 @@ use acrm::persistency::{
     BgBb, BgNbd, Cohort, DiscretePattern, FitOptions, MbgNbd, ParetoNbd, ShiftedBetaGeometric,
 };
 use acrm::profitability::GammaGamma;
-use acrm::summary::{Pattern, Rfm};
+use acrm::summary::{Pattern, Records};
 use acrm::synth::{PurchaseProcess, SynthOptions};
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Fitted, Scope, SummaryOptions, Weeks};
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Beta, Distribution, Exp, Gamma};
@@ -43,7 +43,7 @@ fn assert_recovered(model: &str, got: &[f64], truth: &[f64], report: &FitReport)
 }
 
 /// Records of a synthetic base summarised in weeks at the end of its observation window.
-fn synth_records(process: PurchaseProcess, seed: u64) -> Vec<Rfm> {
+fn synth_records(process: PurchaseProcess, seed: u64) -> Records {
     let s = SynthOptions::<Weeks>::new()
         .customers(N)
         .seed(seed)
@@ -52,7 +52,7 @@ fn synth_records(process: PurchaseProcess, seed: u64) -> Vec<Rfm> {
         .unwrap();
     let end = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     SummaryOptions::new(end)
-        .summarize::<Weeks>(&s.dataset)
+        .compute::<Weeks>(&s.dataset.view(&Scope::all()))
         .unwrap()
         .records()
 }
@@ -95,7 +95,9 @@ fn bg_patterns(truth: [f64; 4], coin_at_start: bool, seed: u64) -> Vec<Pattern> 
 #[test]
 fn bgnbd_from_its_definition() {
     let truth = [0.243, 4.414, 0.793, 2.426];
-    let (m, report) = BgNbd::fit(&bg_patterns(truth, false, 11), &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<BgNbd>(&bg_patterns(truth, false, 11))
+        .unwrap();
     assert_recovered("BG/NBD", &m.params(), &truth, &report);
 }
 
@@ -103,7 +105,9 @@ fn bgnbd_from_its_definition() {
 #[test]
 fn mbgnbd_from_its_definition() {
     let truth = [0.525, 6.183, 0.891, 1.614];
-    let (m, report) = MbgNbd::fit(&bg_patterns(truth, true, 13), &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<MbgNbd>(&bg_patterns(truth, true, 13))
+        .unwrap();
     assert_recovered("MBG/NBD", &m.params(), &truth, &report);
 }
 
@@ -139,7 +143,7 @@ fn pareto_nbd_from_its_definition() {
             }
         })
         .collect();
-    let (m, report) = ParetoNbd::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<ParetoNbd>(&patterns).unwrap();
     assert_recovered("Pareto/NBD", &m.params(), &truth, &report);
 }
 
@@ -153,7 +157,7 @@ fn gamma_gamma_from_synthetic_transactions() {
     };
     let records = synth_records(process, 11);
     // The synthetic spend is Gamma-Gamma with p = 6.25, q = 3.74, γ = 15.44.
-    let (gg, report) = GammaGamma::fit(&records, &FitOptions::new()).unwrap();
+    let Fitted { model: gg, report } = FitOptions::new().fit::<GammaGamma>(&records).unwrap();
     assert_recovered("Gamma-Gamma", &gg.params(), &[6.25, 3.74, 15.44], &report);
 }
 
@@ -185,7 +189,7 @@ fn bgbb_from_its_definition() {
         .into_iter()
         .map(|((x, t_x), count)| DiscretePattern { x, t_x, n, count })
         .collect();
-    let (m, report) = BgBb::fit(&patterns, &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new().fit::<BgBb>(&patterns).unwrap();
     assert_recovered("BG/BB", &m.params(), &truth, &report);
 }
 
@@ -209,6 +213,8 @@ fn shifted_beta_geometric_from_its_definition() {
         }
     }
     let cohort = Cohort::new(alive).unwrap();
-    let (m, report) = ShiftedBetaGeometric::fit(&[cohort], &FitOptions::new()).unwrap();
+    let Fitted { model: m, report } = FitOptions::new()
+        .fit::<ShiftedBetaGeometric>(&[cohort][..])
+        .unwrap();
     assert_recovered("sBG", &m.params(), &truth, &report);
 }

@@ -5,7 +5,7 @@ use acrm::data::{CustomerRecord, Dataset, TransactionRecord};
 use acrm::persistency::{
     BgNbd, CohortOptions, CohortPeriod, LifetimeEnd, LifetimeOptions, OverdueOptions,
 };
-use acrm::{Days, Error, SummaryOptions};
+use acrm::{Days, Error, Scope, SummaryOptions};
 use chrono::{Duration, NaiveDate};
 
 fn day(n: i64) -> NaiveDate {
@@ -43,23 +43,20 @@ fn lifetimes_from_a_log() {
         ("e", 300, 1.0),
         ("f", 170, 1.0),
     ]);
+    let all = data.view(&Scope::all());
     let opts = LifetimeOptions::new(day(200)).churn_gap_days(30);
-    let lt = opts.from_log(&data).unwrap();
-    let ids: Vec<&str> = lt
-        .customers
-        .iter()
-        .map(|&c| data.customers().id(c))
-        .collect();
+    let lt = opts.compute(&all).unwrap();
+    let ids: Vec<&str> = lt.rows.ids().collect();
     assert_eq!(ids, ["a", "b", "c", "f"]);
     assert_eq!(lt.survival.durations(), [75.0, 30.0, 50.0, 30.0]);
     assert_eq!(lt.survival.events(), [true, true, false, false]);
     assert_eq!(lt.starts, [day(0), day(10), day(150), day(170)]);
     // Ending at the last purchase instead: a lives 45 days, b 0.
-    let lt = opts.end(LifetimeEnd::LastPurchase).from_log(&data).unwrap();
+    let lt = opts.end(LifetimeEnd::LastPurchase).compute(&all).unwrap();
     assert_eq!(lt.survival.durations(), [45.0, 0.0, 50.0, 30.0]);
     let e = LifetimeOptions::new(day(200))
         .churn_gap_days(0)
-        .from_log(&data)
+        .compute(&all)
         .unwrap_err();
     assert!(
         matches!(
@@ -98,18 +95,31 @@ fn lifetimes_from_contracts() {
         customer("w", None, Some("2024-02-01")),
     ]);
     let lt = LifetimeOptions::new(day(100))
-        .from_contracts(data.customers(), "cancelled")
+        .from_contracts("cancelled")
+        .compute(&data.view(&Scope::all()))
         .unwrap();
     assert_eq!(lt.survival.durations(), [60.0, 90.0, 80.0]);
     assert_eq!(lt.survival.events(), [true, false, false]);
     let bad = build(vec![customer("q", Some(0), Some("March"))]);
+    let bad = bad.view(&Scope::all());
     let e = LifetimeOptions::new(day(100))
-        .from_contracts(bad.customers(), "cancelled")
+        .from_contracts("cancelled")
+        .compute(&bad)
         .unwrap_err();
-    assert!(
-        e.to_string().contains("`q`") && e.to_string().contains("March"),
-        "{e}"
-    );
+    match &e {
+        Error::BadValue {
+            input,
+            row,
+            field,
+            value,
+            ..
+        } => {
+            assert_eq!((input.as_str(), field.as_str()), ("customers", "cancelled"));
+            assert_eq!(bad.id(*row), "q", "{e}");
+            assert_eq!(value, "March");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -126,6 +136,7 @@ fn monthly_cohort_table() {
         ("c", 41, 20.0),
         ("c", 69, 10.0),
     ]);
+    let data = data.view(&Scope::all());
     let t = CohortOptions::new(day(74)).compute(&data).unwrap();
     assert_eq!(t.cohorts.len(), 2);
     let jan = &t.cohorts[0];
@@ -182,7 +193,7 @@ fn overdue_customers() {
         ("later", 15, 1.0),
     ]);
     let s = SummaryOptions::new(day(100))
-        .summarize::<Days>(&data)
+        .compute::<Days>(&data.view(&Scope::all()))
         .unwrap();
     let o = OverdueOptions::new().compute(&s, None, None).unwrap();
     assert_eq!((o.considered, o.overdue), (3, 2));
@@ -226,14 +237,13 @@ fn overdue_customers() {
     let e = OverdueOptions::new()
         .compute(&s, Some(&[1.0]), None)
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidOption {
-                option: "values",
-                ..
-            }
-        ),
-        "{e}"
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "values",
+            found: 1,
+            expected: s.len(),
+            against: "customers of the summary",
+        }
     );
 }

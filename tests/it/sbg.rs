@@ -10,7 +10,7 @@
 //! mpmath with 50 digits, DEL and DERL checked by direct summation).
 
 use acrm::persistency::{Cohort, FitOptions, ShiftedBetaGeometric};
-use acrm::Error;
+use acrm::{Error, Fitted};
 use approx::assert_relative_eq;
 use serde_json::Value;
 
@@ -56,7 +56,9 @@ fn sbg_fit_recovers_the_reference_and_published_estimates() {
         let model = &r["models"][name];
         let cohort = calibration(&r, name);
         let opts = FitOptions::new().tolerance(1e-12);
-        let (m, report) = ShiftedBetaGeometric::fit(std::slice::from_ref(&cohort), &opts).unwrap();
+        let Fitted { model: m, report } = opts
+            .fit::<ShiftedBetaGeometric>(std::slice::from_ref(&cohort))
+            .unwrap();
         assert!(report.termination.converged(), "{name}: {report:?}");
         assert_eq!(report.names, ShiftedBetaGeometric::NAMES);
         // sbg.json's Newton-polished MLE (its mpmath gradient is ~1e-14).
@@ -153,8 +155,10 @@ fn sbg_projects_the_holdout_years() {
     let r = reference();
     for name in COHORTS {
         let all = survivors(&r, name);
-        let (m, _) =
-            ShiftedBetaGeometric::fit(&[calibration(&r, name)], &FitOptions::new()).unwrap();
+        let m = FitOptions::new()
+            .fit::<ShiftedBetaGeometric>(&[calibration(&r, name)][..])
+            .unwrap()
+            .model;
         let projected = all[0] as f64 * m.survival(12);
         assert_relative_eq!(projected, all[12] as f64, max_relative = 0.05);
     }
@@ -250,13 +254,17 @@ fn sbg_cohorts_add_up() {
         assert_relative_eq!(m.log_likelihood(&long), by_hand, max_relative = 1e-12);
     }
     // A joint fit is one model for both: its ℓ is below the two separate fits'.
-    let (_, joint) = ShiftedBetaGeometric::fit(&cohorts, &FitOptions::new()).unwrap();
+    let joint = FitOptions::new()
+        .fit::<ShiftedBetaGeometric>(&cohorts)
+        .unwrap()
+        .report;
     let separate: f64 = cohorts
         .iter()
         .map(|c| {
-            ShiftedBetaGeometric::fit(std::slice::from_ref(c), &FitOptions::new())
+            FitOptions::new()
+                .fit::<ShiftedBetaGeometric>(std::slice::from_ref(c))
                 .unwrap()
-                .1
+                .report
                 .log_likelihood
         })
         .sum();
@@ -266,19 +274,36 @@ fn sbg_cohorts_add_up() {
 
 #[test]
 fn sbg_rejects_bad_input() {
-    let cohort_error = |alive: Vec<u64>| match Cohort::new(alive) {
-        Err(Error::InvalidOption { option, reason }) => {
+    let too_short = |alive: Vec<u64>| match Cohort::new(alive.clone()) {
+        Err(Error::InvalidOption { option, value, .. }) => {
             assert_eq!(option, "cohort");
-            reason
+            assert_eq!(value, format!("{alive:?}"));
         }
         other => panic!("{other:?}"),
     };
-    cohort_error(vec![]);
-    cohort_error(vec![100]);
-    cohort_error(vec![0, 0]);
-    let reason = cohort_error(vec![100, 80, 81, 50]);
-    assert!(reason.contains("period 2 has 81 customers"), "{reason}");
-    assert!(reason.contains("the 80 of period 1"), "{reason}");
+    too_short(vec![]);
+    too_short(vec![100]);
+    // A bad count: the cohort, the period, the count, and what it had to be.
+    let bad_count = |alive: Vec<u64>| match Cohort::new(alive) {
+        Err(Error::BadValue {
+            input,
+            row,
+            field,
+            value,
+            expected,
+        }) => {
+            assert_eq!((input.as_str(), field.as_str()), ("cohort", "alive"));
+            (row, value, expected)
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(bad_count(vec![0, 0]).0, 0);
+    let (period, count, expected) = bad_count(vec![100, 80, 81, 50]);
+    assert_eq!((period, count.as_str()), (2, "81"));
+    assert!(
+        expected.contains("the 80 customers of period 1"),
+        "{expected}"
+    );
     // Deserialising goes through the same checks.
     assert!(serde_json::from_str::<Cohort>("[100, 80, 81]").is_err());
     let c: Cohort = serde_json::from_str("[100, 80, 70]").unwrap();
@@ -287,16 +312,23 @@ fn sbg_rejects_bad_input() {
 
     for (name, a, b) in [("alpha", 0.0, 1.0), ("beta", 1.0, f64::NAN)] {
         match ShiftedBetaGeometric::new(a, b) {
-            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
+            Err(Error::InvalidOption { option, value, .. }) => {
+                assert_eq!(option, name);
+                assert_eq!(value, (if name == "alpha" { a } else { b }).to_string());
+            }
             other => panic!("{other:?}"),
         }
     }
     assert_eq!(
-        ShiftedBetaGeometric::fit(&[], &FitOptions::new()).unwrap_err(),
+        FitOptions::new()
+            .fit::<ShiftedBetaGeometric>(&[] as &[Cohort])
+            .unwrap_err(),
         Error::EmptyInput
     );
     assert!(matches!(
-        ShiftedBetaGeometric::fit(&[c], &FitOptions::new().tolerance(-1.0)),
+        FitOptions::new()
+            .tolerance(-1.0)
+            .fit::<ShiftedBetaGeometric>(&[c][..]),
         Err(Error::InvalidOption {
             option: "tolerance",
             ..

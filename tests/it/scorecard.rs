@@ -7,7 +7,7 @@
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, Scorecard, Tracking};
-use acrm::{SummaryOptions, Weeks};
+use acrm::{Scope, SplitOptions, Weeks};
 use approx::assert_relative_eq;
 use chrono::NaiveDate;
 
@@ -23,13 +23,14 @@ fn cdnow_scorecard_and_tracking_match_the_reference() {
         .unwrap()
         .dataset;
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    let split = SummaryOptions::new(date(1997, 9, 30))
-        .holdout_end(date(1998, 6, 30))
-        .split::<Weeks>(&data)
+    let all = data.view(&Scope::all());
+    let split = SplitOptions::new(date(1997, 9, 30), date(1998, 6, 30))
+        .compute::<Weeks>(&all)
         .unwrap();
     let records = split.calibration.records();
     let horizon = split.holdout.length().value();
-    let card = Scorecard::new(&bg, &records, &split.holdout.purchases, horizon).unwrap();
+    let card =
+        Scorecard::compute_records(&bg, &records, &split.holdout.purchases, horizon).unwrap();
 
     let want = &r["scorecard"];
     assert_eq!(card.customers, 2357);
@@ -57,7 +58,7 @@ fn cdnow_scorecard_and_tracking_match_the_reference() {
         assert_relative_eq!(got.mean_actual, f(&w["mean_actual"]), max_relative = 1e-14);
     }
 
-    let track = Tracking::new(&bg, &data, &split).unwrap();
+    let track = Tracking::compute(&bg, &all, &split).unwrap();
     let points = r["tracking"]["points"].as_array().unwrap();
     assert_eq!(track.t.len(), points.len());
     for (k, w) in points.iter().enumerate() {
@@ -78,7 +79,9 @@ fn cdnow_scorecard_and_tracking_match_the_reference() {
         .read_path(format!("{DATA}/cdnow/CDNOW_master.txt"))
         .unwrap()
         .dataset;
-    assert!(Tracking::new(&bg, &other, &split).is_err());
-    assert!(Scorecard::new(&bg, &records, &split.holdout.purchases[1..], horizon).is_err());
-    assert!(Scorecard::new(&bg, &records, &split.holdout.purchases, 0.0).is_err());
+    assert!(Tracking::compute(&bg, &other.view(&Scope::all()), &split).is_err());
+    assert!(
+        Scorecard::compute_records(&bg, &records, &split.holdout.purchases[1..], horizon).is_err()
+    );
+    assert!(Scorecard::compute_records(&bg, &records, &split.holdout.purchases, 0.0).is_err());
 }

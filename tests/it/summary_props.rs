@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use acrm::data::{Dataset, TransactionRecord};
 use acrm::summary::{Coverage, Summary};
-use acrm::{Days, Error, SummaryOptions, TimeUnit, Weeks};
+use acrm::{Days, Error, Scope, SplitOptions, SummaryOptions, TimeUnit, Weeks};
 use approx::assert_abs_diff_eq;
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -306,15 +306,16 @@ proptest! {
     #[test]
     fn summary_matches_brute_force_oracle(log in log(), end in 0..220i32) {
         let data = log.dataset(|_| true).unwrap();
+        let all = data.view(&Scope::all());
         let any = log.customers().into_iter().any(|k| expect(&log.txs, k, end).is_some());
         let opts = SummaryOptions::new(date(end));
         if !any {
-            prop_assert_eq!(opts.summarize::<Days>(&data).unwrap_err(), Error::EmptyInput);
+            prop_assert_eq!(opts.compute::<Days>(&all).unwrap_err(), Error::EmptyInput);
             return Ok(());
         }
-        let days = opts.summarize::<Days>(&data).unwrap();
+        let days = opts.compute::<Days>(&all).unwrap();
         check_against_oracle(&log, &days, end);
-        let weeks = opts.summarize::<Weeks>(&data).unwrap();
+        let weeks = opts.compute::<Weeks>(&all).unwrap();
         check_against_oracle(&log, &weeks, end);
         // The unit only converts on the way out.
         prop_assert_eq!(days.clone().in_unit::<Weeks>(), weeks);
@@ -338,10 +339,11 @@ proptest! {
         ) else {
             return Err(TestCaseError::reject("one side has no customer"));
         };
-        let (Ok(a), Ok(b)) = (opts.summarize::<Days>(&da), opts.summarize::<Days>(&db)) else {
+        let (va, vb) = (da.view(&Scope::all()), db.view(&Scope::all()));
+        let (Ok(a), Ok(b)) = (opts.compute::<Days>(&va), opts.compute::<Days>(&vb)) else {
             return Err(TestCaseError::reject("one side has no purchase by the date"));
         };
-        let union = opts.summarize::<Days>(&log.dataset(|_| true).unwrap()).unwrap();
+        let union = opts.compute::<Days>(&log.dataset(|_| true).unwrap().view(&Scope::all())).unwrap();
         for merged in [a.clone().merge(b.clone()).unwrap(), b.clone().merge(a.clone()).unwrap()] {
             prop_assert_eq!(merged.len(), union.len());
             prop_assert_eq!(merged.as_of(), union.as_of());
@@ -355,7 +357,7 @@ proptest! {
         // A customer in both, or different dates, cannot merge.
         let both = a.clone().merge(a.clone());
         prop_assert!(matches!(both, Err(Error::Merge { .. })), "{:?}", both);
-        let later = SummaryOptions::new(date(end + 1)).summarize::<Days>(&db).unwrap();
+        let later = SummaryOptions::new(date(end + 1)).compute::<Days>(&vb).unwrap();
         let dates = a.merge(later);
         prop_assert!(matches!(dates, Err(Error::Merge { .. })), "{:?}", dates);
     }
@@ -384,14 +386,14 @@ proptest! {
         let Some(before) = log.dataset(|t| t.day <= d1) else {
             return Err(TestCaseError::reject("nothing on or before d1"));
         };
-        let Ok(mut s) = SummaryOptions::new(date(d1)).summarize::<Days>(&before) else {
+        let Ok(mut s) = SummaryOptions::new(date(d1)).compute::<Days>(&before.view(&Scope::all())) else {
             return Err(TestCaseError::reject("no purchase on or before d1"));
         };
         let after = log.dataset(|t| t.day > d1).unwrap_or_default();
         let unchanged = s.clone();
-        s.update(&after, date(d2)).unwrap();
+        s.update(&after.view(&Scope::all()), date(d2)).unwrap();
         let full = SummaryOptions::new(date(d2))
-            .summarize::<Days>(&log.dataset(|_| true).unwrap())
+            .compute::<Days>(&log.dataset(|_| true).unwrap().view(&Scope::all()))
             .unwrap();
         prop_assert_eq!(s.as_of(), date(d2));
         prop_assert_eq!(s.len(), full.len());
@@ -417,7 +419,7 @@ proptest! {
         for stale_day in [d1, d1 - 1] {
             let mut s = unchanged.clone();
             let stale = Log { txs: vec![Tx { customer: 0, day: stale_day, second: 0, amount: 1.0, cost: 0.5 }], ..log.clone() };
-            let err = s.update(&stale.dataset(|_| true).unwrap(), date(d2)).unwrap_err();
+            let err = s.update(&stale.dataset(|_| true).unwrap().view(&Scope::all()), date(d2)).unwrap_err();
             prop_assert_eq!(err, Error::StaleTransaction {
                 customer: id(0),
                 date: date(stale_day),
@@ -430,7 +432,7 @@ proptest! {
     #[test]
     fn compact_patterns_cover_every_row(log in log(), end in 0..220i32) {
         let data = log.dataset(|_| true).unwrap();
-        let Ok(s) = SummaryOptions::new(date(end)).summarize::<Weeks>(&data) else {
+        let Ok(s) = SummaryOptions::new(date(end)).compute::<Weeks>(&data.view(&Scope::all())) else {
             return Err(TestCaseError::reject("no purchase by the date"));
         };
         let c = s.compact();
@@ -458,10 +460,10 @@ proptest! {
     #[test]
     fn thread_count_does_not_change_the_summary(log in log(), end in 0..220i32) {
         let data = log.dataset(|_| true).unwrap();
-        let opts = SummaryOptions::new(date(end)).holdout_end(date(end + 30));
+        let opts = SplitOptions::new(date(end), date(end + 30));
         let run = |threads| {
             crate::pool(threads).install(|| {
-                opts.split::<Days>(&data)
+                opts.compute::<Days>(&data.view(&Scope::all()))
                     .map(|s| serde_json::to_string(&(&s, s.calibration.compact())).unwrap())
             })
         };
@@ -476,11 +478,12 @@ proptest! {
     ) {
         let h = cal + length;
         let data = log.dataset(|_| true).unwrap();
-        let opts = SummaryOptions::new(date(cal)).holdout_end(date(h));
-        let Ok(split) = opts.split::<Days>(&data) else {
+        let all = data.view(&Scope::all());
+        let opts = SplitOptions::new(date(cal), date(h));
+        let Ok(split) = opts.compute::<Days>(&all) else {
             return Err(TestCaseError::reject("no purchase by the calibration end"));
         };
-        prop_assert_eq!(&split.calibration, &SummaryOptions::new(date(cal)).summarize::<Days>(&data).unwrap());
+        prop_assert_eq!(&split.calibration, &SummaryOptions::new(date(cal)).compute::<Days>(&all).unwrap());
         let hold = &split.holdout;
         prop_assert_eq!(hold.purchases.len(), split.calibration.len());
         prop_assert_eq!(hold.spend.len(), split.calibration.len());
@@ -503,15 +506,15 @@ proptest! {
             total += days.len() as u64;
         }
         prop_assert_eq!(hold.total_purchases(), total);
-        // A holdout end not after the calibration end, or none, is an invalid option.
-        for bad in [
-            SummaryOptions::new(date(cal)).holdout_end(date(cal)),
-            SummaryOptions::new(date(cal)).holdout_end(date(cal - 1)),
-            SummaryOptions::new(date(cal)),
+        // A holdout end not after the calibration end is an invalid option (a split
+        // without a holdout end can no longer be asked for: `SplitOptions::new` takes it).
+        for (bad, given) in [
+            (SplitOptions::new(date(cal), date(cal)), date(cal).to_string()),
+            (SplitOptions::new(date(cal), date(cal - 1)), date(cal - 1).to_string()),
         ] {
-            let err = bad.split::<Days>(&data).unwrap_err();
+            let err = bad.compute::<Days>(&all).unwrap_err();
             prop_assert!(
-                matches!(err, Error::InvalidOption { option: "holdout_end", .. }),
+                matches!(&err, Error::InvalidOption { option: "holdout_end", value, .. } if *value == given),
                 "{:?}", err
             );
         }
@@ -541,10 +544,10 @@ fn thread_count_does_not_change_a_large_summary() {
         txs,
     };
     let data = log.dataset(|_| true).unwrap();
-    let opts = SummaryOptions::new(date(250)).holdout_end(date(380));
+    let opts = SplitOptions::new(date(250), date(380));
     let run = |threads| {
         crate::pool(threads).install(|| {
-            let split = opts.split::<Weeks>(&data).unwrap();
+            let split = opts.compute::<Weeks>(&data.view(&Scope::all())).unwrap();
             let compact = split.calibration.compact();
             serde_json::to_string(&(split, compact)).unwrap()
         })
@@ -552,7 +555,7 @@ fn thread_count_does_not_change_a_large_summary() {
     assert_eq!(run(1), run(2));
     // And the large summary agrees with the oracle too.
     let s = SummaryOptions::new(date(250))
-        .summarize::<Weeks>(&data)
+        .compute::<Weeks>(&data.view(&Scope::all()))
         .unwrap();
     check_against_oracle_sampled(&log, &s, 250);
 }
@@ -602,11 +605,11 @@ fn update_keeps_earlier_returns_of_customers_not_yet_in_the_summary() {
     let after = records(&[("b", 15, 20.0)]);
     let all = records(&[("a", 1, 10.0), ("b", 2, -5.0), ("b", 15, 20.0)]);
     let mut s = SummaryOptions::new(date(d1))
-        .summarize::<Days>(&before)
+        .compute::<Days>(&before.view(&Scope::all()))
         .unwrap();
-    s.update(&after, date(d2)).unwrap();
+    s.update(&after.view(&Scope::all()), date(d2)).unwrap();
     let full = SummaryOptions::new(date(d2))
-        .summarize::<Days>(&all)
+        .compute::<Days>(&all.view(&Scope::all()))
         .unwrap();
     let (i, j) = (full.row("b").unwrap(), s.row("b").unwrap());
     // Revenue of b by day 20: -5 + 20 = 15 (definition: all amounts, returns netted).
@@ -633,11 +636,11 @@ fn update_counts_customers_acquired_after_the_new_date_as_excluded() {
     let after = records(&[("a", 12, 5.0), ("c", 30, 7.0)]);
     let all = records(&[("a", 1, 10.0), ("a", 12, 5.0), ("c", 30, 7.0)]);
     let mut s = SummaryOptions::new(date(d1))
-        .summarize::<Days>(&before)
+        .compute::<Days>(&before.view(&Scope::all()))
         .unwrap();
-    s.update(&after, date(d2)).unwrap();
+    s.update(&after.view(&Scope::all()), date(d2)).unwrap();
     let full = SummaryOptions::new(date(d2))
-        .summarize::<Days>(&all)
+        .compute::<Days>(&all.view(&Scope::all()))
         .unwrap();
     // Combined log as of day 20: a is summarised (2 rows), c is not yet acquired
     // (1 customer excluded, 1 later row).
@@ -654,16 +657,19 @@ fn update_counts_customers_acquired_after_the_new_date_as_excluded() {
 #[test]
 fn update_refuses_an_earlier_date() {
     let mut s = SummaryOptions::new(date(10))
-        .summarize::<Days>(&records(&[("a", 1, 10.0)]))
+        .compute::<Days>(&records(&[("a", 1, 10.0)]).view(&Scope::all()))
         .unwrap();
-    let err = s.update(&records(&[("a", 12, 1.0)]), date(9)).unwrap_err();
+    let err = s
+        .update(&records(&[("a", 12, 1.0)]).view(&Scope::all()), date(9))
+        .unwrap_err();
     assert!(
         matches!(
-            err,
+            &err,
             Error::InvalidOption {
                 option: "as_of",
+                value,
                 ..
-            }
+            } if *value == date(9).to_string()
         ),
         "{err:?}"
     );
@@ -693,7 +699,7 @@ fn orders_count_distinct_order_ids_among_purchases() {
     .unwrap();
     let data = b.build().unwrap().dataset;
     let s = SummaryOptions::new(date(5))
-        .summarize::<Days>(&data)
+        .compute::<Days>(&data.view(&Scope::all()))
         .unwrap();
     assert_eq!(s.get(0).orders, 3);
 }

@@ -6,10 +6,11 @@
 
 use acrm::io::Table;
 use acrm::ndarray::Array2;
+use acrm::numerics::concordance_index;
 use acrm::persistency::{
-    concordance_index, log_rank, CoxOptions, CoxPh, KaplanMeierOptions, SurvivalData, Ties,
+    log_rank, CoxOptions, CoxPh, KaplanMeierOptions, MedianInterval, SurvivalData, Ties,
 };
-use acrm::Error;
+use acrm::{Error, Fitted};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/survival/");
@@ -52,7 +53,7 @@ fn kaplan_meier_matches_lifelines() {
     for (key, weighted) in [("km_synthetic", false), ("km_synthetic_weighted", true)] {
         let want = &r[key];
         let (_, data) = synthetic(weighted);
-        let km = KaplanMeierOptions::new().fit(&data).unwrap();
+        let km = KaplanMeierOptions::new().compute(&data).unwrap();
         close(km.n, f(&want["n"]), 1e-12, "n");
         close(km.events, f(&want["events"]), 1e-12, "events");
         let curve = km.curve();
@@ -86,7 +87,7 @@ fn kaplan_meier_matches_lifelines() {
             );
         }
         close(km.median().unwrap(), f(&want["median"]), 0.0, "median");
-        let (mlo, mhi) = km.median_interval();
+        let MedianInterval { lo: mlo, hi: mhi } = km.median_interval();
         if !weighted {
             close(
                 mlo.unwrap(),
@@ -116,7 +117,7 @@ fn kaplan_meier_edges() {
     // Before the first event S = 1 with a degenerate interval; after the last time the
     // last value; all at risk dying at once drives S to 0.
     let data = SurvivalData::new(vec![2.0, 2.0, 3.0, 5.0], vec![true, false, true, true]).unwrap();
-    let km = KaplanMeierOptions::new().fit(&data).unwrap();
+    let km = KaplanMeierOptions::new().compute(&data).unwrap();
     let s = km.survival_at(1.0);
     assert_eq!(
         (s.s.to_bits(), s.lo.to_bits()),
@@ -129,46 +130,61 @@ fn kaplan_meier_edges() {
     assert_eq!(km.median(), Some(3.0));
     // A curve that stays above ½ has no median.
     let data = SurvivalData::new(vec![1.0, 2.0, 3.0], vec![true, false, false]).unwrap();
-    assert_eq!(KaplanMeierOptions::new().fit(&data).unwrap().median(), None);
+    assert_eq!(
+        KaplanMeierOptions::new().compute(&data).unwrap().median(),
+        None
+    );
     // Bad input is named.
     let e = SurvivalData::new(vec![1.0, -2.0], vec![true, true]).unwrap_err();
     assert!(
         matches!(
-            e,
-            Error::InvalidOption {
-                option: "durations",
-                ..
-            }
+            &e,
+            Error::BadValue { input, row: 1, value, .. } if input == "durations" && value == "-2"
         ),
         "{e}"
     );
     let e = SurvivalData::new(vec![1.0, f64::NAN], vec![true, true]).unwrap_err();
-    assert!(e.to_string().contains("duration 1 is NaN"), "{e}");
+    assert!(
+        matches!(
+            &e,
+            Error::BadValue { input, row: 1, field, value, .. }
+                if input == "durations" && field == "duration" && value == "NaN"
+        ),
+        "{e}"
+    );
+    let e = SurvivalData::new(vec![1.0, 2.0], vec![true]).unwrap_err();
+    assert_eq!(
+        e,
+        Error::LengthMismatch {
+            input: "events",
+            found: 1,
+            expected: 2,
+            against: "durations",
+        }
+    );
     let e = SurvivalData::new(vec![1.0], vec![true])
         .unwrap()
         .with_weights(vec![0.0])
         .unwrap_err();
     assert!(
         matches!(
-            e,
-            Error::InvalidOption {
-                option: "weights",
-                ..
-            }
+            &e,
+            Error::BadValue { input, row: 0, value, .. } if input == "weights" && value == "0"
         ),
         "{e}"
     );
     let e = KaplanMeierOptions::new()
         .confidence(1.0)
-        .fit(&data)
+        .compute(&data)
         .unwrap_err();
     assert!(
         matches!(
-            e,
+            &e,
             Error::InvalidOption {
                 option: "confidence",
+                value,
                 ..
-            }
+            } if value == "1"
         ),
         "{e}"
     );
@@ -180,7 +196,7 @@ fn grouped_curves_and_log_rank_match_lifelines() {
     let (t, data) = synthetic(false);
     let groups = t.text("group").unwrap();
     let grouped = KaplanMeierOptions::new()
-        .fit_groups(&data, &groups)
+        .compute_groups(&data, &groups)
         .unwrap();
     assert_eq!(grouped.groups, ["a", "b", "c"]);
     for (label, km) in grouped.groups.iter().zip(&grouped.curves) {
@@ -277,7 +293,7 @@ fn cox_matches_lifelines_and_statsmodels() {
         let (data, x) = cox_inputs(file, duration, event, covariates);
         // Efron: lifelines (coefficients, se, z, p, hazard ratios, log-likelihood,
         // concordance) and statsmodels (coefficients, se).
-        let (model, report) = CoxPh::fit(&data, x.view(), covariates, &CoxOptions::new()).unwrap();
+        let Fitted { model, report } = CoxOptions::new().fit(&data, x.view(), covariates).unwrap();
         let ll = &r[format!("cox_{case}_efron")]["lifelines"];
         let sm = &r[format!("cox_{case}_efron")]["statsmodels"];
         for (j, c) in report.coefficients.iter().enumerate() {
@@ -327,13 +343,10 @@ fn cox_matches_lifelines_and_statsmodels() {
         assert_eq!(report.rows, data.len());
         check_baseline_and_predictions(&model, ll, covariates, case);
         // Breslow: statsmodels.
-        let (model, report) = CoxPh::fit(
-            &data,
-            x.view(),
-            covariates,
-            &CoxOptions::new().ties(Ties::Breslow),
-        )
-        .unwrap();
+        let Fitted { model, report } = CoxOptions::new()
+            .ties(Ties::Breslow)
+            .fit(&data, x.view(), covariates)
+            .unwrap();
         let sm = &r[format!("cox_{case}_breslow")]["statsmodels"];
         for c in &report.coefficients {
             close(
@@ -443,7 +456,10 @@ fn cox_baseline_by_its_definition_with_weights_and_errors() {
         .with_weights(w.clone())
         .unwrap();
     let x = Array2::from_shape_vec((6, 1), xs.to_vec()).unwrap();
-    let (model, _) = CoxPh::fit(&data, x.view(), &["x"], &CoxOptions::new()).unwrap();
+    let model = CoxOptions::new()
+        .fit(&data, x.view(), &["x"])
+        .unwrap()
+        .model;
     let b = model.coefficients()[0];
     let centre = xs.iter().sum::<f64>() / 6.0;
     let base = model.baseline().unwrap();
@@ -502,8 +518,9 @@ fn cox_baseline_by_its_definition_with_weights_and_errors() {
             &err,
             Error::InvalidOption {
                 option: "baseline",
+                value,
                 ..
-            }
+            } if value == "none"
         ),
         "{err}"
     );
@@ -512,7 +529,8 @@ fn cox_baseline_by_its_definition_with_weights_and_errors() {
     let nan = Array2::from_shape_vec((2, 1), vec![0.0, f64::NAN]).unwrap();
     let err = model.predict_survival(nan.view(), &[1.0]).unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidOption { reason, .. } if reason.contains("row 1") && reason.contains("`x`")),
+        matches!(&err, Error::BadValue { input, row: 1, field, value, .. }
+            if input == "covariates" && field == "x" && value == "NaN"),
         "{err}"
     );
     assert!(model.predict_survival(row.view(), &[f64::NAN]).is_err());
@@ -541,14 +559,18 @@ fn cox_names_constant_and_collinear_covariates() {
         wide
     };
     let names = [&ROSSI[..], &["extra"]].concat();
-    let e = CoxPh::fit(&data, with(vec![3.0; n]).view(), &names, &CoxOptions::new()).unwrap_err();
+    let e = CoxOptions::new()
+        .fit(&data, with(vec![3.0; n]).view(), &names)
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Degenerate { input, .. } if input == "extra"),
         "{e}"
     );
     // extra = 2·age − prio: named, with its partners.
     let combo = (0..n).map(|i| 2.0 * x[[i, 1]] - x[[i, 6]]).collect();
-    let e = CoxPh::fit(&data, with(combo).view(), &names, &CoxOptions::new()).unwrap_err();
+    let e = CoxOptions::new()
+        .fit(&data, with(combo).view(), &names)
+        .unwrap_err();
     match &e {
         Error::Degenerate { input, reason } => {
             assert_eq!(input, "extra");
@@ -565,27 +587,26 @@ fn cox_names_constant_and_collinear_covariates() {
     for (bad, shown) in [(f64::NAN, "NaN"), (f64::NEG_INFINITY, "-inf")] {
         let mut col = vec![1.0; n];
         col[5] = bad;
-        let e = CoxPh::fit(&data, with(col).view(), &names, &CoxOptions::new()).unwrap_err();
+        let e = CoxOptions::new()
+            .fit(&data, with(col).view(), &names)
+            .unwrap_err();
         assert!(
-            matches!(&e, Error::InvalidOption { reason, .. }
-                if reason.contains("row 5") && reason.contains("`extra`") && reason.contains(shown)),
+            matches!(&e, Error::BadValue { input, row: 5, field, value, .. }
+                if input == "covariates" && field == "extra" && value == shown),
             "{e}"
         );
     }
-    let e = CoxPh::fit(
-        &data,
-        with(vec![1e308; n]).view(),
-        &names,
-        &CoxOptions::new(),
-    )
-    .unwrap_err();
+    let e = CoxOptions::new()
+        .fit(&data, with(vec![1e308; n]).view(), &names)
+        .unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidOption { reason, .. } if reason.contains("too large")),
+        matches!(&e, Error::Numerical { reason, .. }
+            if reason.contains("too large") && reason.contains("`extra`")),
         "{e}"
     );
     // No events at all.
     let none = SurvivalData::new(data.durations().to_vec(), vec![false; n]).unwrap();
-    let e = CoxPh::fit(&none, x.view(), &ROSSI, &CoxOptions::new()).unwrap_err();
+    let e = CoxOptions::new().fit(&none, x.view(), &ROSSI).unwrap_err();
     assert!(matches!(e, Error::Degenerate { .. }), "{e}");
     // A covariate that separates events from non-events: β runs away, named.
     let sep: Vec<f64> = data
@@ -594,7 +615,9 @@ fn cox_names_constant_and_collinear_covariates() {
         .map(|&e| if e { 1.0 } else { 0.0 })
         .collect();
     let sep = Array2::from_shape_vec((n, 1), sep).unwrap();
-    let e = CoxPh::fit(&data, sep.view(), &["leak"], &CoxOptions::new()).unwrap_err();
+    let e = CoxOptions::new()
+        .fit(&data, sep.view(), &["leak"])
+        .unwrap_err();
     assert!(
         matches!(&e, Error::Numerical { reason, .. } if reason.contains("`leak`")),
         "{e}"
@@ -689,8 +712,8 @@ fn concordance_matches_lifelines_and_brute_force() {
 fn survival_results_do_not_depend_on_threads() {
     let (data, x) = cox_inputs("synthetic.csv", "duration", "event", &SYNTH);
     let run = || {
-        let km = KaplanMeierOptions::new().fit(&data).unwrap();
-        let cox = CoxPh::fit(&data, x.view(), &SYNTH, &CoxOptions::new()).unwrap();
+        let km = KaplanMeierOptions::new().compute(&data).unwrap();
+        let cox = CoxOptions::new().fit(&data, x.view(), &SYNTH).unwrap();
         (km, cox)
     };
     let one = crate::pool(1).install(run);
@@ -720,13 +743,18 @@ fn survival_results_do_not_depend_on_threads() {
         .with_weights(weights)
         .unwrap();
     let names = ["a", "b", "c", "d"];
-    let run = || CoxPh::fit(&data, x.view(), &names, &CoxOptions::new()).unwrap();
+    let run = || CoxOptions::new().fit(&data, x.view(), &names).unwrap();
     let one = crate::pool(1).install(run);
     let two = crate::pool(2).install(run);
     assert_eq!(one, two);
-    let s = one.0.predict_survival(x.view(), &[1.0, 5.0, 20.0]).unwrap();
+    let s = one
+        .model
+        .predict_survival(x.view(), &[1.0, 5.0, 20.0])
+        .unwrap();
     assert_eq!(
         s,
-        two.0.predict_survival(x.view(), &[1.0, 5.0, 20.0]).unwrap()
+        two.model
+            .predict_survival(x.view(), &[1.0, 5.0, 20.0])
+            .unwrap()
     );
 }

@@ -11,10 +11,9 @@
 //! probability about E[λ] · 1 s: with E[λ] = r/α ≈ 0.05 per week (604,800 s), under
 //! 10⁻⁷ per customer, far below the standard errors.
 
-use acrm::data::CustomerIdx;
 use acrm::synth::{GammaGammaSpend, PurchaseProcess, SynthOptions, Synthetic};
 use acrm::time::day_number;
-use acrm::{Error, Span, Weeks};
+use acrm::{Error, Scope, Span, Weeks};
 use chrono::NaiveDate;
 
 const CUSTOMERS: usize = 100_000;
@@ -50,20 +49,20 @@ fn generate(o: &SynthOptions<Weeks>) -> Synthetic<Weeks> {
 /// Repeat purchases in (0, t] weeks after each customer's first purchase, for the
 /// customers whose first purchase is at least t weeks before the end of the end day.
 fn repeat_counts(s: &Synthetic<Weeks>, t_weeks: f64) -> Vec<u32> {
-    let log = s.dataset.transactions();
-    let seconds = log.seconds().expect("times(true) keeps the time of day");
-    let ts = |i: usize| i64::from(log.days()[i]) * 86_400 + i64::from(seconds[i]);
+    let all = s.dataset.view(&Scope::all());
     let end = (i64::from(day_number(s.truth.options.end_date())) + 1) * 86_400;
     let t = (t_weeks * WEEK as f64) as i64;
     let mut counts = Vec::new();
-    for c in 0..log.n_customers() {
-        let r = log.range(CustomerIdx(c as u32));
-        let t0 = ts(r.start);
+    for k in 0..all.len() {
+        let h = all.history(k);
+        let seconds = h.seconds.expect("times(true) keeps the time of day");
+        let ts = |i: usize| i64::from(h.days[i]) * 86_400 + i64::from(seconds[i]);
+        let t0 = ts(0);
         if t0 + t > end {
             continue;
         }
         // Rows are in time order, so every row after the first is a repeat purchase.
-        let x = (r.start + 1..r.end).filter(|&i| ts(i) - t0 <= t).count();
+        let x = (1..h.len()).filter(|&i| ts(i) - t0 <= t).count();
         counts.push(u32::try_from(x).unwrap());
     }
     counts
@@ -251,10 +250,10 @@ fn truth_follows_the_mixing_distributions() {
     // sample variance itself heavy-tailed):
     //   Var m = p² Var(1/ν) + E[p / (n ν²)] ≤ p² γ² / ((q−1)²(q−2)) + p γ² / ((q−1)(q−2)),
     // using Var(1/ν) = γ²/((q−1)²(q−2)), E[1/ν²] = γ²/((q−1)(q−2)) and n ≥ 1.
-    let log = s.dataset.transactions();
-    let per_customer: Vec<f64> = (0..log.n_customers())
-        .map(|c| {
-            let h = log.history(CustomerIdx(c as u32));
+    let all = s.dataset.view(&Scope::all());
+    let per_customer: Vec<f64> = (0..all.len())
+        .map(|k| {
+            let h = all.history(k);
             h.amounts.iter().sum::<f64>() / h.len() as f64
         })
         .collect();
@@ -266,7 +265,11 @@ fn truth_follows_the_mixing_distributions() {
         p * gamma / (q - 1.0),
         (var_bound / n).sqrt(),
     );
-    assert!(log.amounts().iter().all(|&z| z > 0.0 && z.is_finite()));
+    assert!((0..all.len()).all(|k| all
+        .history(k)
+        .amounts
+        .iter()
+        .all(|&z| z > 0.0 && z.is_finite())));
 }
 
 #[test]
@@ -301,45 +304,46 @@ fn generated_log_is_well_formed() {
         15,
     );
     let s = generate(&o);
-    let data = &s.dataset;
-    let log = data.transactions();
-    let seconds = log.seconds().unwrap();
-    assert_eq!(data.customers().len(), CUSTOMERS);
-    assert_eq!(log.n_customers(), CUSTOMERS);
+    let all = s.dataset.view(&Scope::all());
+    assert!(all.has_times());
+    assert_eq!(all.len(), CUSTOMERS);
+    // Every row of the log belongs to one of them.
+    let rows: usize = (0..all.len()).map(|k| all.history(k).len()).sum();
+    assert_eq!(rows, all.transactions());
     let (start, end) = (day_number(date(2020, 1, 1)), day_number(date(2021, 12, 31)));
     let window_end = start + 52 * 7;
-    for c in 0..CUSTOMERS {
-        let idx = CustomerIdx(c as u32);
-        let r = log.range(idx);
-        assert!(!r.is_empty(), "customer {c} has no transaction");
+    let mut ratio_of = std::collections::HashMap::new();
+    for k in 0..CUSTOMERS {
+        let h = all.history(k);
+        let seconds = h.seconds.unwrap();
+        assert!(!h.is_empty(), "customer {k} has no transaction");
         // Sorted by (day, second) within the customer.
-        for i in r.start + 1..r.end {
-            assert!((log.days()[i - 1], seconds[i - 1]) <= (log.days()[i], seconds[i]));
+        for i in 1..h.len() {
+            assert!((h.days[i - 1], seconds[i - 1]) <= (h.days[i], seconds[i]));
         }
         // The first purchase is the acquisition, inside the acquisition window.
-        let acquired = data.customers().acquired(idx).unwrap();
-        assert_eq!(acquired, acrm::time::date_of(log.days()[r.start]));
-        assert!((start..window_end).contains(&log.days()[r.start]));
+        let acquired = all.acquired(k).unwrap();
+        assert_eq!(acquired, acrm::time::date_of(h.days[0]));
+        assert!((start..window_end).contains(&h.days[0]));
+        assert!(h.days.iter().all(|&d| (start..=end).contains(&d)));
+        // Cost = z × the product's cost ratio, drawn in [0.4, 0.8); quantity = z / list
+        // price rounded, at least 1 (module documentation of `acrm::synth`).
+        let (costs, quantities) = (h.costs.unwrap(), h.quantities.unwrap());
+        let products = h.products.unwrap();
+        for i in 0..h.len() {
+            let ratio = costs[i] / h.amounts[i];
+            assert!((0.4..0.8 + 1e-12).contains(&ratio), "cost ratio {ratio}");
+            let first = *ratio_of.entry(products[i]).or_insert(ratio);
+            approx::assert_relative_eq!(ratio, first, max_relative = 1e-12);
+            let q = quantities[i];
+            assert!(
+                q >= 1.0 && q.round().to_bits() == q.to_bits(),
+                "quantity {q}"
+            );
+        }
+        assert!(seconds.iter().all(|&s| s < 86_400));
     }
-    assert!(log.days().iter().all(|&d| (start..=end).contains(&d)));
-    // Cost = z × the product's cost ratio, drawn in [0.4, 0.8); quantity = z / list price
-    // rounded, at least 1 (module documentation of `acrm::synth`).
-    let (costs, quantities) = (log.costs().unwrap(), log.quantities().unwrap());
-    let products = log.products().unwrap();
-    let mut ratio_of = std::collections::HashMap::new();
-    for i in 0..log.len() {
-        let ratio = costs[i] / log.amounts()[i];
-        assert!((0.4..0.8 + 1e-12).contains(&ratio), "cost ratio {ratio}");
-        let first = *ratio_of.entry(products[i]).or_insert(ratio);
-        approx::assert_relative_eq!(ratio, first, max_relative = 1e-12);
-        let q = quantities[i];
-        assert!(
-            q >= 1.0 && q.round().to_bits() == q.to_bits(),
-            "quantity {q}"
-        );
-    }
-    assert!(seconds.iter().all(|&s| s < 86_400));
-    assert!(log.date_range().unwrap().1 <= date(2021, 12, 31));
+    assert!(all.date_range().unwrap().last <= date(2021, 12, 31));
 }
 
 #[test]
@@ -384,6 +388,18 @@ fn invalid_options_are_refused() {
         "window"
     );
     assert_eq!(option_of(base().customers(0)), "customers");
+    // The value given is named too.
+    match base()
+        .acquisition(date(2024, 1, 1), Span::new(1.0))
+        .end(date(2023, 12, 31))
+        .generate()
+    {
+        Err(Error::InvalidOption { value, allowed, .. }) => {
+            assert_eq!(value, "2023-12-31");
+            assert!(allowed.contains("2024-01-01"), "{allowed}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
     assert_eq!(option_of(base().products(5, 10)), "categories");
     assert_eq!(option_of(base().channels_and_regions(0, 3)), "channels");
     // The defaults are valid.

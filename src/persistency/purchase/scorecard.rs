@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{is_purchase, Area, ScopeTag, View};
 use crate::error::{Error, Result};
 use crate::summary::{score, PurchaseModel, Rfm, Split};
 use crate::time::{date_of, day_number, TimeUnit};
@@ -14,6 +14,8 @@ use crate::time::{date_of, day_number, TimeUnit};
 /// Predicted against actual holdout purchases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
+    /// The scope of the customers compared.
+    pub scope: ScopeTag,
     /// Customers compared.
     pub customers: usize,
     /// Holdout length, in the model's time unit.
@@ -49,33 +51,49 @@ pub struct FrequencyRow {
 }
 
 impl Scorecard {
-    /// Compares `model`'s expected purchases over `horizon` (model time unit) with the
-    /// actual holdout purchases `actual`, index-aligned with `records`.
+    /// Compares `model`'s expected purchases over the holdout period of `split` with the
+    /// customers' actual holdout purchases; the model's time unit is the split's.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the lengths differ or the horizon is not positive,
-    /// [`Error::EmptyInput`] without records.
-    pub fn new<M: PurchaseModel + ?Sized>(
+    /// [`Error::ForbiddenArea`] when the split's scope forbids persistency;
+    /// [`Error::EmptyInput`] without customers.
+    pub fn compute<U: TimeUnit, M: PurchaseModel + ?Sized>(
+        model: &M,
+        split: &Split<U>,
+    ) -> Result<Scorecard> {
+        let scope = split.calibration.scope();
+        scope.require(Area::Persistency)?;
+        let mut card = Self::compute_records(
+            model,
+            &split.calibration.records(),
+            &split.holdout.purchases,
+            split.holdout.length().value(),
+        )?;
+        card.scope = scope.clone();
+        Ok(card)
+    }
+
+    /// Compares `model`'s expected purchases over `horizon` (model time unit) with the
+    /// actual holdout purchases `actual`, index-aligned with `records` (from a file or
+    /// another tool).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when `actual` and `records` differ in length,
+    /// [`Error::InvalidOption`] when the horizon is not positive, [`Error::EmptyInput`]
+    /// without records.
+    pub fn compute_records<M: PurchaseModel + ?Sized>(
         model: &M,
         records: &[Rfm],
         actual: &[u32],
         horizon: f64,
     ) -> Result<Scorecard> {
-        if records.len() != actual.len() {
-            return Err(Error::InvalidOption {
-                option: "actual",
-                reason: format!(
-                    "{} holdout counts for {} records",
-                    actual.len(),
-                    records.len()
-                ),
-            });
-        }
+        Error::check_len("actual", actual.len(), records.len(), "records")?;
         if !(horizon > 0.0 && horizon.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "horizon",
-                reason: format!("{horizon} is not a positive length"),
-            });
+            return Err(Error::option(
+                "horizon",
+                horizon,
+                "a positive finite length",
+            ));
         }
         if records.is_empty() {
             return Err(Error::EmptyInput);
@@ -110,6 +128,10 @@ impl Scorecard {
         }
         let corr = cov / (vp * va).sqrt();
         Ok(Scorecard {
+            scope: ScopeTag {
+                customers: records.len(),
+                ..ScopeTag::default()
+            },
             customers: records.len(),
             horizon,
             mae: abs / n,
@@ -138,6 +160,8 @@ impl Scorecard {
 /// purchase (FHL 2005, figure 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tracking {
+    /// The scope of the customers tracked.
+    pub scope: ScopeTag,
     /// End date of each step.
     pub dates: Vec<NaiveDate>,
     /// Time since the first purchase of the cohort, in the model's unit.
@@ -151,39 +175,43 @@ pub struct Tracking {
 }
 
 impl Tracking {
-    /// The series for the customers of `split` (a calibration summary of `data`), up to
+    /// The series for the customers of `split` (a calibration split of `view`), up to
     /// the holdout end.
     ///
     /// Predictions are evaluated once per distinct first-purchase day, so a cohort of
     /// millions costs what its few hundred acquisition days cost.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `split` was not made from `data` (a customer of the
-    /// summary has no history in its log).
-    pub fn new<U: TimeUnit, M: PurchaseModel + ?Sized>(
+    /// [`Error::ForbiddenArea`] when the scope forbids persistency; [`Error::BadValue`]
+    /// (naming the first summary row and its customer) when `split` was not made from
+    /// `view`: a customer of the summary is not in the view, or has no purchase on the
+    /// summary's first purchase day.
+    pub fn compute<U: TimeUnit, M: PurchaseModel + ?Sized>(
         model: &M,
-        data: &Dataset,
+        view: &View<'_>,
         split: &Split<U>,
     ) -> Result<Tracking> {
+        view.require(Area::Persistency)?;
         let cal = &split.calibration;
-        let log = data.transactions();
+        let at = view.positions(cal.rows())?;
         // Each summary row's first purchase must be a day of its customer's history.
-        let known = (0..cal.len()).into_par_iter().all(|i| {
-            let c = cal.customer(i);
-            (c.0 as usize) < log.n_customers()
-                && log
-                    .history(c)
-                    .days
-                    .binary_search(&day_number(cal.get(i).first_purchase))
-                    .is_ok()
+        let unknown = (0..cal.len()).into_par_iter().position_first(|i| {
+            view.history(at[i])
+                .days
+                .binary_search(&day_number(cal.get(i).first_purchase))
+                .is_err()
         });
-        if !known {
-            return Err(Error::InvalidOption {
-                option: "data",
-                reason:
-                    "the summary's customers are not those of this dataset (make the split from it)"
-                        .into(),
-            });
+        if let Some(i) = unknown {
+            return Err(Error::bad_value(
+                "split",
+                i,
+                "customer",
+                cal.id(i),
+                format!(
+                    "a customer of the view with a purchase on {} (make the split from this view)",
+                    cal.get(i).first_purchase
+                ),
+            ));
         }
         let end = day_number(split.holdout.end());
         let firsts: Vec<i32> = (0..cal.len())
@@ -196,12 +224,12 @@ impl Tracking {
         let mut repeat_days: Vec<i32> = (0..cal.len())
             .into_par_iter()
             .flat_map_iter(|i| {
-                let h = log.history(cal.customer(i));
+                let h = view.history(at[i]);
                 let first = firsts[i];
                 let mut last = first;
                 let mut out = Vec::new();
                 for (&d, &a) in h.days.iter().zip(h.amounts) {
-                    if a >= 0.0 && d > last && d <= end {
+                    if is_purchase(a) && d > last && d <= end {
                         out.push(d - start);
                         last = d;
                     }
@@ -236,6 +264,7 @@ impl Tracking {
             })
             .collect();
         Ok(Tracking {
+            scope: cal.scope().clone(),
             dates: points
                 .iter()
                 .map(|p| date_of(start + p.0.floor() as i32))

@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::FitOptions;
+use crate::data::Area;
 use crate::error::{Error, Result};
 use crate::numerics::{
     check_positive, digamma, ln_beta, ln_gamma, log_sum_exp, minimize, sum_ordered, FitReport,
     Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 
 /// A discrete-time history shared by `count` customers: transactions in `x` of the first
 /// `n` transaction opportunities (years of a fund-raiser, say), the last at opportunity
@@ -37,13 +39,19 @@ fn check_discrete(patterns: &[DiscretePattern]) -> Result<f64> {
     let mut weight = 0.0;
     for (i, p) in patterns.iter().enumerate() {
         if !is_history(p.x, p.t_x, p.n) {
-            return Err(Error::InvalidOption {
-                option: "patterns",
-                reason: format!(
-                    "pattern {i} (x = {}, t_x = {}, n = {}) breaks x ≤ t_x ≤ n, n ≥ 1, t_x = 0 exactly when x = 0",
-                    p.x, p.t_x, p.n
-                ),
-            });
+            let bad = |field, value: u32, expected: String| {
+                Err(Error::bad_value("patterns", i, field, value, expected))
+            };
+            return if p.n < 1 {
+                bad("n", p.n, "n ≥ 1".into())
+            } else if p.t_x > p.n {
+                bad("t_x", p.t_x, format!("t_x ≤ n = {}", p.n))
+            } else if p.x > p.t_x {
+                // Also x > 0 with t_x = 0.
+                bad("x", p.x, format!("x ≤ t_x = {}", p.t_x))
+            } else {
+                bad("t_x", p.t_x, "t_x = 0 when x = 0".into())
+            };
         }
         weight += f64::from(p.count);
     }
@@ -290,10 +298,11 @@ impl BgBb {
     /// result does not depend on the number of threads.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or an invalid history (naming the
-    /// pattern), [`Error::EmptyInput`] without patterns (or with zero counts only), and
-    /// the optimiser's failure.
-    pub fn fit(patterns: &[DiscretePattern], opts: &FitOptions) -> Result<(BgBb, FitReport)> {
+    /// [`Error::InvalidOption`] for bad options, [`Error::BadValue`] for an invalid
+    /// history (naming the pattern and the field that breaks x ≤ t_x ≤ n, n ≥ 1, t_x = 0
+    /// exactly when x = 0), [`Error::EmptyInput`] without patterns (or with zero counts
+    /// only), and [`Error::Numerical`] when the optimiser fails.
+    fn fit_rows(patterns: &[DiscretePattern], opts: &FitOptions) -> Result<(BgBb, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_discrete(patterns)?;
         let lik = Likelihood::new(patterns, opts.penalty * weight);
@@ -303,6 +312,15 @@ impl BgBb {
         })?;
         let t = &m.theta;
         Ok((BgBb::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for BgBb {
+    type Row = DiscretePattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[DiscretePattern], opts: &FitOptions) -> Result<Fitted<BgBb>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

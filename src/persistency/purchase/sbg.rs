@@ -6,10 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::FitOptions;
+use crate::data::Area;
 use crate::error::{Error, Result};
 use crate::numerics::{
     check_positive, ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 
 /// Customers of one cohort still active after each period: `alive[0]` joined, `alive[t]`
 /// renewed t times.
@@ -25,31 +27,38 @@ impl Cohort {
     /// A cohort from its survivor counts, starting with the customers who joined.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] (option `cohort`) with fewer than two counts, no initial
-    /// customers, or a count above the one before it (naming the period and both counts).
+    /// [`Error::InvalidOption`] (option `cohort`) with fewer than two counts;
+    /// [`Error::BadValue`] (input `cohort`, row = the period, field `alive`) for no initial
+    /// customers or a count above the one before it (naming that count in `expected`).
     pub fn new(alive: Vec<u64>) -> Result<Self> {
-        let bad = |reason: String| {
-            Err(Error::InvalidOption {
-                option: "cohort",
-                reason,
-            })
-        };
         if alive.len() < 2 {
-            return bad(format!(
-                "{} count(s): at least two are needed (the customers who joined, then the survivors of period 1)",
-                alive.len()
+            return Err(Error::option(
+                "cohort",
+                format!("{alive:?}"),
+                "at least two counts (the customers who joined, then the survivors of period 1)",
             ));
         }
         if alive[0] == 0 {
-            return bad("no customers in period 0".into());
+            return Err(Error::bad_value(
+                "cohort",
+                0,
+                "alive",
+                0,
+                "at least one customer in period 0",
+            ));
         }
         for t in 1..alive.len() {
             if alive[t] > alive[t - 1] {
-                return bad(format!(
-                    "period {t} has {} customers, more than the {} of period {}: survivors cannot increase",
+                return Err(Error::bad_value(
+                    "cohort",
+                    t,
+                    "alive",
                     alive[t],
-                    alive[t - 1],
-                    t - 1
+                    format!(
+                        "at most the {} customers of period {}: survivors cannot increase",
+                        alive[t - 1],
+                        t - 1
+                    ),
                 ));
             }
         }
@@ -228,8 +237,11 @@ impl ShiftedBetaGeometric {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for bad options, [`Error::EmptyInput`] without cohorts,
-    /// and the optimiser's failure.
-    pub fn fit(cohorts: &[Cohort], opts: &FitOptions) -> Result<(ShiftedBetaGeometric, FitReport)> {
+    /// and [`Error::Numerical`] when the optimiser fails.
+    fn fit_rows(
+        cohorts: &[Cohort],
+        opts: &FitOptions,
+    ) -> Result<(ShiftedBetaGeometric, FitReport)> {
         let settings = opts.check(2)?;
         if cohorts.is_empty() {
             return Err(Error::EmptyInput);
@@ -241,6 +253,15 @@ impl ShiftedBetaGeometric {
             lik.penalty(th)
         })?;
         Ok((ShiftedBetaGeometric::new(m.theta[0], m.theta[1])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for ShiftedBetaGeometric {
+    type Row = Cohort;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Cohort], opts: &FitOptions) -> Result<Fitted<ShiftedBetaGeometric>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

@@ -16,22 +16,25 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{is_purchase, Area, Rows, View};
 use crate::error::{Error, Result};
-use crate::numerics::{column_mean_sd, evaluate, Evaluation, Forest, ForestOptions};
+use crate::numerics::{column_mean_sd, evaluate, Evaluation, Fitted, Forest, ForestOptions};
 use crate::summary::Summary;
 use crate::time::{day_number, TimeUnit};
 
 /// Per-customer churn features, index-aligned with the summary they came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChurnFeatures {
+    /// The customers, and the scope they were read under.
+    pub rows: Rows,
     /// Feature names, in column order.
     pub names: Vec<String>,
     /// One row per customer.
     pub values: Array2<f64>,
 }
 
-/// The built-in features, in column order.
+/// The built-in features, in column order, with the default window of 90 days (the last
+/// three carry the window's length).
 pub const CHURN_FEATURES: [&str; 12] = [
     "recency_days",
     "tenure_days",
@@ -47,104 +50,160 @@ pub const CHURN_FEATURES: [&str; 12] = [
     "log_spend_last_90",
 ];
 
-impl ChurnFeatures {
-    /// Features of every customer of `summary` from its statistics and the log
-    /// (activity in the last 90 days before the summary date and the 90 before those:
-    /// the trend). `extra` appends caller columns, index-aligned with the summary (for
-    /// example a purchase model's P(alive) or expected purchases).
+/// Settings of the churn features: the length of the recent window whose activity (and
+/// that of the window before it) shows the trend. Default 90 days.
+///
+/// The built-in features ([`CHURN_FEATURES`]) of each customer of a summary come from
+/// the summary's [`CustomerFeatures`](crate::summary::CustomerFeatures) (recency, tenure,
+/// frequency, spend, revenue, returns, regularity) and, for the trend, from the view:
+/// distinct purchase days in (as_of − w, as_of] and (as_of − 2w, as_of − w], and the
+/// spend of the recent window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChurnFeatureOptions {
+    recent_days: u32,
+}
+
+impl Default for ChurnFeatureOptions {
+    fn default() -> Self {
+        ChurnFeatureOptions { recent_days: 90 }
+    }
+}
+
+impl ChurnFeatureOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Length of the recent window in days (≥ 1).
+    pub fn recent_days(mut self, days: u32) -> Self {
+        self.recent_days = days;
+        self
+    }
+
+    /// Checks the options.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for an extra column of the wrong length or with a
-    /// non-finite value (named).
-    pub fn from_summary<U: TimeUnit>(
-        data: &Dataset,
-        summary: &Summary<U>,
-        extra: &[(&str, &[f64])],
-    ) -> Result<Self> {
-        let n = summary.len();
-        for (name, col) in extra {
-            if col.len() != n {
-                return Err(Error::InvalidOption {
-                    option: "extra",
-                    reason: format!("column `{name}` has {} values for {n} customers", col.len()),
-                });
-            }
-            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: "extra",
-                    reason: format!(
-                        "column `{name}`, customer `{}` is {}",
-                        summary.id(i),
-                        col[i]
-                    ),
-                });
-            }
+    /// [`Error::InvalidOption`] for an empty window.
+    pub fn validate(&self) -> Result<()> {
+        if self.recent_days == 0 {
+            return Err(Error::option("recent_days", 0, "at least 1 day"));
         }
-        let width = CHURN_FEATURES.len() + extra.len();
-        let log = data.transactions();
-        let (days, amounts) = (log.days(), log.amounts());
+        Ok(())
+    }
+
+    /// The features of every customer of `summary`, read from `view` (the view the
+    /// summary was computed from, or a wider one over the same data).
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); [`Error::ForbiddenArea`] when the scope forbids
+    /// persistency; [`Error::BadValue`] naming a customer of the summary the view does
+    /// not hold.
+    pub fn compute<U: TimeUnit>(
+        &self,
+        view: &View<'_>,
+        summary: &Summary<U>,
+    ) -> Result<ChurnFeatures> {
+        self.validate()?;
+        view.require(Area::Persistency)?;
+        let frame = summary.features();
+        let at = view.positions(summary.rows())?;
+        let n = frame.len();
         let as_of = day_number(summary.as_of());
-        let mut values = Array2::zeros((n, width));
+        let w = self.recent_days as i32;
+        let mut values = Array2::zeros((n, CHURN_FEATURES.len()));
         values
             .axis_iter_mut(ndarray::Axis(0))
             .into_par_iter()
             .enumerate()
             .for_each(|(i, mut row)| {
-                let s = summary.get(i);
-                let x = f64::from(s.x);
-                let (t_x, t) = (s.t_x.days(), s.t.days());
-                let spend = summary.state(i).purchase_spend();
-                // Activity in (as_of − 90, as_of] and (as_of − 180, as_of − 90], distinct
-                // purchase days.
+                let x = f64::from(frame.purchase_days[i] - 1);
+                let (recency, t) = (frame.recency_days[i], frame.tenure_days[i]);
+                let spend = frame.spend[i];
+                // Distinct purchase days in (as_of − w, as_of] and (as_of − 2w, as_of − w].
                 let (mut recent, mut prior, mut recent_spend) = (0.0, 0.0, 0.0);
                 let mut last_day = i32::MIN;
-                for r in log.range(summary.customer(i)) {
-                    let d = days[r];
-                    if d > as_of || amounts[r] <= 0.0 || d <= as_of - 180 {
+                let h = view.history(at[i]);
+                for (&d, &a) in h.days.iter().zip(h.amounts) {
+                    if d > as_of || !is_purchase(a) || d <= as_of - 2 * w {
                         continue;
                     }
                     let new_day = d != last_day;
                     last_day = d;
-                    if d > as_of - 90 {
-                        recent_spend += amounts[r];
+                    if d > as_of - w {
+                        recent_spend += a;
                         recent += f64::from(u8::from(new_day));
                     } else {
                         prior += f64::from(u8::from(new_day));
                     }
                 }
                 let cols = [
-                    t - t_x,
+                    recency,
                     t,
                     x.ln_1p(),
                     x * 365.0 / t.max(1.0),
                     // Silence in expected gaps; (T + 1) / (x + 1) stands in for the mean
                     // gap so first-time buyers get a value too.
-                    (t - t_x) * (x + 1.0) / (t + 1.0),
-                    s.gap_cv.unwrap_or(1.0),
+                    recency * (x + 1.0) / (t + 1.0),
+                    frame.gap_cv[i].unwrap_or(1.0),
                     (spend / (x + 1.0)).max(0.0).ln_1p(),
-                    s.revenue.max(0.0).ln_1p(),
+                    frame.revenue[i].max(0.0).ln_1p(),
                     if spend > 0.0 {
-                        -s.returned / spend
+                        -frame.returned[i] / spend
                     } else {
                         0.0
                     },
                     recent,
                     prior,
-                    recent_spend.ln_1p(),
+                    f64::ln_1p(recent_spend),
                 ];
                 for (j, v) in cols.into_iter().enumerate() {
                     row[j] = v;
                 }
-                for (k, (_, col)) in extra.iter().enumerate() {
-                    row[CHURN_FEATURES.len() + k] = col[i];
-                }
             });
-        let names = CHURN_FEATURES
-            .iter()
-            .map(|s| s.to_string())
-            .chain(extra.iter().map(|(s, _)| s.to_string()))
-            .collect();
-        Ok(ChurnFeatures { names, values })
+        let mut names: Vec<String> = CHURN_FEATURES[..9].iter().map(|s| s.to_string()).collect();
+        names.extend([
+            format!("purchase_days_last_{w}"),
+            format!("purchase_days_prior_{w}"),
+            format!("log_spend_last_{w}"),
+        ]);
+        Ok(ChurnFeatures {
+            rows: frame.rows,
+            names,
+            values,
+        })
+    }
+}
+
+impl ChurnFeatures {
+    /// The features with one more column (a purchase model's P(alive) or expected
+    /// purchases, say), index-aligned with the rows.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for a column of the wrong length; [`Error::BadValue`]
+    /// naming the first non-finite value.
+    pub fn with_column(mut self, name: &str, column: &[f64]) -> Result<Self> {
+        let n = self.len();
+        Error::check_len("column", column.len(), n, "rows of the features")?;
+        if let Some(i) = column.iter().position(|v| !v.is_finite()) {
+            return Err(Error::bad_value(
+                "column",
+                i,
+                name,
+                column[i],
+                format!("a finite number (customer `{}`)", self.rows.id(i)),
+            ));
+        }
+        let p = self.names.len();
+        self.values = Array2::from_shape_fn((n, p + 1), |(i, j)| {
+            if j < p {
+                self.values[[i, j]]
+            } else {
+                column[i]
+            }
+        });
+        self.names.push(name.to_string());
+        Ok(self)
     }
 
     /// Number of customers.
@@ -275,31 +334,40 @@ impl ChurnOptions {
         self
     }
 
-    fn check(&self) -> Result<()> {
-        let bad = |option, reason: String| Err(Error::InvalidOption { option, reason });
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         if !(self.test_share > 0.0 && self.test_share < 1.0) {
-            return bad(
+            return Err(Error::option(
                 "test_share",
-                format!("{} is not in (0, 1)", self.test_share),
-            );
+                self.test_share,
+                "a share in (0, 1)",
+            ));
         }
         if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
-            return bad(
+            return Err(Error::option(
                 "penalty",
-                format!("{} is not a finite number ≥ 0", self.penalty),
-            );
+                self.penalty,
+                "a finite number ≥ 0",
+            ));
         }
-        if self.trees == 0 || self.max_depth == 0 || self.min_leaf == 0 {
-            return bad(
-                "forest",
-                format!(
-                    "trees, depth and leaf size must be ≥ 1, got {}, {}, {}",
-                    self.trees, self.max_depth, self.min_leaf
-                ),
-            );
+        for (name, v) in [
+            ("trees", self.trees),
+            ("max_depth", self.max_depth),
+            ("min_leaf", self.min_leaf),
+        ] {
+            if v == 0 {
+                return Err(Error::option(
+                    "forest",
+                    format!("{name} = 0"),
+                    "trees, max_depth and min_leaf each ≥ 1",
+                ));
+            }
         }
         if self.max_train < 10 {
-            return bad("max_train", format!("{} is below 10", self.max_train));
+            return Err(Error::option("max_train", self.max_train, "at least 10"));
         }
         Ok(())
     }
@@ -309,22 +377,19 @@ impl ChurnOptions {
     /// holdout period, or a contract ended).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or labels of the wrong length;
+    /// [`Error::InvalidOption`] for bad options; [`Error::LengthMismatch`] when `churned`
+    /// is not one label per row of `features`;
     /// [`Error::Degenerate`] when the training or test rows hold one class only; [`Error::Numerical`] when the
     /// classifier fails.
     pub fn fit(
         &self,
         features: &ChurnFeatures,
         churned: &[bool],
-    ) -> Result<(ChurnModel, ChurnReport)> {
-        self.check()?;
+    ) -> Result<Fitted<ChurnModel, ChurnReport>> {
+        self.validate()?;
+        features.rows.scope().require(Area::Persistency)?;
         let n = features.len();
-        if churned.len() != n {
-            return Err(Error::InvalidOption {
-                option: "churned",
-                reason: format!("{} labels for {n} customers", churned.len()),
-            });
-        }
+        Error::check_len("churned", churned.len(), n, "rows of the features")?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
@@ -418,7 +483,7 @@ impl ChurnOptions {
             constant_features: constant,
             evaluation,
         };
-        Ok((model, report))
+        Ok(Fitted { model, report })
     }
 }
 
@@ -426,27 +491,33 @@ impl ChurnModel {
     /// Churn probability of every customer, in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when the features' names differ from the model's.
+    /// [`Error::MissingColumn`] for a feature of the model that `features` lacks;
+    /// [`Error::InvalidOption`] (option `features`) when they hold the model's features
+    /// with others or in another order.
     pub fn score(&self, features: &ChurnFeatures) -> Result<Vec<f64>> {
         if features.names != self.names {
-            return Err(Error::InvalidOption {
-                option: "features",
-                reason: format!(
-                    "the model expects features {:?}, got {:?}",
-                    self.names, features.names
-                ),
-            });
+            if let Some(missing) = self.names.iter().find(|m| !features.names.contains(m)) {
+                return Err(Error::MissingColumn {
+                    column: missing.clone(),
+                    available: features.names.clone(),
+                });
+            }
+            return Err(Error::option(
+                "features",
+                format!("{:?}", features.names),
+                format!("the model's features, in its order: {:?}", self.names),
+            ));
         }
         self.score_matrix(&features.values)
     }
 
     fn score_matrix(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
-        if x.ncols() != self.names.len() {
-            return Err(Error::InvalidOption {
-                option: "features",
-                reason: format!("{} columns for {} features", x.ncols(), self.names.len()),
-            });
-        }
+        Error::check_len(
+            "feature columns",
+            x.ncols(),
+            self.names.len(),
+            "features of the model",
+        )?;
         let mut out = vec![0.0; x.nrows()];
         if self.method == ChurnMethod::Logistic {
             // Fold the standardisation into the weights: one dot product per row.

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::CustomerIdx;
+use crate::data::{Area, CustomerIdx, ScopeTag};
 use crate::error::{Error, Result};
 use crate::summary::{PurchaseModel, Summary};
 use crate::time::TimeUnit;
@@ -67,6 +67,8 @@ pub struct OverdueRow {
 /// The overdue list, by value at risk (highest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overdue {
+    /// The scope of the summary.
+    pub scope: ScopeTag,
     /// Customers with enough repeat purchases to have a rhythm.
     pub considered: usize,
     /// Of those, the ones past the threshold.
@@ -79,6 +81,28 @@ impl OverdueOptions {
     /// Default settings.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Checks every option (also done by [`compute`](Self::compute)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a threshold outside (0, 1) or a zero minimum.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(Error::option(
+                "threshold",
+                self.threshold,
+                "a probability in (0, 1)",
+            ));
+        }
+        if self.min_repeat_purchases == 0 {
+            return Err(Error::option(
+                "min_repeat_purchases",
+                0,
+                "at least 1 (a rhythm needs a repeat purchase)",
+            ));
+        }
+        Ok(())
     }
 
     /// Overdue when the silence probability is at most `p` (in (0, 1)).
@@ -104,38 +128,27 @@ impl OverdueOptions {
     /// adds P(alive), evaluated in the summary's time unit.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a threshold outside (0, 1), a zero minimum, or values
-    /// that are not one finite number per customer.
+    /// [`Error::InvalidOption`] for a threshold outside (0, 1) or a zero minimum;
+    /// [`Error::LengthMismatch`] when `values` is not one per customer; [`Error::BadValue`]
+    /// naming the first non-finite value.
     pub fn compute<U: TimeUnit>(
         &self,
         summary: &Summary<U>,
         values: Option<&[f64]>,
         model: Option<&dyn PurchaseModel>,
     ) -> Result<Overdue> {
-        if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(Error::InvalidOption {
-                option: "threshold",
-                reason: format!("{} is not in (0, 1)", self.threshold),
-            });
-        }
-        if self.min_repeat_purchases == 0 {
-            return Err(Error::InvalidOption {
-                option: "min_repeat_purchases",
-                reason: "a rhythm needs at least one repeat purchase".into(),
-            });
-        }
+        self.validate()?;
+        summary.scope().require(Area::Persistency)?;
         if let Some(v) = values {
-            if v.len() != summary.len() {
-                return Err(Error::InvalidOption {
-                    option: "values",
-                    reason: format!("{} values for {} customers", v.len(), summary.len()),
-                });
-            }
+            Error::check_len("values", v.len(), summary.len(), "customers of the summary")?;
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(Error::InvalidOption {
-                    option: "values",
-                    reason: format!("value of customer `{}` is {}", summary.id(i), v[i]),
-                });
+                return Err(Error::bad_value(
+                    "values",
+                    i,
+                    "value",
+                    v[i],
+                    "a finite number",
+                ));
             }
         }
         let scored: Vec<Option<OverdueRow>> = (0..summary.len())
@@ -187,6 +200,7 @@ impl OverdueOptions {
             r.id = summary.id(r.row).to_string();
         }
         Ok(Overdue {
+            scope: summary.scope().clone(),
             considered,
             overdue,
             rows,

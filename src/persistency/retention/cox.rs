@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::survival::{chi2_sf, z_for, SurvivalData};
+use crate::data::Area;
 use crate::error::{Error, Result};
 use crate::numerics::{
-    add_cross_product, cholesky, cholesky_solve, invert_spd, sum_blocks, sum_chunked, FitReport,
-    Termination,
+    add_cross_product, cholesky, cholesky_solve, harrell, invert_spd, order_key, sum_blocks,
+    sum_chunked, FitReport, Fitted, Termination,
 };
 
 /// How tied event times enter the partial likelihood.
@@ -127,8 +128,8 @@ pub struct CoxReport {
     pub partial_log_likelihood: f64,
     /// The partial log-likelihood at β = 0.
     pub null_log_likelihood: f64,
-    /// Likelihood-ratio test of all β = 0: 2 (ℓ − ℓ₀), its degrees of freedom and p.
-    pub likelihood_ratio: (f64, usize, f64),
+    /// Likelihood-ratio test of all β = 0.
+    pub likelihood_ratio: LikelihoodRatio,
     /// Harrell's concordance index of the fitted risk scores.
     pub concordance: f64,
     /// Rows used.
@@ -142,27 +143,34 @@ pub struct CoxReport {
     pub fit: FitReport,
 }
 
+/// A likelihood-ratio test: 2 (ℓ − ℓ₀) against χ² with `df` degrees of freedom.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LikelihoodRatio {
+    /// 2 (ℓ − ℓ₀).
+    pub statistic: f64,
+    /// Degrees of freedom (the number of covariates).
+    pub df: usize,
+    /// Upper-tail p-value.
+    pub p_value: f64,
+}
+
 impl CoxPh {
     /// A model from covariate names and coefficients (finite, one per name).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a length mismatch or a non-finite coefficient.
+    /// [`Error::LengthMismatch`] when `coefficients` is not one per name;
+    /// [`Error::BadValue`] for a non-finite coefficient (its position, and its covariate
+    /// as the field).
     pub fn new(names: Vec<String>, coefficients: Vec<f64>) -> Result<Self> {
-        if names.len() != coefficients.len() {
-            return Err(Error::InvalidOption {
-                option: "coefficients",
-                reason: format!(
-                    "{} coefficients for {} names",
-                    coefficients.len(),
-                    names.len()
-                ),
-            });
-        }
+        Error::check_len("coefficients", coefficients.len(), names.len(), "names")?;
         if let Some(j) = coefficients.iter().position(|b| !b.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "coefficients",
-                reason: format!("coefficient of `{}` is {}", names[j], coefficients[j]),
-            });
+            return Err(Error::bad_value(
+                "coefficients",
+                j,
+                names[j].as_str(),
+                coefficients[j],
+                "a finite coefficient",
+            ));
         }
         Ok(CoxPh {
             names,
@@ -182,16 +190,20 @@ impl CoxPh {
     /// linearly between them; a step function is the estimate itself).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] without a baseline (a model built by [`CoxPh::new`]), for
-    /// a column count other than the covariates', a non-finite value in `x` (row and
-    /// covariate named) or a NaN time.
+    /// [`Error::InvalidOption`] (option `baseline`) without a baseline (a model built by
+    /// [`CoxPh::new`]); [`Error::LengthMismatch`] for a column count other than the
+    /// covariates'; [`Error::BadValue`] for a non-finite value in `x` (row and covariate
+    /// named), a row whose xᵀβ overflows, or a NaN time.
     pub fn predict_survival(&self, x: ArrayView2<'_, f64>, times: &[f64]) -> Result<Array2<f64>> {
         let (baseline, hazard_ratio) = self.relative_hazards(x)?;
-        if let Some(t) = times.iter().find(|t| t.is_nan()) {
-            return Err(Error::InvalidOption {
-                option: "times",
-                reason: format!("time {t} is not a number"),
-            });
+        if let Some(i) = times.iter().position(|t| t.is_nan()) {
+            return Err(Error::bad_value(
+                "times",
+                i,
+                "time",
+                times[i],
+                "a time (not NaN)",
+            ));
         }
         let h0: Vec<f64> = times
             .iter()
@@ -231,20 +243,31 @@ impl CoxPh {
 
     /// The baseline and exp((x − centre)ᵀβ) of each row of `x`.
     fn relative_hazards(&self, x: ArrayView2<'_, f64>) -> Result<(&CoxBaseline, Vec<f64>)> {
-        let baseline = self.baseline.as_ref().ok_or_else(|| Error::InvalidOption {
-            option: "baseline",
-            reason: "the model was built from coefficients alone and has no baseline hazard; \
-                     fit it to predict survival"
-                .into(),
+        let baseline = self.baseline.as_ref().ok_or_else(|| {
+            Error::option(
+                "baseline",
+                "none",
+                "a baseline hazard, which only a fitted model has (CoxPh::new builds a \
+                 model from coefficients alone)",
+            )
         })?;
         let eta = self.linear_predictor(x)?;
         if let Some(i) = eta.iter().position(|e| !e.is_finite()) {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: match x.row(i).iter().position(|v| !v.is_finite()) {
-                    Some(j) => format!("row {i}, covariate `{}` is {}", self.names[j], x[[i, j]]),
-                    None => format!("row {i}: xᵀβ overflows"),
-                },
+            return Err(match x.row(i).iter().position(|v| !v.is_finite()) {
+                Some(j) => Error::bad_value(
+                    "covariates",
+                    i,
+                    self.names[j].as_str(),
+                    x[[i, j]],
+                    "a finite value",
+                ),
+                None => Error::bad_value(
+                    "covariates",
+                    i,
+                    "xᵀβ",
+                    eta[i],
+                    "a row whose linear predictor xᵀβ is finite",
+                ),
             });
         }
         let offset: f64 = baseline
@@ -269,18 +292,14 @@ impl CoxPh {
     /// Linear predictors xᵢᵀβ of the rows of `x` (one column per covariate), in parallel.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when `x` does not have one column per covariate.
+    /// [`Error::LengthMismatch`] when `x` does not have one column per covariate.
     pub fn linear_predictor(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
-        if x.ncols() != self.coefficients.len() {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: format!(
-                    "{} columns for {} covariates",
-                    x.ncols(),
-                    self.coefficients.len()
-                ),
-            });
-        }
+        Error::check_len(
+            "covariate columns",
+            x.ncols(),
+            self.coefficients.len(),
+            "coefficients of the model",
+        )?;
         Ok((0..x.nrows())
             .into_par_iter()
             .map(|i| {
@@ -292,35 +311,62 @@ impl CoxPh {
             })
             .collect())
     }
+}
+
+impl CoxOptions {
+    /// Default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tie handling.
+    pub fn ties(mut self, ties: Ties) -> Self {
+        self.ties = ties;
+        self
+    }
+
+    /// Confidence level of the hazard-ratio intervals, in (0, 1).
+    pub fn confidence(mut self, level: f64) -> Self {
+        self.confidence = level;
+        self
+    }
+
+    /// Newton iterations cap (≥ 1) and step tolerance (> 0).
+    pub fn iterations(mut self, max_iterations: u64, tolerance: f64) -> Self {
+        self.max_iterations = max_iterations;
+        self.tolerance = tolerance;
+        self
+    }
 
     /// Fits the model to survival data and covariates `x` (one row per subject, one
     /// column per name).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for bad options or shapes, or a non-finite covariate
-    /// value (naming row and covariate); [`Error::Degenerate`] for no events or a constant
-    /// or collinear covariate (naming it); [`Error::Numerical`] when Newton's method does
-    /// not converge, naming the covariate whose coefficient runs away (typically one that
-    /// separates events from non-events).
+    /// [`Error::InvalidOption`] for bad options or no covariates; [`Error::LengthMismatch`]
+    /// when `x` is not one row per subject and one column per name; [`Error::BadValue`]
+    /// for a non-finite covariate value (naming row and covariate); [`Error::Degenerate`]
+    /// for no events or a constant or collinear covariate (naming it);
+    /// [`Error::Numerical`] for a covariate whose values are too large to sum, or when
+    /// Newton's method does not converge, naming the covariate whose coefficient runs
+    /// away (typically one that separates events from non-events).
     pub fn fit<S: AsRef<str>>(
+        &self,
         data: &SurvivalData,
         x: ArrayView2<'_, f64>,
         names: &[S],
-        opts: &CoxOptions,
-    ) -> Result<(CoxPh, CoxReport)> {
-        opts.check()?;
+    ) -> Result<Fitted<CoxPh, CoxReport>> {
+        self.validate()?;
+        data.scope().require(Area::Persistency)?;
         let names: Vec<String> = names.iter().map(|s| s.as_ref().to_string()).collect();
         let (n, p) = x.dim();
-        if n != data.len() || p != names.len() || p == 0 {
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: format!(
-                    "{n} × {p} covariates for {} rows and {} names (need one row per subject, \
-                     one column per name, at least one)",
-                    data.len(),
-                    names.len()
-                ),
-            });
+        Error::check_len("covariate rows", n, data.len(), "rows of the survival data")?;
+        Error::check_len("covariate columns", p, names.len(), "names")?;
+        if p == 0 {
+            return Err(Error::option(
+                "covariates",
+                "0 columns",
+                "at least one covariate column",
+            ));
         }
         let events = data.events().iter().filter(|&&e| e).count();
         if events == 0 {
@@ -330,8 +376,8 @@ impl CoxPh {
             });
         }
         let problem = Problem::new(data, x, &names)?;
-        let out = problem.newton(opts)?;
-        let z_crit = z_for(opts.confidence)?;
+        let out = problem.newton(self)?;
+        let z_crit = z_for(self.confidence)?;
         let normal = Normal::standard();
         let mut coefficients = Vec::with_capacity(p);
         let mut beta = Vec::with_capacity(p);
@@ -368,11 +414,15 @@ impl CoxPh {
             coefficients,
             partial_log_likelihood: out.log_likelihood,
             null_log_likelihood: out.null_log_likelihood,
-            likelihood_ratio: (lr, p, chi2_sf(lr, p as f64)),
+            likelihood_ratio: LikelihoodRatio {
+                statistic: lr,
+                df: p,
+                p_value: chi2_sf(lr, p as f64),
+            },
             concordance,
             rows: n,
             events,
-            ties: opts.ties,
+            ties: self.ties,
             fit: FitReport {
                 names,
                 log_likelihood: out.log_likelihood,
@@ -380,47 +430,34 @@ impl CoxPh {
                 termination: Termination::GradientTolerance,
                 std_errors: se,
                 correlations,
+                scope: None,
             },
         };
-        Ok((model, report))
-    }
-}
-
-impl CoxOptions {
-    /// Default settings.
-    pub fn new() -> Self {
-        Self::default()
+        Ok(Fitted { model, report })
     }
 
-    /// Tie handling.
-    pub fn ties(mut self, ties: Ties) -> Self {
-        self.ties = ties;
-        self
-    }
-
-    /// Confidence level of the hazard-ratio intervals, in (0, 1).
-    pub fn confidence(mut self, level: f64) -> Self {
-        self.confidence = level;
-        self
-    }
-
-    /// Newton iterations cap (≥ 1) and step tolerance (> 0).
-    pub fn iterations(mut self, max_iterations: u64, tolerance: f64) -> Self {
-        self.max_iterations = max_iterations;
-        self.tolerance = tolerance;
-        self
-    }
-
-    fn check(&self) -> Result<()> {
+    /// Checks every option (also done by [`fit`](Self::fit)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the first option out of its domain.
+    pub fn validate(&self) -> Result<()> {
         z_for(self.confidence)?;
-        if self.max_iterations == 0 || self.tolerance.is_nan() || self.tolerance <= 0.0 {
-            return Err(Error::InvalidOption {
-                option: "iterations",
-                reason: format!(
-                    "need max_iterations ≥ 1 and tolerance > 0, got {} and {}",
-                    self.max_iterations, self.tolerance
+        if self.max_iterations == 0 {
+            return Err(Error::option(
+                "iterations",
+                "max_iterations = 0",
+                format!("max_iterations ≥ 1 (with tolerance {})", self.tolerance),
+            ));
+        }
+        if self.tolerance.is_nan() || self.tolerance <= 0.0 {
+            return Err(Error::option(
+                "iterations",
+                format!("tolerance = {}", self.tolerance),
+                format!(
+                    "a tolerance > 0 (with max_iterations {})",
+                    self.max_iterations
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -489,14 +526,24 @@ impl<'a> Problem<'a> {
         // for a separate pass over the values; only then are the rows searched.
         if sums.iter().any(|s| !s.is_finite()) {
             let bad = flat.par_iter().position_first(|v| !v.is_finite());
-            return Err(Error::InvalidOption {
-                option: "covariates",
-                reason: match bad {
-                    Some(k) => {
-                        format!("row {}, covariate `{}` is {}", k / p, names[k % p], flat[k])
+            return Err(match bad {
+                Some(k) => Error::bad_value(
+                    "covariates",
+                    k / p,
+                    names[k % p].as_str(),
+                    flat[k],
+                    "a finite value",
+                ),
+                None => {
+                    let j = sums.iter().position(|s| !s.is_finite()).unwrap_or(0);
+                    Error::Numerical {
+                        procedure: "covariate sums",
+                        reason: format!(
+                            "the values of `{}` are too large to sum (beyond 1e308)",
+                            names[j]
+                        ),
                     }
-                    None => "the values are too large to sum (beyond 1e308)".into(),
-                },
+                }
             });
         }
         let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
@@ -988,235 +1035,4 @@ fn unpack_upper(packed: &[f64], p: usize, factor: f64) -> Vec<f64> {
 /// The leading j × j block of a p × p matrix.
 fn sub_matrix(a: &[f64], p: usize, j: usize) -> Vec<f64> {
     (0..j * j).map(|k| a[(k / j) * p + k % j]).collect()
-}
-
-/// Harrell's concordance index of risk scores (higher = earlier event) against observed
-/// durations: among comparable pairs (the shorter duration ends in an event; equal
-/// durations count when exactly one is an event, which is then the shorter), the share
-/// where the shorter one has the higher risk, ties in risk counting ½. lifelines'
-/// `concordance_index(durations, -risk, events)` computes the same number.
-///
-/// O(n log n): rows sorted by time, then merge counts of sorted risks over halves of the
-/// time groups, the halves in parallel.
-///
-/// # Errors
-/// [`Error::InvalidOption`] for mismatched lengths, a non-finite risk or a NaN
-/// duration; [`Error::EmptyInput`] for no rows; [`Error::Degenerate`] when no pair is
-/// comparable.
-pub fn concordance_index(durations: &[f64], risk: &[f64], events: &[bool]) -> Result<f64> {
-    let n = durations.len();
-    if risk.len() != n || events.len() != n {
-        return Err(Error::InvalidOption {
-            option: "risk",
-            reason: format!(
-                "{} durations, {} risks, {} events: need one of each per row",
-                n,
-                risk.len(),
-                events.len()
-            ),
-        });
-    }
-    if n == 0 {
-        return Err(Error::EmptyInput);
-    }
-    if let Some(i) = risk.iter().position(|r| !r.is_finite()) {
-        return Err(Error::InvalidOption {
-            option: "risk",
-            reason: format!("risk {i} is {}", risk[i]),
-        });
-    }
-    if let Some(i) = durations.iter().position(|d| d.is_nan()) {
-        return Err(Error::InvalidOption {
-            option: "durations",
-            reason: format!("duration {i} is NaN"),
-        });
-    }
-    // Rows by time, events before censorings at the same time (a censoring at t is
-    // compared with the events at t): sorted as plain integer pairs, no indirection.
-    let mut by_time: Vec<(u64, u64)> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            (
-                order_key(durations[i]),
-                (u64::from(!events[i]) << 32) | i as u64,
-            )
-        })
-        .collect();
-    by_time.par_sort_unstable();
-    // Rows as (event, risk key) in time order, and the first row of each time group.
-    let rows: Vec<(u64, bool)> = by_time
-        .par_iter()
-        .map(|&(_, k)| {
-            let i = (k & 0xFFFF_FFFF) as usize;
-            (order_key(risk[i]), events[i])
-        })
-        .collect();
-    let mut groups: Vec<usize> = (0..n)
-        .filter(|&k| k == 0 || by_time[k].0 != by_time[k - 1].0)
-        .collect();
-    groups.push(n);
-    harrell(rows, &groups)
-}
-
-/// Harrell's C from rows (risk key, event) in time order and their time groups.
-fn harrell(mut rows: Vec<(u64, bool)>, groups: &[usize]) -> Result<f64> {
-    let mut buf = vec![(0, false); rows.len()];
-    let c = concordance_sort(&mut rows, &mut buf, groups, false).counts;
-    if c.pairs == 0 {
-        return Err(Error::Degenerate {
-            input: "events".into(),
-            reason: "no pair of rows is comparable (no event before another row's end)".into(),
-        });
-    }
-    Ok((c.correct as f64 + c.tied as f64 / 2.0) / c.pairs as f64)
-}
-
-/// Pair counts of Harrell's C.
-#[derive(Clone, Copy, Default)]
-struct PairCounts {
-    pairs: u64,
-    correct: u64,
-    tied: u64,
-}
-
-impl std::ops::Add for PairCounts {
-    type Output = Self;
-    fn add(self, o: Self) -> Self {
-        PairCounts {
-            pairs: self.pairs + o.pairs,
-            correct: self.correct + o.correct,
-            tied: self.tied + o.tied,
-        }
-    }
-}
-
-/// The pair counts within a run of time groups and its number of events.
-struct Sorted {
-    counts: PairCounts,
-    events: u64,
-}
-
-/// Harrell's pair counts over the time groups of `rows` (sorted by time; `groups` holds
-/// each group's first row relative to `rows`, and the end), by merge sort on the risk
-/// key: the earlier half's events are counted against every row of the later half
-/// during the merge that orders them, the halves in parallel. Within one group, events
-/// are compared with its censored rows only (tied events are not comparable).
-///
-/// The sorted rows end in `buf` when `to_buf`, else in `rows`; the two buffers swap
-/// roles level by level, so nothing is allocated. Integer counts: the result is the same
-/// on any number of threads.
-fn concordance_sort(
-    rows: &mut [(u64, bool)],
-    buf: &mut [(u64, bool)],
-    groups: &[usize],
-    to_buf: bool,
-) -> Sorted {
-    let base = groups[0];
-    if groups.len() == 2 {
-        let span = &mut rows[..groups[1] - base];
-        span.sort_unstable_by_key(|r| r.0);
-        let out = Sorted {
-            counts: within_group(span),
-            events: span.iter().filter(|r| r.1).count() as u64,
-        };
-        if to_buf {
-            buf[..span.len()].copy_from_slice(span);
-        }
-        return out;
-    }
-    let g = groups.len() / 2;
-    let mid = groups[g] - base;
-    let end = groups[groups.len() - 1] - base;
-    let (rows_l, rows_r) = rows[..end].split_at_mut(mid);
-    let (buf_l, buf_r) = buf[..end].split_at_mut(mid);
-    // The halves leave their sorted rows in the other buffer, merged from there into
-    // this call's destination.
-    let (left, right) = if end > 1 << 14 {
-        rayon::join(
-            || concordance_sort(rows_l, buf_l, &groups[..=g], !to_buf),
-            || concordance_sort(rows_r, buf_r, &groups[g..], !to_buf),
-        )
-    } else {
-        (
-            concordance_sort(rows_l, buf_l, &groups[..=g], !to_buf),
-            concordance_sort(rows_r, buf_r, &groups[g..], !to_buf),
-        )
-    };
-    let (src, dst) = if to_buf {
-        (&rows[..end], &mut buf[..end])
-    } else {
-        (&buf[..end], &mut rows[..end])
-    };
-    let cross = merge_counting(&src[..mid], &src[mid..], left.events, dst);
-    Sorted {
-        counts: left.counts + right.counts + cross,
-        events: left.events + right.events,
-    }
-}
-
-/// One time group sorted by key: each censored row against the group's events with a
-/// higher (concordant) and an equal (tied) key.
-fn within_group(span: &[(u64, bool)]) -> PairCounts {
-    let events = span.iter().filter(|r| r.1).count() as u64;
-    let mut c = PairCounts {
-        pairs: events * (span.len() as u64 - events),
-        ..PairCounts::default()
-    };
-    let mut below = 0;
-    for run in span.chunk_by(|a, b| a.0 == b.0) {
-        let run_events = run.iter().filter(|r| r.1).count() as u64;
-        let run_censored = run.len() as u64 - run_events;
-        c.correct += run_censored * (events - below - run_events);
-        c.tied += run_censored * run_events;
-        below += run_events;
-    }
-    c
-}
-
-/// Merges `earlier` and `later` (each sorted by key) into `dst`, counting for every
-/// `later` row the `earlier` events with a higher key (concordant: the earlier event has
-/// the higher risk) and an equal one (tied). `lo` walks the rows below the current key,
-/// `hi` those up to it; both only move forward.
-fn merge_counting(
-    earlier: &[(u64, bool)],
-    later: &[(u64, bool)],
-    earlier_events: u64,
-    dst: &mut [(u64, bool)],
-) -> PairCounts {
-    let mut c = PairCounts {
-        pairs: earlier_events * later.len() as u64,
-        ..PairCounts::default()
-    };
-    let (mut lo, mut hi, mut below, mut up_to, mut k) = (0, 0, 0u64, 0u64, 0);
-    for &v in later {
-        while lo < earlier.len() && earlier[lo].0 < v.0 {
-            dst[k] = earlier[lo];
-            below += u64::from(earlier[lo].1);
-            lo += 1;
-            k += 1;
-        }
-        if hi < lo {
-            (hi, up_to) = (lo, below);
-        }
-        while hi < earlier.len() && earlier[hi].0 == v.0 {
-            up_to += u64::from(earlier[hi].1);
-            hi += 1;
-        }
-        c.correct += earlier_events - up_to;
-        c.tied += up_to - below;
-        dst[k] = v;
-        k += 1;
-    }
-    dst[k..].copy_from_slice(&earlier[lo..]);
-    c
-}
-
-/// A u64 that sorts like the float (total order; −0 and +0 equal).
-fn order_key(v: f64) -> u64 {
-    let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
 }

@@ -11,7 +11,7 @@ use chrono::{Duration, NaiveDate};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{is_purchase, Area, ScopeTag, View};
 use crate::error::{Error, Result};
 use crate::time::{day_number, Period};
 
@@ -49,6 +49,8 @@ pub struct CohortRow {
 /// A cohort retention table, cohorts in time order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CohortTable {
+    /// The scope the table was computed under.
+    pub scope: ScopeTag,
     /// The period length.
     pub period: CohortPeriod,
     /// The as-of date.
@@ -72,40 +74,51 @@ impl CohortOptions {
         self
     }
 
-    /// Builds the table: one parallel pass over customers, counts added per cohort and
-    /// period in customer order (revenue sums do not depend on the thread count).
+    /// Checks the options (any date and period will do).
     ///
     /// # Errors
-    /// [`Error::EmptyInput`] when nobody purchased on or before the as-of date.
-    pub fn compute(&self, data: &Dataset) -> Result<CohortTable> {
-        let log = data.transactions();
-        let (days, amounts) = (log.days(), log.amounts());
+    /// None; present so that every options type validates the same way.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Builds the table of the view's customers: one parallel pass over customers,
+    /// counts added per cohort and period in customer order (revenue sums do not depend
+    /// on the thread count). A customer is acquired at their first purchase
+    /// ([`is_purchase`]) and active in a period with a purchase in it.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the scope forbids persistency; [`Error::EmptyInput`]
+    /// when nobody purchased on or before the as-of date.
+    pub fn compute(&self, view: &View<'_>) -> Result<CohortTable> {
+        view.require(Area::Persistency)?;
         let as_of = day_number(self.as_of);
         let period = self.period;
         let last = period.index(as_of);
         // Per customer: acquisition period and the (offset, revenue, purchased) it adds.
         type Cells = Vec<(u32, f64, bool)>;
-        let per: Vec<Option<(i32, Cells)>> = (0..log.n_customers())
+        let per: Vec<Option<(i32, Cells)>> = (0..view.len())
             .into_par_iter()
-            .map(|c| {
-                let range = log.offsets()[c]..log.offsets()[c + 1];
-                let first = range
-                    .clone()
-                    .find(|&i| amounts[i] > 0.0 && days[i] <= as_of)
+            .map(|k| {
+                let h = view.history(k);
+                let (days, amounts) = (h.days, h.amounts);
+                let first = (0..h.len())
+                    .find(|&i| is_purchase(amounts[i]) && days[i] <= as_of)
                     .map(|i| days[i])?;
                 let p0 = period.index(first);
                 let mut cells: Cells = Vec::new();
-                for i in range {
+                for i in 0..h.len() {
                     if days[i] > as_of || days[i] < first {
                         continue;
                     }
                     let k = (period.index(days[i]) - p0) as u32;
+                    let bought = is_purchase(amounts[i]);
                     match cells.last_mut() {
                         Some(cell) if cell.0 == k => {
                             cell.1 += amounts[i];
-                            cell.2 |= amounts[i] > 0.0;
+                            cell.2 |= bought;
                         }
-                        _ => cells.push((k, amounts[i], amounts[i] > 0.0)),
+                        _ => cells.push((k, amounts[i], bought)),
                     }
                 }
                 Some((p0, cells))
@@ -155,6 +168,7 @@ impl CohortOptions {
             })
             .collect();
         Ok(CohortTable {
+            scope: view.scope().clone(),
             period,
             as_of: self.as_of,
             cohorts,

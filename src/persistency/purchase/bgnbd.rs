@@ -3,11 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
+use crate::data::Area;
 use crate::error::Result;
 use crate::numerics::{
     beta_expectation, check_positive, digamma, ln_beta, ln_gamma, ln_hyp2f1, log_sum_exp, minimize,
     sum_ordered, warm_sample, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Pattern;
 
 /// The beta-geometric/NBD model of repeat buying.
@@ -164,9 +166,12 @@ impl BgNbd {
     /// Starts from r = α = a = b = 1 unless [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
-    pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options,
+    /// [`Error::BadValue`](crate::Error::BadValue) naming the first pattern outside
+    /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
+    /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
+    /// fails.
+    fn fit_rows(patterns: &[Pattern], opts: &FitOptions) -> Result<(BgNbd, FitReport)> {
         Self::fit_of(Variant::Bg, patterns, opts)
     }
 
@@ -190,6 +195,15 @@ impl BgNbd {
         })?;
         let t = &m.theta;
         Ok((BgNbd::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for BgNbd {
+    type Row = Pattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Pattern], opts: &FitOptions) -> Result<Fitted<BgNbd>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

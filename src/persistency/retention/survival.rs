@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
+use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
 use crate::numerics::{cholesky, cholesky_solve};
 
@@ -21,25 +22,19 @@ pub struct SurvivalData {
     durations: Vec<f64>,
     events: Vec<bool>,
     weights: Option<Vec<f64>>,
+    #[serde(default)]
+    scope: ScopeTag,
 }
 
 impl SurvivalData {
     /// Durations (finite, ≥ 0) and event flags (`false` = right-censored).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the first bad duration by position and value, or
-    /// a length mismatch; [`Error::EmptyInput`] for no rows.
+    /// [`Error::LengthMismatch`] when `events` and `durations` differ in length;
+    /// [`Error::BadValue`] naming the first bad duration by position and value;
+    /// [`Error::EmptyInput`] for no rows.
     pub fn new(durations: Vec<f64>, events: Vec<bool>) -> Result<Self> {
-        if durations.len() != events.len() {
-            return Err(Error::InvalidOption {
-                option: "events",
-                reason: format!(
-                    "{} event flags for {} durations",
-                    events.len(),
-                    durations.len()
-                ),
-            });
-        }
+        Error::check_len("events", events.len(), durations.len(), "durations")?;
         if durations.is_empty() {
             return Err(Error::EmptyInput);
         }
@@ -47,50 +42,58 @@ impl SurvivalData {
             .par_iter()
             .position_first(|d| !(d.is_finite() && *d >= 0.0))
         {
-            return Err(Error::InvalidOption {
-                option: "durations",
-                reason: format!(
-                    "duration {i} is {}: durations must be finite and ≥ 0",
-                    durations[i]
-                ),
-            });
+            return Err(Error::bad_value(
+                "durations",
+                i,
+                "duration",
+                durations[i],
+                "a finite duration ≥ 0",
+            ));
         }
+        let scope = ScopeTag {
+            customers: durations.len(),
+            ..ScopeTag::default()
+        };
         Ok(SurvivalData {
             durations,
             events,
             weights: None,
+            scope,
         })
     }
 
     /// Case weights (finite, > 0), one per row: a row of weight w counts as w subjects.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] naming the first bad weight, or a length mismatch.
+    /// [`Error::LengthMismatch`] when `weights` is not one per duration;
+    /// [`Error::BadValue`] naming the first bad weight by position and value.
     pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
-        if weights.len() != self.durations.len() {
-            return Err(Error::InvalidOption {
-                option: "weights",
-                reason: format!(
-                    "{} weights for {} durations",
-                    weights.len(),
-                    self.durations.len()
-                ),
-            });
-        }
+        Error::check_len("weights", weights.len(), self.durations.len(), "durations")?;
         if let Some(i) = weights
             .par_iter()
             .position_first(|w| !(w.is_finite() && *w > 0.0))
         {
-            return Err(Error::InvalidOption {
-                option: "weights",
-                reason: format!(
-                    "weight {i} is {}: weights must be finite and > 0",
-                    weights[i]
-                ),
-            });
+            return Err(Error::bad_value(
+                "weights",
+                i,
+                "weight",
+                weights[i],
+                "a finite weight > 0",
+            ));
         }
         self.weights = Some(weights);
         Ok(self)
+    }
+
+    /// The same data, read under `scope` (customer lifetimes from a view carry it).
+    pub(crate) fn with_scope(mut self, scope: ScopeTag) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The scope the data was read under (the default, `all`, for data given directly).
+    pub fn scope(&self) -> &ScopeTag {
+        &self.scope
     }
 
     /// Number of rows.
@@ -133,6 +136,7 @@ impl SurvivalData {
                 .weights
                 .as_ref()
                 .map(|w| keep.iter().map(|&i| w[i]).collect()),
+            scope: self.scope.clone(),
         }
     }
 
@@ -243,9 +247,11 @@ pub struct SurvivalAt {
     pub hi: f64,
 }
 
-/// A fitted Kaplan–Meier curve.
+/// A Kaplan–Meier curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KaplanMeier {
+    /// The scope of the data.
+    pub scope: ScopeTag,
     /// Rows (weighted subjects, when weighted).
     pub n: f64,
     /// Events observed (weighted).
@@ -268,16 +274,22 @@ impl KaplanMeierOptions {
         self
     }
 
-    fn check(&self) -> Result<()> {
-        z_for(self.confidence).map(|_| ())
-    }
-
-    /// Fits the curve.
+    /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a confidence level outside (0, 1).
-    pub fn fit(&self, data: &SurvivalData) -> Result<KaplanMeier> {
-        self.check()?;
+    pub fn validate(&self) -> Result<()> {
+        z_for(self.confidence).map(|_| ())
+    }
+
+    /// The curve.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for a confidence level outside (0, 1);
+    /// [`Error::ForbiddenArea`] when the data's scope forbids persistency.
+    pub fn compute(&self, data: &SurvivalData) -> Result<KaplanMeier> {
+        self.validate()?;
+        data.scope().require(Area::Persistency)?;
         let table = data.event_table();
         let n: f64 = match &data.weights {
             None => data.len() as f64,
@@ -307,6 +319,7 @@ impl KaplanMeierOptions {
             at_risk -= d + c;
         }
         Ok(KaplanMeier {
+            scope: data.scope().clone(),
             n,
             events,
             confidence: self.confidence,
@@ -318,14 +331,15 @@ impl KaplanMeierOptions {
     /// their equality when there are two or more.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit), and [`Error::InvalidOption`] when `groups` is not one label
-    /// per row.
-    pub fn fit_groups<S: AsRef<str>>(
+    /// As [`compute`](Self::compute), and [`Error::LengthMismatch`] when `groups` is not
+    /// one label per row.
+    pub fn compute_groups<S: AsRef<str>>(
         &self,
         data: &SurvivalData,
         groups: &[S],
     ) -> Result<GroupedSurvival> {
-        self.check()?;
+        self.validate()?;
+        data.scope().require(Area::Persistency)?;
         let (labels, index) = intern(data, groups)?;
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); labels.len()];
         for (i, &g) in index.iter().enumerate() {
@@ -333,7 +347,7 @@ impl KaplanMeierOptions {
         }
         let curves = members
             .par_iter()
-            .map(|rows| self.fit(&data.subset(rows)))
+            .map(|rows| self.compute(&data.subset(rows)))
             .collect::<Result<Vec<_>>>()?;
         let log_rank = if labels.len() >= 2 {
             Some(log_rank_indexed(data, &index, labels.clone())?)
@@ -443,17 +457,27 @@ impl KaplanMeier {
 
     /// Interval for the median: the first times the lower and the upper bound of the
     /// curve's interval are at or below ½ (`None` for a bound that never gets there).
-    pub fn median_interval(&self) -> (Option<f64>, Option<f64>) {
+    pub fn median_interval(&self) -> MedianInterval {
         let z = self.z();
-        (
-            self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).0),
-            self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).1),
-        )
+        MedianInterval {
+            lo: self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).0),
+            hi: self.first_at_or_below(0.5, |r| Self::bounds(r.survival, r.greenwood, z).1),
+        }
     }
 
     fn first_at_or_below(&self, level: f64, value: impl Fn(&KmRow) -> f64) -> Option<f64> {
         self.table.iter().find(|r| value(r) <= level).map(|r| r.t)
     }
+}
+
+/// The interval of a median survival time (`None` for a bound the curve's interval never
+/// reaches).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MedianInterval {
+    /// The first time the interval's lower bound is at or below ½.
+    pub lo: Option<f64>,
+    /// The first time the interval's upper bound is at or below ½.
+    pub hi: Option<f64>,
 }
 
 /// The log-rank test that groups share one survival curve.
@@ -477,15 +501,18 @@ pub struct LogRank {
 /// more distinct labels).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] when `groups` is not one label per row or holds a single
-/// label; [`Error::Degenerate`] when the groups' covariance is singular (no events, or
-/// one group with all of them at every event time).
+/// [`Error::LengthMismatch`] when `groups` is not one label per row;
+/// [`Error::Degenerate`] when it holds a single label, or when the groups' covariance is
+/// singular (no events, or one group with all of them at every event time).
 pub fn log_rank<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<LogRank> {
     let (labels, index) = intern(data, groups)?;
     if labels.len() < 2 {
-        return Err(Error::InvalidOption {
-            option: "groups",
-            reason: "the log-rank test needs two or more groups".into(),
+        return Err(Error::Degenerate {
+            input: "groups".into(),
+            reason: format!(
+                "a single group `{}`: the log-rank test needs two or more",
+                labels.first().map_or("", String::as_str)
+            ),
         });
     }
     log_rank_indexed(data, &index, labels)
@@ -493,12 +520,12 @@ pub fn log_rank<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<LogR
 
 /// Sorted distinct labels and each row's index into them.
 fn intern<S: AsRef<str>>(data: &SurvivalData, groups: &[S]) -> Result<(Vec<String>, Vec<u32>)> {
-    if groups.len() != data.len() {
-        return Err(Error::InvalidOption {
-            option: "groups",
-            reason: format!("{} group labels for {} rows", groups.len(), data.len()),
-        });
-    }
+    Error::check_len(
+        "groups",
+        groups.len(),
+        data.len(),
+        "rows of the survival data",
+    )?;
     let mut labels: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
     labels.sort_unstable();
     labels.dedup();
@@ -592,10 +619,7 @@ fn log_rank_indexed(data: &SurvivalData, group: &[u32], labels: Vec<String>) -> 
 /// in (0, 1).
 pub(crate) fn z_for(confidence: f64) -> Result<f64> {
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(Error::InvalidOption {
-            option: "confidence",
-            reason: format!("{confidence} is not in (0, 1)"),
-        });
+        return Err(Error::option("confidence", confidence, "a level in (0, 1)"));
     }
     Ok(Normal::standard().inverse_cdf(0.5 + confidence / 2.0))
 }

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::bgnbd::{closed_or_integral, BgNbd, Variant};
 use super::FitOptions;
+use crate::data::Area;
 use crate::error::Result;
 use crate::numerics::{ln_beta, ln_gamma, ln_hyp2f1, FitReport};
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::Pattern;
 
 /// The modified beta-geometric/NBD model.
@@ -125,12 +127,18 @@ impl MbgNbd {
         alive + dropped
     }
 
-    /// Maximum-likelihood fit on patterns (x, t_x, T, count); see [`BgNbd::fit`].
-    ///
-    /// # Errors
-    /// As [`BgNbd::fit`].
-    pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(MbgNbd, FitReport)> {
+    /// Maximum-likelihood fit on patterns (x, t_x, T, count), as BG/NBD's.
+    fn fit_rows(patterns: &[Pattern], opts: &FitOptions) -> Result<(MbgNbd, FitReport)> {
         let (params, report) = BgNbd::fit_of(Variant::Mbg, patterns, opts)?;
         Ok((MbgNbd { params }, report))
+    }
+}
+
+impl MaximumLikelihood for MbgNbd {
+    type Row = Pattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Pattern], opts: &FitOptions) -> Result<Fitted<MbgNbd>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }

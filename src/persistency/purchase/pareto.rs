@@ -5,11 +5,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{check_patterns, FitOptions};
+use crate::data::Area;
 use crate::error::Result;
 use crate::numerics::{
     check_positive, digamma, ln_gamma, log_concave_rule, log_sum_exp, log_sum_exp_all, minimize,
     sum_ordered, warm_sample, Dual, FitReport, Objective,
 };
+use crate::numerics::{Fitted, MaximumLikelihood};
 use crate::summary::{group_by, Pattern, Rfm};
 
 /// The Pareto/NBD model of repeat buying.
@@ -213,9 +215,12 @@ impl ParetoNbd {
     /// [`FitOptions::initial`] says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options or a pattern outside 0 ≤ t_x ≤ T,
-    /// [`Error::EmptyInput`](crate::Error::EmptyInput) without patterns, and the optimiser's failure.
-    pub fn fit(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for bad options,
+    /// [`Error::BadValue`](crate::Error::BadValue) naming the first pattern outside
+    /// 0 ≤ t_x ≤ T, T > 0 (t_x = 0 when x = 0), [`Error::EmptyInput`](crate::Error::EmptyInput)
+    /// without patterns, and [`Error::Numerical`](crate::Error::Numerical) when the optimiser
+    /// fails.
+    fn fit_rows(patterns: &[Pattern], opts: &FitOptions) -> Result<(ParetoNbd, FitReport)> {
         let settings = opts.check(4)?;
         let weight = check_patterns(patterns)?;
         let lik = Likelihood::new(patterns, opts.penalty * weight);
@@ -227,7 +232,7 @@ impl ParetoNbd {
         let cold = vec![1.0, mean_t, 1.0, mean_t];
         let start = match (&opts.initial, warm_sample(patterns)) {
             (Some(p), _) => p.clone(),
-            (None, Some(sample)) => Self::fit(&sample, opts)
+            (None, Some(sample)) => Self::fit_rows(&sample, opts)
                 .map(|(m, _)| m.params().to_vec())
                 .unwrap_or(cold),
             (None, None) => cold,
@@ -237,6 +242,15 @@ impl ParetoNbd {
         })?;
         let t = &m.theta;
         Ok((ParetoNbd::new(t[0], t[1], t[2], t[3])?, m.report))
+    }
+}
+
+impl MaximumLikelihood for ParetoNbd {
+    type Row = Pattern;
+    const AREA: Area = Area::Persistency;
+    fn estimate(rows: &[Pattern], opts: &FitOptions) -> Result<Fitted<ParetoNbd>> {
+        let (model, report) = Self::fit_rows(rows, opts)?;
+        Ok(Fitted { model, report })
     }
 }
 

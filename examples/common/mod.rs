@@ -1,0 +1,118 @@
+//! What the examples that read a transaction log share: the access-scope arguments and
+//! how they become the scope every analysis reads the data under.
+//!
+//! ```text
+//! --customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]
+//! [--hide-columns cost,margin]
+//! ```
+//! CUSTOMERS.csv has the header `customer_id,owner,team,branch` (and optionally `from`,
+//! the date an owner takes the customer over). Its ids are read as the log's reader reads
+//! them (for CDNOW, `00001` and `1` are one customer).
+
+// Each example uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use acrm::data::{ColumnSet, Dataset, Scope, ScopeSpec, View};
+use acrm::io::AssignmentCsv;
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+/// A `YYYY-MM-DD` date argument.
+pub fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date YYYY-MM-DD: {e}"))
+}
+
+/// The access-scope arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ScopeArgs {
+    /// Customer ownership: `customer_id,owner,team,branch[,from]` (owner, team and branch
+    /// are ids; a branch holds teams, a team owners; `from` dates a handover)
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub customers: Option<String>,
+    /// The customers read into the analysis: one owner's, a team's, a branch's, or all
+    #[arg(long, value_name = "owner:ID|team:ID|branch:ID|all")]
+    pub scope: Option<String>,
+    /// Read ownership as of this date (default: each customer's latest owner)
+    #[arg(long = "as-of-scope", value_name = "DATE", value_parser = date)]
+    pub as_of_scope: Option<NaiveDate>,
+    /// Columns hidden for the run (cost, margin, quantity, product, channel, region,
+    /// order): any output that needs one is an error naming it
+    #[arg(long = "hide-columns", value_name = "COLUMNS")]
+    pub hide_columns: Option<String>,
+}
+
+impl ScopeArgs {
+    /// Whether any scope argument was given (the JSON then says which scope applied).
+    pub fn given(&self) -> bool {
+        self.customers.is_some()
+            || self.scope.is_some()
+            || self.as_of_scope.is_some()
+            || self.hide_columns.is_some()
+    }
+
+    /// Attaches the ownership table to `data` (ids read as numbers when the log's ids
+    /// are) and resolves the scope.
+    pub fn resolve(&self, data: &mut Dataset, numeric_ids: bool) -> Result<Scope, String> {
+        let spec: ScopeSpec = match &self.scope {
+            Some(s) => s
+                .parse()
+                .map_err(|e: acrm::Error| format!("--scope: {e}"))?,
+            None => ScopeSpec::All,
+        };
+        let mut scope = match (&self.customers, &spec) {
+            (Some(path), _) => {
+                let assignments = AssignmentCsv::new()
+                    .numeric_ids(numeric_ids)
+                    .read_path(path)
+                    .map_err(|e| format!("{path}: {e}"))?;
+                data.assign_owners(assignments.ownership)
+                    .map_err(|e| format!("{path}: {e}"))?;
+                assignments
+                    .organisation
+                    .scope(&spec)
+                    .map_err(|e| format!("--scope: {e}"))?
+            }
+            (None, ScopeSpec::All) => Scope::all(),
+            (None, _) => {
+                return Err("--scope other than `all` needs --customers CUSTOMERS.csv".into())
+            }
+        };
+        if let Some(date) = self.as_of_scope {
+            scope = scope.as_of(date);
+        }
+        if let Some(cols) = &self.hide_columns {
+            let hidden = ColumnSet::parse_list(cols).map_err(|e| format!("--hide-columns: {e}"))?;
+            scope = scope.hide(hidden);
+        }
+        Ok(scope)
+    }
+}
+
+/// The `scope` object of the JSON outputs: kind, id (null for `all`) and the number of
+/// customers in the view, with the date and the hidden columns when set.
+pub fn scope_json(view: &View<'_>) -> Value {
+    let tag = view.scope();
+    let mut v = json!({"kind": tag.kind, "id": tag.id, "customers": tag.customers});
+    if let Some(d) = tag.as_of {
+        v["as_of"] = json!(d.to_string());
+    }
+    if !tag.hidden_columns.is_empty() {
+        v["hidden_columns"] = json!(tag.hidden_columns);
+    }
+    v
+}
+
+/// An output the scope refuses (a hidden column, a forbidden area) as JSON naming why, in
+/// place of the figures; anything else stays an error.
+pub fn refused(e: acrm::Error) -> Result<Value, String> {
+    match &e {
+        acrm::Error::HiddenColumn { column, scope } => Ok(json!({
+            "error": e.to_string(), "hidden_column": column.name(), "scope": scope,
+        })),
+        acrm::Error::ForbiddenArea { area, scope } => Ok(json!({
+            "error": e.to_string(), "forbidden_area": area.name(), "scope": scope,
+        })),
+        _ => Err(e.to_string()),
+    }
+}
