@@ -522,6 +522,19 @@ impl Organisation {
             .collect()
     }
 
+    /// The unit levels of the organisation (`team`, `branch`, ...), in order of first
+    /// appearance.
+    pub fn levels(&self) -> Vec<String> {
+        let mut levels: Vec<String> = Vec::new();
+        for i in 0..self.units.len() {
+            let level = self.units.name(i).split_once(':').map_or("", |(l, _)| l);
+            if !levels.iter().any(|l| l == level) {
+                levels.push(level.to_string());
+            }
+        }
+        levels
+    }
+
     /// A scope named directly (`owner:ID`, `LEVEL:ID`, `user:ID` or `all`), as an
     /// administrator or a command line asks for it: owner and unit scopes carry no
     /// restrictions of their own (add them with [`Scope::hide`] and [`Scope::forbid`]); a
@@ -543,13 +556,21 @@ impl Organisation {
                 Ok(Scope::of_owners("owner", id, [id.clone()]))
             }
             ScopeSpec::Unit { level, id } => {
-                let u = self
-                    .units
-                    .get(&unit_key(level, id))
-                    .ok_or_else(|| Error::UnknownId {
-                        kind: level.clone(),
-                        id: id.clone(),
-                    })?;
+                let u = self.units.get(&unit_key(level, id)).ok_or_else(|| {
+                    // A misspelt level is named as such, with the levels there are.
+                    let levels = self.levels();
+                    if levels.iter().any(|l| l == level) {
+                        Error::UnknownId {
+                            kind: level.clone(),
+                            id: id.clone(),
+                        }
+                    } else {
+                        Error::UnknownId {
+                            kind: format!("unit level (levels: owner, {})", levels.join(", ")),
+                            id: level.clone(),
+                        }
+                    }
+                })?;
                 Ok(Scope::of_owners(level, id, self.users_under(u)))
             }
             ScopeSpec::User(id) => self.scope_of_user(id),

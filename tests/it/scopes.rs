@@ -656,6 +656,17 @@ fn roles_set_reach_hidden_columns_and_forbidden_areas() {
         org.scope(&"team:t9".parse().unwrap()),
         Err(Error::UnknownId { ref kind, ref id }) if kind == "team" && id == "t9"
     ));
+    // A level the organisation does not have is named as the level, with those it has.
+    match org.scope(&"tema:t1".parse().unwrap()) {
+        Err(Error::UnknownId { kind, id }) => {
+            assert_eq!(id, "tema");
+            assert!(
+                kind.starts_with("unit level") && kind.contains("team"),
+                "{kind}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
         org.scope_of_user("zed"),
         Err(Error::UnknownId { ref kind, .. }) if kind == "user"
