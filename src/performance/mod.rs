@@ -1,0 +1,18 @@
+//! Performance: what was sold, where, through which channel, and why it changed.
+//!
+//! - [`cube`]: the sales cube over order lines (category, product, channel, region,
+//!   owner, period, windows, any per-customer grouping), with SQL's grouping sets, exact
+//!   distinct counts, money in whole cents, drill-down, slicing and top-N;
+//! - [`change`]: period-over-period change of revenue split into customers × orders per
+//!   customer × order value (LMDI-I), and of margin into volume, mix and rate.
+//!
+//! Every table is computed from a [`View`](crate::data::View) and carries its scope.
+
+pub mod change;
+pub mod cube;
+
+pub use change::{ChangeOptions, ChangeStatus, MarginChange, PeriodChange, RevenueChange};
+pub use cube::{
+    Cell, CellContents, Cube, CubeOptions, CubeReport, Dim, Grain, Grouping, GroupingSets, Measure,
+    Top, Window,
+};
