@@ -5,6 +5,7 @@ mod cdnow;
 mod churn;
 mod clusters;
 mod crosssell;
+mod cube;
 mod elasticity;
 mod extremes;
 mod habits;
