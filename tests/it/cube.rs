@@ -484,3 +484,132 @@ fn a_product_with_two_categories_is_refused_with_its_line() {
         .unwrap_err();
     assert!(matches!(err, Error::MissingColumn { column, .. } if column == "product_id"));
 }
+
+/// The four tables of the `cube` example's contract on tests/data/performance/orders.csv
+/// against DuckDB 2.0.1 (tests/data/performance/reference.py wrote reference.json: the
+/// SQL aggregates exactly, as DECIMAL(18,2) money; LMDI and volume/mix/rate computed in
+/// Python floats from them). Counts and money must be equal; effects to 1e-9 relative.
+#[test]
+fn four_tables_match_duckdb() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/performance");
+    let text = std::fs::read_to_string(format!("{dir}/orders.csv")).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/reference.json")).unwrap())
+            .unwrap();
+    let data = read(&text);
+    let view = data.view(&Scope::all());
+    let text_of = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    let check_cube = |cube: &Cube, table: &str, names: &[&str]| {
+        let rows = reference[table].as_array().unwrap();
+        assert_eq!(rows.len(), cube.cells.len(), "{table}");
+        for r in rows {
+            let members: Vec<Option<String>> = names.iter().map(|n| text_of(&r[*n])).collect();
+            let want: Vec<Option<&str>> = members.iter().map(|m| m.as_deref()).collect();
+            let c = cube
+                .cell(&want)
+                .unwrap_or_else(|| panic!("{table}: no cell {want:?}"));
+            assert_eq!(c.grouping as u64, r["grouping"].as_u64().unwrap());
+            assert_eq!(
+                (c.lines, c.orders, c.customers, c.units as i64),
+                (
+                    r["lines"].as_u64().unwrap(),
+                    r["orders"].as_u64().unwrap(),
+                    r["customers"].as_u64().unwrap(),
+                    r["units"].as_i64().unwrap()
+                ),
+                "{table} {want:?}"
+            );
+            assert_eq!(c.revenue.to_string(), r["revenue"].as_str().unwrap());
+            assert_eq!(c.cost.unwrap().to_string(), r["cost"].as_str().unwrap());
+            assert_eq!(c.margin.unwrap().to_string(), r["margin"].as_str().unwrap());
+        }
+    };
+    let cube = CubeOptions::new()
+        .dims([Dim::Category, Dim::Channel, Dim::Region])
+        .compute(&view)
+        .unwrap();
+    check_cube(&cube, "cube", &["category", "channel", "region"]);
+    let rollup = CubeOptions::new()
+        .dims([
+            Dim::Period(Grain::Year),
+            Dim::Period(Grain::QuarterOfYear),
+            Dim::Period(Grain::MonthOfYear),
+        ])
+        .sets(GroupingSets::Rollup)
+        .compute(&view)
+        .unwrap();
+    check_cube(&rollup, "rollup", &["year", "quarter", "month"]);
+
+    let ch = ChangeOptions::new(Window::year(2023), Window::year(2024))
+        .by(Dim::Category)
+        .compute(&view)
+        .unwrap();
+    let close = |a: Option<f64>, b: &serde_json::Value, what: &str| match (a, b.as_f64()) {
+        (None, None) => {}
+        (Some(a), Some(b)) => assert!(rel_close(a, b), "{what}: {a} vs {b}"),
+        (a, _) => panic!("{what}: {a:?} vs {b}"),
+    };
+    let status = |s: ChangeStatus| match s {
+        ChangeStatus::Both => "both",
+        ChangeStatus::Entered => "entered",
+        ChangeStatus::Left => "left",
+        ChangeStatus::NotDecomposable => "not_decomposable",
+    };
+    let pop = reference["pop"].as_array().unwrap();
+    assert_eq!(pop.len(), ch.revenue.len() + 1);
+    for r in pop {
+        let want = text_of(&r["category"]);
+        let got = match &want {
+            None => &ch.revenue_total,
+            Some(m) => ch.revenue.iter().find(|x| x.member.as_ref() == Some(m)).unwrap(),
+        };
+        let what = format!("pop {want:?}");
+        assert_eq!(status(got.status), r["status"].as_str().unwrap(), "{what}");
+        assert_eq!(got.revenue_0.to_string(), r["revenue_0"].as_str().unwrap());
+        assert_eq!(got.revenue_1.to_string(), r["revenue_1"].as_str().unwrap());
+        assert_eq!(got.delta_revenue.to_string(), r["delta_revenue"].as_str().unwrap());
+        assert_eq!(
+            [got.customers_0, got.customers_1, got.orders_0, got.orders_1],
+            ["customers_0", "customers_1", "orders_0", "orders_1"].map(|k| r[k].as_u64().unwrap()),
+            "{what}"
+        );
+        close(got.frequency_0, &r["frequency_0"], &what);
+        close(got.frequency_1, &r["frequency_1"], &what);
+        close(got.aov_0, &r["aov_0"], &what);
+        close(got.aov_1, &r["aov_1"], &what);
+        close(got.effect_customers, &r["effect_customers"], &what);
+        close(got.effect_frequency, &r["effect_frequency"], &what);
+        close(got.effect_aov, &r["effect_aov"], &what);
+    }
+    let mix = reference["mix_rate"].as_array().unwrap();
+    assert_eq!(mix.len(), ch.margin.len() + 1);
+    for r in mix {
+        let want = text_of(&r["category"]);
+        let got = match &want {
+            None => ch.margin_total.as_ref().unwrap(),
+            Some(m) => ch.margin.iter().find(|x| x.member.as_ref() == Some(m)).unwrap(),
+        };
+        let what = format!("mix_rate {want:?}");
+        assert_eq!(status(got.status), r["status"].as_str().unwrap(), "{what}");
+        for (mine, key) in [
+            (got.revenue_0, "revenue_0"),
+            (got.revenue_1, "revenue_1"),
+            (got.margin_0, "margin_0"),
+            (got.margin_1, "margin_1"),
+            (got.delta_margin, "delta_margin"),
+        ] {
+            assert_eq!(mine.to_string(), r[key].as_str().unwrap(), "{what} {key}");
+        }
+        close(got.share_0, &r["share_0"], &what);
+        close(got.share_1, &r["share_1"], &what);
+        close(got.rate_0, &r["rate_0"], &what);
+        close(got.rate_1, &r["rate_1"], &what);
+        close(got.volume_effect, &r["volume_effect"], &what);
+        close(got.mix_effect, &r["mix_effect"], &what);
+        close(got.rate_effect, &r["rate_effect"], &what);
+    }
+}
