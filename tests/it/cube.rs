@@ -311,7 +311,10 @@ fn hand_worked_decomposition() {
     // Games entered (50 in 2024), music left (40 in 2023): the customers effect is all.
     let games = &ch.revenue[1];
     assert_eq!(games.status, ChangeStatus::Entered);
-    assert_eq!((games.effect_customers, games.frequency_0), (Some(50.0), None));
+    assert_eq!(
+        (games.effect_customers, games.frequency_0),
+        (Some(50.0), None)
+    );
     let music = &ch.revenue[2];
     assert_eq!(music.status, ChangeStatus::Left);
     assert_eq!(music.effect_customers, Some(-40.0));
@@ -327,12 +330,18 @@ fn hand_worked_decomposition() {
     assert_eq!(m.delta_margin.cents(), 1000);
     // Games entered: all mix (its margin 40); music left: −20, volume + mix.
     let g = &ch.margin[1];
-    assert_eq!((g.volume_effect, g.mix_effect, g.rate_effect), (Some(0.0), Some(40.0), Some(0.0)));
+    assert_eq!(
+        (g.volume_effect, g.mix_effect, g.rate_effect),
+        (Some(0.0), Some(40.0), Some(0.0))
+    );
     let mu = &ch.margin[2];
     assert!((mu.volume_effect.unwrap() + mu.mix_effect.unwrap() + 20.0).abs() < 1e-9);
     // Totals: revenue 240 → 350, margin 100 → 130.
     assert_eq!(ch.revenue_total.delta_revenue.cents(), 11_000);
-    assert_eq!(ch.margin_total.as_ref().unwrap().delta_margin.cents(), 3_000);
+    assert_eq!(
+        ch.margin_total.as_ref().unwrap().delta_margin.cents(),
+        3_000
+    );
 }
 
 #[test]
@@ -356,14 +365,21 @@ fn drill_down_top_and_contents() {
     assert_eq!(down.dims, ["category", "product"]);
     let b1 = down.cell(&[Some("books"), Some("b1")]).unwrap();
     assert_eq!(b1.revenue.cents(), 40_000);
-    assert_eq!(down.cell(&[Some("books"), None]).unwrap().revenue.cents(), 50_000);
+    assert_eq!(
+        down.cell(&[Some("books"), None]).unwrap().revenue.cents(),
+        50_000
+    );
     assert!(down.cells.iter().all(|c| down.label(c, 0) == Some("books")));
     // The customers and products of books × web.
     let web_books = cube.cell(&[Some("books"), Some("web")]).unwrap();
     let contents = opts.cell_contents(&view, &cube, web_books).unwrap();
     assert_eq!(contents.customers.ids().collect::<Vec<_>>(), ["A", "B"]);
     assert_eq!(
-        contents.customer_revenue.iter().map(|m| m.cents()).collect::<Vec<_>>(),
+        contents
+            .customer_revenue
+            .iter()
+            .map(|m| m.cents())
+            .collect::<Vec<_>>(),
         [25_000, 10_000]
     );
     assert_eq!(contents.products.len(), 2);
@@ -390,7 +406,11 @@ fn fiscal_quarters_and_weeks_label_periods() {
         .unwrap();
     // FY2022 starts Mon 2022-04-04: Feb and Mar 2023 are its Q4; FY2023 starts
     // 2023-04-03, so 2023-06-01 is in its Q1; FY2023's Q4 holds Feb and Mar 2024.
-    let labels: Vec<&str> = cube.cells.iter().map(|c| cube.label(c, 0).unwrap()).collect();
+    let labels: Vec<&str> = cube
+        .cells
+        .iter()
+        .map(|c| cube.label(c, 0).unwrap())
+        .collect();
     assert_eq!(labels, ["FY2022-Q4", "FY2023-Q1", "FY2023-Q4"]);
     // Members are every period of the range, with or without lines.
     assert_eq!(cube.members[0].len(), 5);
@@ -409,20 +429,33 @@ fn typed_errors() {
     let hidden = Scope::all().hide(ColumnSet::parse_list("cost").unwrap());
     assert!(matches!(
         cube.compute(&data.view(&hidden)),
-        Err(Error::HiddenColumn { column: Column::Cost, .. })
+        Err(Error::HiddenColumn {
+            column: Column::Cost,
+            ..
+        })
     ));
     // Without costs, a scope that hides them can still have revenue.
-    assert!(cube.clone().costs(false).compute(&data.view(&hidden)).is_ok());
+    assert!(cube
+        .clone()
+        .costs(false)
+        .compute(&data.view(&hidden))
+        .is_ok());
     let no_product = Scope::all().hide(ColumnSet::parse_list("product").unwrap());
     assert!(matches!(
         cube.clone().costs(false).compute(&data.view(&no_product)),
-        Err(Error::HiddenColumn { column: Column::Product, .. })
+        Err(Error::HiddenColumn {
+            column: Column::Product,
+            ..
+        })
     ));
     let mut areas = AreaSet::default();
     areas.insert(Area::Performance);
     assert!(matches!(
         cube.compute(&data.view(&Scope::all().forbid(areas))),
-        Err(Error::ForbiddenArea { area: Area::Performance, .. })
+        Err(Error::ForbiddenArea {
+            area: Area::Performance,
+            ..
+        })
     ));
     let filtered = cube.clone().filter(Dim::Channel, [Some("fax")]);
     assert!(matches!(
@@ -430,10 +463,15 @@ fn typed_errors() {
         Err(Error::UnknownId { kind, id }) if kind == "channel" && id == "fax"
     ));
     assert!(matches!(
-        CubeOptions::new().dims([Dim::Region, Dim::Region]).validate(),
+        CubeOptions::new()
+            .dims([Dim::Region, Dim::Region])
+            .validate(),
         Err(Error::InvalidOption { option: "dims", .. })
     ));
-    let overlapping = Dim::Windows(vec![Window::year(2023), Window::new("x", date(300), date(400))]);
+    let overlapping = Dim::Windows(vec![
+        Window::year(2023),
+        Window::new("x", date(300), date(400)),
+    ]);
     assert!(CubeOptions::new().dims([overlapping]).validate().is_err());
     // An order under two customers would be counted twice: refused.
     let shared = read(&format!(
@@ -453,7 +491,10 @@ fn typed_errors() {
         change.compute(&no_cost.view(&Scope::all())),
         Err(Error::MissingColumn { column, .. }) if column == "cost"
     ));
-    let ok = change.margin(false).compute(&no_cost.view(&Scope::all())).unwrap();
+    let ok = change
+        .margin(false)
+        .compute(&no_cost.view(&Scope::all()))
+        .unwrap();
     assert_eq!(ok.revenue_total.delta_revenue.cents(), 100);
 }
 
@@ -471,7 +512,10 @@ fn a_product_with_two_categories_is_refused_with_its_line() {
         .unwrap_err();
     match err {
         Error::Row(e) => {
-            assert_eq!((e.line, e.field.as_str(), e.value.as_str()), (3, "category", "games"));
+            assert_eq!(
+                (e.line, e.field.as_str(), e.value.as_str()),
+                (3, "category", "games")
+            );
         }
         e => panic!("{e}"),
     }
@@ -565,13 +609,20 @@ fn four_tables_match_duckdb() {
         let want = text_of(&r["category"]);
         let got = match &want {
             None => &ch.revenue_total,
-            Some(m) => ch.revenue.iter().find(|x| x.member.as_ref() == Some(m)).unwrap(),
+            Some(m) => ch
+                .revenue
+                .iter()
+                .find(|x| x.member.as_ref() == Some(m))
+                .unwrap(),
         };
         let what = format!("pop {want:?}");
         assert_eq!(status(got.status), r["status"].as_str().unwrap(), "{what}");
         assert_eq!(got.revenue_0.to_string(), r["revenue_0"].as_str().unwrap());
         assert_eq!(got.revenue_1.to_string(), r["revenue_1"].as_str().unwrap());
-        assert_eq!(got.delta_revenue.to_string(), r["delta_revenue"].as_str().unwrap());
+        assert_eq!(
+            got.delta_revenue.to_string(),
+            r["delta_revenue"].as_str().unwrap()
+        );
         assert_eq!(
             [got.customers_0, got.customers_1, got.orders_0, got.orders_1],
             ["customers_0", "customers_1", "orders_0", "orders_1"].map(|k| r[k].as_u64().unwrap()),
@@ -591,7 +642,11 @@ fn four_tables_match_duckdb() {
         let want = text_of(&r["category"]);
         let got = match &want {
             None => ch.margin_total.as_ref().unwrap(),
-            Some(m) => ch.margin.iter().find(|x| x.member.as_ref() == Some(m)).unwrap(),
+            Some(m) => ch
+                .margin
+                .iter()
+                .find(|x| x.member.as_ref() == Some(m))
+                .unwrap(),
         };
         let what = format!("mix_rate {want:?}");
         assert_eq!(status(got.status), r["status"].as_str().unwrap(), "{what}");
