@@ -188,6 +188,9 @@ fn as_oracle(cube: &Cube) -> Oracle {
         .collect()
 }
 
+/// A cell's grouping and member codes.
+type CellKey = (u32, Vec<Option<u32>>);
+
 fn rel_close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -223,7 +226,7 @@ proptest! {
         })).unwrap();
         let opts = CubeOptions::new().dims([Dim::Category, Dim::Channel]);
         let all = opts.compute(&data.view(&Scope::all())).unwrap();
-        let mut sums: BTreeMap<(u32, Vec<Option<u32>>), (u64, u64, u64, i64)> = BTreeMap::new();
+        let mut sums: BTreeMap<CellKey, (u64, u64, u64, i64)> = BTreeMap::new();
         for o in 0..owners {
             let id = format!("o{o}");
             let part = opts.compute(&data.view(&Scope::of_owners("owner", &id, [id.clone()]))).unwrap();
