@@ -976,7 +976,14 @@ impl RowParser<'_> {
         ];
         for (k, (col, name)) in cols.into_iter().zip(names).enumerate() {
             if let (Some(c), Some(v)) = (col, name) {
-                c.push(chunk.names[k + 1].intern(v));
+                // The lines of an order repeat its id, channel and region: a repeat of the
+                // previous row's value needs no hash lookup.
+                let names = &mut chunk.names[k + 1];
+                let id = match c.last() {
+                    Some(&prev) if names.name(prev as usize) == v => prev,
+                    _ => names.intern(v),
+                };
+                c.push(id);
             }
         }
         if let (Some(name), Some(&p)) = (category, rows.product.as_ref().and_then(|c| c.last())) {

@@ -734,7 +734,9 @@ impl CubeOptions {
             })?;
         }
         strides.reverse();
-        let plan = Plan {
+        let mut plan = Plan {
+            mask_keys: Vec::new(),
+            span,
             coders,
             filters,
             strides,
@@ -745,28 +747,36 @@ impl CubeOptions {
             with_orders: view.orders().is_ok(),
             with_units: view.quantities().is_ok(),
         };
+        plan.mask_keys = plan.mask_keys();
         if plan.with_orders {
             check_orders(view)?;
         }
         let n = view.len();
-        // Fixed chunks of customers whatever the thread count; merged in chunk order.
-        const CHUNK: usize = 2048;
-        let parts: Vec<Result<Part>> = (0..n.div_ceil(CHUNK))
+        let keep = contents.is_some();
+        let scratch = || Scratch {
+            codes: Vec::new(),
+            pairs: vec![Vec::new(); plan.masks.len()],
+            contents: keep,
+        };
+        // Every sum is an integer: any split of the customers gives the same bits.
+        const CHUNK: usize = 1024;
+        let total = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|i| {
-                plan.part(
-                    view,
-                    i * CHUNK..((i + 1) * CHUNK).min(n),
-                    contents.is_some(),
-                )
-            })
-            .collect();
-        let mut total = Part::default();
-        for p in parts {
-            total.absorb(p?)?;
+            .fold(
+                || (Part::new(plan.span), scratch()),
+                |(mut part, mut s), i| {
+                    plan.add(view, i * CHUNK..((i + 1) * CHUNK).min(n), &mut part, &mut s);
+                    (part, s)
+                },
+            )
+            .map(|x| x.0)
+            .reduce_with(Part::absorb)
+            .unwrap_or_else(|| Part::new(plan.span));
+        if let Some(e) = total.error {
+            return Err(e);
         }
         let cube = plan.finish(self, view, &total)?;
-        let contents = contents.map(|_| total.contents(view, &plan));
+        let contents = contents.map(|_| total.contents(view));
         Ok((cube, contents))
     }
 }
@@ -1026,6 +1036,8 @@ fn codes_of_optional<'s>(names: impl Iterator<Item = Option<&'s str>>) -> (Vec<S
 
 /// Everything a pass over customers needs.
 struct Plan {
+    mask_keys: Vec<MaskKeys>,
+    span: u64,
     coders: Vec<Coder>,
     filters: Vec<(Coder, Vec<bool>)>,
     strides: Vec<u64>,
@@ -1037,11 +1049,13 @@ struct Plan {
     with_units: bool,
 }
 
-/// Additive sums of a cell.
+/// Additive sums of a cell. Every sum is an integer, so the totals are the same bits in
+/// any order of addition (any thread count, any split of the customers).
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
     lines: u64,
-    units: f64,
+    /// Millionths of a unit.
+    units: i64,
     revenue: i64,
     cost: i64,
 }
@@ -1055,38 +1069,142 @@ struct Counts {
 
 type Map<V> = HashMap<u64, V, FixedState>;
 
-/// What one chunk of customers adds up to.
-#[derive(Default)]
+/// Cells by key: an array over the whole key space when it is small (most cubes: a few
+/// dimensions of tens of members), a hash map otherwise.
+enum Store {
+    Dense(Vec<Sums>, Vec<Counts>),
+    Sparse(Map<Sums>, Map<Counts>),
+}
+
+/// Key spaces up to this many cells are arrays (about 12 MB per accumulator).
+const DENSE: u64 = 1 << 18;
+
+impl Store {
+    fn new(span: u64) -> Store {
+        if span <= DENSE {
+            let n = span as usize;
+            Store::Dense(vec![Sums::default(); n], vec![Counts::default(); n])
+        } else {
+            Store::Sparse(Map::default(), Map::default())
+        }
+    }
+
+    #[inline]
+    fn sums(&mut self, key: u64) -> &mut Sums {
+        match self {
+            Store::Dense(s, _) => &mut s[key as usize],
+            Store::Sparse(s, _) => s.entry(key).or_default(),
+        }
+    }
+
+    #[inline]
+    fn counts(&mut self, key: u64) -> &mut Counts {
+        match self {
+            Store::Dense(_, c) => &mut c[key as usize],
+            Store::Sparse(_, c) => c.entry(key).or_default(),
+        }
+    }
+
+    /// The cells with lines, in key order.
+    fn cells(&self) -> Vec<(u64, Sums)> {
+        let mut out: Vec<(u64, Sums)> = match self {
+            Store::Dense(s, _) => s
+                .iter()
+                .enumerate()
+                .filter(|x| x.1.lines > 0)
+                .map(|(k, s)| (k as u64, *s))
+                .collect(),
+            Store::Sparse(s, _) => s.iter().map(|(&k, &v)| (k, v)).collect(),
+        };
+        out.sort_unstable_by_key(|x| x.0);
+        out
+    }
+
+    fn count(&self, key: u64) -> Counts {
+        match self {
+            Store::Dense(_, c) => c.get(key as usize).copied().unwrap_or_default(),
+            Store::Sparse(_, c) => c.get(&key).copied().unwrap_or_default(),
+        }
+    }
+
+    fn absorb(&mut self, other: Store) -> Result<()> {
+        let add = |e: &mut Sums, s: &Sums| -> Result<()> {
+            e.lines += s.lines;
+            e.units = e
+                .units
+                .checked_add(s.units)
+                .ok_or_else(|| overflow("quantity"))?;
+            e.revenue = e
+                .revenue
+                .checked_add(s.revenue)
+                .ok_or_else(|| overflow("amount"))?;
+            e.cost = e.cost.checked_add(s.cost).ok_or_else(|| overflow("cost"))?;
+            Ok(())
+        };
+        match (self, other) {
+            (Store::Dense(s, c), Store::Dense(s2, c2)) => {
+                for (e, x) in s.iter_mut().zip(&s2) {
+                    if x.lines > 0 {
+                        add(e, x)?;
+                    }
+                }
+                for (e, x) in c.iter_mut().zip(&c2) {
+                    e.orders += x.orders;
+                    e.customers += x.customers;
+                }
+            }
+            (Store::Sparse(s, c), Store::Sparse(s2, c2)) => {
+                for (k, x) in s2 {
+                    add(s.entry(k).or_default(), &x)?;
+                }
+                for (k, x) in c2 {
+                    let e = c.entry(k).or_default();
+                    e.orders += x.orders;
+                    e.customers += x.customers;
+                }
+            }
+            // Both come from `Store::new` with the same span.
+            _ => unreachable!("stores of one cube have one kind"),
+        }
+        Ok(())
+    }
+}
+
+/// What a share of the customers adds up to.
 struct Part {
-    sums: Map<Sums>,
-    counts: Map<Counts>,
+    store: Store,
     report: CubeReport,
     /// Per customer (view position) with a line, its revenue; per product its revenue
     /// (only for [`CubeOptions::cell_contents`]).
     customers: Vec<(usize, i64)>,
     products: BTreeMap<u32, i64>,
-    overflow: Option<String>,
+    /// The first error met (checked when parts are merged).
+    error: Option<Error>,
 }
 
 impl Part {
-    fn absorb(&mut self, other: Part) -> Result<()> {
-        if let Some(what) = other.overflow {
-            return Err(overflow(&what));
+    fn new(span: u64) -> Part {
+        Part {
+            store: Store::new(span),
+            report: CubeReport::default(),
+            customers: Vec::new(),
+            products: BTreeMap::new(),
+            error: None,
         }
-        for (k, s) in other.sums {
-            let e = self.sums.entry(k).or_default();
-            e.lines += s.lines;
-            e.units += s.units;
-            e.revenue = e
-                .revenue
-                .checked_add(s.revenue)
-                .ok_or_else(|| overflow("revenue"))?;
-            e.cost = e.cost.checked_add(s.cost).ok_or_else(|| overflow("cost"))?;
+    }
+
+    /// Merges a part of later customers.
+    fn absorb(mut self, other: Part) -> Part {
+        if self.error.is_some() {
+            return self;
         }
-        for (k, c) in other.counts {
-            let e = self.counts.entry(k).or_default();
-            e.orders += c.orders;
-            e.customers += c.customers;
+        if other.error.is_some() {
+            self.error = other.error;
+            return self;
+        }
+        if let Err(e) = self.store.absorb(other.store) {
+            self.error = Some(e);
+            return self;
         }
         self.report.lines_read += other.report.lines_read;
         self.report.lines_used += other.report.lines_used;
@@ -1094,16 +1212,17 @@ impl Part {
         self.customers.extend(other.customers);
         for (p, r) in other.products {
             let e = self.products.entry(p).or_default();
-            *e = e.checked_add(r).ok_or_else(|| overflow("revenue"))?;
+            *e = e.saturating_add(r);
         }
-        Ok(())
+        self
     }
 
-    fn contents(&self, view: &View<'_>, plan: &Plan) -> CellContents {
-        let _ = plan;
-        // Chunks come in view order, so the positions are sorted.
-        let keep: Vec<usize> = self.customers.iter().map(|c| c.0).collect();
+    fn contents(&self, view: &View<'_>) -> CellContents {
+        let mut keep: Vec<usize> = self.customers.iter().map(|c| c.0).collect();
+        keep.sort_unstable();
         let rows = view.rows_where(|k| keep.binary_search(&k).is_ok());
+        let mut revenue: Vec<(usize, i64)> = self.customers.clone();
+        revenue.sort_unstable();
         let products = match view.catalogue() {
             Ok(cat) => self
                 .products
@@ -1114,11 +1233,7 @@ impl Part {
         };
         CellContents {
             customers: rows,
-            customer_revenue: self
-                .customers
-                .iter()
-                .map(|c| Money::from_cents(c.1))
-                .collect(),
+            customer_revenue: revenue.iter().map(|c| Money::from_cents(c.1)).collect(),
             products,
         }
     }
@@ -1129,9 +1244,26 @@ fn overflow(what: &str) -> Error {
         "transactions",
         0,
         what,
-        "a sum beyond ±9.2 × 10¹⁶ cents",
-        "sums of money that fit in 64-bit cents",
+        "a sum beyond ±9.2 × 10¹⁸ (cents or millionths of a unit)",
+        "sums that fit in 64 bits",
     )
+}
+
+/// Buffers reused from customer to customer.
+struct Scratch {
+    /// The current line's code × stride per dimension.
+    codes: Vec<u64>,
+    /// Per grouping set, the customer's (key, order) pairs.
+    pairs: Vec<Vec<(u64, u32)>>,
+    /// Whether to keep the customers and products (for a cell's contents).
+    contents: bool,
+}
+
+/// A grouping set as the pass computes its keys: the constant part (rolled-up
+/// dimensions at their "rolled up" code) and the dimensions it groups by.
+struct MaskKeys {
+    base: u64,
+    grouped: Vec<usize>,
 }
 
 impl Plan {
@@ -1160,16 +1292,60 @@ impl Plan {
         }
     }
 
-    fn part(&self, view: &View<'_>, range: std::ops::Range<usize>, contents: bool) -> Result<Part> {
-        let mut part = Part::default();
-        let mut pairs: Vec<(u64, u32)> = Vec::new();
-        let mut proj: Vec<(u64, u32)> = Vec::new();
-        let k_dims = self.coders.len();
+    fn mask_keys(&self) -> Vec<MaskKeys> {
+        let k = self.coders.len();
+        self.masks
+            .iter()
+            .map(|&m| {
+                let rolled = |d: usize| m & (1 << (k - 1 - d)) != 0;
+                MaskKeys {
+                    base: (0..k)
+                        .filter(|&d| rolled(d))
+                        .map(|d| (self.coders[d].labels.len() as u64 + 1) * self.strides[d])
+                        .sum(),
+                    grouped: (0..k).filter(|&d| !rolled(d)).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Adds customers `range` of the view to `part`.
+    fn add(
+        &self,
+        view: &View<'_>,
+        range: std::ops::Range<usize>,
+        part: &mut Part,
+        scratch: &mut Scratch,
+    ) {
+        if part.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.add_customers(view, range, part, scratch) {
+            part.error = Some(e);
+        }
+    }
+
+    fn add_customers(
+        &self,
+        view: &View<'_>,
+        range: std::ops::Range<usize>,
+        part: &mut Part,
+        scratch: &mut Scratch,
+    ) -> Result<()> {
+        let Scratch {
+            codes,
+            pairs,
+            contents,
+        } = scratch;
+        let masks = &self.mask_keys;
         for k in range {
             let h = view.history(k);
             part.report.lines_read += h.len() as u64;
-            pairs.clear();
+            for p in pairs.iter_mut() {
+                p.clear();
+            }
             let mut customer_revenue = 0i64;
+            let mut any = false;
             'rows: for i in 0..h.len() {
                 let day = h.days[i];
                 if day < self.lo || day > self.hi {
@@ -1186,6 +1362,7 @@ impl Plan {
                         continue 'rows;
                     }
                 }
+                codes.clear();
                 let mut key = 0u64;
                 for (d, c) in self.coders.iter().enumerate() {
                     let code = Self::code(c, &h, i, k);
@@ -1197,94 +1374,87 @@ impl Plan {
                     } else {
                         code as u64
                     };
-                    key += code * self.strides[d];
+                    let v = code * self.strides[d];
+                    codes.push(v);
+                    key += v;
                 }
-                let (revenue, exact) = match Money::from_units_exact(h.amounts[i]) {
-                    Some(x) => x,
-                    None => return Err(too_large(view, k, "amount", h.amounts[i])),
-                };
+                let (revenue, exact) = Money::from_units_exact(h.amounts[i])
+                    .ok_or_else(|| too_large(view, k, "amount", h.amounts[i]))?;
                 let mut cost = 0;
                 let mut rounded = !exact;
                 if self.costs {
                     if let Some(cs) = h.costs {
-                        match Money::from_units_exact(cs[i]) {
-                            Some((m, e)) => {
-                                cost = m.cents();
-                                rounded |= !e;
-                            }
-                            None => return Err(too_large(view, k, "cost", cs[i])),
-                        }
+                        let (m, e) = Money::from_units_exact(cs[i])
+                            .ok_or_else(|| too_large(view, k, "cost", cs[i]))?;
+                        cost = m.cents();
+                        rounded |= !e;
                     }
                 }
+                let units = match (self.with_units, h.quantities) {
+                    (true, Some(q)) => {
+                        let micro = (q[i] * 1e6).round();
+                        if !(micro.abs() < 9e18) {
+                            return Err(too_large(view, k, "quantity", q[i]));
+                        }
+                        micro as i64
+                    }
+                    _ => 1_000_000,
+                };
                 part.report.lines_used += 1;
                 part.report.rounded_to_cent += rounded as u64;
-                let units = match (self.with_units, h.quantities) {
-                    (true, Some(q)) => q[i],
-                    _ => 1.0,
-                };
-                let s = part.sums.entry(key).or_default();
+                any = true;
+                let s = part.store.sums(key);
                 s.lines += 1;
-                s.units += units;
-                match (
-                    s.revenue.checked_add(revenue.cents()),
-                    s.cost.checked_add(cost),
-                ) {
-                    (Some(r), Some(c)) => {
-                        s.revenue = r;
-                        s.cost = c;
-                    }
-                    _ => part.overflow = Some("revenue".into()),
-                }
+                s.units = s
+                    .units
+                    .checked_add(units)
+                    .ok_or_else(|| overflow("quantity"))?;
+                s.revenue = s
+                    .revenue
+                    .checked_add(revenue.cents())
+                    .ok_or_else(|| overflow("amount"))?;
+                s.cost = s.cost.checked_add(cost).ok_or_else(|| overflow("cost"))?;
                 let order = match (self.with_orders, h.orders) {
                     (true, Some(o)) => o[i].get() as u32,
                     _ => i as u32,
                 };
-                pairs.push((key, order));
-                if contents {
-                    customer_revenue = customer_revenue.saturating_add(revenue.cents());
-                    if let Some(p) = h.products {
-                        let e = part.products.entry(p[i].get() as u32).or_default();
-                        *e = e.saturating_add(revenue.cents());
-                    }
+                for (mi, m) in masks.iter().enumerate() {
+                    let key = m.base + m.grouped.iter().map(|&d| codes[d]).sum::<u64>();
+                    pairs[mi].push((key, order));
                 }
+                if let Some(p) = h.products.filter(|_| *contents) {
+                    let e = part.products.entry(p[i].get() as u32).or_default();
+                    *e = e.saturating_add(revenue.cents());
+                }
+                customer_revenue = customer_revenue.saturating_add(revenue.cents());
             }
-            if pairs.is_empty() {
+            if !any {
                 continue;
             }
-            if contents {
+            if *contents {
                 part.customers.push((k, customer_revenue));
             }
-            pairs.sort_unstable();
-            pairs.dedup();
-            for &mask in &self.masks {
-                proj.clear();
-                proj.extend(
-                    pairs
-                        .iter()
-                        .map(|&(key, o)| (self.project(key, mask, k_dims), o)),
-                );
-                if mask != 0 {
-                    proj.sort_unstable();
-                    proj.dedup();
-                }
+            for list in pairs.iter_mut() {
+                list.sort_unstable();
+                list.dedup();
                 let mut j = 0;
-                while j < proj.len() {
-                    let key = proj[j].0;
+                while j < list.len() {
+                    let key = list[j].0;
                     let start = j;
-                    while j < proj.len() && proj[j].0 == key {
+                    while j < list.len() && list[j].0 == key {
                         j += 1;
                     }
-                    let c = part.counts.entry(key).or_default();
+                    let c = part.store.counts(key);
                     c.orders += (j - start) as u64;
                     c.customers += 1;
                 }
             }
         }
-        Ok(part)
+        Ok(())
     }
 
-    /// `key` with the dimensions `mask` rolls up set to their "rolled up" code.
-    #[inline]
+    /// `key` (of the finest grouping) with the dimensions `mask` rolls up set to their
+    /// "rolled up" code.
     fn project(&self, key: u64, mask: u32, k: usize) -> u64 {
         if mask == 0 {
             return key;
@@ -1304,15 +1474,16 @@ impl Plan {
     fn finish(&self, opts: &CubeOptions, view: &View<'_>, total: &Part) -> Result<Cube> {
         let k = self.coders.len();
         let mut cells = Vec::new();
+        let base = total.store.cells();
         for &mask in &self.masks {
             let mut sums: BTreeMap<u64, Sums> = BTreeMap::new();
-            let mut base: Vec<(&u64, &Sums)> = total.sums.iter().collect();
-            // Units are floating point: add them in key order, the same for any chunking.
-            base.sort_unstable_by_key(|x| *x.0);
-            for (&key, s) in base {
-                let e = sums.entry(self.project(key, mask, k)).or_default();
+            for (key, s) in &base {
+                let e = sums.entry(self.project(*key, mask, k)).or_default();
                 e.lines += s.lines;
-                e.units += s.units;
+                e.units = e
+                    .units
+                    .checked_add(s.units)
+                    .ok_or_else(|| overflow("quantity"))?;
                 e.revenue = e
                     .revenue
                     .checked_add(s.revenue)
@@ -1323,7 +1494,7 @@ impl Plan {
                 sums.insert(0, Sums::default());
             }
             for (key, s) in sums {
-                let counts = total.counts.get(&key).copied().unwrap_or_default();
+                let counts = total.store.count(key);
                 let decoded = (0..k)
                     .map(|d| {
                         let radix = self.coders[d].labels.len() as u64 + 2;
@@ -1338,7 +1509,7 @@ impl Plan {
                     lines: s.lines,
                     orders: counts.orders,
                     customers: counts.customers,
-                    units: s.units,
+                    units: s.units as f64 / 1e6,
                     revenue: Money::from_cents(s.revenue),
                     cost,
                     margin: match cost {
