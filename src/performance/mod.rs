@@ -4,15 +4,21 @@
 //!   owner, period, windows, any per-customer grouping), with SQL's grouping sets, exact
 //!   distinct counts, money in whole cents, drill-down, slicing and top-N;
 //! - [`change`]: period-over-period change of revenue split into customers × orders per
-//!   customer × order value (LMDI-I), and of margin into volume, mix and rate.
+//!   customer × order value (LMDI-I), and of margin into volume, mix and rate;
+//! - [`plan`]: targets against actuals, the revenue variance split into volume, mix and
+//!   price.
 //!
 //! Every table is computed from a [`View`](crate::data::View) and carries its scope.
 
 pub mod change;
 pub mod cube;
+pub mod plan;
 
 pub use change::{ChangeOptions, ChangeStatus, MarginChange, PeriodChange, RevenueChange};
 pub use cube::{
     Cell, CellContents, Cube, CubeOptions, CubeReport, Dim, Grain, Grouping, GroupingSets, Measure,
     Top, Window,
+};
+pub use plan::{
+    PlanOptions, PlanPeriod, PlanRow, PlanStatus, PlanVsActual, TargetRecord, Targets, VersusTarget,
 };
