@@ -6,13 +6,16 @@
 //! - [`change`]: period-over-period change of revenue split into customers × orders per
 //!   customer × order value (LMDI-I), and of margin into volume, mix and rate;
 //! - [`plan`]: targets against actuals, the revenue variance split into volume, mix and
-//!   price.
+//!   price;
+//! - [`reps`]: per owner (and team) and period, revenue, margin, new, retained and churned
+//!   customers, attainment and rank.
 //!
 //! Every table is computed from a [`View`](crate::data::View) and carries its scope.
 
 pub mod change;
 pub mod cube;
 pub mod plan;
+pub mod reps;
 
 pub use change::{ChangeOptions, ChangeStatus, MarginChange, PeriodChange, RevenueChange};
 pub use cube::{
@@ -22,3 +25,4 @@ pub use cube::{
 pub use plan::{
     PlanOptions, PlanPeriod, PlanRow, PlanStatus, PlanVsActual, TargetRecord, Targets, VersusTarget,
 };
+pub use reps::{RepFigures, RepOptions, RepPerformance, RepRow, RepTarget, UnitRow};
