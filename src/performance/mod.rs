@@ -8,12 +8,15 @@
 //! - [`plan`]: targets against actuals, the revenue variance split into volume, mix and
 //!   price;
 //! - [`reps`]: per owner (and team) and period, revenue, margin, new, retained and churned
-//!   customers, attainment and rank.
+//!   customers, attainment and rank;
+//! - [`migration`]: the transition matrix of customers between two tier assignments, with
+//!   the revenue and margin that moved.
 //!
 //! Every table is computed from a [`View`](crate::data::View) and carries its scope.
 
 pub mod change;
 pub mod cube;
+pub mod migration;
 pub mod plan;
 pub mod reps;
 
@@ -22,6 +25,7 @@ pub use cube::{
     Cell, CellContents, Cube, CubeOptions, CubeReport, Dim, Grain, Grouping, GroupingSets, Measure,
     Top, Window,
 };
+pub use migration::{Migration, MigrationCell, MigrationOptions};
 pub use plan::{
     PlanOptions, PlanPeriod, PlanRow, PlanStatus, PlanVsActual, TargetRecord, Targets, VersusTarget,
 };
