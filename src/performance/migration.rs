@@ -112,6 +112,9 @@ impl Migration {
     }
 }
 
+/// Revenue and margin (when costs are visible) of a cell in one window.
+type Sums = (Money, Option<Money>);
+
 impl MigrationOptions {
     /// The defaults (see the type's documentation).
     pub fn new() -> Self {
@@ -193,7 +196,7 @@ impl MigrationOptions {
         }
         // Revenue and margin: one cube over the cells and the two windows.
         let costs = costs_visible(view);
-        let mut money: Vec<[Option<(Money, Option<Money>)>; 2]> = vec![[None, None]; side * side];
+        let mut money: Vec<[Option<Sums>; 2]> = vec![[None, None]; side * side];
         if let Some(w) = &self.windows {
             let rows = view.rows_where(|k| cell_of[k].is_some());
             let labels: Vec<String> = (0..n)

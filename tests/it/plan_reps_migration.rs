@@ -2,9 +2,9 @@
 //! reps, migration}`), each number against an independent computation:
 //!
 //! - small cases whose expected numbers are derived by hand in the comments;
-//! - property tests (proptest) over random logs, targets, owners and tiers: volume + mix
-//!   + price = revenue variance (to 1e-9 of the amounts), actuals equal to sums over the
-//!   generated lines, the reps' identities (active = new + retained + returning, the
+//! - property tests (proptest) over random logs, targets, owners and tiers: the sum of
+//!   volume, mix and price is the revenue variance (to 1e-9 of the amounts), actuals
+//!   equal to sums over the generated lines, the reps' identities (active = new + retained + returning, the
 //!   previous period's active = retained + churned) and their counts against an oracle
 //!   written from the definitions, migration counts summing to the customers and each
 //!   customer in the cell of its two labels, the same results on one and two threads,
