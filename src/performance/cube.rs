@@ -158,6 +158,16 @@ impl Grouping {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The customers the grouping labels.
+    pub fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// The label of each customer of [`rows`](Self::rows), in row order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
 }
 
 /// A dimension of the cube: an attribute of an order line or of its customer.

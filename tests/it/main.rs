@@ -14,6 +14,7 @@ mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
+mod plan_reps_migration;
 mod profiling;
 mod profit;
 mod profitability;
