@@ -27,6 +27,7 @@ mod streaming;
 mod summary_props;
 mod survival;
 mod synth;
+mod synth_orders;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
 fn pool(threads: usize) -> rayon::ThreadPool {
