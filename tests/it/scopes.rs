@@ -296,7 +296,10 @@ fn only_inside(view: &View<'_>, inside: &BTreeSet<String>) {
     let cross = CrossSellOptions::new()
         .fit(Some(&rules), Some(&near))
         .unwrap();
-    within(ids(&cross.model.recommend_all(&items).rows), "cross-sell");
+    within(
+        ids(&cross.model.recommend_all(&items).unwrap().rows),
+        "cross-sell",
+    );
     let segments: Vec<Option<String>> = (0..view.len())
         .map(|k| view.owner(k).map(str::to_string))
         .collect();
