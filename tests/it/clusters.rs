@@ -4,7 +4,9 @@
 use acrm::data::{Area, AreaSet, Column, ColumnSet, Rows};
 use acrm::ndarray::Array2;
 use acrm::numerics::{adjusted_rand_index, silhouette, Fitted};
-use acrm::profiling::{ClusterMethod, ClusterOptions, FeatureOptions, Features};
+use acrm::profiling::{
+    ClusterMethod, ClusterOptions, Distinguishing, FeatureOptions, Features, SilhouetteScore,
+};
 use acrm::synth::SynthOptions;
 use acrm::{Days, Error, Scope, SummaryOptions, Weeks};
 use rand::{Rng, SeedableRng};
@@ -382,4 +384,39 @@ fn features_show_only_what_the_summary_scope_shows() {
         bits(&two),
         "features depend on the thread count"
     );
+}
+
+/// The JSON contract of clustering results (and of the profile example, which prints
+/// them as they serialise): `silhouette` is `[[k, score], ...]` and each profile's
+/// `distinguishing` is `[[feature, z], ...]`, pairs rather than objects.
+#[test]
+fn silhouettes_and_distinguishing_features_serialise_as_pairs() {
+    let (f, _) = planted(600, 3, 3, 6.0);
+    let fitted = ClusterOptions::new().k_range(2, 4).fit(&f).unwrap();
+    let silhouette = serde_json::to_value(&fitted.report.silhouette).unwrap();
+    let pairs = silhouette.as_array().unwrap();
+    assert_eq!(pairs.len(), 3);
+    for (pair, s) in pairs.iter().zip(&fitted.report.silhouette) {
+        assert_eq!(pair.as_array().unwrap().len(), 2, "{pair}");
+        assert_eq!(pair[0].as_u64(), Some(s.k as u64));
+        assert_eq!(pair[1].as_f64().map(f64::to_bits), Some(s.score.to_bits()));
+    }
+    let profile = &fitted.model.profiles[0];
+    let distinguishing = serde_json::to_value(&profile.distinguishing).unwrap();
+    for (pair, d) in distinguishing
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&profile.distinguishing)
+    {
+        assert_eq!(pair.as_array().unwrap().len(), 2, "{pair}");
+        assert_eq!(pair[0].as_str(), Some(d.feature.as_str()));
+        assert_eq!(pair[1].as_f64().map(f64::to_bits), Some(d.z.to_bits()));
+    }
+    assert_eq!(distinguishing.as_array().unwrap().len(), 3);
+    // And back.
+    let back: Vec<SilhouetteScore> = serde_json::from_value(silhouette).unwrap();
+    assert_eq!(back, fitted.report.silhouette);
+    let back: Vec<Distinguishing> = serde_json::from_value(distinguishing).unwrap();
+    assert_eq!(back, profile.distinguishing);
 }
