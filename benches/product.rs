@@ -93,7 +93,11 @@ fn cross_sell(c: &mut Criterion) {
         .expect("recommender")
         .model;
     g.bench_function(BenchmarkId::new("recommend_all", 20_000), |b| {
-        b.iter(|| recommender.recommend_all(black_box(&items)))
+        b.iter(|| {
+            recommender
+                .recommend_all(black_box(&items))
+                .expect("recommendations")
+        })
     });
     g.finish();
 }

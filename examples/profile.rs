@@ -21,7 +21,8 @@
 //!
 //! `--json` prints `customers`, `as_of`, `assumptions`, `profit` (totals),
 //! `rfm_segments` (name → count), `segment_profit`, `tiers` (name → {count,
-//! profit_share}), `clusters` ({k, sizes, silhouette, profiles}), `whale`
+//! profit_share}), `clusters` ({k, sizes, silhouette: [[k, score], ...], profiles: [{...,
+//! distinguishing: [[feature, z], ...]}]}), `whale`
 //! ({peak_customer_share, peak_profit_pct, unprofitable_share, profit_destroyed}), `habits`,
 //! `risk` and `elapsed_ms` (without `--json`, a short text report). When clustering is
 //! impossible (too few distinct customers) `clusters` holds `error` and `k` is null.

@@ -505,6 +505,34 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// As [`LineCounter::line_at`] for one record of a whole input, read from its start in
+/// small pieces (for an error's line in a file too large to hold): the physical line,
+/// from 1, of the record whose position the csv crate gives as byte `byte`.
+pub(super) fn line_at_byte(mut input: impl Read, byte: u64) -> Result<u64> {
+    let mut buf = vec![0; 64 << 10];
+    let (mut line, mut at) = (1u64, 0u64);
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(line),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let piece = &buf[..n];
+        let before = usize::try_from(byte.saturating_sub(at)).map_or(n, |b| b.min(n));
+        line += memchr::memchr_iter(b'\n', &piece[..before]).count() as u64;
+        // The csv crate's position is before the blank lines it skips.
+        for &b in &piece[before..] {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => return Ok(line),
+            }
+        }
+        at += n as u64;
+    }
+}
+
 /// Builds the error of a field: column, value, problem.
 type ErrFn<'a> = dyn Fn(&(usize, String), &[u8], Problem) -> RowError + 'a;
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::csv::{fill, line_block_end, split_lines};
+use super::csv::{fill, line_at_byte, line_block_end, split_lines};
 use super::table::headed_reader;
 use crate::error::{Error, Problem, Result, RowError};
 use crate::summary::Rfm;
@@ -98,8 +98,8 @@ const SPEND: [&str; 2] = ["zbar", "monetary_value"];
 /// order, so the table and the error reported are the same for any number of threads. A
 /// file with quotes, a carriage return that does not end a line, text that is not UTF-8 or
 /// a row with another number of fields than the header is read by the `csv` crate, one
-/// record at a time. Lines are counted as records: the header is line 1, the first data
-/// row line 2 (blank lines are skipped and not counted).
+/// record at a time. Errors name physical lines, as an editor numbers them: blank lines
+/// (skipped, not rows) and line ends inside quotes count.
 ///
 /// # Errors
 /// [`Error::MissingColumn`] for a missing x, t_x or T column; [`Error::Row`] naming the
@@ -116,18 +116,21 @@ pub fn read_summary_csv<R: Read>(mut reader: R) -> Result<SummaryTable> {
 
 /// [`read_summary_csv`] of bytes in memory, in blocks of about `block` bytes.
 fn read_bytes(bytes: &[u8], block: usize) -> Result<SummaryTable> {
+    let source = Source::Bytes(bytes);
     let (rdr, header) = headed_reader(bytes)?;
     let layout = Layout::new(&header)?;
     let mut body = &bytes[header_end(&rdr, bytes.len())..];
     let mut plain = Plain::new(&layout);
     while !body.is_empty() {
         let cut = line_block_end(body, block);
-        if !plain.absorb(&body[..cut])? {
-            return read_with_csv_crate(bytes);
+        match plain.absorb(&body[..cut]) {
+            Ok(true) => {}
+            Ok(false) => return read_with_csv_crate(source),
+            Err(bad) => return Err(layout.bad_row(source, bad)),
         }
         body = &body[cut..];
     }
-    layout.finish(plain.table)
+    layout.finish(plain.table, source)
 }
 
 /// Reads a summary CSV file (see [`read_summary_csv`]), streaming it in blocks of a few
@@ -151,6 +154,7 @@ fn block_size() -> usize {
 
 /// [`read_summary_csv_path`] in blocks of about `block` bytes (≥ 1).
 fn read_file(path: &Path, block: usize) -> Result<SummaryTable> {
+    let source = Source::File(path);
     let mut file = std::fs::File::open(path)?;
     let mut cur = Vec::with_capacity(block + (block >> 4));
     let mut eof = fill(&mut file, &mut cur, block)?;
@@ -192,13 +196,15 @@ fn read_file(path: &Path, block: usize) -> Result<SummaryTable> {
             },
             || plain.absorb(&cur[..cut]),
         );
-        if !regular? {
-            return read_with_csv_crate(BufReader::new(std::fs::File::open(path)?));
+        match regular {
+            Ok(true) => {}
+            Ok(false) => return read_with_csv_crate(source),
+            Err(bad) => return Err(layout.bad_row(source, bad)),
         }
         eof = read?;
         std::mem::swap(&mut cur, &mut next);
     }
-    layout.finish(plain.table)
+    layout.finish(plain.table, source)
 }
 
 /// Where the csv crate stopped reading the header: the body starts there (after a BOM,
@@ -209,11 +215,66 @@ fn header_end(rdr: &csv::Reader<&[u8]>, len: usize) -> usize {
 }
 
 /// Reads the whole input with the `csv` crate, one record at a time.
-fn read_with_csv_crate<R: Read>(reader: R) -> Result<SummaryTable> {
-    let (mut rdr, header) = headed_reader(reader)?;
+fn read_with_csv_crate(source: Source<'_>) -> Result<SummaryTable> {
+    let (mut rdr, header) = headed_reader(source.open()?)?;
     let layout = Layout::new(&header)?;
-    let table = layout.parse_quoted(&mut rdr)?;
-    layout.finish(table)
+    let table = layout.parse_quoted(&mut rdr, source)?;
+    layout.finish(table, source)
+}
+
+/// The input, read again from its start when an error names a row. The readers count
+/// data rows, not lines (blank lines and line ends inside quotes make the two differ), so
+/// the physical line of a bad row is looked up only for its error.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+impl<'a> Source<'a> {
+    fn open(self) -> Result<Box<dyn Read + 'a>> {
+        Ok(match self {
+            Source::Bytes(bytes) => Box::new(bytes),
+            Source::File(path) => Box::new(BufReader::new(std::fs::File::open(path)?)),
+        })
+    }
+
+    /// The physical line of the record the csv crate positions at `pos`.
+    fn line_at(self, pos: Option<&csv::Position>) -> Result<u64> {
+        line_at_byte(self.open()?, pos.map_or(0, csv::Position::byte))
+    }
+
+    /// The physical line of data row `row` (from 0; blank lines are not rows).
+    fn line_of_row(self, row: usize) -> Result<u64> {
+        let (mut rdr, _) = headed_reader(self.open()?)?;
+        let mut rec = csv::ByteRecord::new();
+        for _ in 0..=row {
+            if !rdr.read_byte_record(&mut rec)? {
+                break;
+            }
+        }
+        self.line_at(rec.position())
+    }
+
+    /// A `csv` crate error, naming the physical line of the record it is about.
+    fn csv_error(self, e: csv::Error) -> Error {
+        let pos = e.position().cloned();
+        match Error::from(e) {
+            Error::Row(r) => match self.line_at(pos.as_ref()) {
+                Ok(line) => Error::Row(RowError { line, ..r }),
+                Err(e) => e,
+            },
+            other => other,
+        }
+    }
+}
+
+/// A bad field of a data row found by the parallel reader, by the row's index among the
+/// data rows (from 0): its line is looked up only for the error (see [`Source`]).
+struct BadRow {
+    row: usize,
+    field: BadField,
+    value: String,
 }
 
 /// Where the columns are, from the header.
@@ -309,31 +370,46 @@ impl<'h> Layout<'h> {
         })
     }
 
+    /// The error of a bad row found by the parallel reader, naming its line.
+    fn bad_row(&self, source: Source<'_>, bad: BadRow) -> Error {
+        match source.line_of_row(bad.row) {
+            Ok(line) => self.row_error(line, bad.field, &bad.value),
+            Err(e) => e,
+        }
+    }
+
     /// The table, unless it is empty or repeats an id.
-    fn finish(&self, table: SummaryTable) -> Result<SummaryTable> {
+    fn finish(&self, table: SummaryTable, source: Source<'_>) -> Result<SummaryTable> {
         if table.records.is_empty() {
             return Err(Error::EmptyInput);
         }
         if let (Some(c), Some((_, j))) = (self.id, table.first_repeat()) {
             // A customer listed twice would be counted twice.
-            return Err(self.row_error(j as u64 + 2, (c, Problem::DuplicateId), table.id(j)));
+            let line = source.line_of_row(j)?;
+            return Err(self.row_error(line, (c, Problem::DuplicateId), table.id(j)));
         }
         Ok(table)
     }
 
     /// The rows after the header read by the `csv` crate, one at a time.
-    fn parse_quoted<R: Read>(&self, rdr: &mut csv::Reader<R>) -> Result<SummaryTable> {
+    fn parse_quoted<R: Read>(
+        &self,
+        rdr: &mut csv::Reader<R>,
+        source: Source<'_>,
+    ) -> Result<SummaryTable> {
         let (mut id_text, mut id_ends, mut records) = (String::new(), Vec::new(), Vec::new());
         let mut rec = csv::StringRecord::new();
-        let mut line = 1u64;
-        while rdr.read_record(&mut rec)? {
-            line += 1;
-            let r = self
-                .record(|c| rec.get(c))
-                .map_err(|bad| self.row_error(line, bad, rec.get(bad.0).unwrap_or("")))?;
+        while rdr.read_record(&mut rec).map_err(|e| source.csv_error(e))? {
+            let r = match self.record(|c| rec.get(c)) {
+                Ok(r) => r,
+                Err(bad) => {
+                    let line = source.line_at(rec.position())?;
+                    return Err(self.row_error(line, bad, rec.get(bad.0).unwrap_or("")));
+                }
+            };
             match self.id {
                 Some(c) => id_text.push_str(trim(rec.get(c).unwrap_or(""))),
-                None => id_text.push_str(&(line - 1).to_string()),
+                None => id_text.push_str(&(records.len() + 1).to_string()),
             }
             id_ends.push(id_text.len());
             records.push(r);
@@ -447,11 +523,11 @@ impl<'l> Plain<'l> {
 
     /// Parses a block of whole lines in parallel parts and appends its rows. `Ok(false)`
     /// when the file must go through the `csv` crate (see [`Layout::parse_part`]); the
-    /// error of the block's first bad row.
+    /// block's first bad row as the error.
     ///
     /// Each part writes its rows straight into its own range of the table's columns,
     /// sized by its line ends: fresh memory is touched once, in parallel, and not copied.
-    fn absorb(&mut self, block: &[u8]) -> Result<bool> {
+    fn absorb(&mut self, block: &[u8]) -> Result<bool, BadRow> {
         let layout = self.layout;
         let t = &mut self.table;
         let parts = split_lines(block, rayon::current_num_threads() * 4);
@@ -475,8 +551,12 @@ impl<'l> Plain<'l> {
             if p.irregular {
                 return Ok(false);
             }
-            if let Some((k, bad, value)) = &p.error {
-                return Err(layout.row_error((rows + k) as u64 + 2, *bad, value));
+            if let Some((k, field, value)) = &p.error {
+                return Err(BadRow {
+                    row: rows + k,
+                    field: *field,
+                    value: value.clone(),
+                });
             }
             rows += p.rows;
         }
@@ -663,7 +743,7 @@ mod tests {
     /// The table (or error) of the `csv` crate read one record at a time: what every
     /// way of reading must give.
     fn oracle(text: &str) -> Result<SummaryTable> {
-        read_with_csv_crate(text.as_bytes())
+        read_with_csv_crate(Source::Bytes(text.as_bytes()))
     }
 
     #[test]
@@ -754,15 +834,41 @@ mod tests {
         }
         let table = read_bytes(quoted.as_bytes(), 1 << 20).unwrap();
         assert_eq!(bits(&table), bits(&oracle(&plain).unwrap()));
-        // Blank lines are skipped and not counted as lines; a BOM is not part of the header.
+        // Blank lines are skipped, not rows, but count as lines; a BOM is not part of the
+        // header.
         let text = "\u{feff}ID,x,t_x,T\n\n a ,1,1,2\n\nb,0,0,3\n\nc,1,x,4\n";
         let err = read_summary_csv(text.as_bytes()).unwrap_err();
         assert_eq!(err, oracle(text).unwrap_err());
-        assert!(matches!(&err, Error::Row(r) if r.line == 4 && r.field == "t_x"));
+        assert!(matches!(&err, Error::Row(r) if r.line == 7 && r.field == "t_x"));
         let text = &text[..text.find("c,1").unwrap()];
         let table = read_summary_csv(text.as_bytes()).unwrap();
         assert_eq!(table.ids().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(table, oracle(text).unwrap());
+    }
+
+    /// Hands out one byte per `read`, so every piece boundary falls inside the input.
+    struct ByteByByte<'a>(&'a [u8]);
+
+    impl Read for ByteByByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_streamed_line_is_the_line_counters() {
+        use super::super::csv::LineCounter;
+        let text = b"ID,x\r\n\r\na,1\n\n\n\"b\nc\",2\r\n\r\n\nd,3";
+        for byte in 0..=text.len() + 1 {
+            let expected = LineCounter::new(text, 1).line_at(byte);
+            let b = byte as u64;
+            assert_eq!(line_at_byte(&text[..], b).unwrap(), expected, "byte {byte}");
+            let piecewise = line_at_byte(ByteByByte(text), b).unwrap();
+            assert_eq!(piecewise, expected, "byte {byte}, one byte per read");
+        }
     }
 
     #[test]

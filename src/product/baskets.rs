@@ -3,13 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{is_purchase, Area, BasketReport, Baskets, Interner, ProductIdx, View};
+use crate::data::{
+    is_purchase, Area, BasketReport, Baskets, Column, ColumnState, Interner, ProductIdx, View,
+};
 use crate::error::{Error, Result};
 
 /// What makes one basket out of transaction rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum BasketKey {
-    /// The order id when the log has one, else customer and day (default).
+    /// The order id when the data has one, else customer and day (default). Order ids
+    /// the scope hides are an error, not a quiet change to customer-day baskets.
     #[default]
     Auto,
     /// One basket per order id (the log must have order ids).
@@ -72,13 +75,16 @@ impl BasketOptions {
     }
 
     /// Baskets of the view's customers, each basket with its customer. With
-    /// [`BasketKey::Auto`], order ids key the baskets when the view shows them.
+    /// [`BasketKey::Auto`], order ids key the baskets when the data has them, and
+    /// customer and day only when it has none.
     ///
     /// # Errors
     /// [`Error::ForbiddenArea`] when the scope forbids product analysis;
     /// [`Error::MissingColumn`] or [`Error::HiddenColumn`] for products (or order ids with
-    /// [`BasketKey::Order`]); [`Error::Degenerate`] for a product without a category at
-    /// category level (unless skipped) or an order id shared by two customers;
+    /// [`BasketKey::Order`]); [`Error::HiddenColumn`] for order ids the data has and the
+    /// scope hides, with [`BasketKey::Auto`]; [`Error::Degenerate`] for a product without
+    /// a category at category level (unless skipped) or an order id shared by two
+    /// customers;
     /// [`Error::EmptyInput`] when the view holds no transactions.
     pub fn compute(&self, view: &View<'_>) -> Result<Baskets> {
         view.require(Area::Product)?;
@@ -86,7 +92,12 @@ impl BasketOptions {
         let orders = match self.key {
             BasketKey::Order => Some(view.orders()?),
             BasketKey::CustomerDay => None,
-            BasketKey::Auto => view.orders().ok(),
+            // Hidden order ids would make other baskets (and other supports) from the same
+            // data: falling back is only for data that never had them.
+            BasketKey::Auto => match view.column(Column::Order) {
+                ColumnState::Absent => None,
+                ColumnState::Present | ColumnState::Hidden => Some(view.orders()?),
+            },
         };
         if view.transactions() == 0 {
             return Err(Error::EmptyInput);

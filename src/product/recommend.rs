@@ -367,19 +367,12 @@ impl CrossSellOptions {
             return Err(missing("neighbours", "co-purchase neighbours"));
         }
         if let (Some(r), Some(n)) = (rules, neighbours) {
-            let (a, b) = (r.items(), n.items());
-            if a != b {
-                if let Some(k) = (0..a.len().min(b.len())).find(|&k| a.name(k) != b.name(k)) {
-                    return Err(Error::bad_value(
-                        "neighbours",
-                        k,
-                        "item",
-                        b.name(k),
-                        format!("`{}`, item {k} of the rules", a.name(k)),
-                    ));
-                }
-                Error::check_len("neighbours' items", b.len(), a.len(), "the rules' items")?;
-            }
+            same_items(
+                "neighbours' items",
+                n.items(),
+                r.items(),
+                "the rules' items",
+            )?;
         }
         let items = match (rules, neighbours) {
             (Some(r), _) => r.items(),
@@ -523,13 +516,55 @@ impl CrossSell<'_> {
     }
 
     /// Recommendations for every customer, in parallel, in customer order.
-    pub fn recommend_all(&self, customers: &CustomerItems) -> CustomerRecommendations {
-        CustomerRecommendations {
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the customers' scope forbids product analysis;
+    /// [`Error::BadValue`] naming the first item where the customers' items differ from
+    /// the recommender's (customer items of another level or another log), or
+    /// [`Error::LengthMismatch`] when one has more items than the other.
+    pub fn recommend_all(&self, customers: &CustomerItems) -> Result<CustomerRecommendations> {
+        customers.rows().scope().require(Area::Product)?;
+        same_items(
+            "customers' items",
+            customers.items(),
+            self.items,
+            "the recommender's items",
+        )?;
+        Ok(CustomerRecommendations {
             rows: customers.rows().clone(),
             recommendations: (0..customers.len())
                 .into_par_iter()
                 .map(|c| self.recommend(customers.of(c)))
                 .collect(),
-        }
+        })
     }
+}
+
+/// Checks that `found`, the items of `input`, are `expected`, the items of `against`,
+/// id for id: an id read against other item names would name another item (or a
+/// category for a product).
+///
+/// # Errors
+/// [`Error::BadValue`] naming the first id where the names differ;
+/// [`Error::LengthMismatch`] when one list extends the other.
+fn same_items(
+    input: &'static str,
+    found: &Interner,
+    expected: &Interner,
+    against: &'static str,
+) -> Result<()> {
+    if found == expected {
+        return Ok(());
+    }
+    let shared = found.len().min(expected.len());
+    if let Some(k) = (0..shared).find(|&k| found.name(k) != expected.name(k)) {
+        return Err(Error::bad_value(
+            input,
+            k,
+            "item",
+            found.name(k),
+            format!("`{}`, item {k} of {against}", expected.name(k)),
+        ));
+    }
+    Error::check_len(input, found.len(), expected.len(), against)
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 use crate::data::{
-    count_orders, is_purchase, Area, CategoryIdx, ChannelIdx, History, OrderIdx, ProductIdx, Rows,
-    View,
+    count_orders, is_purchase, Area, CategoryIdx, ChannelIdx, Column, ColumnState, History,
+    OrderIdx, ProductIdx, Rows, View,
 };
 use crate::error::{Error, Result};
 use crate::time::day_number;
@@ -17,7 +17,8 @@ use crate::time::day_number;
 /// Per-customer habits of a view's customers (row `i` is `rows.id(i)`). Only purchases
 /// ([`is_purchase`]) on or before the as-of date count; a customer without one has `None`
 /// (and zero counts) everywhere. A column the data lacks or the scope hides leaves its
-/// habit `None` (channel, category) or empty (hours). Regularity (gaps between purchase
+/// habit `None` (channel, category) or empty (hours); basket size and value read
+/// quantities and order ids, so a scope that hides those is refused. Regularity (gaps between purchase
 /// days) is in the summary's [`CustomerFeatures`](crate::summary::CustomerFeatures).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Habits {
@@ -35,7 +36,8 @@ pub struct Habits {
     pub hour: Option<Vec<[u32; 24]>>,
     /// Mean units per order (|quantity| when the log has it, else purchase rows).
     pub basket_size: Vec<Option<f64>>,
-    /// Mean spend per order.
+    /// Mean spend per order (each purchase row is an order when the log has no order
+    /// ids).
     pub basket_value: Vec<Option<f64>>,
 }
 
@@ -193,9 +195,18 @@ impl HabitOptions {
     /// Habits of every customer of the view.
     ///
     /// # Errors
-    /// [`Error::ForbiddenArea`] when the scope forbids profiling.
+    /// [`Error::ForbiddenArea`] when the scope forbids profiling;
+    /// [`Error::HiddenColumn`] when the data has quantities or order ids and the scope
+    /// hides them (basket size and value would count rows instead).
     pub fn compute(&self, view: &View<'_>) -> Result<Habits> {
         view.require(Area::Profiling)?;
+        // Counting rows in place of units or orders is right only for data without them:
+        // hidden, they are an error, not a silently different basket.
+        for column in [Column::Quantity, Column::Order] {
+            if view.column(column) == ColumnState::Hidden {
+                view.need(column)?;
+            }
+        }
         let end = end_day(view, self.until);
         // Channels and categories are habits only where the view shows them.
         let n_channels = view.channel_names().map_or(0, |c| c.len());

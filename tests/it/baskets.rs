@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use acrm::data::{Baskets, Dataset, ProductRecord, TransactionRecord};
+use acrm::data::{Baskets, Column, ColumnSet, Dataset, ProductRecord, TransactionRecord};
 use acrm::product::{BasketKey, BasketLevel, BasketOptions, FpGrowthOptions, Metric, RuleOptions};
 use acrm::{Error, Scope};
 use chrono::NaiveDate;
@@ -321,6 +321,55 @@ fn baskets_from_a_log_by_order_and_by_customer_day() {
         BasketOptions::new().compute(&bare.view(&Scope::all())),
         Err(Error::MissingColumn { ref column, .. }) if column == "product"
     ));
+}
+
+/// With the default key, a scope that hides order ids gets the typed error, not
+/// customer-day baskets (other baskets, other supports) from the same data; data without
+/// order ids still falls back to customer and day.
+#[test]
+fn auto_key_refuses_hidden_order_ids() {
+    let products = [("p1", "food"), ("p2", "toys")].map(|(p, c)| ProductRecord {
+        product_id: p.into(),
+        category: Some(c.into()),
+        unit_cost: None,
+    });
+    // One customer-day, two orders: by order two baskets, by customer-day one.
+    let rows = [
+        row("ann", 1, 5.0, "p1", Some("o1")),
+        row("ann", 1, 3.0, "p2", Some("o2")),
+    ];
+    let mut b = Dataset::builder().products(products.clone()).unwrap();
+    b.extend(rows.clone()).unwrap();
+    let data = b.build().unwrap().dataset;
+    assert_eq!(
+        BasketOptions::new()
+            .compute(&data.view(&Scope::all()))
+            .unwrap()
+            .len(),
+        2
+    );
+    let no_orders = Scope::all().hide(ColumnSet::parse_list("order").unwrap());
+    assert_eq!(
+        BasketOptions::new()
+            .compute(&data.view(&no_orders))
+            .unwrap_err(),
+        Error::HiddenColumn {
+            column: Column::Order,
+            scope: "all".into(),
+        }
+    );
+
+    let mut b = Dataset::builder().products(products).unwrap();
+    b.extend(rows.map(|r| TransactionRecord {
+        order_id: None,
+        ..r
+    }))
+    .unwrap();
+    let unordered = b.build().unwrap().dataset;
+    let by_day = BasketOptions::new()
+        .compute(&unordered.view(&Scope::all()))
+        .unwrap();
+    assert_eq!(by_day.len(), 1);
 }
 
 fn reference() -> serde_json::Value {

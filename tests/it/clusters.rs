@@ -1,10 +1,12 @@
 //! Behavioural clusters: recovery of planted clusters (adjusted Rand index), k chosen by
 //! silhouette, features from a synthetic log, option errors, and determinism.
 
-use acrm::data::Rows;
+use acrm::data::{Area, AreaSet, Column, ColumnSet, Rows};
 use acrm::ndarray::Array2;
 use acrm::numerics::{adjusted_rand_index, silhouette, Fitted};
-use acrm::profiling::{ClusterMethod, ClusterOptions, FeatureOptions, Features};
+use acrm::profiling::{
+    ClusterMethod, ClusterOptions, Distinguishing, FeatureOptions, Features, SilhouetteScore,
+};
 use acrm::synth::SynthOptions;
 use acrm::{Days, Error, Scope, SummaryOptions, Weeks};
 use rand::{Rng, SeedableRng};
@@ -331,4 +333,90 @@ fn every_cluster_option_error_is_named() {
         ClusterOptions::new().k(2).fit(&empty).unwrap_err(),
         Error::EmptyInput
     );
+}
+
+/// Features carry the summary's scope, so a wider view must not lend them a column that
+/// scope hides (nor run profiling the scope forbids); and their bits must not depend on
+/// the thread count, with more customers than one summing chunk.
+#[test]
+fn features_show_only_what_the_summary_scope_shows() {
+    let synth = SynthOptions::<Weeks>::new()
+        .customers(5_000)
+        .seed(4)
+        .generate()
+        .unwrap();
+    let data = synth.dataset;
+    let end = synth.truth.options.end_date();
+    let wide = data.view(&Scope::all());
+    let narrow = data.view(&Scope::all().hide(ColumnSet::parse_list("channel").unwrap()));
+    let summary = SummaryOptions::new(end).compute::<Days>(&narrow).unwrap();
+    let options = FeatureOptions::new().mix(3);
+    let f = options.compute(&wide, &summary).unwrap();
+    assert!(f.rows.scope().hidden_columns.contains(Column::Channel));
+    assert!(
+        !f.names.iter().any(|n| n.starts_with("channel:")),
+        "{:?}",
+        f.names
+    );
+    assert_eq!(f.names.len(), 8);
+    assert!(f.names[5].starts_with("category:"));
+    assert_eq!(f, options.compute(&narrow, &summary).unwrap());
+
+    let no_profiling = Scope::all().forbid(AreaSet::parse_list("profiling").unwrap());
+    let hidden = SummaryOptions::new(end)
+        .compute::<Days>(&data.view(&no_profiling))
+        .unwrap();
+    assert!(matches!(
+        options.compute(&wide, &hidden),
+        Err(Error::ForbiddenArea {
+            area: Area::Profiling,
+            ..
+        })
+    ));
+
+    let all = SummaryOptions::new(end).compute::<Days>(&wide).unwrap();
+    let on = |threads| crate::pool(threads).install(|| options.compute(&wide, &all).unwrap());
+    let (one, two) = (on(1), on(2));
+    assert_eq!(one.names.len(), 11);
+    let bits = |f: &Features| f.raw.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(&one),
+        bits(&two),
+        "features depend on the thread count"
+    );
+}
+
+/// The JSON contract of clustering results (and of the profile example, which prints
+/// them as they serialise): `silhouette` is `[[k, score], ...]` and each profile's
+/// `distinguishing` is `[[feature, z], ...]`, pairs rather than objects.
+#[test]
+fn silhouettes_and_distinguishing_features_serialise_as_pairs() {
+    let (f, _) = planted(600, 3, 3, 6.0);
+    let fitted = ClusterOptions::new().k_range(2, 4).fit(&f).unwrap();
+    let silhouette = serde_json::to_value(&fitted.report.silhouette).unwrap();
+    let pairs = silhouette.as_array().unwrap();
+    assert_eq!(pairs.len(), 3);
+    for (pair, s) in pairs.iter().zip(&fitted.report.silhouette) {
+        assert_eq!(pair.as_array().unwrap().len(), 2, "{pair}");
+        assert_eq!(pair[0].as_u64(), Some(s.k as u64));
+        assert_eq!(pair[1].as_f64().map(f64::to_bits), Some(s.score.to_bits()));
+    }
+    let profile = &fitted.model.profiles[0];
+    let distinguishing = serde_json::to_value(&profile.distinguishing).unwrap();
+    for (pair, d) in distinguishing
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&profile.distinguishing)
+    {
+        assert_eq!(pair.as_array().unwrap().len(), 2, "{pair}");
+        assert_eq!(pair[0].as_str(), Some(d.feature.as_str()));
+        assert_eq!(pair[1].as_f64().map(f64::to_bits), Some(d.z.to_bits()));
+    }
+    assert_eq!(distinguishing.as_array().unwrap().len(), 3);
+    // And back.
+    let back: Vec<SilhouetteScore> = serde_json::from_value(silhouette).unwrap();
+    assert_eq!(back, fitted.report.silhouette);
+    let back: Vec<Distinguishing> = serde_json::from_value(distinguishing).unwrap();
+    assert_eq!(back, profile.distinguishing);
 }

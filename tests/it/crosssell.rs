@@ -1,10 +1,12 @@
 //! Cross-sell recommendations and segment affinity on small cases worked out by hand in
 //! the comments.
 
-use acrm::data::{Baskets, Dataset, ProductRecord, Rows, TransactionRecord};
+use acrm::data::{
+    Area, AreaSet, Baskets, CustomerItems, Dataset, ProductRecord, Rows, TransactionRecord,
+};
 use acrm::product::{
-    AffinityOptions, BasketLevel, CoPurchaseOptions, CrossSellMethod, CrossSellOptions,
-    FpGrowthOptions, Reason, RuleOptions,
+    AffinityOptions, BasketLevel, BasketOptions, CoPurchaseOptions, CrossSellMethod,
+    CrossSellOptions, FpGrowthOptions, Reason, RuleOptions,
 };
 use acrm::{Error, Scope};
 use chrono::NaiveDate;
@@ -137,7 +139,7 @@ fn recommendations_by_rules_then_neighbours() {
     );
 
     // All customers at once, in parallel, equal one at a time.
-    let all = recommender.recommend_all(&items);
+    let all = recommender.recommend_all(&items).unwrap();
     assert_eq!(all.recommendations.len(), 5);
     assert_eq!(all.rows.len(), 5);
     for (c, recs) in all.recommendations.iter().enumerate() {
@@ -245,4 +247,73 @@ fn unknown_item_ids_are_ignored_not_a_panic() {
         .model;
     // Item 99 does not exist; the answer is that for {a} alone.
     assert_eq!(r.recommend(&[99, 0]), r.recommend(&[0]));
+}
+
+/// Customer items must name the recommender's items, id for id, and their scope must
+/// allow product analysis: category ids read as product ids would recommend whatever
+/// product shares the number.
+#[test]
+fn recommend_all_refuses_other_items_and_a_forbidden_area() {
+    let products = [("apple", "food"), ("bear", "toys")].map(|(p, c)| ProductRecord {
+        product_id: p.into(),
+        category: Some(c.into()),
+        unit_cost: None,
+    });
+    let row = |c: &str, p: &str| {
+        let mut r = TransactionRecord::new(c, day(1), 10.0);
+        r.product_id = Some(p.into());
+        r
+    };
+    let mut b = Dataset::builder().products(products).unwrap();
+    b.extend([row("ann", "apple"), row("ann", "bear"), row("bob", "apple")])
+        .unwrap();
+    let data = b.build().unwrap().dataset;
+    let all = data.view(&Scope::all());
+    let baskets = BasketOptions::new().compute(&all).unwrap();
+    let near = CoPurchaseOptions::new()
+        .min_common(1)
+        .compute(&baskets.customer_items().unwrap())
+        .unwrap();
+    let recommender = CrossSellOptions::new()
+        .method(CrossSellMethod::CoPurchase)
+        .fit(None, Some(&near))
+        .unwrap()
+        .model;
+    // bob bought apple; ann bought it with bear.
+    let products = baskets.customer_items().unwrap();
+    let recs = recommender.recommend_all(&products).unwrap();
+    assert_eq!(
+        recs.recommendations[1][0].item,
+        near.items().get("bear").unwrap()
+    );
+
+    let categories = BasketOptions::new()
+        .level(BasketLevel::Category)
+        .compute(&all)
+        .unwrap()
+        .customer_items()
+        .unwrap();
+    assert_eq!(
+        recommender.recommend_all(&categories).unwrap_err(),
+        Error::BadValue {
+            input: "customers' items".into(),
+            row: 0,
+            field: "item".into(),
+            value: "food".into(),
+            expected: "`apple`, item 0 of the recommender's items".into(),
+        }
+    );
+
+    let no_product = data.view(&Scope::all().forbid(AreaSet::parse_list("product").unwrap()));
+    let lists = (0..products.len())
+        .map(|c| products.of(c).to_vec())
+        .collect();
+    let hidden = CustomerItems::new(no_product.rows(), products.items().clone(), lists).unwrap();
+    assert!(matches!(
+        recommender.recommend_all(&hidden),
+        Err(Error::ForbiddenArea {
+            area: Area::Product,
+            ..
+        })
+    ));
 }

@@ -2,7 +2,7 @@
 //! are exact binomial sums), agreement with the summary's regularity on synthetic data,
 //! option errors and determinism.
 
-use acrm::data::{Dataset, ProductRecord, TransactionRecord};
+use acrm::data::{Column, ColumnSet, Dataset, ProductRecord, TransactionRecord};
 use acrm::profiling::{HabitOptions, Halves, RiskOptions};
 use acrm::synth::SynthOptions;
 use acrm::time::Timestamp;
@@ -313,4 +313,50 @@ fn gaps_from_log(all: &acrm::View<'_>, k: usize, end: NaiveDate) -> (Option<f64>
         }
     });
     (Some(mean), cv)
+}
+
+/// Basket size and value count units and orders: a scope hiding quantities or order ids
+/// the data has is refused (naming the column), where counting rows instead would give
+/// other baskets; data without them counts rows.
+#[test]
+fn habits_refuse_hidden_quantities_and_orders() {
+    // One order of two rows, 3 units in all, spend 10.
+    let rows = [(1.0, 4.0), (2.0, 6.0)].map(|(q, a)| TransactionRecord {
+        quantity: Some(q),
+        order_id: Some("o1".into()),
+        ..row("ann", 1, a, "a", "web")
+    });
+    let mut b = Dataset::builder().products(products()).unwrap();
+    b.extend(rows.clone()).unwrap();
+    let data = b.build().unwrap().dataset;
+    let h = HabitOptions::new()
+        .compute(&data.view(&Scope::all()))
+        .unwrap();
+    assert_relative_eq!(h.basket_size[0].unwrap(), 3.0);
+    assert_relative_eq!(h.basket_value[0].unwrap(), 10.0);
+    for (hidden, column) in [("quantity", Column::Quantity), ("order", Column::Order)] {
+        let scope = Scope::all().hide(ColumnSet::parse_list(hidden).unwrap());
+        assert_eq!(
+            HabitOptions::new().compute(&data.view(&scope)).unwrap_err(),
+            Error::HiddenColumn {
+                column,
+                scope: "all".into(),
+            }
+        );
+    }
+
+    let mut b = Dataset::builder().products(products()).unwrap();
+    b.extend(rows.map(|r| TransactionRecord {
+        quantity: None,
+        order_id: None,
+        ..r
+    }))
+    .unwrap();
+    let bare = b.build().unwrap().dataset;
+    let h = HabitOptions::new()
+        .compute(&bare.view(&Scope::all()))
+        .unwrap();
+    // Each purchase row an order of one unit.
+    assert_relative_eq!(h.basket_size[0].unwrap(), 1.0);
+    assert_relative_eq!(h.basket_value[0].unwrap(), 5.0);
 }

@@ -9,7 +9,7 @@ use acrm::data::{
     Column, ColumnState, CustomerRecord, Dataset, DatasetBuilder, History, Loaded, Mode,
     NegativeAmounts, ProductRecord, Scope, TransactionRecord,
 };
-use acrm::io::{CsvOptions, Delimiter};
+use acrm::io::{read_summary_csv, read_summary_csv_path, CsvOptions, Delimiter};
 use acrm::{Error, Problem, RowError};
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -930,4 +930,43 @@ fn tables_give_typed_columns_and_name_bad_values() {
     );
     // Odd rows, and the two bad-duration rows (even, flagged 1).
     assert_eq!(t.flags("e").unwrap().iter().filter(|&&e| e).count(), 25_002);
+}
+
+/// A summary CSV names the physical line of a bad row, however it is read: blank lines
+/// and line ends inside quotes count, as they do for a transaction log, and both the
+/// parallel reader and the `csv` crate (quotes, a field too many) say the same.
+#[test]
+fn summary_csv_errors_name_physical_lines() {
+    let path = std::env::temp_dir().join(format!("acrm-summary-lines-{}.csv", std::process::id()));
+    let error = |text: &str| {
+        let from_memory = row_error(read_summary_csv(text.as_bytes()));
+        std::fs::write(&path, text).unwrap();
+        let from_file = row_error(read_summary_csv_path(&path));
+        assert_eq!(from_memory, from_file, "{text:?}");
+        from_memory
+    };
+    // Header 1, blank 2 and 3, the bad t_x on 4.
+    assert_eq!(
+        error("ID,x,t_x,T\n\n\na,1,oops,2\n"),
+        bad(4, "t_x", Problem::BadNumber, "oops")
+    );
+    // CRLF: header 1, blank 2, bad row 3.
+    assert_eq!(
+        error("ID,x,t_x,T\r\n\r\na,1,oops,2\r\n"),
+        bad(3, "t_x", Problem::BadNumber, "oops")
+    );
+    // A quoted id over lines 2 and 3, a blank line 4: the bad row is on 5.
+    assert_eq!(
+        error("ID,x,t_x,T\n\"a\nb\",1,1,2\n\nc,1,oops,2\n"),
+        bad(5, "t_x", Problem::BadNumber, "oops")
+    );
+    // A field too many after blank lines 2 and 3: the csv crate's error, on line 4.
+    let long = error("ID,x,t_x,T\n\n\na,1,1,2,9\n");
+    assert_eq!((long.line, long.problem), (4, Problem::Malformed));
+    // `a` again on line 5, after a blank line 3.
+    assert_eq!(
+        error("ID,x,t_x,T\na,1,1,2\n\nb,1,1,2\na,0,0,3\n"),
+        bad(5, "ID", Problem::DuplicateId, "a")
+    );
+    std::fs::remove_file(&path).unwrap();
 }

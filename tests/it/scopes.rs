@@ -296,7 +296,10 @@ fn only_inside(view: &View<'_>, inside: &BTreeSet<String>) {
     let cross = CrossSellOptions::new()
         .fit(Some(&rules), Some(&near))
         .unwrap();
-    within(ids(&cross.model.recommend_all(&items).rows), "cross-sell");
+    within(
+        ids(&cross.model.recommend_all(&items).unwrap().rows),
+        "cross-sell",
+    );
     let segments: Vec<Option<String>> = (0..view.len())
         .map(|k| view.owner(k).map(str::to_string))
         .collect();
@@ -489,6 +492,13 @@ proptest! {
         check(Column::Product, BasketOptions::new().compute(&view).map(|_| ()));
         if !hidden.contains(Column::Product) {
             check(Column::Order, BasketOptions::new().key(BasketKey::Order).compute(&view).map(|_| ()));
+            // The default key falls back to customer-days only without order ids in the data.
+            check(Column::Order, BasketOptions::new().compute(&view).map(|_| ()));
+        }
+        // Basket size and value count units and orders.
+        let habits = HabitOptions::new().compute(&view).map(|_| ());
+        if [Column::Quantity, Column::Order].iter().any(|&c| hidden.contains(c)) {
+            prop_assert!(refused(habits.unwrap_err()));
         }
         check(Column::Product, AffinityOptions::new().compute(&view, &vec![Some("a"); view.len()]).map(|_| ()));
         let elasticity = |by| ElasticityOptions::new().by(by).compute(&view).map(|_| ());

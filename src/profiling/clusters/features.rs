@@ -6,9 +6,9 @@ use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{is_purchase, Area, Interner, ProductIdx, Rows, View};
+use crate::data::{is_purchase, Area, Column, Interner, ProductIdx, Rows, View};
 use crate::error::{Error, Result};
-use crate::numerics::column_mean_sd;
+use crate::numerics::{column_mean_sd, median, sum_chunked};
 use crate::summary::Summary;
 use crate::time::TimeUnit;
 
@@ -22,7 +22,8 @@ use crate::time::TimeUnit;
 /// with fewer than three purchase days get the median of the others), all from the
 /// summary's [`CustomerFeatures`](crate::summary::CustomerFeatures); and, when the view
 /// shows products with categories or channels, `category:NAME` and `channel:NAME` shares
-/// of purchase spend for the most-bought ones (a hidden column adds no shares).
+/// of purchase spend for the most-bought ones (a column hidden from the view or from the
+/// summary's scope adds no shares).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureOptions {
     mix: usize,
@@ -55,13 +56,18 @@ impl FeatureOptions {
     }
 
     /// The features of the summary's customers, read from `view` (the view the summary
-    /// was computed from, or a wider one over the same data).
+    /// was computed from, or a wider one over the same data). The features carry the
+    /// summary's scope, so they hold no shares of a column that scope hides, however wide
+    /// the view.
     ///
     /// # Errors
-    /// [`Error::ForbiddenArea`] when the view's scope forbids profiling;
+    /// [`Error::ForbiddenArea`] when the view's or the summary's scope forbids profiling;
     /// [`Error::BadValue`] naming a customer of the summary that the view does not hold.
     pub fn compute<U: TimeUnit>(&self, view: &View<'_>, summary: &Summary<U>) -> Result<Features> {
         view.require(Area::Profiling)?;
+        let scope = summary.rows().scope();
+        scope.require(Area::Profiling)?;
+        let shown = |column: Column| scope.reveal(column).is_ok();
         let frame = summary.features();
         let n = frame.len();
         let at = view.positions(summary.rows())?;
@@ -78,27 +84,13 @@ impl FeatureOptions {
                     .filter(move |&j| is_purchase(h.amounts[j]))
                     .map(move |j| (k, j, h.amounts[j]))
             };
-            const CHUNK: usize = 1 << 12;
-            let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-                .into_par_iter()
-                .map(|b| {
-                    let mut t = vec![0.0; width];
-                    for i in b * CHUNK..((b + 1) * CHUNK).min(n) {
-                        for (k, j, a) in rows_of(i) {
-                            if let Some(c) = key(k, j) {
-                                t[c] += a;
-                            }
-                        }
+            let totals = sum_chunked(n, width, |i, t| {
+                for (k, j, a) in rows_of(i) {
+                    if let Some(c) = key(k, j) {
+                        t[c] += a;
                     }
-                    t
-                })
-                .collect();
-            let mut totals = vec![0.0; width];
-            for p in parts {
-                for (t, v) in totals.iter_mut().zip(p) {
-                    *t += v;
                 }
-            }
+            });
             let mut top: Vec<usize> = (0..width).filter(|&c| totals[c] > 0.0).collect();
             top.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]).then(a.cmp(&b)));
             top.truncate(self.mix);
@@ -137,7 +129,9 @@ impl FeatureOptions {
                 }
             };
         if self.mix > 0 {
-            if let (Ok(catalogue), Ok(products)) = (view.catalogue(), view.products()) {
+            // Read through the view, tagged with the summary's scope: only what both show.
+            let products = shown(Column::Product).then(|| (view.catalogue(), view.products()));
+            if let Some((Ok(catalogue), Ok(products))) = products {
                 let category_of: Vec<Option<usize>> = (0..catalogue.len())
                     .map(|p| catalogue.category(ProductIdx(p as u32)).map(|c| c.get()))
                     .collect();
@@ -145,13 +139,14 @@ impl FeatureOptions {
                 let spend = spend_by(&|k, j| category_of[products.of(k)[j].get()], labels.len());
                 add_mix("category", labels, spend);
             }
-            if let (Ok(labels), Ok(channels)) = (view.channel_names(), view.channels()) {
+            let channels = shown(Column::Channel).then(|| (view.channel_names(), view.channels()));
+            if let Some((Ok(labels), Ok(channels))) = channels {
                 let spend = spend_by(&|k, j| Some(channels.of(k)[j].get()), labels.len());
                 add_mix("channel", labels, spend);
             }
         }
         let mut raw = Array2::zeros((n, names.len()));
-        let mut cvs: Vec<f64> = frame.gap_cv.iter().flatten().copied().collect();
+        let cvs: Vec<f64> = frame.gap_cv.iter().flatten().copied().collect();
         for i in 0..n {
             let purchase_days = f64::from(frame.purchase_days[i]);
             let spend = frame.spend[i];
@@ -165,14 +160,9 @@ impl FeatureOptions {
                 row[5 + j] = if spend > 0.0 { col[i] / spend } else { 0.0 };
             }
         }
-        cvs.sort_by(f64::total_cmp);
-        let median = match cvs.len() {
-            0 => 0.0,
-            m if m % 2 == 1 => cvs[m / 2],
-            m => 0.5 * (cvs[m / 2 - 1] + cvs[m / 2]),
-        };
+        let cv_median = median(&cvs).unwrap_or(0.0);
         raw.column_mut(4)
-            .mapv_inplace(|v| if v.is_nan() { median } else { v });
+            .mapv_inplace(|v| if v.is_nan() { cv_median } else { v });
         Ok(Features {
             rows: frame.rows,
             names,

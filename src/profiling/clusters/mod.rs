@@ -12,7 +12,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use features::{FeatureOptions, Features};
 use kmeans::{kmeans_plus_plus, lloyd};
@@ -113,8 +113,8 @@ pub struct ClusterReport {
     pub constant_features: Vec<String>,
 }
 
-/// The mean silhouette of one k on the sample.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// The mean silhouette of one k on the sample. Serialised as the pair `[k, score]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SilhouetteScore {
     /// Number of clusters.
     pub k: usize,
@@ -122,14 +122,42 @@ pub struct SilhouetteScore {
     pub score: f64,
 }
 
-/// A feature that sets a cluster apart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A feature that sets a cluster apart. Serialised as the pair `[feature, z]`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Distinguishing {
     /// Feature name.
     pub feature: String,
     /// The cluster mean's distance from the overall mean, in standard deviations of the
     /// scaled feature (signed).
     pub z: f64,
+}
+
+// Pairs, not objects: `[k, score]` and `[feature, z]` are the published JSON shape (of
+// the profile example among others), kept when the tuples became named structs.
+impl Serialize for SilhouetteScore {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (self.k, self.score).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SilhouetteScore {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (k, score) = Deserialize::deserialize(deserializer)?;
+        Ok(SilhouetteScore { k, score })
+    }
+}
+
+impl Serialize for Distinguishing {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.feature, self.z).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Distinguishing {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (feature, z) = Deserialize::deserialize(deserializer)?;
+        Ok(Distinguishing { feature, z })
+    }
 }
 
 impl Clusters {
