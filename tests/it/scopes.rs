@@ -672,3 +672,52 @@ fn roles_set_reach_hidden_columns_and_forbidden_areas() {
         Err(Error::UnknownId { ref kind, .. }) if kind == "user"
     ));
 }
+
+#[test]
+fn a_failed_assignment_leaves_the_dataset_as_it_was() {
+    let mut b = Dataset::builder();
+    for (c, day, amount) in [("x1", 3, 10.0), ("x2", 5, 20.0), ("x1", 9, 40.0)] {
+        b.push(TransactionRecord::new(c, date(day), amount))
+            .unwrap();
+    }
+    let mut data = b.build().unwrap().dataset;
+    data.assign_owners([OwnershipRecord::new("x1", "ann")])
+        .unwrap();
+    let before = data.clone();
+    let summarise = |data: &Dataset| {
+        let all = data.view(&Scope::all());
+        let histories: Vec<Vec<f64>> = (0..all.len())
+            .map(|k| all.history(k).amounts.to_vec())
+            .collect();
+        let summary = SummaryOptions::new(date(20)).compute::<Days>(&all).unwrap();
+        (histories, serde_json::to_string(&summary).unwrap())
+    };
+    let expected = summarise(&before);
+    // New customers first, then a bad record: the new ones must not stay behind.
+    let failed = data.assign_owners([
+        OwnershipRecord::new("new1", "bob"),
+        OwnershipRecord::new("x2", "bob"),
+        OwnershipRecord::new("new2", " "),
+    ]);
+    assert!(matches!(failed, Err(Error::Row(ref e)) if e.line == 3 && e.field == "owner"));
+    assert_eq!(data, before);
+    assert_eq!(summarise(&data), expected);
+    // And a conflict found after every record was read.
+    let failed = data.assign_owners([
+        OwnershipRecord::new("new1", "bob"),
+        OwnershipRecord::new("x2", "bob"),
+        OwnershipRecord::new("x2", "kim"),
+    ]);
+    assert!(matches!(failed, Err(Error::Row(ref e)) if e.field == "owner"));
+    assert_eq!(data, before);
+    assert_eq!(summarise(&data), expected);
+    // The dataset still takes a good assignment.
+    let report = data
+        .assign_owners([
+            OwnershipRecord::new("new1", "bob"),
+            OwnershipRecord::new("x2", "bob"),
+        ])
+        .unwrap();
+    assert_eq!((report.added, report.owned, report.unowned), (1, 2, 1));
+    assert_eq!(data.view(&Scope::all()).len(), 3);
+}
