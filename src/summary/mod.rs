@@ -25,6 +25,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod form;
 mod record;
 
 pub(crate) use record::{group_by, groups_by_x_t};
@@ -374,8 +375,11 @@ pub struct Split<U: TimeUnit> {
 /// Rows are the customers of the view with a purchase on or before the date, in the
 /// order of their index in the dataset; [`rows`](Self::rows) says which, and under which
 /// scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "")]
+///
+/// It serialises with the external ids of its own customers only (see [`Rows`]); read
+/// back, it is a summary of those customers, ready to [`update`](Self::update) and
+/// [`merge`](Self::merge), and equal to the one written.
+#[derive(Debug, Clone)]
 pub struct Summary<U: TimeUnit> {
     as_of: i32,
     rows: Rows,
@@ -388,7 +392,6 @@ pub struct Summary<U: TimeUnit> {
     pending: BTreeMap<CustomerIdx, CustomerState>,
     has_cost: bool,
     coverage: Coverage,
-    #[serde(skip)]
     unit: PhantomData<U>,
 }
 
