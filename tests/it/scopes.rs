@@ -862,3 +862,41 @@ fn scoped_results_serialise_the_ids_of_their_own_customers_only() {
     }
     assert!(checked >= 4, "only {checked} cases had a summary");
 }
+
+/// Patterns made from a summary's records keep its scope: a scope that forbids
+/// persistency cannot fit a purchase model from them, as it cannot from the summary.
+#[test]
+fn patterns_of_a_scoped_summarys_records_keep_its_forbidden_areas() {
+    use acrm::persistency::BgNbd;
+    use acrm::summary::Compact;
+    let case = case(7);
+    let owner = &case.owners[0];
+    let scope = case
+        .scope(&format!("owner:{owner}"), None)
+        .forbid(AreaSet::parse_list("persistency").unwrap());
+    let view = case.data.view(&scope);
+    let summary = SummaryOptions::new(date(420))
+        .compute::<acrm::Weeks>(&view)
+        .unwrap();
+    let records = summary.records();
+    let patterns = Compact::<acrm::Weeks>::from_records(&records);
+    assert_eq!(patterns.scope, *summary.scope());
+    let label = format!("owner:{owner}");
+    assert!(matches!(
+        acrm::FitOptions::new().fit::<BgNbd>(&patterns),
+        Err(Error::ForbiddenArea { area: Area::Persistency, ref scope }) if *scope == label
+    ));
+    // The same records as a bare slice come from outside any scope.
+    let bare = Compact::<acrm::Weeks>::from_records(&records[..]);
+    assert_eq!(bare.patterns, patterns.patterns);
+    assert!(bare.scope.is_all());
+    // Under a scope that allows persistency, the fit reports the scope.
+    let view = case.data.view(&case.scope(&format!("owner:{owner}"), None));
+    let summary = SummaryOptions::new(date(420))
+        .compute::<acrm::Weeks>(&view)
+        .unwrap();
+    let patterns = Compact::<acrm::Weeks>::from_records(&summary.records());
+    if let Ok(fitted) = acrm::FitOptions::new().fit::<BgNbd>(&patterns) {
+        assert_eq!(fitted.report.scope.as_ref(), Some(summary.scope()));
+    }
+}
