@@ -290,12 +290,17 @@ impl Customers {
     ///
     /// # Errors
     /// [`Error::Row`] naming the record (1-based position) and field: an empty customer id
-    /// or owner, or two owners for one customer from the same date ([`Problem::Conflict`]).
+    /// or owner, or two owners for one customer from the same date ([`Problem::Conflict`]);
+    /// the table is then unchanged.
     pub fn assign(
         &mut self,
         records: impl IntoIterator<Item = OwnershipRecord>,
     ) -> Result<OwnershipReport> {
         let before = self.len();
+        // New customers are interned here and joined to the table only once every record
+        // is checked: a failed assignment must leave the table as long as the log's
+        // offsets, or a later view would read past them.
+        let mut added = Interner::new();
         let mut owners = Interner::new();
         // (customer, first day, line, owner)
         let mut rows: Vec<(u32, i32, usize, u32)> = Vec::new();
@@ -311,17 +316,21 @@ impl Customers {
                     }));
                 }
             }
-            let c = self.intern(r.customer_id.trim());
+            let id = r.customer_id.trim();
+            let c = match self.ids.get(id) {
+                Some(c) => c,
+                None => before as u32 + added.intern(id),
+            };
             let o = owners.intern(r.owner.trim());
-            rows.push((c.0, r.from.map_or(i32::MIN, day_number), line, o));
+            rows.push((c, r.from.map_or(i32::MIN, day_number), line, o));
         }
         rows.sort_unstable();
         let mut report = OwnershipReport {
             records: rows.len(),
-            added: self.len() - before,
+            added: added.len(),
             ..OwnershipReport::default()
         };
-        let n = self.len();
+        let n = before + added.len();
         let mut owned = vec![0u32; n + 1];
         let mut assignments: Vec<(i32, u32)> = Vec::with_capacity(rows.len());
         let mut k = 0;
@@ -350,6 +359,9 @@ impl Customers {
             owned[c + 1] = assignments.len() as u32;
         }
         report.unowned = n - report.owned;
+        for id in added.iter() {
+            self.intern(id);
+        }
         self.owners = owners;
         self.owned = owned;
         self.assignments = assignments;

@@ -101,7 +101,7 @@ impl Dataset {
     /// # Errors
     /// [`Error::Row`] naming the record (1-based position), field and value: an empty
     /// customer id or owner, or two owners for one customer from the same date
-    /// ([`Problem::Conflict`]).
+    /// ([`Problem::Conflict`]). The dataset is then left as it was.
     pub fn assign_owners(
         &mut self,
         records: impl IntoIterator<Item = OwnershipRecord>,

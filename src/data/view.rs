@@ -7,11 +7,13 @@
 //! transactions): the log is sorted by customer, so a customer's history is a slice
 //! wherever the view's customers lie.
 
+use std::fmt;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::access::{Area, Column};
 use super::ids::{ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
@@ -53,7 +55,7 @@ pub struct DateRange {
 
 /// Which customers a view or a per-customer table holds: every customer of the dataset,
 /// or a sorted list of them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 enum Index {
     All(usize),
     List(Arc<Vec<CustomerIdx>>),
@@ -89,11 +91,83 @@ impl Index {
 ///
 /// Row `i` of the table is customer [`customer(i)`](Self::customer) of the dataset the
 /// view came from, with external id [`id(i)`](Self::id). Rows are in dataset order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The rows share the dataset's interner of every customer id, but never show it: they
+/// serialise (and print with `{:?}`) as the scope and the ids of their own customers, in
+/// row order, and read back as a table of those customers alone (indices `0..len`, as
+/// from [`from_ids`](Self::from_ids)). Two tables are equal when they hold the same ids
+/// in the same order under the same scope, whatever their dataset indices.
+#[derive(Clone)]
 pub struct Rows {
     scope: ScopeTag,
     ids: Arc<Interner>,
     index: Index,
+}
+
+/// The ids of some rows, serialised as a sequence without collecting them.
+struct RowIds<'a>(&'a Rows);
+
+impl Serialize for RowIds<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.ids())
+    }
+}
+
+impl Serialize for Rows {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Rows", 2)?;
+        out.serialize_field("scope", &self.scope)?;
+        out.serialize_field("ids", &RowIds(self))?;
+        out.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Rows {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Unknown fields are refused: the earlier form carried the whole interner, whose
+        // ids would otherwise read back as rows.
+        #[derive(Deserialize)]
+        #[serde(rename = "Rows", deny_unknown_fields)]
+        struct Form {
+            scope: ScopeTag,
+            ids: Interner,
+        }
+        let Form { scope, ids } = Form::deserialize(deserializer)?;
+        let n = ids.len();
+        Ok(Rows {
+            scope,
+            ids: Arc::new(ids),
+            index: Index::All(n),
+        })
+    }
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Rows) -> bool {
+        let same_table = Arc::ptr_eq(&self.ids, &other.ids) && self.index == other.index;
+        self.scope == other.scope
+            && self.len() == other.len()
+            && (same_table || self.ids().eq(other.ids()))
+    }
+}
+
+impl fmt::Debug for Rows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Ids<'a>(&'a Rows);
+        impl fmt::Debug for Ids<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.ids().take(20)).finish()?;
+                if self.0.len() > 20 {
+                    write!(f, " (+{} more)", self.0.len() - 20)?;
+                }
+                Ok(())
+            }
+        }
+        f.debug_struct("Rows")
+            .field("scope", &self.scope)
+            .field("ids", &Ids(self))
+            .finish()
+    }
 }
 
 impl Rows {
@@ -742,11 +816,12 @@ impl<'a> View<'a> {
         Ok(&self.data.regions)
     }
 
-    /// The interned order ids.
+    /// Every order id of the dataset, to name orders of the view's customers: not public,
+    /// since it holds the orders of customers outside the scope too.
     ///
     /// # Errors
     /// [`Error::HiddenColumn`] (`order`).
-    pub fn order_ids(&self) -> Result<&'a Interner> {
+    pub(crate) fn order_ids(&self) -> Result<&'a Interner> {
         self.tag.reveal(Column::Order)?;
         Ok(self.data.transactions.order_ids())
     }

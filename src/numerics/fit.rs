@@ -90,7 +90,7 @@ pub struct Fitted<M, R = FitReport> {
 }
 
 /// The input of a likelihood fit: rows of the model's data and, when they came through a
-/// view, its scope. Slices and vectors of rows are inputs without a scope.
+/// view, its scope. Slices, arrays and vectors of rows are inputs without a scope.
 pub trait FitData<T> {
     /// The rows.
     fn rows(&self) -> &[T];
@@ -107,6 +107,12 @@ impl<T> FitData<T> for [T] {
 }
 
 impl<T> FitData<T> for Vec<T> {
+    fn rows(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T, const N: usize> FitData<T> for [T; N] {
     fn rows(&self) -> &[T] {
         self
     }

@@ -16,7 +16,7 @@
 //! Statistics are integer day counts and sums, exact to merge and to update; a unit
 //! `U` only converts on the way out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod form;
 mod record;
 
 pub(crate) use record::{group_by, groups_by_x_t};
@@ -143,6 +144,15 @@ impl CustomerState {
     pub fn purchase_spend(&self) -> f64 {
         self.first_spend + self.repeat_spend
     }
+}
+
+/// The index of `id` in `ids`, interned when new: the interner is usually the dataset's,
+/// shared, and copied only then.
+fn intern(ids: &mut Arc<Interner>, id: &str) -> CustomerIdx {
+    CustomerIdx(match ids.get(id) {
+        Some(c) => c,
+        None => Arc::make_mut(ids).intern(id),
+    })
 }
 
 /// Rows of a history on or before `day` (histories are in time order).
@@ -365,18 +375,23 @@ pub struct Split<U: TimeUnit> {
 /// Rows are the customers of the view with a purchase on or before the date, in the
 /// order of their index in the dataset; [`rows`](Self::rows) says which, and under which
 /// scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "")]
+///
+/// It serialises with the external ids of its own customers only (see [`Rows`]); read
+/// back, it is a summary of those customers, ready to [`update`](Self::update) and
+/// [`merge`](Self::merge), and equal to the one written.
+#[derive(Debug, Clone)]
 pub struct Summary<U: TimeUnit> {
     as_of: i32,
     rows: Rows,
     state: Vec<CustomerState>,
-    /// Customers without a purchase yet but with returns on or before the date: kept so
-    /// that an update which brings their first purchase nets those returns too.
+    /// The customers counted in [`Coverage::excluded_customers`]. An update needs the set:
+    /// an id the dataset's interner knows may be a customer outside the summary's scope.
+    excluded: BTreeSet<CustomerIdx>,
+    /// Those of them with returns on or before the date: kept so that an update which
+    /// brings their first purchase nets those returns too.
     pending: BTreeMap<CustomerIdx, CustomerState>,
     has_cost: bool,
     coverage: Coverage,
-    #[serde(skip)]
     unit: PhantomData<U>,
 }
 
@@ -518,11 +533,13 @@ fn run<U: TimeUnit>(
         .map(|s| (u64::from(!included(s)), s.rows()))
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let mut pending = BTreeMap::new();
+    let mut excluded_set = BTreeSet::new();
     let mut excluded_transactions = 0;
     let summary_rows = if excluded == 0 {
         view.rows()
     } else {
         for (k, s) in state.iter().enumerate().filter(|(_, s)| !included(s)) {
+            excluded_set.insert(view.customer(k));
             excluded_transactions += s.rows();
             if s.rows() > 0 {
                 pending.insert(view.customer(k), *s);
@@ -561,6 +578,7 @@ fn run<U: TimeUnit>(
         as_of,
         rows: summary_rows,
         state,
+        excluded: excluded_set,
         pending,
         has_cost: costs,
         coverage,
@@ -771,6 +789,7 @@ impl<U: TimeUnit> Summary<U> {
             as_of: self.as_of,
             rows: self.rows,
             state: self.state,
+            excluded: self.excluded,
             pending: self.pending,
             has_cost: self.has_cost,
             coverage: self.coverage,
@@ -836,7 +855,9 @@ impl<U: TimeUnit> Summary<U> {
     /// Absorbs transactions dated after the summary date up to `as_of`, without the
     /// history: the summary becomes the one of the combined log as of `as_of`. New
     /// customers become new rows. Rows of `new` after `as_of` are counted in
-    /// [`Coverage::later_transactions`].
+    /// [`Coverage::later_transactions`]. A customer the summary has not counted before
+    /// (new to the data, or outside the summary's scope) is a new customer of the
+    /// combined input, summarised or excluded.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] when `as_of` is before the summary date; [`Error::Merge`]
@@ -875,8 +896,6 @@ impl<U: TimeUnit> Summary<U> {
         }
         let (tag, mut ids, mut customer) = self.take_rows();
         let tag = tag.merge(new.scope());
-        // Every id already in `ids` was in an input summarised before, so it is either a
-        // row or counted in `excluded_customers`.
         let mut buf = Vec::new();
         for k in 0..new.len() {
             let mut h = new.core(k);
@@ -892,24 +911,26 @@ impl<U: TimeUnit> Summary<U> {
                 self.coverage.transactions += end as u64;
                 continue;
             }
-            let idx = known.unwrap_or_else(|| CustomerIdx(Arc::make_mut(&mut ids).intern(id)));
+            // An id the interner knows may be a customer outside the summary's scope: only
+            // the excluded set says whether the customer was counted before.
+            let idx = known.unwrap_or_else(|| intern(&mut ids, id));
             let mut s = self.pending.remove(&idx).unwrap_or(CustomerState::EMPTY);
             let earlier = s.rows();
             s.absorb_rows(&h, 0..end, &mut buf);
             if s.purchase_days == 0 {
-                self.coverage.excluded_customers += u64::from(known.is_none());
+                if self.excluded.insert(idx) {
+                    self.coverage.excluded_customers += 1;
+                }
                 self.coverage.excluded_transactions += end as u64;
                 if s.rows() > 0 {
                     self.pending.insert(idx, s);
                 }
                 continue;
             }
-            self.coverage.excluded_customers = self
-                .coverage
-                .excluded_customers
-                .saturating_sub(u64::from(known.is_some()));
-            self.coverage.excluded_transactions =
-                self.coverage.excluded_transactions.saturating_sub(earlier);
+            if self.excluded.remove(&idx) {
+                self.coverage.excluded_customers -= 1;
+                self.coverage.excluded_transactions -= earlier;
+            }
             self.coverage.transactions += earlier + end as u64;
             customer.push(idx);
             self.state.push(s);
@@ -917,6 +938,13 @@ impl<U: TimeUnit> Summary<U> {
         self.as_of = to;
         self.put_rows(tag, ids, customer);
         Ok(())
+    }
+
+    /// Whether `id` is one of the customers counted in [`Coverage::excluded_customers`].
+    fn excludes(&self, id: &str) -> bool {
+        let ids = self.rows.ids_arc();
+        ids.get(id)
+            .is_some_and(|c| self.excluded.contains(&CustomerIdx(c)))
     }
 
     /// Takes the rows apart to grow them (see [`put_rows`](Self::put_rows)).
@@ -943,7 +971,7 @@ impl<U: TimeUnit> Summary<U> {
     ///
     /// # Errors
     /// [`Error::Merge`] when the dates or the presence of costs differ, or a customer is in
-    /// both.
+    /// both (a row or an excluded customer of each).
     pub fn merge(mut self, other: Summary<U>) -> Result<Summary<U>> {
         if self.as_of != other.as_of {
             return Err(Error::Merge {
@@ -959,24 +987,24 @@ impl<U: TimeUnit> Summary<U> {
                 reason: "one summary has costs and the other not".into(),
             });
         }
-        if let Some(i) = (0..other.len()).find(|&i| self.row(other.id(i)).is_some()) {
+        let theirs = other.rows.ids_arc();
+        let mut their_customers = (0..other.len())
+            .map(|i| other.id(i))
+            .chain(other.excluded.iter().map(|c| theirs.name(c.get())));
+        // Excluded customers count too: in both, they would be counted twice.
+        if let Some(id) = their_customers.find(|id| self.row(id).is_some() || self.excludes(id)) {
             return Err(Error::Merge {
-                reason: format!("customer `{}` is in both summaries", other.id(i)),
+                reason: format!("customer `{id}` is in both summaries"),
             });
         }
-        // All of the other's ids come along, so its excluded customers stay known.
         let (tag, mut ids, mut customer) = self.take_rows();
         let tag = tag.merge(other.scope());
-        let map: Vec<CustomerIdx> = other
-            .rows
-            .ids_arc()
-            .iter()
-            .map(|id| CustomerIdx(Arc::make_mut(&mut ids).intern(id)))
-            .collect();
-        customer.extend(other.rows.customers().map(|c| map[c.get()]));
-        self.state.extend_from_slice(&other.state);
+        let mut map = |c: CustomerIdx| intern(&mut ids, theirs.name(c.get()));
+        customer.extend(other.rows.customers().map(&mut map));
+        self.excluded.extend(other.excluded.iter().map(|&c| map(c)));
         self.pending
-            .extend(other.pending.iter().map(|(c, s)| (map[c.get()], *s)));
+            .extend(other.pending.iter().map(|(&c, s)| (map(c), *s)));
+        self.state.extend_from_slice(&other.state);
         self.coverage.add(&other.coverage);
         self.put_rows(tag, ids, customer);
         Ok(self)

@@ -156,9 +156,38 @@ impl<U: TimeUnit> Summary<U> {
 }
 
 impl<U: TimeUnit> Compact<U> {
-    /// Distinct (x, t_x, T) patterns of records from outside (a summary file, another
-    /// tool), with counts, sorted by (x, t_x, T). Values are grouped when bit-identical.
-    pub fn from_records(records: &[Rfm]) -> Compact<U> {
+    /// Distinct (x, t_x, T) patterns of records, with counts, sorted by (x, t_x, T).
+    /// Values are grouped when bit-identical.
+    ///
+    /// The patterns keep the records' scope, so that a fit still checks it: the
+    /// [`Records`] of a summary carry the summary's; a slice or vector of records from
+    /// outside (a summary file, another tool) has none, and the patterns are under no
+    /// scope.
+    ///
+    /// ```
+    /// use acrm::data::{AreaSet, Dataset, Scope, TransactionRecord};
+    /// use acrm::persistency::BgNbd;
+    /// use acrm::summary::Compact;
+    /// use acrm::{Error, FitOptions, SummaryOptions, Weeks};
+    /// use chrono::NaiveDate;
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+    /// let mut b = Dataset::builder();
+    /// b.extend([
+    ///     TransactionRecord::new("ann", d(1, 2), 10.0),
+    ///     TransactionRecord::new("ann", d(2, 9), 30.0),
+    /// ])?;
+    /// let data = b.build()?.dataset;
+    /// let scope = Scope::all().forbid(AreaSet::parse_list("persistency")?);
+    /// let summary = SummaryOptions::new(d(3, 31)).compute::<Weeks>(&data.view(&scope))?;
+    /// let patterns = Compact::<Weeks>::from_records(&summary.records());
+    /// assert!(matches!(
+    ///     FitOptions::new().fit::<BgNbd>(&patterns),
+    ///     Err(Error::ForbiddenArea { .. })
+    /// ));
+    /// # Ok::<(), acrm::Error>(())
+    /// ```
+    pub fn from_records(data: &(impl FitData<Rfm> + ?Sized)) -> Compact<U> {
+        let records = data.rows();
         type Key = (u32, u64, u64);
         type Map<V> = HashMap<Key, V, FixedState>;
         // Non-negative floats order as their bit patterns.
@@ -209,10 +238,10 @@ impl<U: TimeUnit> Compact<U> {
                     count,
                 })
                 .collect(),
-            scope: ScopeTag {
+            scope: data.scope().cloned().unwrap_or_else(|| ScopeTag {
                 customers: records.len(),
                 ..ScopeTag::default()
-            },
+            }),
             unit: PhantomData,
         }
     }

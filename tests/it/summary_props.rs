@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use acrm::data::{Dataset, TransactionRecord};
+use acrm::data::{Dataset, OwnershipRecord, TransactionRecord};
 use acrm::summary::{Coverage, Summary};
 use acrm::{Days, Error, Scope, SplitOptions, SummaryOptions, TimeUnit, Weeks};
 use approx::assert_abs_diff_eq;
@@ -411,8 +411,7 @@ proptest! {
             c.transactions + c.excluded_transactions + c.later_transactions,
             f.transactions + f.excluded_transactions + f.later_transactions
         );
-        prop_assert_eq!(c.transactions, f.transactions);
-        prop_assert_eq!(c.later_transactions, f.later_transactions);
+        prop_assert_eq!(c, f);
 
         // A transaction dated on or before the summary date is refused, and the summary is
         // left as it was.
@@ -652,6 +651,99 @@ fn update_counts_customers_acquired_after_the_new_date_as_excluded() {
     };
     assert_eq!(full.coverage(), expected);
     assert_eq!(s.coverage(), expected);
+}
+
+/// A scoped summary's dataset holds customers outside the scope. When an update brings
+/// them, they are new customers of the combined input (the scope's customers and the
+/// update's), summarised or excluded, like a customer the dataset never held.
+#[test]
+fn update_of_a_scoped_summary_counts_customers_outside_its_scope_as_new() {
+    let (d1, d2) = (10, 20);
+    // ann owns a (buys on day 1) and b (a return of 5 on day 2, no purchase); bob owns c
+    // and d, who bought by day 10 but are outside ann's scope.
+    let mut before = records(&[("a", 1, 10.0), ("b", 2, -5.0), ("c", 3, 7.0), ("d", 4, 8.0)]);
+    before
+        .assign_owners([
+            OwnershipRecord::new("a", "ann"),
+            OwnershipRecord::new("b", "ann"),
+            OwnershipRecord::new("c", "bob"),
+            OwnershipRecord::new("d", "bob"),
+        ])
+        .unwrap();
+    let ann = Scope::of_owners("owner", "ann", ["ann"]);
+    let mut s = SummaryOptions::new(date(d1))
+        .compute::<Days>(&before.view(&ann))
+        .unwrap();
+    // ann's customers as of day 10: a summarised (1 row), b excluded (its return).
+    let by_hand = Coverage {
+        excluded_customers: 1,
+        transactions: 1,
+        excluded_transactions: 1,
+        later_transactions: 0,
+    };
+    assert_eq!(s.coverage(), by_hand);
+    // The update: a and b buy, c (outside the scope) buys, d (outside) only returns, and
+    // e (new to the data) buys only after the new date.
+    let after = records(&[
+        ("a", 12, 3.0),
+        ("b", 13, 20.0),
+        ("c", 14, 4.0),
+        ("d", 15, -3.0),
+        ("e", 30, 9.0),
+    ]);
+    s.update(&after.view(&Scope::all()), date(d2)).unwrap();
+    // The combined input as of day 20, customer by customer:
+    // a: days 1 and 12, summarised, 2 rows;   b: days 2 and 13, summarised, 2 rows;
+    // c: day 14 (its day 3 is outside the summary's input), summarised, 1 row;
+    // d: a return on day 15 only, excluded, 1 row;   e: day 30, excluded, 1 later row.
+    let by_hand = Coverage {
+        excluded_customers: 2,
+        transactions: 5,
+        excluded_transactions: 1,
+        later_transactions: 1,
+    };
+    assert_eq!(s.coverage(), by_hand);
+    let ids: BTreeSet<&str> = (0..s.len()).map(|i| s.id(i)).collect();
+    assert_eq!(ids, BTreeSet::from(["a", "b", "c"]));
+    // b's earlier return nets its revenue: -5 + 20.
+    assert_abs_diff_eq!(s.get(s.row("b").unwrap()).revenue, 15.0);
+    assert_abs_diff_eq!(s.get(s.row("c").unwrap()).revenue, 4.0);
+    // A second update: d buys, and leaves the excluded customers (e stays).
+    let later = records(&[("d", 22, 6.0)]);
+    s.update(&later.view(&Scope::all()), date(25)).unwrap();
+    // d: days 15 and 22, summarised, 2 rows; a, b, c unchanged (5 rows).
+    let by_hand = Coverage {
+        excluded_customers: 1,
+        transactions: 7,
+        excluded_transactions: 0,
+        later_transactions: 1,
+    };
+    assert_eq!(s.coverage(), by_hand);
+    assert_eq!(s.len(), 4);
+}
+
+/// Summaries sharing a customer cannot merge, even one they both exclude (it would be
+/// counted twice).
+#[test]
+fn merge_refuses_a_customer_excluded_in_both() {
+    let opts = SummaryOptions::new(date(10));
+    let a = opts
+        .compute::<Days>(&records(&[("a", 1, 10.0), ("x", 2, -1.0)]).view(&Scope::all()))
+        .unwrap();
+    let b = opts
+        .compute::<Days>(&records(&[("b", 1, 10.0), ("x", 3, -2.0)]).view(&Scope::all()))
+        .unwrap();
+    let both = a.clone().merge(b);
+    assert!(
+        matches!(&both, Err(Error::Merge { reason }) if reason.contains("`x`")),
+        "{both:?}"
+    );
+    let c = opts
+        .compute::<Days>(&records(&[("c", 1, 10.0), ("y", 3, -2.0)]).view(&Scope::all()))
+        .unwrap();
+    let merged = a.merge(c).unwrap();
+    assert_eq!(merged.coverage().excluded_customers, 2);
+    assert_eq!(merged.coverage().excluded_transactions, 2);
 }
 
 #[test]
