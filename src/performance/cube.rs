@@ -767,6 +767,10 @@ impl CubeOptions {
             codes: Vec::new(),
             pairs: vec![Vec::new(); plan.masks.len()],
             contents: keep,
+            customer_seen: Vec::new(),
+            run_seen: Vec::new(),
+            run: 0,
+            orders: Vec::new(),
         };
         // Every sum is an integer: any split of the customers gives the same bits.
         const CHUNK: usize = 1024;
@@ -1267,6 +1271,14 @@ struct Scratch {
     pairs: Vec<Vec<(u64, u32)>>,
     /// Whether to keep the customers and products (for a cell's contents).
     contents: bool,
+    /// With a dense store: per cell, the last customer (view position + 1) and the last
+    /// order run counted in it, so distinct counts need no sorting.
+    customer_seen: Vec<u32>,
+    run_seen: Vec<u64>,
+    /// The current order run (a maximal sequence of one order's lines).
+    run: u64,
+    /// Scratch for checking that a customer's orders are contiguous.
+    orders: Vec<u32>,
 }
 
 /// A grouping set as the pass computes its keys: the constant part (rolled-up
@@ -1346,14 +1358,45 @@ impl Plan {
             codes,
             pairs,
             contents,
+            customer_seen,
+            run_seen,
+            run,
+            orders,
         } = scratch;
         let masks = &self.mask_keys;
+        let dense = matches!(part.store, Store::Dense(..));
+        if dense && customer_seen.is_empty() {
+            customer_seen.resize(self.span as usize, 0);
+            run_seen.resize(self.span as usize, 0);
+        }
+        let order_of = |h: &crate::data::History<'_>, i: usize| match (self.with_orders, h.orders) {
+            (true, Some(o)) => o[i].get() as u32,
+            _ => i as u32,
+        };
         for k in range {
             let h = view.history(k);
             part.report.lines_read += h.len() as u64;
             for p in pairs.iter_mut() {
                 p.clear();
             }
+            // When each order's lines are side by side (as exports write them), a change
+            // of order starts a new run and distinct counts are marks in arrays; otherwise
+            // the customer's (cell, order) pairs are sorted.
+            let fast = dense && {
+                orders.clear();
+                let mut prev = None;
+                for i in 0..h.len() {
+                    let o = order_of(&h, i);
+                    if prev != Some(o) {
+                        orders.push(o);
+                        prev = Some(o);
+                    }
+                }
+                orders.sort_unstable();
+                orders.windows(2).all(|w| w[0] != w[1])
+            };
+            let stamp = k as u32 + 1;
+            let mut current: Option<u32> = None;
             let mut customer_revenue = 0i64;
             let mut any = false;
             'rows: for i in 0..h.len() {
@@ -1424,13 +1467,33 @@ impl Plan {
                     .checked_add(revenue.cents())
                     .ok_or_else(|| overflow("amount"))?;
                 s.cost = s.cost.checked_add(cost).ok_or_else(|| overflow("cost"))?;
-                let order = match (self.with_orders, h.orders) {
-                    (true, Some(o)) => o[i].get() as u32,
-                    _ => i as u32,
-                };
-                for (mi, m) in masks.iter().enumerate() {
-                    let key = m.base + m.grouped.iter().map(|&d| codes[d]).sum::<u64>();
-                    pairs[mi].push((key, order));
+                let order = order_of(&h, i);
+                if fast {
+                    if current != Some(order) {
+                        current = Some(order);
+                        *run += 1;
+                    }
+                    let Store::Dense(_, counts) = &mut part.store else {
+                        unreachable!("fast only with a dense store")
+                    };
+                    for m in masks {
+                        let key =
+                            (m.base + m.grouped.iter().map(|&d| codes[d]).sum::<u64>()) as usize;
+                        let c = &mut counts[key];
+                        if customer_seen[key] != stamp {
+                            customer_seen[key] = stamp;
+                            c.customers += 1;
+                        }
+                        if run_seen[key] != *run {
+                            run_seen[key] = *run;
+                            c.orders += 1;
+                        }
+                    }
+                } else {
+                    for (mi, m) in masks.iter().enumerate() {
+                        let key = m.base + m.grouped.iter().map(|&d| codes[d]).sum::<u64>();
+                        pairs[mi].push((key, order));
+                    }
                 }
                 if let Some(p) = h.products.filter(|_| *contents) {
                     let e = part.products.entry(p[i].get() as u32).or_default();
