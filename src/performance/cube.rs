@@ -1446,7 +1446,7 @@ impl Plan {
                 let units = match (self.with_units, h.quantities) {
                     (true, Some(q)) => {
                         let micro = (q[i] * 1e6).round();
-                        if !(micro.abs() < 9e18) {
+                        if micro.is_nan() || micro.abs() >= 9e18 {
                             return Err(too_large(view, k, "quantity", q[i]));
                         }
                         micro as i64
