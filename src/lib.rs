@@ -13,7 +13,7 @@
 //! | Profiling | [`profiling`] | RFM scores and segments, value tiers, behavioural clusters, habits and risk flags |
 //! | Persistency | [`persistency`] | two families: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric; holdout scorecard) and retention (Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores) |
 //! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
-//! | Performance | [`performance`] | the sales cube (grouping sets, drill-down, top-N), period-over-period change (LMDI-I) and margin volume / mix / rate |
+//! | Performance | [`performance`] | the sales cube (grouping sets, drill-down, top-N), period-over-period change (LMDI-I; margin volume / mix / rate), plan vs actual, rep performance, tier migration |
 //! | Prospecting | `prospecting` | planned |
 //! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
 //! | Promotion | `promotion` | planned |
