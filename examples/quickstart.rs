@@ -3,8 +3,9 @@
 //! well the model predicts the holdout period, and a profile of the base: RFM segments,
 //! net profit, value tiers, the whale curve and behavioural clusters; then retention:
 //! the survival curve of customer lifetimes, monthly cohorts, overdue customers and a
-//! churn model's accuracy; products; and what the same analyses show a team, a branch and
-//! a salesperson under access scopes.
+//! churn model's accuracy; products; sales performance (the category × channel cube of an
+//! order-line file, the year-over-year change decomposed, a drill-down); and what the same
+//! analyses show a team, a branch and a salesperson under access scopes.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -16,6 +17,7 @@ use std::time::Instant;
 use acrm::data::{ScopeSpec, View};
 use acrm::io::{AssignmentCsv, CsvOptions};
 use acrm::numerics::{top_indices, top_share};
+use acrm::performance::{ChangeOptions, CubeOptions, Dim, GroupingSets, Measure, Window};
 use acrm::persistency::{
     BgNbd, ChurnFeatureOptions, ChurnOptions, CohortOptions, KaplanMeierOptions, LifetimeOptions,
     OverdueOptions, Scorecard, Tracking,
@@ -446,6 +448,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("    {:<10} {why}", names(&[rec.item]));
     }
 
+    performance()?;
+
     // Access scopes: the same analyses for a team lead, a branch manager and a salesperson
     // see only their own customers (each customer's whole history), and every result says
     // whose figures they are.
@@ -466,6 +470,115 @@ fn main() -> Result<(), Box<dyn Error>> {
         "  {handed} customers were handed over on 1997-07-01: as of 1997-06-30 owner s17 had {} customers",
         before.len()
     );
+    Ok(())
+}
+
+/// Sales performance of a synthetic order-line file (CDNOW records no categories or
+/// channels): the category × channel cube, the year-over-year change of revenue and
+/// margin decomposed, and a drill-down from the category whose share rose most.
+fn performance() -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let data = CsvOptions::new()
+        .detect_optional_columns(false)
+        .date("order_date")
+        .cost("cost")
+        .quantity("quantity")
+        .product("product")
+        .channel("channel")
+        .region("region")
+        .order("order_id")
+        .category("category")
+        .read_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/performance/orders.csv"
+        ))?
+        .dataset;
+    let view = data.view(&Scope::all());
+    let opts = CubeOptions::new()
+        .dims([Dim::Category, Dim::Channel])
+        .sets(GroupingSets::Cube);
+    let cube = opts.compute(&view)?;
+    let change = ChangeOptions::new(Window::year(2023), Window::year(2024))
+        .by(Dim::Category)
+        .compute(&view)?;
+    println!(
+        "\nSales performance (tests/data/performance/orders.csv, synthetic; {:.1?})",
+        t.elapsed()
+    );
+    let total = cube.cell(&[None, None]).ok_or("no total")?;
+    println!(
+        "  {} lines, {} orders, {} customers; revenue {}, margin {} ({:.1}%)",
+        total.lines,
+        total.orders,
+        total.customers,
+        total.revenue,
+        total.margin.ok_or("no costs")?,
+        100.0 * total.margin_rate().unwrap_or(0.0)
+    );
+    print!("  revenue by channel:");
+    for c in cube.set(0b10) {
+        print!("  {} {}", cube.label(c, 1).unwrap_or("-"), c.revenue);
+    }
+    println!();
+    let r = &change.revenue_total;
+    println!(
+        "  revenue 2023 → 2024: {} → {} (change {}); customers {:+.0}, orders per customer {:+.0}, order value {:+.0} (LMDI-I)",
+        r.revenue_0,
+        r.revenue_1,
+        r.delta_revenue,
+        r.effect_customers.unwrap_or(f64::NAN),
+        r.effect_frequency.unwrap_or(f64::NAN),
+        r.effect_aov.unwrap_or(f64::NAN)
+    );
+    let sum = |f: fn(&acrm::performance::MarginChange) -> Option<f64>| -> f64 {
+        change.margin.iter().filter_map(f).sum()
+    };
+    let m = change.margin_total.as_ref().ok_or("no margins")?;
+    println!(
+        "  margin 2023 → 2024: change {}; volume {:+.0}, mix {:+.0}, rate {:+.0} (over categories)",
+        m.delta_margin,
+        sum(|m| m.volume_effect),
+        sum(|m| m.mix_effect),
+        sum(|m| m.rate_effect)
+    );
+    for m in &change.margin {
+        let note = match m.status {
+            acrm::performance::ChangeStatus::Entered => "  (entered)".to_string(),
+            acrm::performance::ChangeStatus::Left => "  (left)".to_string(),
+            _ => String::new(),
+        };
+        println!(
+            "    {:<6} share {:>5.1}% → {:>5.1}%, rate {:>5} → {:>5}: mix {:>+9.0}, rate {:>+9.0}{note}",
+            m.member.as_deref().unwrap_or("-"),
+            100.0 * m.share_0.unwrap_or(0.0),
+            100.0 * m.share_1.unwrap_or(0.0),
+            m.rate_0.map_or("-".into(), |q| format!("{:.1}%", 100.0 * q)),
+            m.rate_1.map_or("-".into(), |q| format!("{:.1}%", 100.0 * q)),
+            m.mix_effect.unwrap_or(0.0),
+            m.rate_effect.unwrap_or(0.0),
+        );
+    }
+    // Drill into the category that gained most share: its products, top three by revenue.
+    let riser = change
+        .margin
+        .iter()
+        .filter(|m| m.status == acrm::performance::ChangeStatus::Both)
+        .max_by(|a, b| {
+            let gain = |m: &acrm::performance::MarginChange| {
+                m.share_1.unwrap_or(0.0) - m.share_0.unwrap_or(0.0)
+            };
+            gain(a).total_cmp(&gain(b))
+        })
+        .and_then(|m| m.member.clone())
+        .ok_or("no category")?;
+    let cell = cube.cell(&[Some(&riser), None]).ok_or("no cell")?;
+    let down = opts.drill(&cube, cell, Dim::Product)?.compute(&view)?;
+    let top = down.top(0b01, 1, Measure::Revenue, 3)?;
+    print!("  drill-down: {riser}'s top products");
+    for (product, revenue) in top.first().map(|t| t.members.as_slice()).unwrap_or(&[]) {
+        print!("  {product} {revenue:.2}");
+    }
+    println!();
     Ok(())
 }
 

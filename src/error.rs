@@ -63,6 +63,8 @@ pub enum Problem {
     SurvivorsIncrease,
     /// A cohort without customers in period 0, or without any period after it.
     EmptyCohort,
+    /// A date window whose last day comes before its first.
+    EndBeforeStart,
 }
 
 impl Problem {
@@ -92,6 +94,7 @@ impl Problem {
                 "the cohort's next period (periods run 0, 1, 2, … each once, without gaps)"
             }
             Problem::SurvivorsIncrease => "no more customers than in the cohort's period before",
+            Problem::EndBeforeStart => "a last day on or after the first day",
             Problem::EmptyCohort => {
                 "a cohort with customers in period 0 and at least one later period"
             }

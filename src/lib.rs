@@ -9,11 +9,11 @@
 //! | (foundation) per-customer statistics | [`summary`] | RFM sufficient statistics, calibration/holdout split, compact patterns, the per-customer feature frame |
 //! | (foundation) numerics | [`numerics`] | log-space ₂F₁, maximum-likelihood fits and their reports, bootstrap, classification and survival metrics (AUC, concordance), partition metrics (silhouette, ARI) |
 //! | (edge) input/output | [`io`] | CSV in (parallel) and out: transaction logs, summaries, BG/BB and sBG inputs, baskets, organisations and ownership |
-//! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend |
+//! | (edge) synthetic data | [`synth`] | BG/NBD and Pareto/NBD histories with Gamma-Gamma spend; market baskets with planted patterns; order lines over several years with planted changes |
 //! | Profiling | [`profiling`] | RFM scores and segments, value tiers, behavioural clusters, habits and risk flags |
 //! | Persistency | [`persistency`] | two families: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric; holdout scorecard) and retention (Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores) |
 //! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
-//! | Performance | `performance` | planned |
+//! | Performance | [`performance`] | the sales cube (grouping sets, drill-down, top-N), period-over-period change (LMDI-I; margin volume / mix / rate), plan vs actual, rep performance, tier migration |
 //! | Prospecting | `prospecting` | planned |
 //! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
 //! | Promotion | `promotion` | planned |
@@ -45,6 +45,7 @@ pub mod data;
 mod error;
 pub mod io;
 pub mod numerics;
+pub mod performance;
 pub mod persistency;
 pub mod product;
 pub mod profiling;

@@ -399,3 +399,136 @@ impl Period {
         }
     }
 }
+
+/// A fiscal calendar of whole weeks: each fiscal year starts on the `week_start` weekday
+/// nearest its anchor date (`month`/`day` of the calendar year that names it), so years
+/// have 52 or 53 weeks; week `w` (from 0) lies in quarter `w / 13` + 1, and a 53rd week
+/// joins the fourth quarter (the 4-4-5 retail calendar's convention).
+///
+/// The default, January 1 with weeks from Monday, is the ISO week-numbering year.
+///
+/// ```
+/// use acrm::time::FiscalCalendar;
+/// use chrono::{NaiveDate, Weekday};
+/// let iso = FiscalCalendar::default();
+/// let d = NaiveDate::from_ymd_opt(2021, 1, 3).unwrap(); // ISO week 53 of 2020
+/// assert_eq!(iso.quarter_of(d), (2020, 4));
+/// let april = FiscalCalendar::new(4, 1, Weekday::Sun).unwrap();
+/// assert_eq!(april.year_start(2024), NaiveDate::from_ymd_opt(2024, 3, 31).unwrap());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FiscalCalendar {
+    month: u32,
+    day: u32,
+    /// Weekday the weeks start on, days from Monday (0) to Sunday (6).
+    week_start: u32,
+}
+
+impl Default for FiscalCalendar {
+    fn default() -> Self {
+        FiscalCalendar {
+            month: 1,
+            day: 1,
+            week_start: 0,
+        }
+    }
+}
+
+impl FiscalCalendar {
+    /// Fiscal years anchored at `month`/`day`, weeks starting on `week_start`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) `fiscal_year_start` when the
+    /// month and day are not a date of every year (February 29 is not).
+    pub fn new(month: u32, day: u32, week_start: chrono::Weekday) -> crate::Result<Self> {
+        if NaiveDate::from_ymd_opt(2023, month, day).is_none() {
+            return Err(crate::Error::option(
+                "fiscal_year_start",
+                format!("{month:02}-{day:02}"),
+                "a month and day that every year has (not 02-29)",
+            ));
+        }
+        Ok(FiscalCalendar {
+            month,
+            day,
+            week_start: week_start.num_days_from_monday(),
+        })
+    }
+
+    /// First day of fiscal year `year`.
+    pub fn year_start(&self, year: i32) -> NaiveDate {
+        date_of(self.start_day(year))
+    }
+
+    fn start_day(&self, year: i32) -> i32 {
+        let anchor = NaiveDate::from_ymd_opt(year, self.month, self.day).map_or(
+            if year < 0 { i32::MIN / 2 } else { i32::MAX / 2 },
+            day_number,
+        );
+        // Day 0 (1970-01-01) is a Thursday: weekday 3 counted from Monday.
+        let weekday = (anchor + 3).rem_euclid(7) as u32;
+        // The week-start weekday nearest the anchor: at most 3 days before or after.
+        let back = (weekday + 7 - self.week_start) % 7;
+        if back <= 3 {
+            anchor - back as i32
+        } else {
+            anchor + (7 - back) as i32
+        }
+    }
+
+    /// Fiscal year and week (from 0) of day number `day`.
+    pub fn week_of_day(&self, day: i32) -> (i32, u32) {
+        let mut year = date_of(day).year();
+        let mut start = self.start_day(year);
+        if day < start {
+            year -= 1;
+            start = self.start_day(year);
+        } else {
+            let next = self.start_day(year + 1);
+            if day >= next {
+                year += 1;
+                start = next;
+            }
+        }
+        (year, ((day - start) / 7) as u32)
+    }
+
+    /// Fiscal year and quarter (1 to 4) of `date`.
+    pub fn quarter_of(&self, date: NaiveDate) -> (i32, u32) {
+        self.quarter_of_day(day_number(date))
+    }
+
+    /// Fiscal year and quarter (1 to 4) of day number `day`.
+    pub fn quarter_of_day(&self, day: i32) -> (i32, u32) {
+        let (year, week) = self.week_of_day(day);
+        (year, (week / 13).min(3) + 1)
+    }
+}
+
+#[cfg(test)]
+mod fiscal_tests {
+    use super::*;
+
+    #[test]
+    fn default_calendar_is_iso_weeks() {
+        let iso = FiscalCalendar::default();
+        let mut d = NaiveDate::from_ymd_opt(1998, 12, 1).unwrap();
+        while d.year() < 2031 {
+            let w = d.iso_week();
+            let (year, week) = iso.week_of_day(day_number(d));
+            assert_eq!((year, week + 1), (w.year(), w.week()), "{d}");
+            d = d.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
+    fn years_have_52_or_53_weeks() {
+        let cal = FiscalCalendar::new(7, 1, chrono::Weekday::Sat).unwrap();
+        for y in 1990..2040 {
+            let len = cal.start_day(y + 1) - cal.start_day(y);
+            assert!(len == 364 || len == 371, "{y}: {len}");
+            assert_eq!(date_of(cal.start_day(y)).weekday(), chrono::Weekday::Sat);
+        }
+        assert!(FiscalCalendar::new(2, 29, chrono::Weekday::Mon).is_err());
+    }
+}

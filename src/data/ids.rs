@@ -64,6 +64,10 @@ pub struct Interner {
     buf: String,
     /// `ends[i]` is the end of string `i` in `buf`; string `i` starts at `ends[i - 1]`.
     ends: Vec<usize>,
+    /// The hash of each string: growing the table rehashes from these instead of
+    /// reading and hashing every string again (for millions of order ids, most of the
+    /// cost of interning them).
+    hashes: Vec<u64>,
     table: HashTable<u32>,
     hasher: foldhash::fast::FixedState,
 }
@@ -108,8 +112,9 @@ impl Interner {
         let Self {
             buf,
             ends,
+            hashes,
             table,
-            hasher,
+            hasher: _,
         } = self;
         let name = |i: u32| {
             let i = i as usize;
@@ -122,12 +127,9 @@ impl Interner {
         let i = u32::try_from(ends.len()).expect("more than u32::MAX distinct ids");
         buf.push_str(s);
         ends.push(buf.len());
-        let (buf, ends) = (&*buf, &*ends);
-        table.insert_unique(h, i, |&j| {
-            let j = j as usize;
-            let start = if j == 0 { 0 } else { ends[j - 1] };
-            hasher.hash_one(&buf[start..ends[j]])
-        });
+        hashes.push(h);
+        let hashes = &*hashes;
+        table.insert_unique(h, i, |&j| hashes[j as usize]);
         i
     }
 

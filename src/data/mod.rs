@@ -14,6 +14,7 @@ mod access;
 mod baskets;
 mod customers;
 mod ids;
+mod money;
 mod org;
 mod products;
 mod scope;
@@ -29,6 +30,7 @@ pub use baskets::{BasketCustomers, BasketReport, Baskets, CustomerItems};
 pub(crate) use customers::Customers;
 pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};
+pub use money::Money;
 pub use org::{
     AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
 };
@@ -436,6 +438,15 @@ impl DatasetBuilder {
         if let (Some(col), Some(v)) = (&mut rows.order, &r.order_id) {
             col.push(self.orders.intern(v));
         }
+    }
+
+    /// Gives a product its category; the error is the other category it already has.
+    pub(crate) fn set_product_category(
+        &mut self,
+        p: ProductIdx,
+        name: &str,
+    ) -> std::result::Result<(), String> {
+        self.products.set_category(p, name)
     }
 
     pub(crate) fn row_policy(&self) -> RowPolicy {

@@ -91,6 +91,19 @@ impl Products {
         Ok(p)
     }
 
+    /// Gives product `p` the category `name`, unless it already has another one; then the
+    /// error is the category it has.
+    pub(crate) fn set_category(&mut self, p: ProductIdx, name: &str) -> Result<(), String> {
+        match self.category[p.get()] {
+            None => {
+                self.category[p.get()] = Some(CategoryIdx(self.categories.intern(name)));
+                Ok(())
+            }
+            Some(old) if self.categories.name(old.get()) == name => Ok(()),
+            Some(old) => Err(self.categories.name(old.get()).to_string()),
+        }
+    }
+
     /// Category of a product, if known.
     pub fn category(&self, p: ProductIdx) -> Option<CategoryIdx> {
         self.category.get(p.get()).copied().flatten()

@@ -56,7 +56,13 @@ impl From<usize> for ColumnRef {
 /// Defaults: comma-separated with a header; columns `customer_id`, `date`, `amount`;
 /// the optional columns `cost`, `quantity`, `product_id`, `channel`, `region` and
 /// `order_id` are read when the header has them; dates in any format of
-/// [`DateFormat::Auto`]. Row rules (strict or lenient, returns, known customers) belong to
+/// [`DateFormat::Auto`].
+///
+/// A `category` column (read with the product column only) gives each product its
+/// category in the dataset's product table. A product given two categories, by two lines
+/// or by a line and the product table, is a [`Problem::Conflict`] in field `category` on
+/// the later line; it stops the load in lenient mode too, since which line is wrong is not
+/// known. Row rules (strict or lenient, returns, known customers) belong to
 /// the [`DatasetBuilder`] given to [`read_into`](Self::read_into).
 ///
 /// ```
@@ -74,7 +80,7 @@ pub struct CsvOptions {
     customer: ColumnRef,
     date: ColumnRef,
     amount: ColumnRef,
-    optional: [Option<ColumnRef>; 6],
+    optional: [Option<ColumnRef>; 7],
     detect_optional: bool,
     date_format: DateFormat,
     numeric_ids: bool,
@@ -87,13 +93,14 @@ fn default_block() -> usize {
 }
 
 /// Names of the optional columns, in the order of `CsvOptions::optional`.
-const OPTIONAL: [&str; 6] = [
+const OPTIONAL: [&str; 7] = [
     "cost",
     "quantity",
     "product_id",
     "channel",
     "region",
     "order_id",
+    "category",
 ];
 
 impl Default for CsvOptions {
@@ -213,7 +220,8 @@ impl CsvOptions {
         product = 2,
         channel = 3,
         region = 4,
-        order = 5
+        order = 5,
+        category = 6
     );
     /// Whether to read optional columns found in the header under their default names
     /// (on by default).
@@ -410,7 +418,7 @@ impl CsvOptions {
                 }),
             }
         };
-        let mut optional: [Option<(usize, String)>; 6] = Default::default();
+        let mut optional: [Option<(usize, String)>; 7] = Default::default();
         for (k, slot) in optional.iter_mut().enumerate() {
             *slot = match &self.optional[k] {
                 Some(col) => Some(find(col)?),
@@ -421,6 +429,13 @@ impl CsvOptions {
                 }),
                 None => None,
             };
+        }
+        if let (Some(_), None) = (&optional[6], &optional[2]) {
+            // A category is a product's: without products it has nothing to describe.
+            return Err(Error::MissingColumn {
+                column: OPTIONAL[2].into(),
+                available: header.map(<[String]>::to_vec).unwrap_or_default(),
+            });
         }
         Ok(Layout {
             customer: find(&self.customer)?,
@@ -609,8 +624,7 @@ impl Sink {
             return Err(e.into());
         }
         self.builder
-            .absorb_chunks(chunks.into_iter().map(Chunk::into_parts));
-        Ok(())
+            .absorb_chunks(chunks.into_iter().map(Chunk::into_parts))
     }
 }
 
@@ -620,7 +634,7 @@ struct Layout {
     customer: (usize, String),
     date: (usize, String),
     amount: (usize, String),
-    optional: [Option<(usize, String)>; 6],
+    optional: [Option<(usize, String)>; 7],
 }
 
 impl Layout {
@@ -654,6 +668,10 @@ pub(crate) struct Chunk {
     rows: RawRows,
     /// Local interners: customers, products, channels, regions, orders.
     names: [Interner; 5],
+    /// Local category names, and per local product its category and the line that
+    /// first gave it (for the error when a later chunk gives another).
+    categories: Interner,
+    product_category: Vec<Option<(u32, u64)>>,
     report: crate::data::LoadReport,
     /// Physical lines in the chunk (for numbering later chunks).
     lines: u64,
@@ -667,11 +685,36 @@ impl Chunk {
         for e in self.error.iter_mut().chain(self.report.examples.iter_mut()) {
             e.line += shift;
         }
+        for (_, line) in self.product_category.iter_mut().flatten() {
+            *line += shift;
+        }
     }
 
-    fn into_parts(self) -> (RawRows, [Interner; 5], crate::data::LoadReport) {
-        (self.rows, self.names, self.report)
+    fn into_parts(self) -> ChunkParts {
+        let categories = self
+            .product_category
+            .iter()
+            .enumerate()
+            .filter_map(|(p, c)| c.map(|(c, line)| (p as u32, c, line)))
+            .collect();
+        ChunkParts {
+            rows: self.rows,
+            names: self.names,
+            report: self.report,
+            category_names: self.categories,
+            categories,
+        }
     }
+}
+
+/// A parsed chunk as the builder takes it.
+pub(crate) struct ChunkParts {
+    rows: RawRows,
+    names: [Interner; 5],
+    report: crate::data::LoadReport,
+    category_names: Interner,
+    /// (local product, local category, line first giving it).
+    categories: Vec<(u32, u32, u64)>,
 }
 
 struct RowParser<'a> {
@@ -819,7 +862,9 @@ impl RowParser<'_> {
                 chunk.report.loaded += 1;
                 true
             }
-            Err(e) if self.policy.mode == Mode::Lenient => {
+            // A product given two categories contradicts the file itself: which rows are
+            // wrong is not known, so it stops the load in either mode.
+            Err(e) if self.policy.mode == Mode::Lenient && e.problem != Problem::Conflict => {
                 chunk.report.skip(e);
                 true
             }
@@ -920,6 +965,23 @@ impl RowParser<'_> {
             l.optional[4].as_ref().map(text).transpose()?,
             l.optional[5].as_ref().map(text).transpose()?,
         ];
+        let category = match (&l.optional[6], names[0]) {
+            (Some(col), Some(product)) => {
+                let name = text(col)?;
+                let known = chunk.names[1]
+                    .get(product)
+                    .and_then(|p| chunk.product_category.get(p as usize).copied().flatten());
+                match known {
+                    Some((c, _)) if chunk.categories.name(c as usize) != name => {
+                        let f = get(col)?;
+                        return Err(err(col, f, Problem::Conflict));
+                    }
+                    Some(_) => None,
+                    None => Some(name),
+                }
+            }
+            _ => None,
+        };
         let rows = &mut chunk.rows;
         let c = match repeat {
             Some(prev) => prev,
@@ -942,8 +1004,23 @@ impl RowParser<'_> {
         ];
         for (k, (col, name)) in cols.into_iter().zip(names).enumerate() {
             if let (Some(c), Some(v)) = (col, name) {
-                c.push(chunk.names[k + 1].intern(v));
+                // The lines of an order repeat its id, channel and region: a repeat of the
+                // previous row's value needs no hash lookup.
+                let names = &mut chunk.names[k + 1];
+                let id = match c.last() {
+                    Some(&prev) if names.name(prev as usize) == v => prev,
+                    _ => names.intern(v),
+                };
+                c.push(id);
             }
+        }
+        if let (Some(name), Some(&p)) = (category, rows.product.as_ref().and_then(|c| c.last())) {
+            let c = chunk.categories.intern(name);
+            let slots = &mut chunk.product_category;
+            if slots.len() <= p as usize {
+                slots.resize(p as usize + 1, None);
+            }
+            slots[p as usize] = Some((c, line));
         }
         Ok(())
     }
@@ -951,12 +1028,33 @@ impl RowParser<'_> {
 
 impl DatasetBuilder {
     /// Merges parsed chunks in order, mapping their local ids to the builder's.
-    pub(crate) fn absorb_chunks(
-        &mut self,
-        chunks: impl Iterator<Item = (RawRows, [Interner; 5], crate::data::LoadReport)>,
-    ) {
-        for (rows, names, report) in chunks {
+    ///
+    /// # Errors
+    /// A [`Problem::Conflict`] row error in field `category` when a chunk gives a product
+    /// another category than an earlier chunk (or the product table) did.
+    pub(crate) fn absorb_chunks(&mut self, chunks: impl Iterator<Item = ChunkParts>) -> Result<()> {
+        for chunk in chunks {
+            let ChunkParts {
+                rows,
+                names,
+                report,
+                category_names,
+                categories,
+            } = chunk;
             let maps = self.intern_names(&names);
+            for (p, c, line) in categories {
+                let name = category_names.name(c as usize);
+                let product = crate::data::ProductIdx(maps[1][p as usize]);
+                if self.set_product_category(product, name).is_err() {
+                    return Err(RowError {
+                        line,
+                        field: OPTIONAL[6].into(),
+                        value: name.chars().take(200).collect(),
+                        problem: Problem::Conflict,
+                    }
+                    .into());
+                }
+            }
             self.append_rows(
                 rows,
                 &RowMaps {
@@ -969,6 +1067,7 @@ impl DatasetBuilder {
             );
             self.absorb_report(report);
         }
+        Ok(())
     }
 }
 

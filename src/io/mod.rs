@@ -8,6 +8,7 @@ mod discrete;
 mod org;
 mod summary;
 mod table;
+mod targets;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
 pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
@@ -18,3 +19,4 @@ pub use self::discrete::{
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;
+pub use self::targets::{read_targets, read_targets_path};

@@ -21,10 +21,18 @@
 //! Write the log as CSV with [`io::write_transactions_csv`](crate::io::write_transactions_csv).
 //!
 //! [`BasketSynth`] draws market baskets with planted patterns, for association rules.
+//!
+//! [`OrderLineSynth`] draws order lines (order, customer, date, channel, region, category,
+//! product, quantity, amount, cost) over several calendar years with planted changes
+//! between them, for the sales cube and period-over-period decompositions.
 
 mod baskets;
+mod orders;
 
 pub use baskets::BasketSynth;
+pub use orders::{
+    OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
+};
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};

@@ -5,6 +5,7 @@ mod cdnow;
 mod churn;
 mod clusters;
 mod crosssell;
+mod cube;
 mod elasticity;
 mod extremes;
 mod habits;
@@ -13,6 +14,7 @@ mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
+mod plan_reps_migration;
 mod profiling;
 mod profit;
 mod profitability;
@@ -25,6 +27,7 @@ mod streaming;
 mod summary_props;
 mod survival;
 mod synth;
+mod synth_orders;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
 fn pool(threads: usize) -> rayon::ThreadPool {

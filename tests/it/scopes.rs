@@ -851,7 +851,11 @@ fn scoped_results_serialise_the_ids_of_their_own_customers_only() {
         let cross = CrossSellOptions::new()
             .fit(Some(&rules), Some(&near))
             .unwrap();
-        written_within(&cross.model.recommend_all(&items).unwrap(), &outside, "cross-sell");
+        written_within(
+            &cross.model.recommend_all(&items).unwrap(),
+            &outside,
+            "cross-sell",
+        );
         // Read back, a summary is one of its own customers, and updates as the original.
         let mut b = Dataset::builder();
         let row = |id: &str, day| TransactionRecord {
