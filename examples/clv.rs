@@ -108,7 +108,9 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let file = &args.file;
     let table = read_summary_csv_path(file).map_err(|e| format!("{file}: {e}"))?;
     if !table.has_spend {
-        return Err(format!("{file}: needs a zbar (or monetary_value) column"));
+        return Err(format!(
+            "{file}: needs a zbar (or mean_spend, or monetary_value) column"
+        ));
     }
     let (months, discount, margin, weeks) = (
         args.horizon_months,

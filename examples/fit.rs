@@ -44,7 +44,7 @@ struct Args {
     /// The model to fit.
     #[arg(long, value_enum)]
     model: Model,
-    /// Input CSV: a summary `ID,x,t_x,T[,zbar]` (or lifetimes'
+    /// Input CSV: a summary `ID,x,t_x,T[,zbar]` (the spend column may be `mean_spend`, as `summarize --out` writes it; or lifetimes'
     /// `frequency,recency,T,monetary_value`) for bgnbd, mbgnbd, pnbd and gg;
     /// `frequency,recency,periods[,weights]` for bgbb; `period,alive` or
     /// `cohort,period,alive` for sbg.
@@ -73,7 +73,7 @@ enum Model {
     Mbgnbd,
     /// Pareto/NBD (Schmittlein et al. 1987).
     Pnbd,
-    /// Gamma-Gamma spend (needs a zbar or monetary_value column).
+    /// Gamma-Gamma spend (needs a zbar, mean_spend or monetary_value column).
     Gg,
     /// BG/BB, discrete opportunities.
     Bgbb,
@@ -188,7 +188,7 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
 
 fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     if !table.has_spend {
-        return Err("gg needs a zbar (or monetary_value) column".into());
+        return Err("gg needs a zbar (or mean_spend, or monetary_value) column".into());
     }
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()

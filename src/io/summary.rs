@@ -82,13 +82,15 @@ impl SummaryTable {
     }
 }
 
-/// Accepted header names: ours first, then lifetimes' (`summary_data_from_transaction_data`).
+/// Accepted header names: ours first (`mean_spend` is what the `summarize` example writes),
+/// then lifetimes' (`summary_data_from_transaction_data`).
 const X: [&str; 2] = ["x", "frequency"];
 const TX: [&str; 2] = ["t_x", "recency"];
 const T: [&str; 1] = ["T"];
-const SPEND: [&str; 2] = ["zbar", "monetary_value"];
+const SPEND: [&str; 3] = ["zbar", "mean_spend", "monetary_value"];
 
-/// Reads a header CSV with columns `ID,x,t_x,T[,zbar]` (or lifetimes' names
+/// Reads a header CSV with columns `ID,x,t_x,T[,zbar]` (the spend column may also be
+/// `mean_spend`, as `summarize --out` writes it; or lifetimes' names
 /// `frequency,recency,T,monetary_value`; the id column is `ID`, `id`, `customer_id`, or
 /// else the first column that is none of the others, and optional).
 ///
@@ -667,6 +669,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!((lt.id(0), lt.records[0].x), ("7", 1));
+        // What `summarize --out` writes.
+        let summarized =
+            read_summary_csv("id,x,t_x,T,mean_spend\nc1,3,20,30,12.5\n".as_bytes()).unwrap();
+        assert!(summarized.has_spend);
+        assert_eq!(
+            summarized.records[0],
+            Rfm::new(3, 20.0, 30.0, 12.5).unwrap()
+        );
         let bare = read_summary_csv("x,t_x,T\n1,1,2\n".as_bytes()).unwrap();
         assert_eq!(bare.id(0), "1");
         assert!(!bare.has_spend);
