@@ -28,16 +28,7 @@ fn dataset(lines: u64) -> Dataset {
         .seed(42)
         .write_csv(&mut csv)
         .expect("order lines");
-    CsvOptions::new()
-        .detect_optional_columns(false)
-        .date("order_date")
-        .cost("cost")
-        .quantity("quantity")
-        .product("product")
-        .channel("channel")
-        .region("region")
-        .order("order_id")
-        .category("category")
+    CsvOptions::order_lines()
         .read_bytes(&csv)
         .expect("read")
         .dataset

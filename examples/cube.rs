@@ -75,7 +75,7 @@ struct Table {
 }
 
 /// Columns holding money, written with exactly two decimals in CSV.
-const MONEY: [&str; 11] = [
+const MONEY: [&str; 9] = [
     "revenue",
     "cost",
     "margin",
@@ -85,8 +85,6 @@ const MONEY: [&str; 11] = [
     "margin_0",
     "margin_1",
     "delta_margin",
-    "cost_0",
-    "cost_1",
 ];
 
 impl Table {
@@ -424,16 +422,7 @@ fn run(args: &Args) -> Result<Value, String> {
         .collect::<Result<_, _>>()
         .map_err(|e| format!("--dims: {e}"))?;
     let t = Instant::now();
-    let opts = CsvOptions::new()
-        .detect_optional_columns(false)
-        .date("order_date")
-        .cost("cost")
-        .quantity("quantity")
-        .product("product")
-        .channel("channel")
-        .region("region")
-        .order("order_id")
-        .category("category");
+    let opts = CsvOptions::order_lines();
     let file = File::open(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let mut loaded = opts
         .read_from(Dataset::builder(), file)

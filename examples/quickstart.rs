@@ -478,16 +478,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// margin decomposed, and a drill-down from the category whose share rose most.
 fn performance() -> Result<(), Box<dyn Error>> {
     let t = Instant::now();
-    let data = CsvOptions::new()
-        .detect_optional_columns(false)
-        .date("order_date")
-        .cost("cost")
-        .quantity("quantity")
-        .product("product")
-        .channel("channel")
-        .region("region")
-        .order("order_id")
-        .category("category")
+    let data = CsvOptions::order_lines()
         .read_path(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/performance/orders.csv"

@@ -149,6 +149,23 @@ impl CsvOptions {
             .date_format(DateFormat::Compact)
     }
 
+    /// An order-line file, as the `cube` example reads it and `synthesize --kind orders`
+    /// writes it: header
+    /// `order_id,line_no,customer_id,order_date,channel,region,category,product,quantity,amount,cost`
+    /// (`line_no` is not read; `category` goes to the product table).
+    pub fn order_lines() -> Self {
+        CsvOptions::new()
+            .detect_optional_columns(false)
+            .date("order_date")
+            .cost("cost")
+            .quantity("quantity")
+            .product("product")
+            .channel("channel")
+            .region("region")
+            .order("order_id")
+            .category("category")
+    }
+
     /// CDNOW_sample.txt: whitespace-separated without header: master id, sample id, date
     /// (`YYYYMMDD`), CDs, dollars. The sample id is the customer, read as a number.
     pub fn cdnow_sample() -> Self {

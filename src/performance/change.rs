@@ -19,9 +19,11 @@
 //! one's). A member whose revenue is zero or negative in a period it is present in has
 //! no logarithm or rate there: its effects are `None` and its status says why.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::cube::{Cube, CubeOptions, Dim, GroupingSets, Window};
+use super::cube::{CubeOptions, Dim, GroupingSets, Window};
 use crate::data::{Money, ScopeTag, View};
 use crate::error::{Error, Result};
 
@@ -224,49 +226,32 @@ impl ChangeOptions {
         }
         let by = self.by.is_some();
         let w = if by { 1 } else { 0 };
-        // Per member code (None = no value): the two periods' cells.
-        let member_of = |c: &super::Cell| -> Option<Option<u32>> {
-            if by && c.grouping & 0b10 != 0 {
-                None
-            } else {
-                Some(if by { c.key[0] } else { None })
-            }
-        };
-        let mut members: Vec<Option<u32>> = Vec::new();
-        let mut pairs: Vec<[Option<&super::Cell>; 2]> = Vec::new();
-        let mut totals: [Option<&super::Cell>; 2] = [None, None];
+        // The two periods' cells per member, in member order (codes ascending, lines
+        // without a value last), and of the total (the set that rolls the member up).
+        type Pair<'c> = [Option<&'c super::Cell>; 2];
+        let mut members: BTreeMap<u64, (Option<u32>, Pair<'_>)> = BTreeMap::new();
+        let mut totals: Pair<'_> = [None, None];
         for c in &cube.cells {
             let Some(period) = c.key[w] else { continue };
             let p = period as usize;
-            match member_of(c) {
-                Some(m) if by => match members.iter().position(|x| *x == m) {
-                    Some(i) => pairs[i][p] = Some(c),
-                    None => {
-                        members.push(m);
-                        let mut both = [None, None];
-                        both[p] = Some(c);
-                        pairs.push(both);
-                    }
-                },
-                _ => totals[p] = Some(c),
+            if by && c.grouping & 0b10 == 0 {
+                let m = c.key[0];
+                members
+                    .entry(m.map_or(u64::MAX, u64::from))
+                    .or_insert((m, [None, None]))
+                    .1[p] = Some(c);
+            } else {
+                totals[p] = Some(c);
             }
         }
-        // Member order: codes ascending, no value last.
-        let mut order: Vec<usize> = (0..members.len()).collect();
-        order.sort_by_key(|&i| members[i].map_or(u64::MAX, u64::from));
         let label = |m: Option<u32>| m.map(|m| cube.members[0][m as usize].clone());
         let total_revenue = [0, 1].map(|p| totals[p].map_or(Money::ZERO, |c| c.revenue));
-        let mut revenue = Vec::with_capacity(order.len());
+        let mut revenue = Vec::with_capacity(members.len());
         let mut margin = Vec::new();
-        for &i in &order {
-            revenue.push(revenue_change(label(members[i]), pairs[i])?);
+        for (m, pair) in members.into_values() {
+            revenue.push(revenue_change(label(m), pair)?);
             if self.margin {
-                margin.push(margin_change(
-                    label(members[i]),
-                    pairs[i],
-                    total_revenue,
-                    false,
-                )?);
+                margin.push(margin_change(label(m), pair, total_revenue, false)?);
             }
         }
         let revenue_total = revenue_change(None, totals)?;
@@ -282,13 +267,9 @@ impl ChangeOptions {
             revenue_total,
             margin,
             margin_total,
-            scope: cube_scope(&cube),
+            scope: cube.scope.clone(),
         })
     }
-}
-
-fn cube_scope(cube: &Cube) -> ScopeTag {
-    cube.scope.clone()
 }
 
 fn status(

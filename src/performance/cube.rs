@@ -692,7 +692,7 @@ impl CubeOptions {
     /// [`Error::BadValue`] for an amount beyond ±9 × 10¹³, a sum that overflows, or an
     /// order id shared by two customers; as [`validate`](Self::validate).
     pub fn compute(&self, view: &View<'_>) -> Result<Cube> {
-        Ok(self.run(view, None)?.0)
+        Ok(self.run(view, false)?.0)
     }
 
     /// The customers and products behind one cell of `cube` (computed with these
@@ -705,11 +705,13 @@ impl CubeOptions {
         opts.dims.pop();
         opts.sets = GroupingSets::Finest;
         opts.costs = false;
-        let (_, contents) = opts.run(view, Some(()))?;
-        contents.ok_or_else(|| Error::option("cell", "?", "a cell of this cube"))
+        let (_, part) = opts.run(view, true)?;
+        Ok(part.contents(view))
     }
 
-    fn run(&self, view: &View<'_>, contents: Option<()>) -> Result<(Cube, Option<CellContents>)> {
+    /// The cube, and the merged sums (with each customer's and product's revenue when
+    /// `keep`, for a cell's contents).
+    fn run(&self, view: &View<'_>, keep: bool) -> Result<(Cube, Part)> {
         self.validate()?;
         view.require(Area::Performance)?;
         let costs = self.costs && costs_available(view)?;
@@ -762,7 +764,6 @@ impl CubeOptions {
             check_orders(view)?;
         }
         let n = view.len();
-        let keep = contents.is_some();
         let scratch = || Scratch {
             codes: Vec::new(),
             pairs: vec![Vec::new(); plan.masks.len()],
@@ -786,12 +787,12 @@ impl CubeOptions {
             .map(|x| x.0)
             .reduce_with(Part::absorb)
             .unwrap_or_else(|| Part::new(plan.span));
-        if let Some(e) = total.error {
+        let mut total = total;
+        if let Some(e) = total.error.take() {
             return Err(e);
         }
         let cube = plan.finish(self, view, &total)?;
-        let contents = contents.map(|_| total.contents(view));
-        Ok((cube, contents))
+        Ok((cube, total))
     }
 }
 
@@ -1074,6 +1075,26 @@ struct Sums {
     cost: i64,
 }
 
+impl Sums {
+    /// Adds `other`; an error when a sum leaves 64 bits.
+    fn add(&mut self, other: &Sums) -> Result<()> {
+        self.lines += other.lines;
+        self.units = self
+            .units
+            .checked_add(other.units)
+            .ok_or_else(|| overflow("quantity"))?;
+        self.revenue = self
+            .revenue
+            .checked_add(other.revenue)
+            .ok_or_else(|| overflow("amount"))?;
+        self.cost = self
+            .cost
+            .checked_add(other.cost)
+            .ok_or_else(|| overflow("cost"))?;
+        Ok(())
+    }
+}
+
 /// Distinct counts of a cell.
 #[derive(Debug, Clone, Copy, Default)]
 struct Counts {
@@ -1142,24 +1163,11 @@ impl Store {
     }
 
     fn absorb(&mut self, other: Store) -> Result<()> {
-        let add = |e: &mut Sums, s: &Sums| -> Result<()> {
-            e.lines += s.lines;
-            e.units = e
-                .units
-                .checked_add(s.units)
-                .ok_or_else(|| overflow("quantity"))?;
-            e.revenue = e
-                .revenue
-                .checked_add(s.revenue)
-                .ok_or_else(|| overflow("amount"))?;
-            e.cost = e.cost.checked_add(s.cost).ok_or_else(|| overflow("cost"))?;
-            Ok(())
-        };
         match (self, other) {
             (Store::Dense(s, c), Store::Dense(s2, c2)) => {
                 for (e, x) in s.iter_mut().zip(&s2) {
                     if x.lines > 0 {
-                        add(e, x)?;
+                        e.add(x)?;
                     }
                 }
                 for (e, x) in c.iter_mut().zip(&c2) {
@@ -1169,7 +1177,7 @@ impl Store {
             }
             (Store::Sparse(s, c), Store::Sparse(s2, c2)) => {
                 for (k, x) in s2 {
-                    add(s.entry(k).or_default(), &x)?;
+                    s.entry(k).or_default().add(&x)?;
                 }
                 for (k, x) in c2 {
                     let e = c.entry(k).or_default();
@@ -1432,13 +1440,13 @@ impl Plan {
                     key += v;
                 }
                 let (revenue, exact) = Money::from_units_exact(h.amounts[i])
-                    .ok_or_else(|| too_large(view, k, "amount", h.amounts[i]))?;
+                    .ok_or_else(|| too_large(view, k, i, "amount", h.amounts[i]))?;
                 let mut cost = 0;
                 let mut rounded = !exact;
                 if self.costs {
                     if let Some(cs) = h.costs {
                         let (m, e) = Money::from_units_exact(cs[i])
-                            .ok_or_else(|| too_large(view, k, "cost", cs[i]))?;
+                            .ok_or_else(|| too_large(view, k, i, "cost", cs[i]))?;
                         cost = m.cents();
                         rounded |= !e;
                     }
@@ -1447,7 +1455,7 @@ impl Plan {
                     (true, Some(q)) => {
                         let micro = (q[i] * 1e6).round();
                         if micro.is_nan() || micro.abs() >= 9e18 {
-                            return Err(too_large(view, k, "quantity", q[i]));
+                            return Err(too_large(view, k, i, "quantity", q[i]));
                         }
                         micro as i64
                     }
@@ -1456,17 +1464,12 @@ impl Plan {
                 part.report.lines_used += 1;
                 part.report.rounded_to_cent += rounded as u64;
                 any = true;
-                let s = part.store.sums(key);
-                s.lines += 1;
-                s.units = s
-                    .units
-                    .checked_add(units)
-                    .ok_or_else(|| overflow("quantity"))?;
-                s.revenue = s
-                    .revenue
-                    .checked_add(revenue.cents())
-                    .ok_or_else(|| overflow("amount"))?;
-                s.cost = s.cost.checked_add(cost).ok_or_else(|| overflow("cost"))?;
+                part.store.sums(key).add(&Sums {
+                    lines: 1,
+                    units,
+                    revenue: revenue.cents(),
+                    cost,
+                })?;
                 let order = order_of(&h, i);
                 if fast {
                     if current != Some(order) {
@@ -1551,17 +1554,9 @@ impl Plan {
         for &mask in &self.masks {
             let mut sums: BTreeMap<u64, Sums> = BTreeMap::new();
             for (key, s) in &base {
-                let e = sums.entry(self.project(*key, mask, k)).or_default();
-                e.lines += s.lines;
-                e.units = e
-                    .units
-                    .checked_add(s.units)
-                    .ok_or_else(|| overflow("quantity"))?;
-                e.revenue = e
-                    .revenue
-                    .checked_add(s.revenue)
-                    .ok_or_else(|| overflow("revenue"))?;
-                e.cost = e.cost.checked_add(s.cost).ok_or_else(|| overflow("cost"))?;
+                sums.entry(self.project(*key, mask, k))
+                    .or_default()
+                    .add(s)?;
             }
             if k == 0 && sums.is_empty() {
                 sums.insert(0, Sums::default());
@@ -1596,7 +1591,6 @@ impl Plan {
                 });
             }
         }
-        let _ = view;
         Ok(Cube {
             dims: opts.dims.iter().map(|d| d.name().to_string()).collect(),
             members: self.coders.iter().map(|c| c.labels.clone()).collect(),
@@ -1608,12 +1602,14 @@ impl Plan {
     }
 }
 
-fn too_large(view: &View<'_>, k: usize, field: &str, v: f64) -> Error {
+/// A value the cube cannot sum exactly: row `i` (from 0, in time order) of the view's
+/// customer `k`.
+fn too_large(view: &View<'_>, k: usize, i: usize, field: &str, v: f64) -> Error {
     Error::bad_value(
-        "transactions",
-        k,
+        format!("transactions of customer `{}`", view.id(k)),
+        i,
         field,
-        format!("{v} (customer `{}`)", view.id(k)),
-        "an amount within ±9 × 10¹³",
+        v,
+        "an amount or cost within ±9 × 10¹³, a quantity within ±9 × 10¹²",
     )
 }

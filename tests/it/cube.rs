@@ -71,16 +71,7 @@ fn csv(lines: &[Line]) -> String {
 }
 
 fn read(text: &str) -> Dataset {
-    CsvOptions::new()
-        .detect_optional_columns(false)
-        .date("order_date")
-        .cost("cost")
-        .quantity("quantity")
-        .product("product")
-        .channel("channel")
-        .region("region")
-        .order("order_id")
-        .category("category")
+    CsvOptions::order_lines()
         .read_bytes(text.as_bytes())
         .unwrap()
         .dataset
