@@ -65,6 +65,15 @@ pub enum Problem {
     EmptyCohort,
     /// A date window whose last day comes before its first.
     EndBeforeStart,
+    /// A probability outside [0, 1].
+    NotProbability,
+    /// A deal status other than `open`, `won` or `lost`.
+    BadStatus,
+    /// A stage date before the date of an earlier stage (a lead qualified before it was
+    /// created, an opportunity closed before it was created).
+    DateOrder,
+    /// A flag other than `0` or `1` (also `true`/`false`, `yes`/`no`).
+    NotFlag,
 }
 
 impl Problem {
@@ -95,6 +104,10 @@ impl Problem {
             }
             Problem::SurvivorsIncrease => "no more customers than in the cohort's period before",
             Problem::EndBeforeStart => "a last day on or after the first day",
+            Problem::NotProbability => "a probability between 0 and 1",
+            Problem::BadStatus => "a status `open`, `won` or `lost`",
+            Problem::DateOrder => "a date on or after the dates of the earlier stages",
+            Problem::NotFlag => "a flag 0 or 1",
             Problem::EmptyCohort => {
                 "a cohort with customers in period 0 and at least one later period"
             }
@@ -280,6 +293,17 @@ impl Error {
             value: value.to_string(),
             allowed: allowed.into(),
         }
+    }
+
+    /// An [`Error::Row`] for `value` of `field` on `line` (the value truncated to 200
+    /// characters).
+    pub(crate) fn row(line: u64, field: impl Into<String>, value: &str, problem: Problem) -> Error {
+        Error::Row(RowError {
+            line,
+            field: field.into(),
+            value: value.chars().take(200).collect(),
+            problem,
+        })
     }
 
     /// An [`Error::BadValue`] from any displayable value.

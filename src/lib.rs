@@ -14,7 +14,7 @@
 //! | Persistency | [`persistency`] | two families: purchase models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, shifted-beta-geometric; holdout scorecard) and retention (Kaplan–Meier, log-rank, Cox; customer lifetimes, cohort tables, overdue customers, churn scores) |
 //! | Profitability | [`profitability`] | net profit and cost to serve, Gamma-Gamma spend, discounted CLV, whale curve |
 //! | Performance | [`performance`] | the sales cube (grouping sets, drill-down, top-N), period-over-period change (LMDI-I; margin volume / mix / rate), plan vs actual, rep performance, tier migration |
-//! | Prospecting | `prospecting` | planned |
+//! | Prospecting | [`prospecting`] | acquisition (Bass) and customer-base forecasts, the weighted pipeline by week and 13-week quarter with calibrated win rates and quarter outcomes, the funnel from contact to order, win/loss and sales cycles, lead scoring |
 //! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
 //! | Promotion | `promotion` | planned |
 //!
@@ -50,6 +50,7 @@ pub mod persistency;
 pub mod product;
 pub mod profiling;
 pub mod profitability;
+pub mod prospecting;
 pub mod summary;
 pub mod synth;
 pub mod time;

@@ -7,8 +7,9 @@
 //! A dataset's columns are private to this module: analyses get a [`View`]
 //! ([`Dataset::view`]) of the customers a [`Scope`] reaches, with the columns it hides
 //! absent, and their per-customer results carry the scope ([`Rows`], [`ScopeTag`]).
-//! Campaign contacts and sales opportunities will join [`Dataset`] as further tables with
-//! the same shape (columns indexed by customer), read through the same view.
+//! The sales side — [`Opportunities`] with their stage histories, campaign [`Contacts`]
+//! and [`Campaigns`] — are stores of their own (a prospect is not a customer yet), scoped
+//! the same way: their views hold the opportunities and contacts of the scope's owners.
 
 mod access;
 mod baskets;
@@ -17,6 +18,7 @@ mod ids;
 mod money;
 mod org;
 mod products;
+mod sales;
 mod scope;
 mod transactions;
 mod view;
@@ -36,6 +38,10 @@ pub use org::{
 };
 pub use products::ProductRecord;
 pub(crate) use products::Products;
+pub use sales::{
+    CampaignRecord, Campaigns, ContactRecord, ContactView, Contacts, DealStatus, Opportunities,
+    OpportunityRecord, OpportunityView, Reached, StageEntry, StageRecord, FUNNEL_STAGES,
+};
 pub use scope::{Scope, ScopeSpec, ScopeTag};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};

@@ -13,6 +13,7 @@ mod partition;
 mod quadrature;
 mod reduce;
 mod special;
+pub mod survival;
 
 pub use bootstrap::{Bootstrap, BootstrapOptions, Interval};
 pub use concordance::concordance_index;

@@ -14,9 +14,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::survival::{chi2_sf, z_for, SurvivalData};
 use crate::data::Area;
 use crate::error::{Error, Result};
+use crate::numerics::survival::{chi2_sf, z_for, SurvivalData};
 use crate::numerics::{
     add_cross_product, cholesky, cholesky_solve, harrell, invert_spd, order_key, sum_blocks,
     sum_chunked, FitReport, Fitted, Termination,

@@ -15,9 +15,9 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::survival::SurvivalData;
 use crate::data::{is_purchase, Area, Rows, View};
 use crate::error::{Error, Result};
+use crate::numerics::survival::SurvivalData;
 use crate::time::{date_of, day_number};
 
 /// Where a noncontractual lifetime ends once the customer has churned.

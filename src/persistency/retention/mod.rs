@@ -7,8 +7,11 @@ mod cohorts;
 mod cox;
 mod lifetimes;
 mod overdue;
-mod survival;
 
+pub use crate::numerics::survival::{
+    log_rank, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow, LogRank, MedianInterval,
+    SurvivalAt, SurvivalData,
+};
 pub use churn::{
     ChurnFeatureOptions, ChurnFeatures, ChurnMethod, ChurnModel, ChurnOptions, ChurnReport,
     CHURN_FEATURES,
@@ -17,7 +20,3 @@ pub use cohorts::{CohortOptions, CohortPeriod, CohortRow, CohortTable};
 pub use cox::{CoxBaseline, CoxCoefficient, CoxOptions, CoxPh, CoxReport, LikelihoodRatio, Ties};
 pub use lifetimes::{LifetimeEnd, LifetimeOptions, LifetimeSource, Lifetimes};
 pub use overdue::{Overdue, OverdueOptions, OverdueRow};
-pub use survival::{
-    log_rank, GroupedSurvival, KaplanMeier, KaplanMeierOptions, KmRow, LogRank, MedianInterval,
-    SurvivalAt, SurvivalData,
-};

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
+use super::{cholesky, cholesky_solve};
 use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
-use crate::numerics::{cholesky, cholesky_solve};
 
 /// Right-censored observations: a duration per subject, whether the event (churn, death)
 /// was observed at its end, and optional positive case weights.
