@@ -121,7 +121,7 @@ pub struct StageRecord {
 /// One entry of a stored stage history: stage index, day entered, expected close day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageEntry {
-    /// The stage (an index into [`Opportunities::stages`]).
+    /// The stage (an index into [`OpportunityView::stages`]).
     pub stage: u32,
     /// Day number it was entered.
     pub day: i32,
