@@ -48,7 +48,7 @@ impl RetentionCurve {
         if survival.is_empty() {
             return Err(Error::EmptyInput);
         }
-        if survival[0] != 1.0 {
+        if !(1.0..=1.0).contains(&survival[0]) {
             return Err(Error::bad_value(
                 "survival",
                 0,

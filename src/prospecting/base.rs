@@ -328,6 +328,8 @@ pub struct BaseForecast {
     pub period_length: f64,
     /// Simulations behind the intervals.
     pub simulations: usize,
+    /// The seed of the simulations.
+    pub seed: u64,
     /// Coverage of the intervals.
     pub level: f64,
     /// The categories, ascending.
@@ -512,6 +514,26 @@ impl BaseForecastOptions {
         let expected = with_sums_and_totals(&expected, n_cat, h);
 
         // Simulations, each from its own stream.
+        let steps: Vec<Vec<Step>> = groups
+            .iter()
+            .map(|g| {
+                (0..h)
+                    .map(|k| Step {
+                        rate: g.rate[k],
+                        survival: g.survival[k + 1],
+                    })
+                    .collect()
+            })
+            .collect();
+        let customers: Vec<Customer> = (0..records.len())
+            .into_par_iter()
+            .map(|i| Customer {
+                group: group[i],
+                category: cat(i) as u32,
+                p_alive: p_alive[i],
+                spend: spend[i],
+            })
+            .collect();
         let sims: Vec<Vec<f64>> = (0..self.simulations)
             .into_par_iter()
             .map(|s| {
@@ -519,13 +541,7 @@ impl BaseForecastOptions {
                     self.seed ^ (s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 );
                 let mut v = vec![0.0; width];
-                simulate_existing(
-                    &mut rng,
-                    &mut v,
-                    records.len(),
-                    |i| (&groups[group[i] as usize], p_alive[i], cat(i), spend[i]),
-                    h,
-                );
+                simulate_existing(&mut rng, &mut v, &customers, &steps, h);
                 for co in &cohorts {
                     simulate_cohorts(&mut rng, &mut v, co, h);
                 }
@@ -579,6 +595,7 @@ impl BaseForecastOptions {
             periods: self.periods,
             period_length: l,
             simulations: self.simulations,
+            seed: self.seed,
             level: self.level,
             categories: labels,
             rows,
@@ -711,8 +728,7 @@ fn check_amount(option: &'static str, v: Option<f64>) -> Result<()> {
 /// Records must be valid histories ([`Records`] may be built from raw values).
 fn check_records(records: &[Rfm]) -> Result<()> {
     let bad = records.par_iter().position_first(|r| {
-        !(r.t.is_finite() && r.t > 0.0)
-            || !(r.t_x.is_finite() && (0.0..=r.t).contains(&r.t_x))
+        !(r.t.is_finite() && r.t > 0.0 && r.t_x.is_finite() && (0.0..=r.t).contains(&r.t_x))
             || (r.x == 0 && r.t_x != 0.0)
     });
     match bad {
@@ -813,47 +829,64 @@ fn with_sums_and_totals(v: &[f64], n_cat: usize, h: usize) -> Vec<f64> {
     out
 }
 
+/// One existing customer, as the simulations read it.
+struct Customer {
+    group: u32,
+    category: u32,
+    p_alive: f64,
+    spend: f64,
+}
+
 /// One simulation of the existing customers (see the module documentation): alive paths,
 /// then Poisson purchases per category and period, revenue at the simulated mean spend.
-fn simulate_existing<'g>(
+fn simulate_existing(
     rng: &mut Xoshiro256PlusPlus,
     v: &mut [f64],
-    n: usize,
-    customer: impl Fn(usize) -> (&'g Group, f64, usize, f64),
+    customers: &[Customer],
+    steps: &[Vec<Step>],
     h: usize,
 ) {
-    let cell = |c: usize, k: usize, q: usize| (c * h + k) * QUANTITIES + q;
-    for i in 0..n {
+    // Per category and period: expected purchases and revenue given the paths, active.
+    let mut acc = vec![[0.0f64; 3]; v.len() / QUANTITIES];
+    for cu in customers {
         let u: f64 = rng.gen();
-        let (g, pa, c, spend) = customer(i);
-        if u >= pa {
+        if u >= cu.p_alive {
             continue;
         }
-        // Alive at T; alive at T + kL while u < pa·S(kL).
-        let w = u / pa;
-        for k in 0..h {
-            // Alive at the start of period k + 1: it buys there.
-            v[cell(c, k, EXISTING_PURCHASES)] += g.rate[k];
-            v[cell(c, k, EXISTING_REVENUE)] += spend * g.rate[k];
-            if w < g.survival[k + 1] {
-                v[cell(c, k, EXISTING_ACTIVE)] += 1.0;
+        // Alive at T; alive at T + kL while u < P(alive at T)·S(kL).
+        let w = u / cu.p_alive;
+        let row = &mut acc[cu.category as usize * h..][..h];
+        for (a, st) in row.iter_mut().zip(&steps[cu.group as usize]) {
+            // Alive at the start of the period: it buys there.
+            a[0] += st.rate;
+            a[1] += cu.spend * st.rate;
+            if w < st.survival {
+                a[2] += 1.0;
             } else {
                 break;
             }
         }
     }
-    // The purchase and revenue cells hold expected purchases and revenue given the paths:
-    // draw the counts, and price them at the paths' mean spend.
-    for j in (0..v.len()).step_by(QUANTITIES) {
-        let mean = v[j + EXISTING_PURCHASES];
+    // Draw the purchase counts, and price them at the paths' mean spend.
+    for (j, [mean, revenue, active]) in acc.into_iter().enumerate() {
+        let cell = &mut v[j * QUANTITIES..][..QUANTITIES];
         let count = poisson(rng, mean);
-        v[j + EXISTING_REVENUE] = if mean > 0.0 {
-            count * v[j + EXISTING_REVENUE] / mean
+        cell[EXISTING_ACTIVE] = active;
+        cell[EXISTING_PURCHASES] = count;
+        cell[EXISTING_REVENUE] = if mean > 0.0 {
+            count * revenue / mean
         } else {
             0.0
         };
-        v[j + EXISTING_PURCHASES] = count;
     }
+}
+
+/// Period k of an (x, T) group: the purchases expected in it of a customer alive at its
+/// start, and P(alive at its end | alive at T).
+#[derive(Clone, Copy)]
+struct Step {
+    rate: f64,
+    survival: f64,
 }
 
 /// One simulation of one category's new customers: Poisson cohort sizes, binomial

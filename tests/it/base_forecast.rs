@@ -193,7 +193,11 @@ fn p_alive_after_starts_at_p_alive_and_falls() {
     ];
     for m in &ms {
         for (x, t_x, t) in [(0, 0.0, 10.0), (3, 5.0, 40.0), (40, 39.0, 40.0)] {
-            assert_eq!(m.p_alive_after(0.0, x, t_x, t), m.p_alive(x, t_x, t));
+            assert_relative_eq!(
+                m.p_alive_after(0.0, x, t_x, t),
+                m.p_alive(x, t_x, t),
+                max_relative = 1e-15
+            );
             let mut last = m.p_alive(x, t_x, t);
             for h in [1.0, 5.0, 20.0, 100.0, 1e4] {
                 let p = m.p_alive_after(h, x, t_x, t);
@@ -209,7 +213,7 @@ fn p_alive_after_starts_at_p_alive_and_falls() {
 fn retention_from_sbg_and_kaplan_meier() {
     let sbg = ShiftedBetaGeometric::new(0.704, 1.182).unwrap();
     for k in 0..10 {
-        assert_eq!(sbg.survival_after(k), sbg.survival(k));
+        assert_relative_eq!(sbg.survival_after(k), sbg.survival(k), max_relative = 1e-15);
     }
     assert_eq!(sbg.max_periods(), None);
     // Durations in days, periods of 30 days: S(30k) of the curve.
@@ -407,7 +411,7 @@ fn simulated_means_are_within_standard_errors() {
     }
     // South has no cohorts: its new customers are exactly zero.
     let south = f.row("south", 3).unwrap();
-    assert_eq!(south.new_active.mean, 0.0);
+    assert!(south.new_active.mean == 0.0 && south.new_active.hi == 0.0);
     assert!(checked > 150);
 }
 

@@ -278,7 +278,7 @@ pub(super) fn closed_or_integral(
 /// From the closed form (1+k)^−m ₂F₁(m, b; a+b; k/(1+k)), k = h/ρ, or, where ₂F₁ gives
 /// no finite probability, from the Beta integral by quadrature.
 pub(super) fn coin_survival(m: f64, rho: f64, a: f64, b: f64, h: f64) -> f64 {
-    if !(h > 0.0) {
+    if h.is_nan() || h <= 0.0 {
         return 1.0;
     }
     let k = h / rho;
@@ -464,7 +464,10 @@ mod tests {
                 max_relative = 1e-12
             );
         }
-        assert_eq!(coin_survival(1.0, 1.0, 1.0, 1.0, 0.0), 1.0);
+        assert_eq!(
+            coin_survival(1.0, 1.0, 1.0, 1.0, 0.0).to_bits(),
+            1f64.to_bits()
+        );
     }
 
     /// The Beta-integral fallback and the closed forms agree where both apply, and the

@@ -174,7 +174,7 @@ impl ParetoNbd {
     /// (the alive term of the likelihood carries e^(−μT)), and the lifetime left is
     /// exponential, so P = E[e^(−μh)] = ((β+T)/(β+T+h))^s, whatever x.
     pub fn survival_if_alive(&self, horizon: f64, _x: u32, t: f64) -> f64 {
-        if !(horizon > 0.0) {
+        if horizon.is_nan() || horizon <= 0.0 {
             return 1.0;
         }
         (-self.s * (horizon / (self.beta + t)).ln_1p()).exp()
