@@ -12,6 +12,7 @@ mod metrics;
 mod partition;
 mod quadrature;
 mod reduce;
+mod retention;
 mod special;
 pub mod survival;
 
@@ -34,5 +35,6 @@ pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};
 pub(crate) use reduce::{column_mean_sd, sum_blocks, sum_chunked};
 pub use reduce::{median, top_indices, top_share};
+pub use retention::{Retention, RetentionCurve};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};

@@ -4,3 +4,7 @@
 //! ([`OpportunityView`](crate::data::OpportunityView),
 //! [`ContactView`](crate::data::ContactView)) and carries its scope; forecasts fitted to
 //! a series take the series as given.
+
+pub mod base;
+
+pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBase, NewCohorts};

@@ -265,6 +265,15 @@ pub trait PurchaseModel: Sync {
     }
     /// Expected purchases of a new customer in (0, t].
     fn expected_purchases(&self, t: f64) -> f64;
+    /// Probability that a customer alive at T after x repeat purchases is still alive at
+    /// T + horizon: like the expectation above, it depends on x and T only.
+    fn survival_if_alive(&self, horizon: f64, x: u32, t: f64) -> f64;
+    /// Probability that the customer is still active at T + horizon, given the history
+    /// (x, t_x, T): P(alive at T) times [`survival_if_alive`](Self::survival_if_alive).
+    /// At horizon 0 it is [`p_alive`](Self::p_alive).
+    fn p_alive_after(&self, horizon: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        self.p_alive(x, t_x, t) * self.survival_if_alive(horizon, x, t)
+    }
     /// P(alive) of every record, index-aligned: models whose P(alive) is expensive
     /// override it to share work between customers with common values.
     fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {

@@ -128,6 +128,35 @@ impl BgNbd {
         closed_or_integral(closed, a, b + xf, r + xf, horizon / (alpha + t), false)
     }
 
+    /// Probability that a customer alive at T after x repeat purchases is still alive at
+    /// T + `horizon` (1 for a horizon ≤ 0).
+    ///
+    /// Alive at T, the posterior is λ ~ Gamma(r+x, α+T) and p ~ Beta(a, b+x), independent
+    /// (the alive term of the likelihood is λ^x e^(−λT) (1−p)^x). A customer drops out
+    /// only at a purchase, with probability p, so given (λ, p) dropouts come at rate λp
+    /// and P(alive at T+h) = e^(−λph). Averaged over the posterior, with k = h/(α+T):
+    ///
+    /// ```text
+    /// E_p[(1 + p k)^−(r+x)] = (1+k)^−(r+x) ₂F₁(r+x, b+x; a+b+x; k/(1+k))
+    /// ```
+    ///
+    /// (Euler's integral of ₂F₁, then Pfaff's transformation, which puts the argument
+    /// in [0, 1)).
+    ///
+    /// ```
+    /// use acrm::persistency::BgNbd;
+    /// let m = BgNbd::new(0.243, 4.414, 0.793, 2.426)?;
+    /// // P(alive in a year) of the FHL 2005 example customer is below P(alive now).
+    /// let now = m.p_alive(2, 30.43, 38.86);
+    /// let later = now * m.survival_if_alive(52.0, 2, 38.86);
+    /// assert!(later < now && later > 0.5 * now);
+    /// # Ok::<(), acrm::Error>(())
+    /// ```
+    pub fn survival_if_alive(&self, horizon: f64, x: u32, t: f64) -> f64 {
+        let xf = f64::from(x);
+        coin_survival(self.r + xf, self.alpha + t, self.a, self.b + xf, horizon)
+    }
+
     /// Expected purchases of a new customer in (0, t] (FHL 2005, eq. 9).
     pub fn expected_purchases(&self, t: f64) -> f64 {
         if t <= 0.0 {
@@ -240,6 +269,24 @@ pub(super) fn closed_or_integral(
             per
         }
     })
+}
+
+/// E[(1 + p h/ρ)^−m] for p ~ Beta(a, b): the probability that a customer with rate
+/// λ ~ Gamma(m, ρ) and dropout chance p ~ Beta(a, b) at each purchase makes it through
+/// `h` more time units without dropping out (1 for h ≤ 0).
+///
+/// From the closed form (1+k)^−m ₂F₁(m, b; a+b; k/(1+k)), k = h/ρ, or, where ₂F₁ gives
+/// no finite probability, from the Beta integral by quadrature.
+pub(super) fn coin_survival(m: f64, rho: f64, a: f64, b: f64, h: f64) -> f64 {
+    if h.is_nan() || h <= 0.0 {
+        return 1.0;
+    }
+    let k = h / rho;
+    let closed = ln_hyp2f1(m, b, a + b, h / (rho + h)).map(|f| (f - m * k.ln_1p()).exp());
+    match closed {
+        Some(v) if (0.0..=1.0).contains(&v) => v,
+        _ => beta_expectation(a, b, |p, _| (-m * (p * k).ln_1p()).exp()),
+    }
 }
 
 /// BG/NBD or its modification (MBG/NBD, Batislam et al. 2007), which differ only in
@@ -395,6 +442,32 @@ mod tests {
                 prop_assert!(bad.is_none(), "{:?}: {:?}", v, bad);
             }
         }
+    }
+
+    /// The closed form of the survival of the dropout coin against its Beta integral, and
+    /// the identity P(alive at h | new) = E[(1 + p h/α)^−r] = 1 − P(dropped out), with the
+    /// dropout probability of a new customer summed from P(X(h) = n) (FHL 2005, eq. 8):
+    /// dropped out after exactly n purchases with probability B(a+1, b+n−1)/B(a, b)·P(N ≥ n).
+    #[test]
+    fn coin_survival_closed_form_matches_its_integral() {
+        for (m, rho, a, b, h) in [
+            (0.243, 4.414, 0.793, 2.426, 52.0),
+            (2.243, 43.0, 0.793, 4.426, 10.0),
+            (30.0, 50.0, 2.5, 0.7, 5.0),
+            (0.5, 1.0, 0.3, 9.0, 1e3),
+        ] {
+            let k = h / rho;
+            let integral = beta_expectation(a, b, |p, _| (-m * (p * k).ln_1p()).exp());
+            assert_relative_eq!(
+                coin_survival(m, rho, a, b, h),
+                integral,
+                max_relative = 1e-12
+            );
+        }
+        assert_eq!(
+            coin_survival(1.0, 1.0, 1.0, 1.0, 0.0).to_bits(),
+            1f64.to_bits()
+        );
     }
 
     /// The Beta-integral fallback and the closed forms agree where both apply, and the

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bgnbd::{closed_or_integral, BgNbd, Variant};
+use super::bgnbd::{closed_or_integral, coin_survival, BgNbd, Variant};
 use super::FitOptions;
 use crate::data::Area;
 use crate::error::Result;
@@ -97,6 +97,16 @@ impl MbgNbd {
             horizon / (alpha + t),
             false,
         )
+    }
+
+    /// Probability that a customer alive at T after x repeat purchases is still alive at
+    /// T + `horizon` (1 for a horizon ≤ 0): as [`BgNbd::survival_if_alive`], with the
+    /// posterior p ~ Beta(a, b+x+1) of a customer who has survived x + 1 coins:
+    /// (1+k)^−(r+x) ₂F₁(r+x, b+x+1; a+b+x+1; k/(1+k)), k = h/(α+T).
+    pub fn survival_if_alive(&self, horizon: f64, x: u32, t: f64) -> f64 {
+        let [r, alpha, a, b] = self.params();
+        let xf = f64::from(x);
+        coin_survival(r + xf, alpha + t, a, b + xf + 1.0, horizon)
     }
 
     /// Expected purchases of a new customer in (0, t].

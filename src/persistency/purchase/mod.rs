@@ -67,6 +67,9 @@ macro_rules! purchase_model {
             fn expected_purchases(&self, t: f64) -> f64 {
                 <$model>::expected_purchases(self, t)
             }
+            fn survival_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
+                <$model>::survival_if_alive(self, h, x, t)
+            }
         }
     )*};
 }
@@ -82,6 +85,9 @@ impl PurchaseModel for ParetoNbd {
     }
     fn expected_purchases(&self, t: f64) -> f64 {
         ParetoNbd::expected_purchases(self, t)
+    }
+    fn survival_if_alive(&self, h: f64, x: u32, t: f64) -> f64 {
+        ParetoNbd::survival_if_alive(self, h, x, t)
     }
     fn p_alive_all(&self, records: &[Rfm]) -> Vec<f64> {
         ParetoNbd::p_alive_all(self, records)

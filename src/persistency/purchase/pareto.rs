@@ -169,6 +169,17 @@ impl ParetoNbd {
         (r + f64::from(x)) * (beta + t) / (alpha + t) * g
     }
 
+    /// Probability that a customer alive at T is still alive at T + `horizon` (1 for a
+    /// horizon ≤ 0): alive at T, the posterior of the dropout rate is μ ~ Gamma(s, β+T)
+    /// (the alive term of the likelihood carries e^(−μT)), and the lifetime left is
+    /// exponential, so P = E[e^(−μh)] = ((β+T)/(β+T+h))^s, whatever x.
+    pub fn survival_if_alive(&self, horizon: f64, _x: u32, t: f64) -> f64 {
+        if horizon.is_nan() || horizon <= 0.0 {
+            return 1.0;
+        }
+        (-self.s * (horizon / (self.beta + t)).ln_1p()).exp()
+    }
+
     /// Expected purchases of a new customer in (0, t]: (r/α) β/(s−1) [1 − (β/(β+t))^(s−1)].
     pub fn expected_purchases(&self, t: f64) -> f64 {
         if t <= 0.0 {

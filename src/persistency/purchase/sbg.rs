@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{
     check_positive, ln_beta, ln_hyp2f1, minimize, sum_ordered, FitReport, Objective,
 };
-use crate::numerics::{Fitted, MaximumLikelihood};
+use crate::numerics::{Fitted, MaximumLikelihood, Retention};
 
 /// Customers of one cohort still active after each period: `alive[0]` joined, `alive[t]`
 /// renewed t times.
@@ -253,6 +253,13 @@ impl ShiftedBetaGeometric {
             lik.penalty(th)
         })?;
         Ok((ShiftedBetaGeometric::new(m.theta[0], m.theta[1])?, m.report))
+    }
+}
+
+/// Retention of a cohort by period age: S(k), the share still active after k renewals.
+impl Retention for ShiftedBetaGeometric {
+    fn survival_after(&self, periods: u32) -> f64 {
+        self.survival(periods)
     }
 }
 
