@@ -14,6 +14,7 @@ mod quadrature;
 mod reduce;
 mod retention;
 mod special;
+mod stats;
 pub mod survival;
 
 pub use bootstrap::{Bootstrap, BootstrapOptions, Interval};
@@ -38,3 +39,4 @@ pub use reduce::{median, top_indices, top_share};
 pub use retention::{Retention, RetentionCurve};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};
+pub use stats::{chi2_independence, two_proportion_z, wilson, ChiSquare, Proportion, ZTest};
