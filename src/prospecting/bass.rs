@@ -162,7 +162,7 @@ impl Bass {
 
     /// New adopters in period t, which spans (t − 1, t]: m(F(t) − F(t − 1)).
     pub fn sales(&self, t: f64) -> f64 {
-        self.m * (self.fraction(t) - self.fraction(t - 1.0))
+        self.m * share(self.p, self.q, t)
     }
 
     /// The adoption rate at time t, m f(t) (new adopters per period).
@@ -211,6 +211,26 @@ fn fraction(p: f64, q: f64, t: f64) -> f64 {
     }
     let x = -(p + q) * t;
     -x.exp_m1() / (1.0 + (q / p) * x.exp())
+}
+
+/// F(t) − F(t − 1), the share of the market adopting in period t. Past the middle of
+/// the curve it is taken as the difference of the tails 1 − F = (1 + r)E/(1 + rE), with
+/// E = e^{−(p+q)t} and r = q/p: both are small there, so the difference keeps its
+/// relative precision where F(t) − F(t − 1) would cancel.
+fn share(p: f64, q: f64, t: f64) -> f64 {
+    if t <= 0.0 {
+        return 0.0;
+    }
+    let f = fraction(p, q, t);
+    if f < 0.5 || t <= 1.0 {
+        return f - fraction(p, q, t - 1.0);
+    }
+    let r = q / p;
+    let tail = |t: f64| {
+        let e = (-(p + q) * t).exp();
+        (1.0 + r) * e / (1.0 + r * e)
+    };
+    tail(t - 1.0) - tail(t)
 }
 
 /// F(t) and its derivatives in p and q. With E = e^{−(p+q)t} and r = q/p,
@@ -341,7 +361,7 @@ impl Series {
         self.periods
             .iter()
             .enumerate()
-            .all(|(i, &t)| t == (i + 1) as f64)
+            .all(|(i, &t)| (t - (i + 1) as f64).abs() < 0.5)
     }
 }
 
@@ -595,7 +615,7 @@ impl BassOptions {
                     .ok()
                     .map(|r| r.theta)
                     .or_else(|| grid_start(series))
-                    .ok_or_else(|| no_start())?;
+                    .ok_or_else(no_start)?;
                 let mut lm = levenberg_marquardt(series, start, self);
                 if !lm.termination.converged() {
                     // A second chance from the grid's best point.
@@ -675,7 +695,7 @@ fn sse(series: &Series, [p, q, m]: [f64; 3]) -> f64 {
         .iter()
         .zip(&series.values)
         .map(|(&t, &y)| {
-            let r = y - m * (fraction(p, q, t) - fraction(p, q, t - 1.0));
+            let r = y - m * share(p, q, t);
             r * r
         })
         .sum()
@@ -727,12 +747,12 @@ fn regression(series: &Series) -> Result<Ols> {
         input: input.into(),
         reason,
     };
-    if !(c < 0.0) {
+    if c.is_nan() || c >= 0.0 {
         return Err(degenerate(format!(
             "c = {c} ≥ 0: the new customers do not saturate (a finite market needs c < 0)"
         )));
     }
-    if !(a > 0.0) {
+    if a.is_nan() || a <= 0.0 {
         return Err(degenerate(format!("a = {a} ≤ 0 gives p = a/m ≤ 0")));
     }
     let disc = b * b - 4.0 * a * c;
@@ -802,7 +822,7 @@ fn least_squares(x: &[f64], y: &[f64], k: usize) -> Option<(Vec<f64>, Vec<f64>)>
     let mut b = y.to_vec();
     for j in 0..k {
         let norm = (j..n).map(|i| a[j][i].powi(2)).sum::<f64>().sqrt();
-        if !(norm > 1e-12) {
+        if norm.is_nan() || norm <= 1e-12 {
             return None;
         }
         let alpha = if a[j][j] > 0.0 { -norm } else { norm };
@@ -854,7 +874,7 @@ fn grid_start(series: &Series) -> Option<[f64; 3]> {
         for &q in &Q {
             let (mut yg, mut gg) = (0.0, 0.0);
             for (&t, &y) in series.periods.iter().zip(&series.values) {
-                let g = fraction(p, q, t) - fraction(p, q, t - 1.0);
+                let g = share(p, q, t);
                 yg += y * g;
                 gg += g * g;
             }
@@ -886,7 +906,7 @@ fn normal_equations(series: &Series, theta: [f64; 3]) -> ([f64; 9], [f64; 3]) {
     let [p, q, m] = theta;
     for (&t, &y) in series.periods.iter().zip(&series.values) {
         let (g, _) = curve_grads(theta, t);
-        let r = y - m * (fraction(p, q, t) - fraction(p, q, t - 1.0));
+        let r = y - m * share(p, q, t);
         for i in 0..3 {
             jtr[i] += g[i] * r;
             for j in 0..3 {
@@ -961,11 +981,11 @@ fn levenberg_marquardt(series: &Series, start: [f64; 3], opts: &BassOptions) -> 
             for i in 0..3 {
                 next[i] = theta[i] + delta[i];
             }
-            if !(next[0] > 0.0) {
+            if next[0].is_nan() || next[0] <= 0.0 {
                 next[0] = theta[0] / 10.0;
             }
             next[1] = next[1].max(0.0);
-            if !(next[2] > 0.0) {
+            if next[2].is_nan() || next[2] <= 0.0 {
                 next[2] = theta[2] / 10.0;
             }
             let f_next = sse(series, next);
@@ -1056,4 +1076,150 @@ fn bands(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::{assert_abs_diff_eq, assert_relative_eq};
+
+    use super::*;
+
+    #[test]
+    fn fraction_closed_forms() {
+        // q = 0: F(t) = 1 − e^{−pt}, exponential adoption.
+        let b = Bass::new(0.1, 0.0, 100.0).unwrap();
+        assert_relative_eq!(b.fraction(2.0), 1.0 - (-0.2f64).exp(), max_relative = 1e-15);
+        assert_relative_eq!(b.density(2.0), 0.1 * (-0.2f64).exp(), max_relative = 1e-15);
+        let b = Bass::new(0.03, 0.38, 1000.0).unwrap();
+        assert_abs_diff_eq!(b.fraction(0.0), 0.0);
+        assert_abs_diff_eq!(b.fraction(-1.0), 0.0);
+        // f(0) = p, F(∞) = 1.
+        assert_relative_eq!(b.density(0.0), 0.03, max_relative = 1e-15);
+        assert_relative_eq!(b.fraction(1e4), 1.0);
+        // F(t) by hand at t = 1: e^{−0.41} = 0.663650250136… gives
+        // (1 − 0.663650…)/(1 + (0.38/0.03)·0.663650…) = 0.0357581642564416.
+        assert_relative_eq!(
+            b.fraction(1.0),
+            0.035_758_164_256_441_6,
+            max_relative = 1e-13
+        );
+        // The tails' difference late in the curve is the plain difference, more exactly:
+        // 1 − F(t) = (1 + q/p)e^{−(p+q)t}/(1 + (q/p)e^{−(p+q)t}).
+        let tail = |t: f64| {
+            let e = (-0.41 * t).exp();
+            (1.0 + 0.38 / 0.03) * e / (1.0 + 0.38 / 0.03 * e)
+        };
+        assert_relative_eq!(
+            b.sales(40.0),
+            1000.0 * (tail(39.0) - tail(40.0)),
+            max_relative = 1e-14
+        );
+        assert_relative_eq!(
+            b.sales(2.0),
+            b.cumulative(2.0) - b.cumulative(1.0),
+            max_relative = 1e-14
+        );
+        // The period sales telescope to the cumulative.
+        let total: f64 = (1..=15).map(|t| b.sales(t as f64)).sum();
+        assert_relative_eq!(total, b.cumulative(15.0), max_relative = 1e-13);
+        // f is F's derivative.
+        for t in [0.5, 3.0, 6.2, 20.0] {
+            let h = 1e-5;
+            let numeric = (b.fraction(t + h) - b.fraction(t - h)) / (2.0 * h);
+            assert_relative_eq!(b.density(t), numeric, max_relative = 1e-8);
+        }
+    }
+
+    #[test]
+    fn peak_closed_forms() {
+        let b = Bass::new(0.03, 0.38, 1000.0).unwrap();
+        let peak = b.peak();
+        assert_eq!(peak.kind, PeakKind::Interior);
+        // t* = ln(q/p)/(p+q), rate m(p+q)²/(4q); F(t*) = (1 − p/q)/2.
+        assert_relative_eq!(
+            peak.time,
+            (0.38f64 / 0.03).ln() / 0.41,
+            max_relative = 1e-15
+        );
+        assert_relative_eq!(peak.rate, 1000.0 * 0.41 * 0.41 / 1.52, max_relative = 1e-15);
+        assert_relative_eq!(b.rate(peak.time), peak.rate, max_relative = 1e-12);
+        assert_relative_eq!(
+            b.fraction(peak.time),
+            (1.0 - 0.03 / 0.38) / 2.0,
+            max_relative = 1e-12
+        );
+        // The density is flat there.
+        let h = 1e-4;
+        assert!(b.rate(peak.time - h) < peak.rate && b.rate(peak.time + h) < peak.rate);
+        // q ≤ p: highest at launch, rate m p.
+        let b = Bass::new(0.2, 0.1, 50.0).unwrap();
+        let peak = b.peak();
+        assert_eq!(peak.kind, PeakKind::AtLaunch);
+        assert_abs_diff_eq!(peak.time, 0.0);
+        assert_relative_eq!(peak.rate, 10.0, max_relative = 1e-15);
+        assert_relative_eq!(b.rate(0.0), 10.0, max_relative = 1e-15);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        for (theta, t) in [([0.03, 0.38, 1000.0], 4.0), ([0.005, 0.25, 5000.0], 17.0)] {
+            let (gs, gc) = curve_grads(theta, t);
+            for i in 0..3 {
+                let h = 1e-6 * theta[i];
+                let (mut up, mut dn) = (theta, theta);
+                up[i] += h;
+                dn[i] -= h;
+                let s = |th: [f64; 3]| Bass::new(th[0], th[1], th[2]).unwrap();
+                let ds = (s(up).sales(t) - s(dn).sales(t)) / (2.0 * h);
+                let dc = (s(up).cumulative(t) - s(dn).cumulative(t)) / (2.0 * h);
+                assert_relative_eq!(gs[i], ds, max_relative = 1e-7);
+                assert_relative_eq!(gc[i], dc, max_relative = 1e-7);
+            }
+        }
+    }
+
+    #[test]
+    fn least_squares_solves_an_exact_quadratic() {
+        // y = 1 + 2x + 3x² at x = 0..5: β exact; (XᵀX)⁻¹ times XᵀX is the identity.
+        let xs = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
+        let x: Vec<f64> = xs.iter().flat_map(|&v| [1.0, v, v * v]).collect();
+        let y: Vec<f64> = xs.iter().map(|&v| 1.0 + 2.0 * v + 3.0 * v * v).collect();
+        let (beta, inv) = least_squares(&x, &y, 3).unwrap();
+        for (b, want) in beta.iter().zip([1.0, 2.0, 3.0]) {
+            assert_relative_eq!(*b, want, max_relative = 1e-12);
+        }
+        let mut xtx = [0.0; 9];
+        for row in x.chunks(3) {
+            for i in 0..3 {
+                for j in 0..3 {
+                    xtx[i * 3 + j] += row[i] * row[j];
+                }
+            }
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|k| inv[i * 3 + k] * xtx[k * 3 + j]).sum();
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((v - want).abs() < 1e-10, "{i},{j}: {v}");
+            }
+        }
+        // A repeated column is collinear.
+        let x2: Vec<f64> = xs.iter().flat_map(|&v| [1.0, v, v]).collect();
+        assert!(least_squares(&x2, &y, 3).is_none());
+    }
+
+    #[test]
+    fn forecast_continues_the_periods() {
+        let b = Bass::new(0.03, 0.38, 1000.0).unwrap();
+        let f = b.forecast(20.0, 3);
+        assert_eq!(
+            f.iter().map(|p| p.t).collect::<Vec<_>>(),
+            [21.0, 22.0, 23.0]
+        );
+        assert_relative_eq!(
+            f[1].sales,
+            b.cumulative(22.0) - b.cumulative(21.0),
+            max_relative = 1e-12
+        );
+    }
 }

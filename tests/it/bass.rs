@@ -430,3 +430,24 @@ fn acquisition_forecast_fits_monthly_series() {
     assert_eq!(fit.report.forecast.len(), 6);
     assert!(fit.report.scope.is_some());
 }
+
+#[test]
+fn the_examples_json_path() {
+    // examples/forecast.rs: read `t` and the named column, fit, serialise the forecast.
+    let series = read_series_csv_path(format!("{DIR}/series.csv"), "t", "new_customers").unwrap();
+    let fit = BassOptions::new()
+        .method(BassMethod::Ols)
+        .horizon(2)
+        .fit(&series)
+        .unwrap();
+    let rows = serde_json::to_value(&fit.report.forecast).unwrap();
+    for key in ["t", "sales", "cumulative", "low", "high"] {
+        assert!(rows[0][key].is_number(), "{key} in {rows}");
+    }
+    assert_eq!(rows[1]["t"].as_f64(), Some(32.0));
+    let back: acrm::prospecting::BassReport =
+        serde_json::from_value(serde_json::to_value(&fit.report).unwrap()).unwrap();
+    assert_eq!(back, fit.report);
+    let e = read_series_csv_path(format!("{DIR}/series.csv"), "t", "customers").unwrap_err();
+    assert!(matches!(e, Error::MissingColumn { .. }), "{e}");
+}
