@@ -74,6 +74,9 @@ pub enum Problem {
     DateOrder,
     /// A flag other than `0` or `1` (also `true`/`false`, `yes`/`no`).
     NotFlag,
+    /// A period number of a series that is 0 or not after the one before: a series
+    /// lists periods 1, 2, … in increasing order.
+    PeriodOrder,
 }
 
 impl Problem {
@@ -108,6 +111,7 @@ impl Problem {
             Problem::BadStatus => "a status `open`, `won` or `lost`",
             Problem::DateOrder => "a date on or after the dates of the earlier stages",
             Problem::NotFlag => "a flag 0 or 1",
+            Problem::PeriodOrder => "a period number ≥ 1 after the one on the line before",
             Problem::EmptyCohort => {
                 "a cohort with customers in period 0 and at least one later period"
             }

@@ -366,6 +366,8 @@ pub enum Period {
     Month,
     /// Calendar quarters.
     Quarter,
+    /// Calendar years (the period of yearly diffusion series such as the Bass model's).
+    Year,
 }
 
 impl Period {
@@ -375,6 +377,7 @@ impl Period {
             // Day 0 of the crate's day numbering is a Thursday (1970-01-01): shift so
             // that weeks start on Monday.
             Period::Week => (day + 3).div_euclid(7),
+            Period::Year => date_of(day).year(),
             Period::Month | Period::Quarter => {
                 let d = date_of(day);
                 let m = d.year() * 12 + d.month0() as i32;
@@ -391,6 +394,7 @@ impl Period {
     pub fn start(self, p: i32) -> NaiveDate {
         match self {
             Period::Week => date_of(p * 7 - 3),
+            Period::Year => NaiveDate::from_ymd_opt(p, 1, 1).unwrap_or(NaiveDate::MIN),
             Period::Month | Period::Quarter => {
                 let m = if self == Period::Month { p } else { p * 3 };
                 NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)

@@ -15,6 +15,7 @@ use super::csv::LineCounter;
 use super::table::headed_reader;
 use crate::error::{Error, Problem, Result, RowError};
 use crate::persistency::{Cohort, DiscretePattern};
+use crate::prospecting::Series;
 
 /// The position of column `name` in the header.
 fn column(header: &[String], name: &str) -> Result<usize> {
@@ -272,6 +273,55 @@ pub fn read_cohorts_csv<R: Read>(mut reader: R) -> Result<Vec<Cohort>> {
 /// As [`read_cohorts_csv`]; [`Error::Io`] when the file cannot be opened.
 pub fn read_cohorts_csv_path(path: impl AsRef<Path>) -> Result<Vec<Cohort>> {
     read_cohorts_csv(std::fs::File::open(path)?)
+}
+
+/// Reads a series of new customers per period (the input of a Bass fit) from a header
+/// CSV: the column `period` holds the period numbers (whole, ≥ 1, increasing; gaps
+/// allowed) and the column `values` the new customers of each (finite, ≥ 0), among any
+/// other columns.
+///
+/// ```
+/// use acrm::io::read_series_csv;
+/// let csv = "t,web,store\n1,35,10\n2,42,12\n4,65,20\n";
+/// let series = read_series_csv(csv.as_bytes(), "t", "web")?;
+/// assert_eq!(series.periods(), [1.0, 2.0, 4.0]);
+/// assert_eq!(series.values(), [35.0, 42.0, 65.0]);
+/// # Ok::<(), acrm::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::MissingColumn`] without either column; [`Error::Row`] naming the line,
+/// column and value of the first field that is empty ([`Problem::EmptyValue`]), not a
+/// number ([`Problem::BadNumber`]), infinite or NaN ([`Problem::NonFinite`]), negative
+/// ([`Problem::Negative`]), a fractional period ([`Problem::NotWhole`]), a period 0 or
+/// not after the one before ([`Problem::PeriodOrder`]), or of a malformed CSV line
+/// ([`Problem::Malformed`]); [`Error::EmptyInput`] without data rows; [`Error::Io`].
+pub fn read_series_csv<R: Read>(mut reader: R, period: &str, values: &str) -> Result<Series> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let mut input = Input::new(&bytes)?;
+    let (ct, cv) = (
+        column(&input.header, period)?,
+        column(&input.header, values)?,
+    );
+    let (mut periods, mut counts): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    while let Some(row) = input.next_row()? {
+        let t = f64::from(row.count(ct)?);
+        if t < 1.0 || periods.last().is_some_and(|&before| t <= before) {
+            return Err(row.error(ct, row.rec.get(ct).unwrap_or(""), Problem::PeriodOrder));
+        }
+        periods.push(t);
+        counts.push(row.non_negative(cv)?);
+    }
+    Series::with_periods(periods, counts)
+}
+
+/// Reads a series of new customers per period from a file (see [`read_series_csv`]).
+///
+/// # Errors
+/// As [`read_series_csv`]; [`Error::Io`] when the file cannot be opened.
+pub fn read_series_csv_path(path: impl AsRef<Path>, period: &str, values: &str) -> Result<Series> {
+    read_series_csv(std::fs::File::open(path)?, period, values)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, rea
 pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
 pub use self::discrete::{
     read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,
-    read_discrete_patterns_csv_path,
+    read_discrete_patterns_csv_path, read_series_csv, read_series_csv_path,
 };
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};

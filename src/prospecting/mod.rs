@@ -5,6 +5,16 @@
 //! [`ContactView`](crate::data::ContactView)) and carries its scope; forecasts fitted to
 //! a series take the series as given.
 
+pub mod acquisition;
 pub mod base;
+pub mod bass;
 
+pub use acquisition::{
+    AcquisitionDate, AcquisitionFit, AcquisitionForecast, AcquisitionGroup, AcquisitionOptions,
+    AcquisitionSeries, GroupBy, UNKNOWN,
+};
 pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBase, NewCohorts};
+pub use bass::{
+    Bass, BassErrors, BassMethod, BassOptions, BassPoint, BassRegression, BassReport,
+    BassTermination, ForecastRow, Peak, PeakKind, Series,
+};

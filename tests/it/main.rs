@@ -1,6 +1,7 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod base_forecast;
 mod baskets;
+mod bass;
 mod bgbb;
 mod cdnow;
 mod churn;
