@@ -2,8 +2,9 @@
 //!
 //! Every table is computed from a view of the opportunities or contacts a scope reaches
 //! ([`OpportunityView`](crate::data::OpportunityView),
-//! [`ContactView`](crate::data::ContactView)) and carries its scope; forecasts fitted to
-//! a series take the series as given.
+//! [`ContactView`](crate::data::ContactView)), or of the customers' transactions
+//! ([`View`](crate::data::View): the new customers per period of [`acquisition`]), and
+//! carries its scope; forecasts fitted to a series ([`bass`]) take the series as given.
 
 pub mod acquisition;
 pub mod base;
