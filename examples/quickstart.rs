@@ -5,7 +5,8 @@
 //! the survival curve of customer lifetimes, monthly cohorts, overdue customers and a
 //! churn model's accuracy; products; sales performance (the category × channel cube of an
 //! order-line file, the year-over-year change decomposed, a drill-down); prospecting (the
-//! base projected quarter by quarter through the holdout); and what the same analyses
+//! base projected quarter by quarter through the holdout, a Bass forecast of new
+//! customers); and what the same analyses
 //! show a team, a branch and a salesperson under access scopes.
 //!
 //! ```text
@@ -16,7 +17,7 @@ use std::error::Error;
 use std::time::Instant;
 
 use acrm::data::{ScopeSpec, View};
-use acrm::io::{AssignmentCsv, CsvOptions};
+use acrm::io::{read_series_csv_path, AssignmentCsv, CsvOptions};
 use acrm::numerics::{top_indices, top_share};
 use acrm::performance::{ChangeOptions, CubeOptions, Dim, GroupingSets, Measure, Window};
 use acrm::persistency::{
@@ -30,7 +31,7 @@ use acrm::profiling::{ClusterOptions, FeatureOptions, RfmOptions, TierOptions};
 use acrm::profitability::{
     spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods, GammaGamma, ProfitOptions,
 };
-use acrm::prospecting::{BaseForecastOptions, ExistingBase};
+use acrm::prospecting::{BaseForecastOptions, BassOptions, ExistingBase};
 use acrm::summary::{PurchaseModel, Records};
 use acrm::synth::BasketSynth;
 use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
@@ -516,6 +517,55 @@ fn prospecting(
     println!(
         "  39 weeks: {purchases:.0} purchases forecast (the scorecard's total), {holdout_purchases} made (95% intervals from customer-level randomness, not parameter uncertainty)"
     );
+    acquisitions()?;
+    Ok(())
+}
+
+/// New customers to come: the Bass diffusion model fitted by nonlinear least squares to
+/// 30 periods of a product's new customers (synthetic, planted p = 0.005, q = 0.25,
+/// m = 5000 with noise), and its forecast of the next six periods.
+fn acquisitions() -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let series = read_series_csv_path(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/prospecting/bass/series.csv"
+        ),
+        "t",
+        "new_customers",
+    )?;
+    let Fitted {
+        model: bass,
+        report,
+    } = BassOptions::new().horizon(6).fit(&series)?;
+    println!(
+        "\n  Acquisitions (tests/data/prospecting/bass/series.csv, synthetic, {} periods; Bass by NLS, 95% prediction intervals; {:.1?})",
+        report.n,
+        t.elapsed()
+    );
+    println!(
+        "  p {:.4} ± {:.4}, q {:.3} ± {:.3}, market m {:.0} ± {:.0}; peak at period {:.1} with {:.0} new customers per period; rmse {:.1}",
+        bass.p(),
+        report.std_errors.p,
+        bass.q(),
+        report.std_errors.q,
+        bass.m(),
+        report.std_errors.m,
+        report.peak.time,
+        report.peak.rate,
+        report.rmse
+    );
+    for row in &report.forecast {
+        println!(
+            "    period {:>2}: {:>4.0} new [{:.0}, {:.0}], {:.0} customers in all",
+            row.t,
+            row.sales,
+            // The band is the normal-theory prediction interval; counts stop at zero.
+            row.low.max(0.0),
+            row.high,
+            row.cumulative
+        );
+    }
     Ok(())
 }
 
