@@ -6,5 +6,14 @@
 //! a series take the series as given.
 
 pub mod base;
+pub mod funnel;
+pub mod winloss;
 
 pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBase, NewCohorts};
+pub use funnel::{
+    Costs, Funnel, FunnelGroup, FunnelOptions, Grouping, StepTest, StepTime, FUNNEL_STEPS,
+};
+pub use winloss::{
+    Cycle, DealSlippage, LossReason, Slippage, StageDuration, WinGroup, WinLoss, WinLossGrouping,
+    WinLossOptions,
+};
