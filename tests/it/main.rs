@@ -9,6 +9,7 @@ mod crosssell;
 mod cube;
 mod elasticity;
 mod extremes;
+mod funnel;
 mod habits;
 mod invariants;
 mod loading;
@@ -29,6 +30,7 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
+mod winloss;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
 fn pool(threads: usize) -> rayon::ThreadPool {
