@@ -1,4 +1,4 @@
-//! The campaign funnel against statsmodels 0.14 (Wilson intervals), scipy 1.17
+//! The campaign funnel against statsmodels 0.15 (Wilson intervals), scipy 1.17
 //! (`chi2_contingency(correction=False)`) and lifelines 0.30 (Kaplan–Meier of the time to
 //! convert, not yet converted censored at 2024-09-30). The reference numbers are in
 //! tests/data/prospecting/funnel/reference.json, made by reference.py there from

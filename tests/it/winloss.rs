@@ -1,4 +1,4 @@
-//! Win/loss and the sales cycle against statsmodels 0.14 (Wilson intervals, pooled
+//! Win/loss and the sales cycle against statsmodels 0.15 (Wilson intervals, pooled
 //! `proportions_ztest`), scipy 1.17 (`chi2_contingency(correction=False)`), lifelines
 //! 0.30 (Kaplan–Meier of creation to close, open deals censored at 2024-10-31) and
 //! pandas (time in stage and slippage by the module's definitions). The numbers are in
