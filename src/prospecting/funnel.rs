@@ -376,26 +376,32 @@ impl<'a> FunnelOptions<'a> {
             campaigns.iter().map(|&c| campaign_cost(c)).sum()
         };
 
-        let groups = members
-            .par_iter()
-            .zip(labels.par_iter())
-            .zip(group_campaigns.par_iter())
-            .map(|((m, label), camps)| {
-                let cost = if partitions_campaigns {
-                    cost_of(camps)
-                } else {
-                    None
-                };
-                self.group(
-                    label,
-                    m.iter().map(|&i| &rows[i as usize]),
-                    as_of,
-                    cost,
-                    view,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let total = self.group(ALL, rows.iter(), as_of, cost_of(&all_campaigns), view)?;
+        let per_group = || {
+            members
+                .par_iter()
+                .zip(labels.par_iter())
+                .zip(group_campaigns.par_iter())
+                .map(|((m, label), camps)| {
+                    let cost = if partitions_campaigns {
+                        cost_of(camps)
+                    } else {
+                        None
+                    };
+                    self.group(
+                        label,
+                        m.iter().map(|&i| &rows[i as usize]),
+                        as_of,
+                        cost,
+                        view,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        // The total's curves are as large as all groups' together: computed beside them.
+        let (groups, total) = rayon::join(per_group, || {
+            self.group(ALL, rows.iter(), as_of, cost_of(&all_campaigns), view)
+        });
+        let (groups, total) = (groups?, total?);
 
         let mut tests = Vec::new();
         for (s, step) in FUNNEL_STEPS.iter().enumerate() {

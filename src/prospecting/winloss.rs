@@ -385,28 +385,42 @@ impl WinLossOptions {
         for (i, r) in rows.iter().enumerate() {
             members[r.group as usize].push(i as u32);
         }
-        let groups = labels
-            .par_iter()
-            .enumerate()
-            .map(|(g, label)| {
-                let [open, won, lost] = counts[g];
-                let (rest_won, rest_closed) = (all[1] - won, all[1] + all[2] - won - lost);
-                let vs_rest = two_proportion_z(won, won + lost, rest_won, rest_closed, true).ok();
-                let cycle =
-                    self.cycle(members[g].iter().map(|&i| &rows[i as usize]), as_of, view)?;
-                Ok(WinGroup {
-                    group: label.clone(),
-                    deals: open + won + lost,
-                    open,
-                    won,
-                    lost,
-                    win_rate: wilson(won, won + lost, self.confidence)?,
-                    vs_rest,
-                    median_cycle_days: cycle.median_days,
+        let per_group = || {
+            labels
+                .par_iter()
+                .enumerate()
+                .map(|(g, label)| {
+                    let [open, won, lost] = counts[g];
+                    let (rest_won, rest_closed) = (all[1] - won, all[1] + all[2] - won - lost);
+                    let vs_rest =
+                        two_proportion_z(won, won + lost, rest_won, rest_closed, true).ok();
+                    let cycle =
+                        self.cycle(members[g].iter().map(|&i| &rows[i as usize]), as_of, view)?;
+                    Ok(WinGroup {
+                        group: label.clone(),
+                        deals: open + won + lost,
+                        open,
+                        won,
+                        lost,
+                        win_rate: wilson(won, won + lost, self.confidence)?,
+                        vs_rest,
+                        median_cycle_days: cycle.median_days,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let cycle = self.cycle(rows.iter(), as_of, view)?;
+                .collect::<Result<Vec<_>>>()
+        };
+        // Independent parts side by side: the groups' curves, the total's, and the
+        // per-deal tables.
+        let ((groups, cycle), (loss_reasons, (stages, slippage))) = rayon::join(
+            || rayon::join(per_group, || self.cycle(rows.iter(), as_of, view)),
+            || {
+                rayon::join(
+                    || loss_reasons(view),
+                    || rayon::join(|| stage_durations(view), || slippage(view)),
+                )
+            },
+        );
+        let (groups, cycle) = (groups?, cycle?);
         let total = WinGroup {
             group: ALL.to_string(),
             deals: all.iter().sum(),
@@ -432,10 +446,10 @@ impl WinLossOptions {
             groups,
             total,
             test,
-            loss_reasons: loss_reasons(view),
-            stages: stage_durations(view),
+            loss_reasons,
+            stages,
             cycle,
-            slippage: slippage(view),
+            slippage,
         })
     }
 
