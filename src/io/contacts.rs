@@ -1,31 +1,6 @@
 //! Campaign contacts and campaigns from CSV: the inputs of the funnel.
 //!
-//! # Contacts
-//!
-//! One row per contact, with a header. Columns, by name (any order):
-//!
-//! | column | required | meaning |
-//! |---|---|---|
-//! | `contact_id` (or `id`) | yes | the contact's id, unique |
-//! | `campaign` | yes | the campaign that made the contact |
-//! | `channel` | no | the source channel |
-//! | `owner` | no | the salesperson who owns the contact (what scopes filter on) |
-//! | `created` | no | the day of the contact, `YYYY-MM-DD` |
-//! | `lead`, `opportunity`, `order` | no | flags: reached the stage (`1`/`0`, `true`/`false`, `yes`/`no`) |
-//! | `lead_date` (or `qualified`), `opportunity_date`, `order_date` | no | the day the stage was reached; empty = not reached |
-//!
-//! Each stage is read from its flag, its date or both: with a date only, a non-empty date
-//! means reached on that day; with a flag only, reached on a day not recorded; with both,
-//! a flag of `1` and an empty date is reached undated, and a flag of `0` with a date is a
-//! contradiction ([`Problem::Conflict`]). A later stage implies the earlier ones (an order
-//! marks the contact as a lead and an opportunity, undated when their dates are not
-//! given). Every other column becomes a named attribute of the contact (empty values are
-//! left out).
-//!
-//! # Campaigns
-//!
-//! One row per campaign: `id` (or `campaign`), `cost` (required, ≥ 0), and optionally
-//! `type`, `product`, `start` and `end` (`YYYY-MM-DD`).
+//! Read with [`read_contacts`] and [`read_campaigns`] (the columns are documented there).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -81,8 +56,27 @@ fn to_file(e: Error, lines: &[u64], rename: impl Fn(&str) -> Option<String>) -> 
     }
 }
 
-/// Reads contacts from a header CSV (see the [module documentation](self) for the
-/// columns and the stage convention).
+/// Reads contacts from a header CSV.
+///
+/// One row per contact, with a header. Columns, by name (any order):
+///
+/// | column | required | meaning |
+/// |---|---|---|
+/// | `contact_id` (or `id`) | yes | the contact's id, unique |
+/// | `campaign` | yes | the campaign that made the contact |
+/// | `channel` | no | the source channel |
+/// | `owner` | no | the salesperson who owns the contact (what scopes filter on) |
+/// | `created` | no | the day of the contact, `YYYY-MM-DD` |
+/// | `lead`, `opportunity`, `order` | no | flags: reached the stage (`1`/`0`, `true`/`false`, `yes`/`no`; empty = 0) |
+/// | `lead_date` (or `qualified`), `opportunity_date`, `order_date` | no | the day the stage was reached; empty = not reached |
+///
+/// Each stage is read from its flag, its date or both: with a date only, a non-empty date
+/// means reached on that day; with a flag only, reached on a day not recorded; with both,
+/// a flag of `1` and an empty date is reached undated, and a flag of `0` with a date is a
+/// contradiction ([`Problem::Conflict`]). A later stage implies the earlier ones (an order
+/// marks the contact as a lead and an opportunity, undated when their dates are not
+/// given). Every other column becomes a named attribute of the contact (empty values are
+/// left out).
 ///
 /// ```
 /// use acrm::data::Scope;

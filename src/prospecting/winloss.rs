@@ -572,7 +572,7 @@ fn loss_reasons(view: &OpportunityView<'_>) -> Vec<LossReason> {
         })
         .collect();
     // Stable: ties keep the name order of the map.
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|r| std::cmp::Reverse(r.count));
     out
 }
 
