@@ -3,6 +3,7 @@
 //! `src/` imports it.
 
 mod baskets;
+mod contacts;
 mod csv;
 mod discrete;
 mod org;
@@ -11,6 +12,7 @@ mod table;
 mod targets;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
+pub use self::contacts::{read_campaigns, read_campaigns_path, read_contacts, read_contacts_path};
 pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
 pub use self::discrete::{
     read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,

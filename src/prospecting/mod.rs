@@ -9,6 +9,8 @@
 pub mod acquisition;
 pub mod base;
 pub mod bass;
+pub mod funnel;
+pub mod winloss;
 
 pub use acquisition::{
     AcquisitionDate, AcquisitionFit, AcquisitionForecast, AcquisitionGroup, AcquisitionOptions,
@@ -18,4 +20,11 @@ pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBas
 pub use bass::{
     Bass, BassErrors, BassMethod, BassOptions, BassPoint, BassRegression, BassReport,
     BassTermination, ForecastRow, Peak, PeakKind, Series,
+};
+pub use funnel::{
+    Costs, Funnel, FunnelGroup, FunnelOptions, Grouping, StepTest, StepTime, FUNNEL_STEPS,
+};
+pub use winloss::{
+    Cycle, DealSlippage, LossReason, Slippage, StageDuration, WinGroup, WinLoss, WinLossGrouping,
+    WinLossOptions,
 };

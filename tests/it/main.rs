@@ -10,6 +10,7 @@ mod crosssell;
 mod cube;
 mod elasticity;
 mod extremes;
+mod funnel;
 mod habits;
 mod invariants;
 mod loading;
@@ -30,6 +31,7 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
+mod winloss;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
 fn pool(threads: usize) -> rayon::ThreadPool {
