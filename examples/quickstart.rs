@@ -6,7 +6,7 @@
 //! churn model's accuracy; products; sales performance (the category × channel cube of an
 //! order-line file, the year-over-year change decomposed, a drill-down); prospecting (the
 //! base projected quarter by quarter through the holdout, a Bass forecast of new
-//! customers); and what the same analyses
+//! customers, three campaigns' funnels); and what the same analyses
 //! show a team, a branch and a salesperson under access scopes.
 //!
 //! ```text
@@ -17,8 +17,10 @@ use std::error::Error;
 use std::time::Instant;
 
 use acrm::data::{ScopeSpec, View};
-use acrm::io::{read_series_csv_path, AssignmentCsv, CsvOptions};
-use acrm::numerics::{top_indices, top_share};
+use acrm::io::{
+    read_campaigns_path, read_contacts_path, read_series_csv_path, AssignmentCsv, CsvOptions,
+};
+use acrm::numerics::{top_indices, top_share, Proportion};
 use acrm::performance::{ChangeOptions, CubeOptions, Dim, GroupingSets, Measure, Window};
 use acrm::persistency::{
     BgNbd, ChurnFeatureOptions, ChurnOptions, CohortOptions, KaplanMeierOptions, LifetimeOptions,
@@ -31,7 +33,7 @@ use acrm::profiling::{ClusterOptions, FeatureOptions, RfmOptions, TierOptions};
 use acrm::profitability::{
     spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods, GammaGamma, ProfitOptions,
 };
-use acrm::prospecting::{BaseForecastOptions, BassOptions, ExistingBase};
+use acrm::prospecting::{BaseForecastOptions, BassOptions, ExistingBase, FunnelOptions};
 use acrm::summary::{PurchaseModel, Records};
 use acrm::synth::BasketSynth;
 use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
@@ -518,6 +520,64 @@ fn prospecting(
         "  39 weeks: {purchases:.0} purchases forecast (the scorecard's total), {holdout_purchases} made (95% intervals from customer-level randomness, not parameter uncertainty)"
     );
     acquisitions()?;
+    funnel()?;
+    Ok(())
+}
+
+/// From contact to order: three campaigns' funnels (synthetic contacts with stage dates
+/// and campaign costs, tests/data/prospecting/funnel), each step's conversion with its
+/// Wilson interval, whether the campaigns differ (χ²), and what an order cost.
+fn funnel() -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/prospecting/funnel");
+    let contacts = read_contacts_path(format!("{dir}/contacts.csv"))?;
+    let campaigns = read_campaigns_path(format!("{dir}/campaigns.csv"))?;
+    let funnel = FunnelOptions::new()
+        .campaigns(&campaigns)
+        .compute(&contacts.view(&Scope::all()))?;
+    println!(
+        "\n  Funnel of {} campaigns (tests/data/prospecting/funnel, synthetic; 95% Wilson intervals; {:.1?})",
+        funnel.groups.len(),
+        t.elapsed()
+    );
+    println!(
+        "    {:<12} {:>9} {:>6} {:>5} {:>7}   {:<20}  {:>8}  {:>10}  {:>11}",
+        "campaign",
+        "contacts",
+        "leads",
+        "opps",
+        "orders",
+        "contact→lead",
+        "lead→opp",
+        "opp→order",
+        "cost/order"
+    );
+    let pct = |r: &Proportion| format!("{:.1}%", 100.0 * r.rate);
+    for g in funnel.groups.iter().chain([&funnel.total]) {
+        println!(
+            "    {:<12} {:>9} {:>6} {:>5} {:>7}   {:>5} [{:.1}, {:.1}]  {:>8}  {:>10}  {:>11}",
+            g.group,
+            g.contacts,
+            g.leads,
+            g.opportunities,
+            g.orders,
+            pct(&g.contact_lead),
+            100.0 * g.contact_lead.ci_low,
+            100.0 * g.contact_lead.ci_high,
+            pct(&g.lead_opportunity),
+            pct(&g.opportunity_order),
+            g.costs
+                .as_ref()
+                .and_then(|c| c.per_order)
+                .map_or("-".to_string(), |c| format!("{c:.0}"))
+        );
+    }
+    for test in &funnel.tests {
+        println!(
+            "    {:<18} χ² {:>6.2} on {} dof, p = {:.2e}",
+            test.stage, test.chi2, test.dof, test.p
+        );
+    }
     Ok(())
 }
 

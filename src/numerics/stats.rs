@@ -230,7 +230,10 @@ mod tests {
         assert_relative_eq!(w.ci_low, REF_WILSON_482_1400.0, max_relative = 1e-12);
         assert_relative_eq!(w.ci_high, REF_WILSON_482_1400.1, max_relative = 1e-12);
         let zero = wilson(0, 20, 0.95).unwrap();
-        assert!(zero.ci_low.to_bits() == 0, "exactly 0 when there are no successes");
+        assert!(
+            zero.ci_low.to_bits() == 0,
+            "exactly 0 when there are no successes"
+        );
         assert_relative_eq!(zero.ci_high, REF_WILSON_0_20, max_relative = 1e-12);
         let none = wilson(0, 0, 0.95).unwrap();
         assert_eq!((none.ci_low, none.ci_high), (0.0, 1.0));
