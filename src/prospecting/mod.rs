@@ -6,5 +6,7 @@
 //! a series take the series as given.
 
 pub mod base;
+pub mod leads;
 
 pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBase, NewCohorts};
+pub use leads::{FeatureEncoding, LeadModel, LeadReport, LeadScore, LeadScoreOptions, LeadTable};

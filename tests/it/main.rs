@@ -11,6 +11,7 @@ mod elasticity;
 mod extremes;
 mod habits;
 mod invariants;
+mod leads;
 mod loading;
 mod numerics;
 mod pareto;
