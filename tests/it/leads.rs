@@ -345,7 +345,8 @@ fn identical_results_on_one_and_two_threads() {
         .unwrap();
     for (w, c) in a.report.coefficients.iter().zip(&cold.report.coefficients) {
         assert!(close(w.coef, c.coef, 1e-10), "{w:?} {c:?}");
-        assert!(close(w.se, c.se, 1e-9), "{w:?} {c:?}");
+        // Standard errors from each fit's last full pass, within 1e-7 of the estimate in η.
+        assert!(close(w.se, c.se, 1e-7), "{w:?} {c:?}");
     }
     assert!(a.report.iterations < cold.report.iterations);
 }
