@@ -48,6 +48,37 @@ fn leads(n: usize, seed: u64) -> (Array2<f64>, Vec<bool>) {
     )
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far, from
+/// /proc/self/stat (Linux; `None` elsewhere).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which ends with the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Wall and CPU time of a few fits, printed before criterion's measurement: on a machine
+/// shared with other work the CPU time (all threads) shows what the fit costs apart from
+/// the waiting, and compares with the CPU time statsmodels reports for its own fits.
+fn print_cpu_time(x: &Array2<f64>, y: &[bool], names: &[String], runs: usize) {
+    for _ in 0..runs {
+        let (t, c) = (std::time::Instant::now(), cpu_seconds());
+        let fit = LogitOptions::new().fit(x.view(), y, names).expect("fit");
+        let wall = t.elapsed().as_secs_f64();
+        if let (Some(c0), Some(c1)) = (c, cpu_seconds()) {
+            eprintln!(
+                "lead_scoring_logit {} rows: wall {:.3} s, CPU {:.2} s, {} passes",
+                y.len(),
+                wall,
+                c1 - c0,
+                fit.report.iterations
+            );
+        }
+    }
+}
+
 fn names() -> Vec<String> {
     (1..=FEATURES).map(|j| format!("x{j}")).collect()
 }
@@ -56,6 +87,7 @@ fn fit_1m(c: &mut Criterion) {
     let n = 1_000_000;
     let (x, y) = leads(n, 7);
     let names = names();
+    print_cpu_time(&x, &y, &names, 5);
     let mut g = c.benchmark_group("lead_scoring_logit");
     g.sample_size(10).measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements(n as u64));
@@ -81,6 +113,7 @@ fn fit_10m(c: &mut Criterion) {
     let n = 10_000_000;
     let (x, y) = leads(n, 7);
     let names = names();
+    print_cpu_time(&x, &y, &names, 2);
     let mut g = c.benchmark_group("lead_scoring_logit_10m");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.throughput(Throughput::Elements(n as u64));

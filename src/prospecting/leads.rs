@@ -276,13 +276,13 @@ pub struct LeadReport {
     pub null_log_likelihood: f64,
     /// McFadden's pseudo-R², 1 − ℓ / ℓ₀.
     pub pseudo_r2: f64,
-    /// ROC AUC of the in-sample scores ([`roc_auc`](crate::numerics::roc_auc)).
+    /// ROC AUC of the in-sample scores ([`roc_auc`]).
     pub auc: f64,
     /// Leads ranked by score, highest first, in ten groups: conversion rate and lift of
-    /// each ([`lift_table`](crate::numerics::lift_table)).
+    /// each ([`lift_table`]).
     pub deciles: Vec<DecileRow>,
     /// Ten equal-width bins of the in-sample scores with their observed conversion rate
-    /// ([`reliability`](crate::numerics::reliability)).
+    /// ([`reliability`]).
     pub calibration: Vec<ReliabilityBin>,
     /// Leads fitted.
     pub rows: usize,
