@@ -267,6 +267,17 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// A feature (or a combination of features) separates the positive from the negative
+    /// labels, completely or for a subset of rows, so the likelihood of a logistic model
+    /// has no maximum: its coefficient runs to infinity. Drop or merge the feature (a rare
+    /// category level whose rows all share a label is the usual cause) or penalise the fit.
+    #[error("`{feature}` separates the labels: {reason}")]
+    Separation {
+        /// The feature whose coefficient runs away.
+        feature: String,
+        /// What the fit saw.
+        reason: String,
+    },
     /// A numerical procedure failed on the data: a singular matrix, no convergence.
     #[error("{procedure} failed: {reason}")]
     Numerical {

@@ -8,6 +8,7 @@ mod dual;
 mod fit;
 mod forest;
 mod linalg;
+mod logit;
 mod metrics;
 mod partition;
 mod quadrature;
@@ -27,6 +28,7 @@ pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objecti
 pub use fit::{FitData, FitOptions, FitReport, Fitted, MaximumLikelihood, Termination};
 pub(crate) use forest::{Forest, ForestOptions};
 pub(crate) use linalg::{add_cross_product, cholesky, cholesky_solve, invert_spd};
+pub use logit::{Logit, LogitCoefficient, LogitOptions, LogitReport, INTERCEPT};
 pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,

@@ -10,6 +10,7 @@ pub mod acquisition;
 pub mod base;
 pub mod bass;
 pub mod funnel;
+pub mod leads;
 pub mod winloss;
 
 pub use acquisition::{
@@ -24,6 +25,7 @@ pub use bass::{
 pub use funnel::{
     Costs, Funnel, FunnelGroup, FunnelOptions, Grouping, StepTest, StepTime, FUNNEL_STEPS,
 };
+pub use leads::{FeatureEncoding, LeadModel, LeadReport, LeadScore, LeadScoreOptions, LeadTable};
 pub use winloss::{
     Cycle, DealSlippage, LossReason, Slippage, StageDuration, WinGroup, WinLoss, WinLossGrouping,
     WinLossOptions,

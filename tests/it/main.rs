@@ -13,6 +13,7 @@ mod extremes;
 mod funnel;
 mod habits;
 mod invariants;
+mod leads;
 mod loading;
 mod numerics;
 mod pareto;
