@@ -157,7 +157,7 @@ impl Table {
                 _ if v.eq_ignore_ascii_case("false") => Some(false),
                 _ => None,
             },
-            Problem::OutOfRange,
+            Problem::NotFlag,
         )
     }
 
