@@ -6,5 +6,16 @@
 //! a series take the series as given.
 
 pub mod base;
+pub mod calibration;
+pub mod outcome;
+pub mod pipeline;
 
 pub use base::{BaseForecast, BaseForecastOptions, BaseRow, Estimate, ExistingBase, NewCohorts};
+pub use calibration::{
+    Calibration, CalibrationOptions, GroupCalibration, Grouping, StageCalibration,
+};
+pub use outcome::{QuarterOutcome, QuarterOutcomeOptions};
+pub use pipeline::{
+    GroupRow, LeftOut, Pipeline, PipelineOptions, Placement, PricedDeal, ProbabilitySource,
+    QuarterRow, Totals, WeekRow, ALL_STAGES, WEEKS_PER_QUARTER,
+};
