@@ -21,6 +21,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::csv::LineCounter;
 use super::table::headed_reader;
 use crate::data::{DealStatus, Opportunities, OpportunityRecord, StageRecord};
 use crate::error::{Error, Problem, Result, RowError};
@@ -119,7 +120,13 @@ struct Read0 {
 }
 
 fn read_records<R: Read>(reader: R) -> Result<Read0> {
-    let (mut rdr, header) = headed_reader(reader)?;
+    // Read whole, so that errors name physical lines (the csv crate's positions are
+    // before the blank lines it skips).
+    let mut bytes = Vec::new();
+    let mut reader = reader;
+    reader.read_to_end(&mut bytes)?;
+    let mut lines_of = LineCounter::new(&bytes, 1);
+    let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = require(&header, &["opp_id", "id"])?;
     let stage = require(&header, &["stage"])?;
     let amount = require(&header, &["amount"])?;
@@ -159,7 +166,7 @@ fn read_records<R: Read>(reader: R) -> Result<Read0> {
     };
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines_of.line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let f = Fields {
             rec: &rec,
             header: &header,
@@ -204,7 +211,13 @@ fn read_records<R: Read>(reader: R) -> Result<Read0> {
 }
 
 fn read_history<R: Read>(reader: R) -> Result<(Vec<StageRecord>, Vec<u64>)> {
-    let (mut rdr, header) = headed_reader(reader)?;
+    // Read whole, so that errors name physical lines (the csv crate's positions are
+    // before the blank lines it skips).
+    let mut bytes = Vec::new();
+    let mut reader = reader;
+    reader.read_to_end(&mut bytes)?;
+    let mut lines_of = LineCounter::new(&bytes, 1);
+    let (mut rdr, header) = headed_reader(&bytes[..])?;
     let opp = require(&header, &["opportunity", "opp_id"])?;
     let stage = require(&header, &["stage"])?;
     let entered = require(&header, &["entered"])?;
@@ -212,7 +225,7 @@ fn read_history<R: Read>(reader: R) -> Result<(Vec<StageRecord>, Vec<u64>)> {
     let (mut rows, mut lines) = (Vec::new(), Vec::new());
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines_of.line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let f = Fields {
             rec: &rec,
             header: &header,
