@@ -271,8 +271,17 @@ fn build(opps: Read0, history: Vec<StageRecord>) -> Result<Opportunities> {
     })
 }
 
-/// Reads opportunities (without stage histories) from CSV; see the
-/// [module documentation](self) for the columns.
+/// Reads opportunities (without stage histories) from CSV.
+///
+/// The file has a header with the required columns `opp_id` (or `id`), `stage`,
+/// `amount` and `close_date` (the expected close date; `expected_close` is accepted
+/// too), and the optional columns `probability` (in [0, 1]; empty = none), `owner`,
+/// `customer`, `product`, `created`, `status` (`open`, `won`, `lost`, also `closed won`
+/// and the like; empty or absent = open), `closed` (the day a closed deal closed) and
+/// `loss_reason`. Every other column becomes a named attribute (empty values are
+/// absent). Dates are `YYYY-MM-DD` (or another shape of
+/// [`DateFormat::Auto`](crate::time::DateFormat::Auto)). Errors name the file's
+/// physical line (the header is line 1, blank lines count).
 ///
 /// ```
 /// use acrm::data::Scope;
@@ -298,8 +307,9 @@ pub fn read_opportunities<R: Read>(reader: R) -> Result<Opportunities> {
     build(read_records(reader)?, Vec::new())
 }
 
-/// Reads opportunities and their stage histories from two CSV files; see the
-/// [module documentation](self) for the columns.
+/// Reads opportunities and their stage histories from two CSV files: the opportunities
+/// as [`read_opportunities`] reads them, and a history with the columns `opportunity`,
+/// `stage`, `entered` and optionally `expected_close`.
 ///
 /// # Errors
 /// As [`read_opportunities`], and for the history: [`Error::MissingColumn`] without

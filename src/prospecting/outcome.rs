@@ -5,15 +5,16 @@
 //! # Exact moments and simulations
 //!
 //! With deals i of amount aᵢ and probability pᵢ, bookings B = booked + Σ aᵢ Xᵢ with
-//! Xᵢ ~ Bernoulli(pᵢ) independent, so E[B] = booked + Σ aᵢ pᵢ and
+//! Xᵢ ~ Bernoulli(pᵢ) independent, so E\[B\] = booked + Σ aᵢ pᵢ and
 //! Var B = Σ aᵢ² pᵢ (1 − pᵢ) exactly. The percentiles and the chance of reaching a target
 //! come from simulations.
 //!
 //! Each simulation s has its own random stream, seeded from (seed, s), so the results
 //! are the same bit for bit for any number of threads. A deal is won when a 32-bit
-//! uniform integer is below ⌊pᵢ·2³²⌉ (probabilities resolved to 2⁻³², one 64-bit draw
-//! serving two deals); four simulations run side by side over the deals so that their
-//! random streams and sums proceed in parallel within one core. Percentiles interpolate
+//! uniform integer is below ⌊pᵢ·2³²⌉ (probabilities resolved to 2⁻³², one 64-bit
+//! xoshiro256++ draw serving two deals; deals with ⌊pᵢ·2³²⌉ = 2³² are won in every
+//! simulation, those with 0 in none); four simulations run side by side over the deals, so
+//! that their random streams and sums proceed in parallel within one core. Percentiles interpolate
 //! linearly between order statistics (numpy's default).
 //!
 //! Which deals count follows the pipeline ([`PipelineOptions`]): open deals placed in a
@@ -22,7 +23,7 @@
 //! or after the fiscal-year start).
 
 use rand::{RngCore, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::SplitMix64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -92,8 +93,9 @@ const LANES: usize = 4;
 /// A deal as the simulation reads it: its amount and its win threshold on 32-bit draws.
 #[derive(Debug, Clone, Copy)]
 struct Bet {
-    amount: f64,
-    threshold: u64,
+    /// The amount's bits.
+    amount: u64,
+    threshold: u32,
 }
 
 impl QuarterOutcomeOptions {
@@ -164,6 +166,8 @@ impl QuarterOutcomeOptions {
         let mut bets = Vec::new();
         let (mut booked, mut booked_deals) = (0.0, 0u64);
         let (mut open_amount, mut mean, mut var) = (0.0, 0.0, 0.0);
+        // Σ amount of the deals with p = 1 (to 2⁻³²): in every simulation.
+        let mut certain = 0.0;
         for (k, d) in placed.iter().enumerate() {
             match d.placement {
                 Placement::Week(w) if w / WEEKS_PER_QUARTER == self.quarter => {
@@ -171,12 +175,16 @@ impl QuarterOutcomeOptions {
                     open_amount += a;
                     mean += a * p;
                     var += a * a * p * (1.0 - p);
-                    // ⌊p·2³²⌉ ≤ 2³²: p = 1 wins against every 32-bit draw.
-                    let threshold = (p * 4_294_967_296.0).round() as u64;
-                    bets.push(Bet {
-                        amount: a,
-                        threshold,
-                    });
+                    let threshold = (p * 4_294_967_296.0).round();
+                    if threshold >= 4_294_967_296.0 {
+                        // Won in every simulation (p within 2⁻³³ of 1).
+                        certain += a;
+                    } else if threshold > 0.0 {
+                        bets.push(Bet {
+                            amount: a.to_bits(),
+                            threshold: threshold as u32,
+                        });
+                    }
                 }
                 Placement::Closed if view.status(k) == DealStatus::Won => {
                     let day = view.closed(k).unwrap_or_else(|| view.expected_close(k));
@@ -191,7 +199,7 @@ impl QuarterOutcomeOptions {
         // An even number of deals: a zero-amount pad pairs with the last one.
         if bets.len() % 2 == 1 {
             bets.push(Bet {
-                amount: 0.0,
+                amount: 0,
                 threshold: 0,
             });
         }
@@ -205,7 +213,7 @@ impl QuarterOutcomeOptions {
             .iter()
             .flatten()
             .take(n)
-            .map(|t| booked + t)
+            .map(|t| booked + certain + t)
             .collect();
         let sim_mean = totals.iter().sum::<f64>() / n as f64;
         let sim_sd =
@@ -243,30 +251,54 @@ impl QuarterOutcomeOptions {
     }
 }
 
-/// The stream of simulation `s`: its own seed from (seed, s).
-fn stream(seed: u64, s: usize) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed ^ (s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+/// The xoshiro256++ generator (Blackman & Vigna), written out so that its step is
+/// inlined into the simulation loop (measured: the `rand_xoshiro` call cost 2x here).
+/// The stream of simulation `s` is seeded with SplitMix64 from (seed, s), so its draws
+/// do not depend on which block or thread runs it.
+struct Stream([u64; 4]);
+
+impl Stream {
+    fn new(seed: u64, s: usize) -> Stream {
+        let mut mix =
+            SplitMix64::seed_from_u64(seed ^ (s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        Stream(std::array::from_fn(|_| mix.next_u64()))
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> u64 {
+        let s = &mut self.0;
+        let out = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        out
+    }
 }
 
 /// Amount when `draw < threshold`, else +0, without a branch (wins are unpredictable).
 #[inline(always)]
-fn won(amount: f64, draw: u64, threshold: u64) -> f64 {
-    let mask = 0u64.wrapping_sub(u64::from(draw < threshold));
-    f64::from_bits(amount.to_bits() & mask)
+fn won(amount: u64, draw: u32, threshold: u32) -> u64 {
+    amount & 0u64.wrapping_sub(u64::from(draw < threshold))
 }
 
 /// The totals of simulations LANES·b to LANES·b + LANES − 1 (past the last simulation
 /// the lanes are computed and dropped).
 fn simulate_block(bets: &[Bet], seed: u64, b: usize) -> [f64; LANES] {
-    let mut rngs: [Xoshiro256PlusPlus; LANES] =
-        std::array::from_fn(|l| stream(seed, LANES * b + l));
+    let mut rngs: [Stream; LANES] = std::array::from_fn(|l| Stream::new(seed, LANES * b + l));
     let mut acc = [0.0f64; LANES];
     for pair in bets.chunks_exact(2) {
         let (x, y) = (pair[0], pair[1]);
+        // All lanes draw first, then all add: measured 1.5-2x faster than drawing
+        // and adding lane by lane (the four generators' steps interleave).
+        let r: [u64; LANES] = std::array::from_fn(|l| rngs[l].next());
         for l in 0..LANES {
-            let r = rngs[l].next_u64();
-            acc[l] +=
-                won(x.amount, r & 0xFFFF_FFFF, x.threshold) + won(y.amount, r >> 32, y.threshold);
+            let a = won(x.amount, r[l] as u32, x.threshold);
+            let c = won(y.amount, (r[l] >> 32) as u32, y.threshold);
+            acc[l] += f64::from_bits(a) + f64::from_bits(c);
         }
     }
     acc
