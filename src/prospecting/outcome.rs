@@ -279,10 +279,14 @@ impl Stream {
     }
 }
 
-/// Amount when `draw < threshold`, else +0, without a branch (wins are unpredictable).
+/// Amount when `draw < threshold`, else +0, without a branch (wins are unpredictable):
+/// both are below 2³², so draw − threshold wraps to a number with its top bit set
+/// exactly when draw < threshold, and that bit makes the mask (no comparison the
+/// compiler could turn into a jump).
 #[inline(always)]
 fn won(amount: u64, draw: u32, threshold: u32) -> u64 {
-    amount & 0u64.wrapping_sub(u64::from(draw < threshold))
+    let below = u64::from(draw).wrapping_sub(u64::from(threshold)) >> 63;
+    amount & 0u64.wrapping_sub(below)
 }
 
 /// The totals of simulations LANES·b to LANES·b + LANES − 1 (past the last simulation
