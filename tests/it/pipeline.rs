@@ -3,8 +3,8 @@
 //!
 //! Sources: hand computations over a six-deal dataset written out below (exact);
 //! tests/data/prospecting/pipeline/reference.json, made by reference.py there with DuckDB
-//! 1.4 SQL (the weekly, quarterly and grouped tables, overdue and before-start deals)
-//! and statsmodels 0.14 `proportion_confint(method="wilson")` (the learned win rates);
+//! 2.0.1 SQL (the weekly, quarterly and grouped tables, overdue and before-start deals)
+//! and statsmodels 0.15.0 `proportion_confint(method="wilson")` (the learned win rates);
 //! the known win rates of `OpportunitySynth`; the exact mean and variance of a sum of
 //! independent Bernoulli-weighted amounts for the simulation.
 
