@@ -13,7 +13,7 @@ use acrm::data::{
     ContactRecord, Contacts, DealStatus, Opportunities, OpportunityRecord, Reached, Scope,
     StageRecord,
 };
-use acrm::prospecting::{FunnelOptions, Grouping, WinLossGrouping, WinLossOptions};
+use acrm::prospecting::{FunnelGrouping, FunnelOptions, WinLossGrouping, WinLossOptions};
 use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -106,7 +106,7 @@ fn deals() -> Opportunities {
 fn funnel(c: &mut Criterion) {
     let contacts = contacts();
     let view = contacts.view(&Scope::all());
-    let opts = FunnelOptions::new().by(Grouping::Campaign);
+    let opts = FunnelOptions::new().by(FunnelGrouping::Campaign);
     let mut g = c.benchmark_group("funnel");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(N as u64));

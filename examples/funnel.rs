@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use acrm::data::Scope;
 use acrm::io::{read_campaigns_path, read_contacts_path};
 use acrm::numerics::Proportion;
-use acrm::prospecting::{FunnelGroup, FunnelOptions, Grouping};
+use acrm::prospecting::{FunnelGroup, FunnelGrouping, FunnelOptions};
 use chrono::NaiveDate;
 use clap::Parser;
 use serde_json::{json, Value};
@@ -84,7 +84,7 @@ fn run(args: &Args) -> Result<(), String> {
         None => None,
     };
     let mut opts = FunnelOptions::new()
-        .by(Grouping::Campaign)
+        .by(FunnelGrouping::Campaign)
         .confidence(args.confidence);
     if let Some(c) = &campaigns {
         opts = opts.campaigns(c);

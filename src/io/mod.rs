@@ -1,11 +1,12 @@
 //! Reading and writing customer histories, per-customer summaries, the inputs of the
-//! discrete-time models, basket files and plain tables. An edge module: nothing else in
+//! discrete-time models, basket files, sales opportunities and plain tables. An edge module: nothing else in
 //! `src/` imports it.
 
 mod baskets;
 mod contacts;
 mod csv;
 mod discrete;
+mod opportunities;
 mod org;
 mod summary;
 mod table;
@@ -17,6 +18,10 @@ pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
 pub use self::discrete::{
     read_cohorts_csv, read_cohorts_csv_path, read_discrete_patterns_csv,
     read_discrete_patterns_csv_path, read_series_csv, read_series_csv_path,
+};
+pub use self::opportunities::{
+    read_opportunities, read_opportunities_path, read_opportunities_with_history,
+    read_opportunities_with_history_path,
 };
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};

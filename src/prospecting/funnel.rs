@@ -28,7 +28,7 @@
 //!
 //! ```
 //! use acrm::data::{ContactRecord, Contacts, Reached, Scope};
-//! use acrm::prospecting::{FunnelOptions, Grouping};
+//! use acrm::prospecting::{FunnelOptions, FunnelGrouping};
 //! use chrono::NaiveDate;
 //!
 //! let day = |d| Reached::On(NaiveDate::from_ymd_opt(2024, 3, d).unwrap());
@@ -50,7 +50,7 @@
 //!     contact("d", "web", day(2), day(4), Reached::No),
 //! ])?;
 //! let funnel = FunnelOptions::new()
-//!     .by(Grouping::Campaign)
+//!     .by(FunnelGrouping::Campaign)
 //!     .as_of(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap())
 //!     .compute(&contacts.view(&Scope::all()))?;
 //! let fair = funnel.group("fair").unwrap();
@@ -82,7 +82,7 @@ pub const NONE_LABEL: &str = "(none)";
 /// What the funnel is broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Grouping {
+pub enum FunnelGrouping {
     /// The contact's campaign.
     Campaign,
     /// The campaign's type (needs [`FunnelOptions::campaigns`]).
@@ -99,7 +99,7 @@ pub enum Grouping {
 /// date in the view).
 #[derive(Debug, Clone)]
 pub struct FunnelOptions<'a> {
-    by: Grouping,
+    by: FunnelGrouping,
     confidence: f64,
     campaigns: Option<&'a Campaigns>,
     as_of: Option<NaiveDate>,
@@ -108,7 +108,7 @@ pub struct FunnelOptions<'a> {
 impl Default for FunnelOptions<'_> {
     fn default() -> Self {
         FunnelOptions {
-            by: Grouping::Campaign,
+            by: FunnelGrouping::Campaign,
             confidence: 0.95,
             campaigns: None,
             as_of: None,
@@ -198,7 +198,7 @@ pub struct Funnel {
     /// The scope of the contacts.
     pub scope: ScopeTag,
     /// The grouping.
-    pub by: Grouping,
+    pub by: FunnelGrouping,
     /// Confidence level of the intervals.
     pub confidence: f64,
     /// The date the not yet converted are censored at (`None` when the view holds no
@@ -241,7 +241,7 @@ impl<'a> FunnelOptions<'a> {
     }
 
     /// The grouping.
-    pub fn by(mut self, by: Grouping) -> Self {
+    pub fn by(mut self, by: FunnelGrouping) -> Self {
         self.by = by;
         self
     }
@@ -279,7 +279,10 @@ impl<'a> FunnelOptions<'a> {
                 "a level in (0, 1)",
             ));
         }
-        if matches!(self.by, Grouping::CampaignType | Grouping::Product) && self.campaigns.is_none()
+        if matches!(
+            self.by,
+            FunnelGrouping::CampaignType | FunnelGrouping::Product
+        ) && self.campaigns.is_none()
         {
             return Err(Error::option(
                 "by",
@@ -368,7 +371,7 @@ impl<'a> FunnelOptions<'a> {
         }
         // A group's cost: its campaigns' sum (channel groups share campaigns, so only the
         // groupings that partition campaigns get costs).
-        let partitions_campaigns = !matches!(self.by, Grouping::Channel);
+        let partitions_campaigns = !matches!(self.by, FunnelGrouping::Channel);
         let cost_of = |campaigns: &[u32]| -> Option<f64> {
             if !costs_known || self.campaigns.is_none() {
                 return None;
@@ -441,20 +444,20 @@ impl<'a> FunnelOptions<'a> {
         view: &'v ContactView<'_>,
     ) -> Result<(Vec<String>, Box<dyn Fn(usize) -> u32 + Sync + 'v>)> {
         match self.by {
-            Grouping::Campaign | Grouping::CampaignType | Grouping::Product => {
+            FunnelGrouping::Campaign | FunnelGrouping::CampaignType | FunnelGrouping::Product => {
                 // Per campaign index, its label.
                 let names = view.campaigns();
                 let per_campaign: Vec<String> = (0..names.len())
                     .map(|c| {
                         let name = names.name(c);
                         match (self.by, self.campaigns) {
-                            (Grouping::Campaign, _) => Ok(name.to_string()),
+                            (FunnelGrouping::Campaign, _) => Ok(name.to_string()),
                             (by, Some(campaigns)) => {
                                 let r = campaigns.get(name).ok_or_else(|| Error::UnknownId {
                                     kind: "campaign".into(),
                                     id: name.to_string(),
                                 })?;
-                                let v = if by == Grouping::CampaignType {
+                                let v = if by == FunnelGrouping::CampaignType {
                                     &r.kind
                                 } else {
                                     &r.product
@@ -486,7 +489,7 @@ impl<'a> FunnelOptions<'a> {
                     .collect();
                 Ok((labels, Box::new(move |k| index[view.campaign(k) as usize])))
             }
-            Grouping::Channel => {
+            FunnelGrouping::Channel => {
                 let mut channel: Vec<&str> = Vec::with_capacity(view.len());
                 for k in 0..view.len() {
                     channel.push(view.channel(k)?.unwrap_or(NONE_LABEL));

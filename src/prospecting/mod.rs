@@ -9,8 +9,11 @@
 pub mod acquisition;
 pub mod base;
 pub mod bass;
+pub mod calibration;
 pub mod funnel;
 pub mod leads;
+pub mod outcome;
+pub mod pipeline;
 pub mod winloss;
 
 pub use acquisition::{
@@ -22,10 +25,18 @@ pub use bass::{
     Bass, BassErrors, BassMethod, BassOptions, BassPoint, BassRegression, BassReport,
     BassTermination, ForecastRow, Peak, PeakKind, Series,
 };
+pub use calibration::{
+    Calibration, CalibrationGrouping, CalibrationOptions, GroupCalibration, StageCalibration,
+};
 pub use funnel::{
-    Costs, Funnel, FunnelGroup, FunnelOptions, Grouping, StepTest, StepTime, FUNNEL_STEPS,
+    Costs, Funnel, FunnelGroup, FunnelGrouping, FunnelOptions, StepTest, StepTime, FUNNEL_STEPS,
 };
 pub use leads::{FeatureEncoding, LeadModel, LeadReport, LeadScore, LeadScoreOptions, LeadTable};
+pub use outcome::{QuarterOutcome, QuarterOutcomeOptions};
+pub use pipeline::{
+    GroupRow, LeftOut, Pipeline, PipelineOptions, Placement, PricedDeal, ProbabilitySource,
+    QuarterRow, Totals, WeekRow, ALL_STAGES, WEEKS_PER_QUARTER,
+};
 pub use winloss::{
     Cycle, DealSlippage, LossReason, Slippage, StageDuration, WinGroup, WinLoss, WinLossGrouping,
     WinLossOptions,

@@ -22,14 +22,21 @@
 //!
 //! [`BasketSynth`] draws market baskets with planted patterns, for association rules.
 //!
+//! [`OpportunitySynth`] draws sales opportunities with stage histories and known stage
+//! win rates, for the weighted pipeline and its calibration.
+//!
 //! [`OrderLineSynth`] draws order lines (order, customer, date, channel, region, category,
 //! product, quantity, amount, cost) over several calendar years with planted changes
 //! between them, for the sales cube and period-over-period decompositions.
 
 mod baskets;
+mod opportunities;
 mod orders;
 
 pub use baskets::BasketSynth;
+pub use opportunities::{
+    OpportunityRecords, OpportunitySynth, SYNTH_ADVANCE, SYNTH_ENTERED, SYNTH_STAGES,
+};
 pub use orders::{
     OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
 };

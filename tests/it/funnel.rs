@@ -7,7 +7,7 @@
 use acrm::data::{Campaigns, Column, ColumnSet, ContactRecord, Contacts, Reached, Scope};
 use acrm::io::{read_campaigns_path, read_contacts, read_contacts_path};
 use acrm::numerics::Proportion;
-use acrm::prospecting::{Funnel, FunnelGroup, FunnelOptions, Grouping};
+use acrm::prospecting::{Funnel, FunnelGroup, FunnelGrouping, FunnelOptions};
 use acrm::{Error, Problem};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -147,7 +147,7 @@ fn funnel_by_campaign_matches_statsmodels_scipy_lifelines() {
     let (contacts, campaigns) = data();
     let r = reference();
     let funnel = FunnelOptions::new()
-        .by(Grouping::Campaign)
+        .by(FunnelGrouping::Campaign)
         .campaigns(&campaigns)
         .as_of(as_of())
         .compute(&contacts.view(&Scope::all()))
@@ -167,12 +167,12 @@ fn funnel_by_type_and_channel_match_the_references() {
     // Two campaigns are fairs: their costs and contacts add up.
     let by_type = opts
         .clone()
-        .by(Grouping::CampaignType)
+        .by(FunnelGrouping::CampaignType)
         .compute(&view)
         .unwrap();
     check(&by_type, &r["by_type"]);
     // Channels cut across campaigns: no costs.
-    let by_channel = opts.by(Grouping::Channel).compute(&view).unwrap();
+    let by_channel = opts.by(FunnelGrouping::Channel).compute(&view).unwrap();
     check(&by_channel, &r["by_channel"]);
 }
 
@@ -259,7 +259,7 @@ fn an_owner_sees_only_their_contacts_and_no_costs() {
     let hidden = Scope::all().hide(channel);
     assert!(matches!(
         FunnelOptions::new()
-            .by(Grouping::Channel)
+            .by(FunnelGrouping::Channel)
             .compute(&contacts.view(&hidden)),
         Err(Error::HiddenColumn {
             column: Column::Channel,
@@ -273,7 +273,9 @@ fn bad_options_and_input_are_typed_errors() {
     let (contacts, _) = data();
     let view = contacts.view(&Scope::all());
     assert!(matches!(
-        FunnelOptions::new().by(Grouping::Product).compute(&view),
+        FunnelOptions::new()
+            .by(FunnelGrouping::Product)
+            .compute(&view),
         Err(Error::InvalidOption { option: "by", .. })
     ));
     assert!(matches!(
@@ -294,7 +296,7 @@ fn bad_options_and_input_are_typed_errors() {
     ));
     let only_one = acrm::io::read_campaigns("id,cost\nweb_ads,1\n".as_bytes()).unwrap();
     assert!(matches!(
-        FunnelOptions::new().by(Grouping::CampaignType).campaigns(&only_one).compute(&view),
+        FunnelOptions::new().by(FunnelGrouping::CampaignType).campaigns(&only_one).compute(&view),
         Err(Error::UnknownId { kind, id }) if kind == "campaign" && id == "spring_fair"
     ));
     // The file's line, column and value.
@@ -320,7 +322,12 @@ fn one_and_two_threads_give_identical_funnels() {
     let view = contacts.view(&Scope::all());
     let run = |threads| {
         pool(threads).install(|| {
-            [Grouping::Campaign, Grouping::Channel, Grouping::Product].map(|by| {
+            [
+                FunnelGrouping::Campaign,
+                FunnelGrouping::Channel,
+                FunnelGrouping::Product,
+            ]
+            .map(|by| {
                 FunnelOptions::new()
                     .by(by)
                     .campaigns(&campaigns)

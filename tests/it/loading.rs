@@ -896,10 +896,7 @@ fn tables_give_typed_columns_and_name_bad_values() {
         row_error(t.numbers("b")),
         bad(3, "b", Problem::BadNumber, "x")
     );
-    assert_eq!(
-        row_error(t.flags("a")),
-        bad(3, "a", Problem::NotFlag, "3")
-    );
+    assert_eq!(row_error(t.flags("a")), bad(3, "a", Problem::NotFlag, "3"));
     assert!(matches!(t.numbers("c"), Err(Error::MissingColumn { column, .. }) if column == "c"));
     let e = Table::read("a,b\n1,2\n3\n".as_bytes()).unwrap_err();
     assert!(

@@ -18,6 +18,7 @@ mod loading;
 mod numerics;
 mod pareto;
 mod persistency;
+mod pipeline;
 mod plan_reps_migration;
 mod profiling;
 mod profit;
