@@ -6,7 +6,8 @@
 //! churn model's accuracy; products; sales performance (the category × channel cube of an
 //! order-line file, the year-over-year change decomposed, a drill-down); prospecting (the
 //! base projected quarter by quarter through the holdout, a Bass forecast of new
-//! customers, three campaigns' funnels); and what the same analyses
+//! customers, this quarter's weighted pipeline week by week, three campaigns' funnels);
+//! and what the same analyses
 //! show a team, a branch and a salesperson under access scopes.
 //!
 //! ```text
@@ -18,7 +19,8 @@ use std::time::Instant;
 
 use acrm::data::{ScopeSpec, View};
 use acrm::io::{
-    read_campaigns_path, read_contacts_path, read_series_csv_path, AssignmentCsv, CsvOptions,
+    read_campaigns_path, read_contacts_path, read_opportunities_path, read_series_csv_path,
+    AssignmentCsv, CsvOptions,
 };
 use acrm::numerics::{top_indices, top_share, Proportion};
 use acrm::performance::{ChangeOptions, CubeOptions, Dim, GroupingSets, Measure, Window};
@@ -33,7 +35,10 @@ use acrm::profiling::{ClusterOptions, FeatureOptions, RfmOptions, TierOptions};
 use acrm::profitability::{
     spend_frequency_correlation, whale_curve, ClvOptions, CostOfGoods, GammaGamma, ProfitOptions,
 };
-use acrm::prospecting::{BaseForecastOptions, BassOptions, ExistingBase, FunnelOptions};
+use acrm::prospecting::{
+    BaseForecastOptions, BassOptions, ExistingBase, FunnelOptions, PipelineOptions,
+    QuarterOutcomeOptions, ALL_STAGES, WEEKS_PER_QUARTER,
+};
 use acrm::summary::{PurchaseModel, Records};
 use acrm::synth::BasketSynth;
 use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
@@ -520,7 +525,72 @@ fn prospecting(
         "  39 weeks: {purchases:.0} purchases forecast (the scorecard's total), {holdout_purchases} made (95% intervals from customer-level randomness, not parameter uncertainty)"
     );
     acquisitions()?;
+    pipeline()?;
     funnel()?;
+    Ok(())
+}
+
+/// This quarter's pipeline: 150 synthetic deals (tests/data/prospecting/pipeline), a
+/// fiscal year starting on 1 October, the open deals' amount × probability by close week
+/// of the first 13-week quarter, and the simulated bookings of the quarter.
+fn pipeline() -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let deals = read_opportunities_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/prospecting/pipeline/opportunities.csv"
+    ))?;
+    let view = deals.view(&Scope::all());
+    let start = NaiveDate::from_ymd_opt(2024, 10, 1).ok_or("date")?;
+    let options = PipelineOptions::new(start).as_of(start);
+    let pipeline = options.compute(&view)?;
+    let target = 150_000.0;
+    let outcome = QuarterOutcomeOptions::new(options, 0)
+        .simulations(10_000)
+        .seed(7)
+        .target(target)
+        .compute(&view)?;
+    println!(
+        "\n  Weighted pipeline of the quarter from {} (tests/data/prospecting/pipeline, synthetic; {:.1?})",
+        start,
+        t.elapsed()
+    );
+    println!(
+        "    {:>4}  {:>10}  {:>5}  {:>10}  {:>10}  {:>10}",
+        "week", "from", "deals", "amount", "weighted", "cumulative"
+    );
+    for w in pipeline
+        .weekly
+        .iter()
+        .take(WEEKS_PER_QUARTER as usize)
+        .filter(|w| w.n > 0)
+    {
+        println!(
+            "    {:>4}  {}  {:>5}  {:>10.0}  {:>10.0}  {:>10.0}",
+            w.week, w.week_start, w.n, w.amount, w.weighted, w.cumulative_weighted
+        );
+    }
+    if let Some(q) = pipeline
+        .quarterly
+        .iter()
+        .find(|q| q.quarter == 0 && q.stage == ALL_STAGES)
+    {
+        println!(
+            "    quarter: {} deals, {:.0} open, {:.0} weighted; of all {} open deals {:.0} weighted",
+            q.n, q.amount, q.weighted, pipeline.n, pipeline.total_weighted
+        );
+    }
+    println!(
+        "    bookings ({} won already + the open deals, {} simulations): mean {:.0} (exact {:.0} ± {:.0}), P10 {:.0}, P50 {:.0}, P90 {:.0}; P(≥ {target:.0}) = {:.2}",
+        outcome.booked.round(),
+        outcome.simulations,
+        outcome.sim_mean,
+        outcome.mean,
+        outcome.sd,
+        outcome.p10,
+        outcome.p50,
+        outcome.p90,
+        outcome.p_target.unwrap_or_default()
+    );
     Ok(())
 }
 
