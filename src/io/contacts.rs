@@ -8,6 +8,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::csv::LineCounter;
 use super::table::headed_reader;
 use crate::data::{CampaignRecord, Campaigns, ContactRecord, Contacts, Reached, FUNNEL_STAGES};
 use crate::error::{Error, Problem, Result};
@@ -105,7 +106,13 @@ fn to_file(e: Error, lines: &[u64], rename: impl Fn(&str) -> Option<String>) -> 
 /// stage dated before the contact or an earlier stage); [`Error::EmptyInput`] without
 /// data rows; [`Error::Io`].
 pub fn read_contacts<R: Read>(reader: R) -> Result<Contacts> {
-    let (mut rdr, header) = headed_reader(reader)?;
+    // Read whole, so that errors name physical lines (the csv crate's positions are
+    // before the blank lines it skips).
+    let mut bytes = Vec::new();
+    let mut reader = reader;
+    reader.read_to_end(&mut bytes)?;
+    let mut lines_of = LineCounter::new(&bytes, 1);
+    let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = find(&header, &["contact_id", "id"]).ok_or_else(|| missing("contact_id", &header))?;
     let campaign = find(&header, &["campaign"]).ok_or_else(|| missing("campaign", &header))?;
     let channel = find(&header, &["channel"]);
@@ -129,9 +136,7 @@ pub fn read_contacts<R: Read>(reader: R) -> Result<Contacts> {
     let mut lines = Vec::new();
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec)? {
-        let line = rec
-            .position()
-            .map_or(records.len() as u64 + 2, |p| p.line());
+        let line = lines_of.line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let field = |c: usize| rec.get(c).map_or("", str::trim);
         let optional = |c: Option<usize>| c.map(field).filter(|v| !v.is_empty());
         let date = |c: Option<usize>| -> Result<Option<NaiveDate>> {
@@ -218,7 +223,13 @@ pub fn read_contacts_path(path: impl AsRef<Path>) -> Result<Contacts> {
 /// empty, not a number, not finite or negative, an empty or repeated id, an end before
 /// the start; [`Error::EmptyInput`] without data rows; [`Error::Io`].
 pub fn read_campaigns<R: Read>(reader: R) -> Result<Campaigns> {
-    let (mut rdr, header) = headed_reader(reader)?;
+    // Read whole, so that errors name physical lines (the csv crate's positions are
+    // before the blank lines it skips).
+    let mut bytes = Vec::new();
+    let mut reader = reader;
+    reader.read_to_end(&mut bytes)?;
+    let mut lines_of = LineCounter::new(&bytes, 1);
+    let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = find(&header, &["id", "campaign"]).ok_or_else(|| missing("id", &header))?;
     let cost = find(&header, &["cost"]).ok_or_else(|| missing("cost", &header))?;
     let kind = find(&header, &["type"]);
@@ -229,9 +240,7 @@ pub fn read_campaigns<R: Read>(reader: R) -> Result<Campaigns> {
     let mut lines = Vec::new();
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec)? {
-        let line = rec
-            .position()
-            .map_or(records.len() as u64 + 2, |p| p.line());
+        let line = lines_of.line_at(rec.position().map_or(0, |p| p.byte() as usize));
         let field = |c: usize| rec.get(c).map_or("", str::trim);
         let optional = |c: Option<usize>| c.map(field).filter(|v| !v.is_empty());
         let date = |c: Option<usize>| -> Result<Option<NaiveDate>> {

@@ -430,7 +430,9 @@ pub struct BassRegression {
     pub r2: f64,
 }
 
-/// One forecast period (see the module documentation for what the bands cover).
+/// One forecast period (see the module documentation for what the bands cover). The
+/// standard error and the bands are NaN (null in JSON) when the parameters' covariance
+/// is, that is when the information matrix is singular.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ForecastRow {
     /// The period.
@@ -467,7 +469,8 @@ pub struct BassReport {
     pub residual_variance: f64,
     /// Standard errors of p, q, m (NaN when the information matrix is singular).
     pub std_errors: BassErrors,
-    /// Covariance of (p, q, m), row-major 3 × 3.
+    /// Covariance of (p, q, m), row-major 3 × 3 (NaN when the information matrix is
+    /// singular).
     pub covariance: Vec<f64>,
     /// The peak of the fitted adoption rate.
     pub peak: Peak,

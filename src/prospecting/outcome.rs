@@ -59,6 +59,12 @@ pub struct QuarterOutcome {
     pub deals: u64,
     /// Their Σ amount.
     pub open_amount: f64,
+    /// Open deals in no week of the pipeline (expected before the as-of date or the
+    /// fiscal year, or without a probability and skipped): not simulated, whatever
+    /// their dates; [`Pipeline`](super::Pipeline) lists them.
+    pub not_simulated: u64,
+    /// Their Σ amount.
+    pub not_simulated_amount: f64,
     /// Won deals closed in the quarter.
     pub booked_deals: u64,
     /// Their Σ amount, part of every simulated outcome.
@@ -89,6 +95,10 @@ pub struct QuarterOutcome {
 
 /// Simulations run side by side over the deals.
 const LANES: usize = 4;
+
+/// The last quarter a simulation may ask for: a thousand fiscal years keeps every week's
+/// date far inside the calendar.
+const MAX_QUARTER: u32 = 4_000;
 
 /// A deal as the simulation reads it: its amount and its win threshold on 32-bit draws.
 #[derive(Debug, Clone, Copy)]
@@ -131,12 +141,19 @@ impl QuarterOutcomeOptions {
     /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for fewer than two simulations, a target that is not
-    /// finite, or bad pipeline options.
+    /// [`Error::InvalidOption`] for fewer than two simulations, a quarter past 4,000, a
+    /// target that is not finite, or bad pipeline options.
     pub fn validate(&self) -> Result<()> {
         self.pipeline.validate()?;
         if self.simulations < 2 {
             return Err(Error::option("simulations", self.simulations, "at least 2"));
+        }
+        if self.quarter > MAX_QUARTER {
+            return Err(Error::option(
+                "quarter",
+                self.quarter,
+                format!("a quarter from 0 to {MAX_QUARTER} (a thousand fiscal years)"),
+            ));
         }
         if let Some(t) = self.target {
             if !t.is_finite() {
@@ -168,6 +185,7 @@ impl QuarterOutcomeOptions {
         let (mut open_amount, mut mean, mut var) = (0.0, 0.0, 0.0);
         // Σ amount of the deals with p = 1 (to 2⁻³²): in every simulation.
         let mut certain = 0.0;
+        let (mut not_simulated, mut not_simulated_amount) = (0u64, 0.0);
         for (k, d) in placed.iter().enumerate() {
             match d.placement {
                 Placement::Week(w) if w / WEEKS_PER_QUARTER == self.quarter => {
@@ -192,6 +210,10 @@ impl QuarterOutcomeOptions {
                         booked += d.amount;
                         booked_deals += 1;
                     }
+                }
+                Placement::Overdue | Placement::BeforeStart | Placement::Unpriced => {
+                    not_simulated += 1;
+                    not_simulated_amount += d.amount;
                 }
                 _ => {}
             }
@@ -234,6 +256,8 @@ impl QuarterOutcomeOptions {
                 })
                 .count() as u64,
             open_amount,
+            not_simulated,
+            not_simulated_amount,
             booked_deals,
             booked,
             mean: booked + mean,

@@ -314,6 +314,13 @@ fn bad_options_and_input_are_typed_errors() {
         }
         other => panic!("{other:?}"),
     }
+    // Blank lines and CRLF line ends count as the file's lines.
+    let text =
+        "campaign,contact_id,lead,opportunity,order\r\n\r\na,c1,1,0,0\r\n\n\nb,c3,1,maybe,0\r\n";
+    match read_contacts(text.as_bytes()) {
+        Err(Error::Row(r)) => assert_eq!((r.line, r.field.as_str()), (6, "opportunity")),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

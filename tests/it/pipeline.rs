@@ -245,6 +245,21 @@ fn overdue_deals_are_reported_not_dropped() {
     // Weeks still count from the fiscal-year start: week 0 is there, empty.
     assert_eq!(p.weekly[0].n, 0);
     assert_eq!(p.weekly[2].n, 1);
+    // The quarter's simulation does not draw for them, and says how many it left out.
+    let o = QuarterOutcomeOptions::new(options().as_of(day(2024, 10, 10)), 0)
+        .simulations(100)
+        .compute(&data.view(&Scope::all()))
+        .unwrap();
+    assert_eq!(o.not_simulated, 3);
+    assert_relative_eq!(o.not_simulated_amount, 2000.0);
+    // A quarter past the bound is an option error, not an overflow.
+    assert!(matches!(
+        QuarterOutcomeOptions::new(options(), u32::MAX).compute(&data.view(&Scope::all())),
+        Err(Error::InvalidOption {
+            option: "quarter",
+            ..
+        })
+    ));
 }
 
 #[test]
