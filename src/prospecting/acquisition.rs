@@ -110,6 +110,10 @@ pub struct AcquisitionSeries {
     pub periods: u32,
     /// The groups, labels ascending.
     pub groups: Vec<AcquisitionGroup>,
+    /// Customers of the view not acquired on or before the as-of date: no purchase by
+    /// then, or (with [`AcquisitionDate::CustomerTable`]) no acquisition date by then.
+    #[serde(default)]
+    pub not_acquired: u64,
 }
 
 /// One group's Bass fit.
@@ -292,12 +296,14 @@ impl AcquisitionOptions {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let not_acquired = acquired.iter().filter(|a| a.is_none()).count() as u64;
         Ok(AcquisitionSeries {
             scope: view.scope().clone(),
             period,
             launch: period.start(launch),
             periods: n as u32,
             groups,
+            not_acquired,
         })
     }
 

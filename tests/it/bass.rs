@@ -366,6 +366,14 @@ fn acquisition_series_by_channel_and_category() {
     assert_eq!(by_channel.groups[0].series.values(), [0.0, 1.0, 1.0, 1.0]);
     assert_eq!(by_channel.groups[1].series.values(), [2.0, 1.0, 1.0, 1.0]);
     assert_eq!(by_channel.groups[1].after_last_period, 1);
+    assert_eq!(by_channel.not_acquired, 0);
+    // g, h and i buy for the first time after 2023-10-15: counted, not in any series.
+    let earlier = AcquisitionOptions::new(day(2023, 10, 15))
+        .period(Period::Quarter)
+        .series(&view)
+        .unwrap();
+    assert_eq!(earlier.not_acquired, 3);
+    assert_eq!(earlier.groups[0].series.values(), [2.0, 2.0, 2.0]);
     let by_category = opts
         .clone()
         .by(GroupBy::Attribute("category".into()))
