@@ -55,6 +55,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::data::{Area, ContactView, ScopeTag, FUNNEL_STAGES};
 use crate::error::{Error, Result};
 use crate::numerics::{
     lift_table, reliability, roc_auc, DecileRow, Fitted, Logit, LogitCoefficient, LogitOptions,
@@ -75,6 +76,9 @@ pub struct LeadTable {
     id: Option<(String, Vec<String>)>,
     target: Option<(String, Vec<bool>)>,
     features: Vec<FeatureColumn>,
+    /// The scope of the contacts the table was read from ([`LeadTable::from_contacts`]).
+    #[serde(default)]
+    scope: Option<ScopeTag>,
 }
 
 /// One feature column of a [`LeadTable`].
@@ -96,6 +100,81 @@ impl LeadTable {
     /// An empty table.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The leads a scope reaches: one row per contact of `view` (its id), the target
+    /// whether it reached funnel stage `stage` (`lead`, `opportunity` or `order`), and
+    /// features from the contacts' attributes, numeric and categorical. The table, and
+    /// the report of a fit to it, carry the view's scope.
+    ///
+    /// # Errors
+    /// [`Error::ForbiddenArea`] when the scope forbids prospecting; [`Error::EmptyInput`]
+    /// for an empty view; [`Error::InvalidOption`] for another stage;
+    /// [`Error::MissingColumn`] for an attribute no contact has; [`Error::BadValue`]
+    /// naming the contact's position in the view, the attribute and the value when a
+    /// contact lacks a feature or a numeric one is not a finite number.
+    pub fn from_contacts(
+        view: &ContactView<'_>,
+        stage: &str,
+        numeric: &[&str],
+        categorical: &[&str],
+    ) -> Result<LeadTable> {
+        view.require(Area::Prospecting)?;
+        if view.is_empty() {
+            return Err(Error::EmptyInput);
+        }
+        let s = FUNNEL_STAGES
+            .iter()
+            .position(|&f| f == stage)
+            .ok_or_else(|| Error::option("stage", stage, "lead, opportunity or order"))?;
+        let n = view.len();
+        let names: Vec<&str> = view.attribute_names().collect();
+        let text = |name: &str| -> Result<Vec<&str>> {
+            if !names.contains(&name) {
+                return Err(Error::MissingColumn {
+                    column: name.to_string(),
+                    available: names.iter().map(|a| a.to_string()).collect(),
+                });
+            }
+            (0..n)
+                .map(|k| {
+                    view.attribute(k, name)
+                        .filter(|v| !v.trim().is_empty())
+                        .ok_or_else(|| Error::bad_value("contacts", k, name, "", "a value"))
+                })
+                .collect()
+        };
+        let mut table = LeadTable::new()
+            .id(
+                "contact_id",
+                (0..n).map(|k| view.id(k).to_string()).collect(),
+            )?
+            .target(stage, (0..n).map(|k| view.stage(k, s).is_some()).collect())?;
+        for &name in numeric {
+            let values = text(name)?
+                .into_iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| Error::bad_value("contacts", k, name, v, "a finite number"))
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            table = table.numeric(name, values)?;
+        }
+        for &name in categorical {
+            let values = text(name)?.into_iter().map(str::to_string).collect();
+            table = table.categorical(name, values)?;
+        }
+        table.scope = Some(view.scope().clone());
+        Ok(table)
+    }
+
+    /// The scope of the contacts the table was read from, if it was.
+    pub fn scope(&self) -> Option<&ScopeTag> {
+        self.scope.as_ref()
     }
 
     /// Leads (rows); 0 before the first column.
@@ -290,6 +369,10 @@ pub struct LeadReport {
     pub conversions: usize,
     /// Newton iterations over the full data.
     pub iterations: u64,
+    /// The scope of the leads, when the table came from a view
+    /// ([`LeadTable::from_contacts`]); `None` for columns given directly.
+    #[serde(default)]
+    pub scope: Option<ScopeTag>,
 }
 
 /// Settings of a lead-scoring fit: reference levels of categorical features (default:
@@ -394,6 +477,7 @@ impl LeadScoreOptions {
             rows: n,
             conversions: fit.report.positives,
             iterations: fit.report.iterations,
+            scope: table.scope.clone(),
         };
         let model = LeadModel {
             features,

@@ -350,3 +350,51 @@ fn identical_results_on_one_and_two_threads() {
     }
     assert!(a.report.iterations < cold.report.iterations);
 }
+
+/// Leads read through a scoped view of the contacts are the same table as the columns
+/// given by hand (so the same fit, bit for bit), and the report says whose leads they
+/// are; an owner's view holds only that owner's contacts.
+#[test]
+fn leads_from_a_scoped_view_of_the_contacts() {
+    use acrm::data::Scope;
+    use acrm::io::read_contacts_path;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/prospecting/funnel/contacts.csv"
+    );
+    let contacts = read_contacts_path(path).unwrap();
+    let file = Table::read_path(path).unwrap();
+    let by_hand = LeadTable::new()
+        .id("contact_id", file.text("contact_id").unwrap())
+        .unwrap()
+        .target("order", file.flags("order").unwrap())
+        .unwrap()
+        .numeric("employees", file.numbers("employees").unwrap())
+        .unwrap();
+    let all = contacts.view(&Scope::all());
+    let table = LeadTable::from_contacts(&all, "order", &["employees"], &[]).unwrap();
+    assert_eq!(table.len(), 1400);
+    let fit = LeadScoreOptions::new().fit(&table).unwrap();
+    let hand = LeadScoreOptions::new().fit(&by_hand).unwrap();
+    assert_eq!(fit.report.coefficients, hand.report.coefficients);
+    assert_eq!(fit.report.scope.as_ref().unwrap().label(), "all");
+    assert_eq!(hand.report.scope, None);
+
+    // ann's contacts: 488 rows of the file's `owner` column.
+    let ann = contacts.view(&Scope::of_owners("owner", "ann", ["ann"]));
+    let hers = LeadTable::from_contacts(&ann, "order", &["employees"], &[]).unwrap();
+    assert_eq!(hers.len(), 488);
+    assert_eq!(hers.scope().unwrap().label(), "owner:ann");
+
+    assert!(matches!(
+        LeadTable::from_contacts(&all, "visit", &["employees"], &[]),
+        Err(Error::InvalidOption {
+            option: "stage",
+            ..
+        })
+    ));
+    assert!(matches!(
+        LeadTable::from_contacts(&all, "order", &["revenue"], &[]),
+        Err(Error::MissingColumn { .. })
+    ));
+}
