@@ -16,7 +16,7 @@
 //! | Performance | [`performance`] | the sales cube (grouping sets, drill-down, top-N), period-over-period change (LMDI-I; margin volume / mix / rate), plan vs actual, rep performance, tier migration |
 //! | Prospecting | [`prospecting`] | acquisition (Bass) and customer-base forecasts, the weighted pipeline by week and 13-week quarter with calibrated win rates and quarter outcomes, the funnel from contact to order, win/loss and sales cycles, lead scoring |
 //! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
-//! | Promotion | `promotion` | planned |
+//! | Promotion | [`promotion`] | campaign results with significance and ROI, uplift models and their curves, budgeted targeting, attribution, budget allocation |
 //!
 //! # Layering
 //!
@@ -50,6 +50,7 @@ pub mod persistency;
 pub mod product;
 pub mod profiling;
 pub mod profitability;
+pub mod promotion;
 pub mod prospecting;
 pub mod summary;
 pub mod synth;
