@@ -20,6 +20,7 @@ mod org;
 mod products;
 mod sales;
 mod scope;
+mod spend;
 mod transactions;
 mod view;
 
@@ -43,6 +44,7 @@ pub use sales::{
     OpportunityRecord, OpportunityView, Reached, StageEntry, StageRecord, FUNNEL_STAGES,
 };
 pub use scope::{Scope, ScopeSpec, ScopeTag};
+pub use spend::{SpendGroup, SpendHistory, SpendRecord};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
 pub use transactions::{is_purchase, History, NegativeAmounts};

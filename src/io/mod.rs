@@ -8,6 +8,7 @@ mod csv;
 mod discrete;
 mod opportunities;
 mod org;
+mod spend;
 mod summary;
 mod table;
 mod targets;
@@ -24,6 +25,7 @@ pub use self::opportunities::{
     read_opportunities_with_history_path,
 };
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
+pub use self::spend::{read_spend_history, read_spend_history_path};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;
 pub use self::targets::{read_targets, read_targets_path};

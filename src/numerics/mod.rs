@@ -10,6 +10,7 @@ mod forest;
 mod linalg;
 mod logit;
 mod metrics;
+mod nls;
 mod partition;
 mod quadrature;
 mod reduce;
@@ -33,6 +34,8 @@ pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,
     Evaluation, ReliabilityBin,
 };
+pub use nls::NlsTermination;
+pub(crate) use nls::{LeastSquares, NlsRun};
 pub(crate) use partition::mean_silhouettes;
 pub use partition::{adjusted_rand_index, silhouette};
 pub(crate) use quadrature::{beta_expectation, log_concave_rule};

@@ -6,3 +6,11 @@
 //! allocation of a budget across campaigns and channels. Tables computed from campaign
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
+
+pub mod allocation;
+
+pub use allocation::{
+    Allocation, AllocationOptions, CandidateFit, CurrentAllocation, CurveChoice, CurveFamily,
+    CurveReport, Estimate, Expected, GroupAllocation, GroupResponse, ResponseCurve,
+    ResponseOptions, Responses, ResponsesReport, Total,
+};

@@ -64,7 +64,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::data::{Area, ScopeTag};
 use crate::error::{Error, Result};
-use crate::numerics::{invert_spd, Fitted};
+use crate::numerics::{Fitted, LeastSquares, NlsTermination};
 
 /// A Bass diffusion curve: coefficient of innovation p > 0, of imitation q ≥ 0, market
 /// potential m > 0 (time in periods since launch).
@@ -902,88 +902,33 @@ struct Lm {
     termination: BassTermination,
 }
 
-/// JᵀJ (3 × 3, row-major) and Jᵀr at θ, with J the Jacobian of the period sales and r
-/// the residuals y − S(t).
-fn normal_equations(series: &Series, theta: [f64; 3]) -> ([f64; 9], [f64; 3]) {
-    let (mut jtj, mut jtr) = ([0.0; 9], [0.0; 3]);
-    let [p, q, m] = theta;
-    for (&t, &y) in series.periods.iter().zip(&series.values) {
-        let (g, _) = curve_grads(theta, t);
-        let r = y - m * share(p, q, t);
-        for i in 0..3 {
-            jtr[i] += g[i] * r;
-            for j in 0..3 {
-                jtj[i * 3 + j] += g[i] * g[j];
+/// The period sales as a least-squares problem: residuals y − S(t), the Jacobian of
+/// S(t) in (p, q, m), and the domain p > 0, q ≥ 0, m > 0. A step that would leave it is
+/// cut back (p and m to a tenth of their value, q to 0) before its SSE decides whether
+/// it is accepted.
+fn problem(
+    series: &Series,
+) -> LeastSquares<
+    impl Fn(&[f64], &mut [f64]) + '_,
+    impl Fn(&[f64], &mut [f64]) + '_,
+    impl Fn(&[f64], &mut [f64]),
+> {
+    LeastSquares {
+        n: series.len(),
+        residuals: move |theta: &[f64], r: &mut [f64]| {
+            let (p, q, m) = (theta[0], theta[1], theta[2]);
+            for ((r, &t), &y) in r.iter_mut().zip(&series.periods).zip(&series.values) {
+                *r = y - m * share(p, q, t);
             }
-        }
-    }
-    (jtj, jtr)
-}
-
-/// Solves (A + λ diag A) δ = g for the 3 × 3 symmetric A, through the unit-diagonal
-/// scaling D A D with D = diag(A)^{−1/2}: the columns of J for p, q and m differ by the
-/// size of m, and the scaling keeps Cholesky's pivots comparable.
-fn damped_solve(a: &[f64; 9], g: &[f64; 3], lambda: f64) -> Option<[f64; 3]> {
-    let d: Vec<f64> = (0..3).map(|i| 1.0 / a[i * 4].sqrt()).collect();
-    if d.iter().any(|x| !x.is_finite()) {
-        return None;
-    }
-    let mut s = [0.0; 9];
-    for i in 0..3 {
-        for j in 0..3 {
-            s[i * 3 + j] = a[i * 3 + j] * d[i] * d[j];
-        }
-        s[i * 4] += lambda;
-    }
-    let inv = invert_spd(&s, 3)?;
-    let mut out = [0.0; 3];
-    for i in 0..3 {
-        out[i] = d[i] * (0..3).map(|j| inv[i * 3 + j] * d[j] * g[j]).sum::<f64>();
-    }
-    Some(out)
-}
-
-/// Levenberg–Marquardt on the period sales, written here rather than taken from argmin:
-/// argmin has no bounded Levenberg–Marquardt, and a Gauss–Newton step on three
-/// parameters whose scales differ by six orders of magnitude needs Marquardt's scaled
-/// damping to stay inside p > 0, q ≥ 0, m > 0. A step that would leave the domain is cut
-/// back (p and m to a tenth of their value, q to 0) before its SSE decides whether it is
-/// accepted; the damping follows Nielsen's rule.
-fn levenberg_marquardt(series: &Series, start: [f64; 3], opts: &BassOptions) -> Lm {
-    let tol = opts.tolerance;
-    let mut theta = start;
-    let mut f = sse(series, theta);
-    let mut lambda = 1e-3;
-    let mut nu = 2.0;
-    let mut iterations = 0;
-    let (mut jtj, mut jtr) = normal_equations(series, theta);
-    let termination = loop {
-        if !f.is_finite() {
-            break BassTermination::NoProgress;
-        }
-        // MINPACK's gtol: the largest cosine between r and a column of J.
-        let cosine = (0..3)
-            .map(|i| jtr[i].abs() / (jtj[i * 4] * f).sqrt())
-            .fold(0.0f64, f64::max);
-        if f == 0.0 || cosine <= tol {
-            break BassTermination::GradientTolerance;
-        }
-        if iterations >= opts.max_iterations {
-            break BassTermination::MaxIterations;
-        }
-        iterations += 1;
-        // Damp until a step lowers the SSE; `None` when none does.
-        let mut step_small = None;
-        while lambda < 1e16 {
-            let Some(delta) = damped_solve(&jtj, &jtr, lambda) else {
-                lambda *= nu;
-                nu *= 2.0;
-                continue;
-            };
-            let mut next = [0.0; 3];
-            for i in 0..3 {
-                next[i] = theta[i] + delta[i];
+        },
+        jacobian: move |theta: &[f64], jac: &mut [f64]| {
+            let th = [theta[0], theta[1], theta[2]];
+            for (row, &t) in jac.chunks_mut(3).zip(&series.periods) {
+                let (g, _) = curve_grads(th, t);
+                row.copy_from_slice(&g);
             }
+        },
+        project: |theta: &[f64], next: &mut [f64]| {
             if next[0].is_nan() || next[0] <= 0.0 {
                 next[0] = theta[0] / 10.0;
             }
@@ -991,57 +936,33 @@ fn levenberg_marquardt(series: &Series, start: [f64; 3], opts: &BassOptions) -> 
             if next[2].is_nan() || next[2] <= 0.0 {
                 next[2] = theta[2] / 10.0;
             }
-            let f_next = sse(series, next);
-            if f_next.is_finite() && f_next < f {
-                // Gain ratio: actual over predicted reduction, δᵀ(λ D δ + g) with D the
-                // diagonal of JᵀJ (Nielsen 1999).
-                let predicted: f64 = (0..3)
-                    .map(|i| delta[i] * (lambda * jtj[i * 4] * delta[i] + jtr[i]))
-                    .sum();
-                let rho = (f - f_next) / predicted;
-                lambda *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);
-                nu = 2.0;
-                step_small =
-                    Some((0..3).all(|i| (next[i] - theta[i]).abs() <= tol * theta[i].abs()));
-                theta = next;
-                f = f_next;
-                (jtj, jtr) = normal_equations(series, theta);
-                break;
-            }
-            lambda *= nu;
-            nu *= 2.0;
-        }
-        match step_small {
-            None => break BassTermination::NoProgress,
-            Some(true) => break BassTermination::StepTolerance,
-            Some(false) => {}
-        }
-    };
+        },
+    }
+}
+
+/// Levenberg–Marquardt on the period sales ([`LeastSquares::levenberg_marquardt`] in
+/// `numerics`, shared with the response curves of promotion): a Gauss–Newton step on
+/// three parameters whose scales differ by six orders of magnitude needs Marquardt's
+/// scaled damping to stay inside p > 0, q ≥ 0, m > 0.
+fn levenberg_marquardt(series: &Series, start: [f64; 3], opts: &BassOptions) -> Lm {
+    let run = problem(series).levenberg_marquardt(&start, opts.tolerance, opts.max_iterations);
     Lm {
-        theta,
-        sse: f,
-        iterations,
-        termination,
+        theta: [run.theta[0], run.theta[1], run.theta[2]],
+        sse: run.sse,
+        iterations: run.iterations,
+        termination: match run.termination {
+            NlsTermination::GradientTolerance => BassTermination::GradientTolerance,
+            NlsTermination::StepTolerance => BassTermination::StepTolerance,
+            NlsTermination::NoProgress => BassTermination::NoProgress,
+            NlsTermination::MaxIterations => BassTermination::MaxIterations,
+        },
     }
 }
 
 /// s² (JᵀJ)⁻¹ at θ (NaN entries when JᵀJ is singular), inverted through the
 /// unit-diagonal scaling as in the iterations.
 fn nls_covariance(series: &Series, theta: [f64; 3], s2: f64) -> Vec<f64> {
-    let (jtj, _) = normal_equations(series, theta);
-    let d: Vec<f64> = (0..3).map(|i| 1.0 / jtj[i * 4].sqrt()).collect();
-    let mut s = [0.0; 9];
-    for i in 0..3 {
-        for j in 0..3 {
-            s[i * 3 + j] = jtj[i * 3 + j] * d[i] * d[j];
-        }
-    }
-    match invert_spd(&s, 3) {
-        Some(inv) if d.iter().all(|x| x.is_finite()) => {
-            (0..9).map(|k| s2 * inv[k] * d[k / 3] * d[k % 3]).collect()
-        }
-        _ => vec![f64::NAN; 9],
-    }
+    problem(series).covariance(&theta, s2)
 }
 
 /// The forecast points with their delta-method bands.
