@@ -906,6 +906,8 @@ struct Lm {
 /// S(t) in (p, q, m), and the domain p > 0, q ≥ 0, m > 0. A step that would leave it is
 /// cut back (p and m to a tenth of their value, q to 0) before its SSE decides whether
 /// it is accepted.
+// The three closure types are opaque (`impl Fn`): no alias can name them.
+#[allow(clippy::type_complexity)]
 fn problem(
     series: &Series,
 ) -> LeastSquares<
