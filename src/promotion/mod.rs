@@ -6,3 +6,15 @@
 //! allocation of a budget across campaigns and channels. Tables computed from campaign
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
+
+mod uplift;
+mod uplift_tree;
+
+pub use uplift::{
+    ClassTransformation, ClassTransformationOptions, ClassTransformationReport, Classifier, Flag,
+    ForestClassifier, TwoModel, TwoModelOptions, TwoModelReport, UpliftData,
+};
+pub use uplift_tree::{
+    GroupCounts, GroupRates, SplitCriterion, UpliftForest, UpliftForestOptions, UpliftForestReport,
+    UpliftTree, UpliftTreeOptions, UpliftTreeReport,
+};
