@@ -15,24 +15,23 @@ fn forest(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
     group.warm_up_time(Duration::from_secs(2));
-    for rows in [100_000usize] {
-        let s = UpliftSynth::new()
-            .rows(rows)
-            .features(20)
-            .seed(2026)
-            .generate()
-            .expect("valid settings");
-        let data = UpliftData::new(s.x.view(), &s.treatment, &s.outcome).expect("valid data");
-        let opts = UpliftForestOptions::new().trees(20).max_depth(5);
-        group.throughput(Throughput::Elements(rows as u64));
-        group.bench_with_input(BenchmarkId::new("fit", rows), &data, |b, d| {
-            b.iter(|| black_box(opts.fit(d).expect("fits")))
-        });
-        let model = opts.fit(&data).expect("fits").model;
-        group.bench_with_input(BenchmarkId::new("predict", rows), &s.x, |b, x| {
-            b.iter(|| black_box(model.predict(x.view()).expect("scores")))
-        });
-    }
+    let rows = 100_000usize;
+    let s = UpliftSynth::new()
+        .rows(rows)
+        .features(20)
+        .seed(2026)
+        .generate()
+        .expect("valid settings");
+    let data = UpliftData::new(s.x.view(), &s.treatment, &s.outcome).expect("valid data");
+    let opts = UpliftForestOptions::new().trees(20).max_depth(5);
+    group.throughput(Throughput::Elements(rows as u64));
+    group.bench_with_input(BenchmarkId::new("fit", rows), &data, |b, d| {
+        b.iter(|| black_box(opts.fit(d).expect("fits")))
+    });
+    let model = opts.fit(&data).expect("fits").model;
+    group.bench_with_input(BenchmarkId::new("predict", rows), &s.x, |b, x| {
+        b.iter(|| black_box(model.predict(x.view()).expect("scores")))
+    });
     group.finish();
 }
 

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 /// The uplift model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Model {
+pub enum Method {
     /// One classifier per group (T-learner): P(y | x, treated) − P(y | x, control).
     TwoModel,
     /// One classifier of z = y t + (1 − y)(1 − t): 2 P(z | x) − 1 (needs a balanced
@@ -64,7 +64,7 @@ pub struct FitArgs {
     pub features: Vec<String>,
     /// The model.
     #[arg(long, value_enum, default_value = "forest")]
-    pub model: Model,
+    pub model: Method,
     /// The classifier of `two-model` and `class-transformation`.
     #[arg(long, value_enum, default_value = "logit")]
     pub classifier: ClassifierArg,
@@ -162,7 +162,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
     };
     let mut extra = json!({});
     let (scores, fit_ms, score_ms) = match args.model {
-        Model::TwoModel => {
+        Method::TwoModel => {
             let fit = TwoModelOptions::new()
                 .classifier(classifier)
                 .fit(&data)
@@ -172,7 +172,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
             let s = fit.model.predict(x.view()).map_err(err)?;
             (s, fit_ms, t2.elapsed().as_secs_f64() * 1e3)
         }
-        Model::ClassTransformation => {
+        Method::ClassTransformation => {
             let fit = ClassTransformationOptions::new()
                 .classifier(classifier)
                 .fit(&data)
@@ -183,7 +183,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
             let s = fit.model.predict(x.view()).map_err(err)?;
             (s, fit_ms, t2.elapsed().as_secs_f64() * 1e3)
         }
-        Model::Tree => {
+        Method::Tree => {
             let mut o = UpliftTreeOptions::new()
                 .criterion(args.criterion)
                 .normalization(!args.no_normalization)
@@ -212,7 +212,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
             let s = fit.model.predict(x.view()).map_err(err)?;
             (s, fit_ms, t2.elapsed().as_secs_f64() * 1e3)
         }
-        Model::Forest => {
+        Method::Forest => {
             let mut o = UpliftForestOptions::new()
                 .criterion(args.criterion)
                 .normalization(!args.no_normalization)

@@ -7,8 +7,8 @@
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
 
-mod uplift;
-mod uplift_tree;
+pub mod uplift;
+pub mod uplift_tree;
 
 pub use uplift::{
     ClassTransformation, ClassTransformationOptions, ClassTransformationReport, Classifier, Flag,

@@ -128,6 +128,9 @@ impl SplitCriterion {
 }
 
 /// causalml's scalar `kl_divergence` (the KL criterion and the normalisation factor).
+/// Its exact comparisons with 0 and 1 are causalml's: the cases where a logarithm's
+/// argument would be 0.
+#[allow(clippy::float_cmp)]
 fn kl(pk: f64, qk: f64) -> f64 {
     if qk == 0.0 {
         return 0.0;
@@ -982,7 +985,7 @@ fn grow(
         };
         // causalml's builder leaves a node when the gain is below −ε (a −∞ gain is no
         // split at all).
-        if !(gain + f64::EPSILON >= 0.0) {
+        if gain.is_nan() || gain + f64::EPSILON < 0.0 {
             continue;
         }
         // Stable partition of the node's rows: bin ≤ cut to the left.

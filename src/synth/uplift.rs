@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 
 const BLOCK: usize = 1 << 16;
 
+/// One block's features (row-major), treatments, outcomes and true uplifts.
+type Block = (Vec<f64>, Vec<bool>, Vec<bool>, Vec<f64>);
+
 /// Settings of a synthetic campaign (defaults: 10,000 rows, 10 features, treated share
 /// ½, effect 1, seed 2026).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -142,7 +145,7 @@ impl UpliftSynth {
             return Err(Error::option("effect", self.effect, "a finite number"));
         }
         let (n, p) = (self.rows, self.features);
-        let blocks: Vec<(Vec<f64>, Vec<bool>, Vec<bool>, Vec<f64>)> = (0..n.div_ceil(BLOCK))
+        let blocks: Vec<Block> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
             .map(|b| {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(
