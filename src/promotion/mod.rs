@@ -14,3 +14,14 @@ pub use allocation::{
     CurveReport, Estimate, Expected, GroupAllocation, GroupResponse, ResponseCurve,
     ResponseOptions, Responses, ResponsesReport, Total,
 };
+pub mod uplift;
+pub mod uplift_tree;
+
+pub use uplift::{
+    ClassTransformation, ClassTransformationOptions, ClassTransformationReport, Classifier, Flag,
+    ForestClassifier, TwoModel, TwoModelOptions, TwoModelReport, UpliftData,
+};
+pub use uplift_tree::{
+    GroupCounts, GroupRates, SplitCriterion, UpliftForest, UpliftForestOptions, UpliftForestReport,
+    UpliftTree, UpliftTreeOptions, UpliftTreeReport,
+};

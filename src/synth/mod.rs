@@ -28,10 +28,14 @@
 //! [`OrderLineSynth`] draws order lines (order, customer, date, channel, region, category,
 //! product, quantity, amount, cost) over several calendar years with planted changes
 //! between them, for the sales cube and period-over-period decompositions.
+//!
+//! [`UpliftSynth`] draws randomised campaigns with a planted heterogeneous treatment
+//! effect and each row's true uplift, for uplift models.
 
 mod baskets;
 mod opportunities;
 mod orders;
+mod uplift;
 
 pub use baskets::BasketSynth;
 pub use opportunities::{
@@ -40,6 +44,7 @@ pub use opportunities::{
 pub use orders::{
     OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
 };
+pub use uplift::{UpliftSample, UpliftSynth};
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};

@@ -34,6 +34,7 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
+mod uplift_models;
 mod winloss;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
