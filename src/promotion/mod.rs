@@ -6,3 +6,15 @@
 //! allocation of a budget across campaigns and channels. Tables computed from campaign
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
+
+mod evaluation;
+mod targeting;
+
+pub use evaluation::{
+    qini_auc_score, qini_curve, uplift_at_k, uplift_auc_score, uplift_by_percentile, uplift_curve,
+    weighted_average_uplift, BinaryLabel, PercentileBin, TopK, UpliftCurve, UpliftSample,
+    UpliftStrategy,
+};
+pub use targeting::{
+    Amounts, RealisedOutcome, Targeting, TargetingInput, TargetingOptions, TargetingStop,
+};

@@ -33,6 +33,8 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
+mod uplift_evaluation;
+mod uplift_targeting;
 mod winloss;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
