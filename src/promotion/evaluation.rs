@@ -323,8 +323,7 @@ impl UpliftSample {
                 (u128::from(!order_key(s)) << 64) | u128::from(low)
             })
             .collect();
-        // Distinct entries: the unstable sort's result is the one sorted order.
-        ranked.par_sort_unstable();
+        bucket_sort(&mut ranked);
         let total = Counts::of(ranked.iter().map(|&e| entry_class(e)));
         let sample = UpliftSample { ranked, total };
         if sample.total.treated == 0 || sample.total.control == 0 {
@@ -732,6 +731,70 @@ impl UpliftSample {
         }
         Ok(dot / weight as f64)
     }
+}
+
+/// Sorts distinct entries ascending: one pass distributes them into up to 2^16 buckets by
+/// the leading bits of their score key (relative to the smallest key, so scores packed in
+/// a narrow range still spread), then the buckets are sorted in parallel, each small
+/// enough to stay in cache. The entries are distinct, so the result is the one sorted
+/// order whatever the scheduling.
+fn bucket_sort(entries: &mut Vec<u128>) {
+    const BUCKET_BITS: u32 = 16;
+    const CHUNK: usize = 1 << 20;
+    if entries.len() < 1 << 16 {
+        entries.par_sort_unstable();
+        return;
+    }
+    let (lo, hi) = entries
+        .par_iter()
+        .map(|&e| (entry_key(e), entry_key(e)))
+        .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let range_bits = 64 - (hi - lo).leading_zeros();
+    let shift = range_bits.saturating_sub(BUCKET_BITS);
+    let bucket = |e: u128| ((entry_key(e) - lo) >> shift) as usize;
+    let buckets = 1usize << BUCKET_BITS.min(range_bits);
+    // Integer counts: the same whatever order the chunks are added in.
+    let counts = entries
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut c = vec![0usize; buckets];
+            for &e in chunk {
+                c[bucket(e)] += 1;
+            }
+            c
+        })
+        .reduce(
+            || vec![0usize; buckets],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    let mut next = Vec::with_capacity(buckets);
+    let mut start = 0;
+    for &c in &counts {
+        next.push(start);
+        start += c;
+    }
+    let mut out = vec![0u128; entries.len()];
+    for &e in entries.iter() {
+        let b = bucket(e);
+        out[next[b]] = e;
+        next[b] += 1;
+    }
+    let mut slices = Vec::with_capacity(buckets);
+    let mut rest: &mut [u128] = &mut out;
+    for &c in &counts {
+        let (head, tail) = rest.split_at_mut(c);
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .for_each(|slice| slice.sort_unstable());
+    *entries = out;
 }
 
 /// numpy's `array_split(range(n), bins)` as ranges.
