@@ -97,6 +97,8 @@ int_label!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 macro_rules! float_label {
     ($($t:ty),*) => {$(
         impl BinaryLabel for $t {
+            // Only exactly 0 and 1 are labels: exact comparison is the point.
+            #[allow(clippy::float_cmp)]
             fn flag(self) -> Option<bool> {
                 if self == 0.0 {
                     Some(false)
@@ -268,18 +270,27 @@ fn entry_class(entry: u128) -> u8 {
     (entry as u64 & ((1 << CLASS_BITS) - 1)) as u8
 }
 
+/// An error naming the first label that is not 0/1, if any.
+fn check_flags<L: BinaryLabel>(input: &'static str, labels: &[L]) -> Result<()> {
+    // A cheap `any` first; position_first, not position_any, then names the same row
+    // every time.
+    if labels.par_iter().any(|l| l.flag().is_none()) {
+        if let Some(i) = labels.par_iter().position_first(|l| l.flag().is_none()) {
+            return Err(Error::bad_value(
+                input,
+                i,
+                input,
+                labels[i].text(),
+                "0 or 1",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The labels as flags, or an error naming the first that is not 0/1.
 pub(crate) fn check_labels<L: BinaryLabel>(input: &'static str, labels: &[L]) -> Result<Vec<bool>> {
-    // position_first, not position_any: the error must name the same row every time.
-    if let Some(i) = labels.par_iter().position_first(|l| l.flag().is_none()) {
-        return Err(Error::bad_value(
-            input,
-            i,
-            input,
-            labels[i].text(),
-            "0 or 1",
-        ));
-    }
+    check_flags(input, labels)?;
     Ok(labels.par_iter().map(|l| l.flag() == Some(true)).collect())
 }
 
@@ -303,8 +314,8 @@ impl UpliftSample {
         if uplift.is_empty() {
             return Err(Error::EmptyInput);
         }
-        let y = check_labels("y", y)?;
-        let t = check_labels("treatment", treatment)?;
+        check_flags("y", y)?;
+        check_flags("treatment", treatment)?;
         if let Some(i) = uplift.par_iter().position_first(|s| !s.is_finite()) {
             return Err(Error::bad_value(
                 "uplift",
@@ -318,7 +329,8 @@ impl UpliftSample {
             .par_iter()
             .enumerate()
             .map(|(i, &s)| {
-                let class = u8::from(y[i]) * RESPONDED + u8::from(t[i]) * TREATED;
+                let class = u8::from(y[i].flag() == Some(true)) * RESPONDED
+                    + u8::from(treatment[i].flag() == Some(true)) * TREATED;
                 let low = (!(i as u64) << CLASS_BITS) | u64::from(class);
                 (u128::from(!order_key(s)) << 64) | u128::from(low)
             })
@@ -841,7 +853,7 @@ fn normalised_area(actual: &UpliftCurve, perfect: &UpliftCurve, what: &str) -> R
     let baseline = perfect.baseline_area();
     let perfect_area = perfect.area() - baseline;
     let actual_area = actual.area() - baseline;
-    if perfect_area == 0.0 || !perfect_area.is_finite() {
+    if perfect_area.abs() <= 0.0 || !perfect_area.is_finite() {
         return Err(Error::Degenerate {
             input: "y".into(),
             reason: format!(
