@@ -25,3 +25,14 @@ pub use uplift_tree::{
     GroupCounts, GroupRates, SplitCriterion, UpliftForest, UpliftForestOptions, UpliftForestReport,
     UpliftTree, UpliftTreeOptions, UpliftTreeReport,
 };
+pub mod evaluation;
+pub mod targeting;
+
+pub use evaluation::{
+    qini_auc_score, qini_curve, uplift_at_k, uplift_auc_score, uplift_by_percentile, uplift_curve,
+    weighted_average_uplift, BinaryLabel, PercentileBin, TopK, UpliftCurve, UpliftSample,
+    UpliftStrategy,
+};
+pub use targeting::{
+    Amounts, RealisedOutcome, Targeting, TargetingInput, TargetingOptions, TargetingStop,
+};

@@ -35,6 +35,8 @@ mod survival;
 mod synth;
 mod synth_orders;
 mod uplift_models;
+mod uplift_evaluation;
+mod uplift_targeting;
 mod winloss;
 
 /// A pool of `threads` threads, for checking that results do not depend on the count.
