@@ -17,9 +17,11 @@ mod customers;
 mod ids;
 mod money;
 mod org;
+mod paths;
 mod products;
 mod sales;
 mod scope;
+mod touches;
 mod transactions;
 mod view;
 
@@ -36,6 +38,7 @@ pub use money::Money;
 pub use org::{
     AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
 };
+pub use paths::{Conversions, PathRecord, PathReport, Paths, PathsBuilder, TimedJourneys};
 pub use products::ProductRecord;
 pub(crate) use products::Products;
 pub use sales::{
@@ -43,6 +46,7 @@ pub use sales::{
     OpportunityRecord, OpportunityView, Reached, StageEntry, StageRecord, FUNNEL_STAGES,
 };
 pub use scope::{Scope, ScopeSpec, ScopeTag};
+pub use touches::{TouchRecord, TouchView, Touches};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
 pub use transactions::{is_purchase, History, NegativeAmounts};

@@ -6,3 +6,9 @@
 //! allocation of a budget across campaigns and channels. Tables computed from campaign
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
+
+pub mod attribution;
+
+pub use attribution::{
+    Attribution, AttributionOptions, Credit, DecayUnit, MarkovChain, MarkovFit, Model, Models,
+};

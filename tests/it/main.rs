@@ -1,4 +1,5 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
+mod attribution;
 mod base_forecast;
 mod baskets;
 mod bass;
