@@ -120,7 +120,7 @@ mod tests {
     fn path_errors_name_line_and_column() {
         let head = "path;total_conversions;total_conversion_value;total_null\n";
         let ok = "a > b;1;10;2\n";
-        let bad = |line: &str| row(read_paths(format!("{head}{ok}\r\n\n{line}\n").as_bytes()));
+        let bad = |line: &str| row(read_paths(format!("{head}{ok}\r\n{line}\n").as_bytes()));
         assert_eq!(
             bad("a;-1;0;2"),
             (
