@@ -17,10 +17,12 @@ mod customers;
 mod ids;
 mod money;
 mod org;
+mod paths;
 mod products;
 mod sales;
 mod scope;
 mod spend;
+mod touches;
 mod transactions;
 mod view;
 
@@ -37,6 +39,7 @@ pub use money::Money;
 pub use org::{
     AssignmentRecord, Assignments, Organisation, Reach, RoleRecord, UnitRecord, UserRecord,
 };
+pub use paths::{Conversions, PathRecord, PathReport, Paths, PathsBuilder, TimedJourneys};
 pub use products::ProductRecord;
 pub(crate) use products::Products;
 pub use sales::{
@@ -45,6 +48,7 @@ pub use sales::{
 };
 pub use scope::{Scope, ScopeSpec, ScopeTag};
 pub use spend::{SpendGroup, SpendHistory, SpendRecord};
+pub use touches::{TouchRecord, TouchView, Touches};
 pub(crate) use transactions::TransactionLog;
 pub(crate) use transactions::{count_orders, Columns, RawRows, RowMaps};
 pub use transactions::{is_purchase, History, NegativeAmounts};

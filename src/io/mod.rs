@@ -8,10 +8,12 @@ mod csv;
 mod discrete;
 mod opportunities;
 mod org;
+mod paths;
 mod spend;
 mod summary;
 mod table;
 mod targets;
+mod touches;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
 pub use self::contacts::{read_campaigns, read_campaigns_path, read_contacts, read_contacts_path};
@@ -25,7 +27,9 @@ pub use self::opportunities::{
     read_opportunities_with_history_path,
 };
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
+pub use self::paths::{read_paths, read_paths_path, PATH_COLUMNS};
 pub use self::spend::{read_spend_history, read_spend_history_path};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;
 pub use self::targets::{read_targets, read_targets_path};
+pub use self::touches::{read_touches, read_touches_path};

@@ -36,3 +36,9 @@ pub use evaluation::{
 pub use targeting::{
     Amounts, RealisedOutcome, Targeting, TargetingInput, TargetingOptions, TargetingStop,
 };
+pub mod attribution;
+
+pub use attribution::{
+    Attribution, AttributionModel, AttributionOptions, Credit, DecayUnit, MarkovChain, MarkovFit,
+    Models,
+};

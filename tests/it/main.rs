@@ -1,5 +1,6 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod allocation;
+mod attribution;
 mod base_forecast;
 mod baskets;
 mod bass;
@@ -34,8 +35,8 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
-mod uplift_models;
 mod uplift_evaluation;
+mod uplift_models;
 mod uplift_targeting;
 mod winloss;
 
