@@ -13,6 +13,7 @@
 
 mod access;
 mod baskets;
+mod campaign_contacts;
 mod customers;
 mod ids;
 mod money;
@@ -29,6 +30,9 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Area, AreaSet, Column, ColumnSet};
 pub use baskets::{BasketCustomers, BasketReport, Baskets, CustomerItems};
+pub use campaign_contacts::{
+    CampaignContactRecord, CampaignContactView, CampaignContacts, WindowResponse,
+};
 pub(crate) use customers::Customers;
 pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};

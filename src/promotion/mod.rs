@@ -6,3 +6,12 @@
 //! allocation of a budget across campaigns and channels. Tables computed from campaign
 //! contacts or touches read them through a view of the customers a scope reaches and
 //! carry its scope; models and metrics fitted to arrays take the arrays as given.
+
+pub mod campaign;
+pub mod sample_size;
+
+pub use campaign::{
+    ArmResult, CampaignGroup, CampaignGrouping, CampaignOptions, CampaignResults, Comparison,
+    CostSource, OutcomeRate, ValueSource, ANY_ARM, WINDOW_OUTCOME,
+};
+pub use sample_size::{SampleSize, SampleSizeEstimate, SampleSizeOptions};
