@@ -10,6 +10,8 @@
 //! The sales side — [`Opportunities`] with their stage histories, campaign [`Contacts`]
 //! and [`Campaigns`] — are stores of their own (a prospect is not a customer yet), scoped
 //! the same way: their views hold the opportunities and contacts of the scope's owners.
+//! Campaign-test contacts ([`CampaignContacts`]: customer, arm, date, cost, outcomes)
+//! are customers' contacts: their view holds those of the customers a [`View`] reaches.
 
 mod access;
 mod baskets;

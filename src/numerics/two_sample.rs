@@ -307,7 +307,7 @@ mod tests {
         assert_relative_eq!(n.high, REF_NEWCOMBE[1], max_relative = 1e-12);
         // A zero rate: Wald collapses, Newcombe keeps a width and stays in [-1, 1].
         let w0 = difference_interval_wald(0, 20, 0, 30, 0.95).unwrap();
-        assert_eq!(w0.bounds(), [0.0, 0.0]);
+        assert!(w0.bounds().iter().all(|x| x.abs() < 1e-300));
         let n0 = difference_interval_newcombe(0, 20, 0, 30, 0.95).unwrap();
         assert!(n0.low < 0.0 && n0.high > 0.0 && n0.low >= -1.0);
         assert!(difference_interval_wald(1, 0, 0, 3, 0.95).is_err());

@@ -479,7 +479,7 @@ fn undefined_figures_are_none() {
     let buy = r.groups[0].comparison("offer", "buy").unwrap();
     assert!(buy.relative_lift.is_none() && buy.z_pooled.is_none() && buy.chi2.is_none());
     assert!(buy.cpa_all.is_none() && buy.cpa_incremental.is_none());
-    assert_eq!(buy.diff_ci_wald, [0.0, 0.0]);
+    assert!(buy.diff_ci_wald.iter().all(|x| x.abs() < 1e-300));
     assert!(buy.diff_ci_newcombe[0] < 0.0 && buy.diff_ci_newcombe[1] > 0.0);
     // Same mean value in both arms: no incremental margin, ROI −1.
     close("roi", buy.roi.unwrap(), -1.0);
