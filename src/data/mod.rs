@@ -10,9 +10,12 @@
 //! The sales side — [`Opportunities`] with their stage histories, campaign [`Contacts`]
 //! and [`Campaigns`] — are stores of their own (a prospect is not a customer yet), scoped
 //! the same way: their views hold the opportunities and contacts of the scope's owners.
+//! Campaign-test contacts ([`CampaignContacts`]: customer, arm, date, cost, outcomes)
+//! are customers' contacts: their view holds those of the customers a [`View`] reaches.
 
 mod access;
 mod baskets;
+mod campaign_contacts;
 mod customers;
 mod ids;
 mod money;
@@ -32,6 +35,9 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Area, AreaSet, Column, ColumnSet};
 pub use baskets::{BasketCustomers, BasketReport, Baskets, CustomerItems};
+pub use campaign_contacts::{
+    CampaignContactRecord, CampaignContactView, CampaignContacts, WindowResponse,
+};
 pub(crate) use customers::Customers;
 pub use customers::{CustomerRecord, OwnershipRecord, OwnershipReport};
 pub use ids::{CategoryIdx, ChannelIdx, CustomerIdx, Interner, OrderIdx, ProductIdx, RegionIdx};

@@ -3,6 +3,7 @@
 //! `src/` imports it.
 
 mod baskets;
+mod campaign_contacts;
 mod contacts;
 mod csv;
 mod discrete;
@@ -16,6 +17,7 @@ mod targets;
 mod touches;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};
+pub use self::campaign_contacts::{CampaignContactCsv, DEFAULT_CAMPAIGN};
 pub use self::contacts::{read_campaigns, read_campaigns_path, read_contacts, read_contacts_path};
 pub use self::csv::{write_transactions_csv, ColumnRef, CsvOptions, Delimiter};
 pub use self::discrete::{

@@ -18,6 +18,7 @@ mod retention;
 mod special;
 mod stats;
 pub mod survival;
+mod two_sample;
 
 pub use bootstrap::{Bootstrap, BootstrapOptions, Interval};
 pub use concordance::concordance_index;
@@ -45,3 +46,7 @@ pub use retention::{Retention, RetentionCurve};
 pub(crate) use special::{digamma, ln_beta, ln_gamma, trigamma};
 pub use special::{ln_hyp2f1, log_sum_exp};
 pub use stats::{chi2_independence, two_proportion_z, wilson, ChiSquare, Proportion, ZTest};
+pub use two_sample::{
+    difference_interval_newcombe, difference_interval_wald, normal_two_sided_p, welch_t,
+    DifferenceInterval, SampleMoments, WelchTest,
+};

@@ -5,6 +5,7 @@ mod base_forecast;
 mod baskets;
 mod bass;
 mod bgbb;
+mod campaign;
 mod cdnow;
 mod churn;
 mod clusters;
