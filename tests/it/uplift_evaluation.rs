@@ -496,8 +496,8 @@ fn curves_and_top_k_agree_with_a_brute_force_ranking() {
     distinct.dedup();
     let q = sample.qini_curve();
     assert_eq!(q.x.len(), distinct.len() + 1);
-    assert_eq!((q.x[0], q.y[0]), (0.0, 0.0));
-    assert_eq!(*q.x.last().unwrap(), 5_000.0);
+    assert_eq!((q.x[0].to_bits(), q.y[0].to_bits()), (0, 0));
+    assert_eq!(q.x.last().unwrap().to_bits(), 5_000f64.to_bits());
     // numpy: argsort(kind="mergesort")[::-1].
     let mut order: Vec<usize> = (0..s.len()).collect();
     order.sort_by(|&a, &b| (s[a] + 0.0).total_cmp(&(s[b] + 0.0)));

@@ -131,7 +131,10 @@ fn plan_invariants() {
         assert!(spent <= budget, "budget {budget}: spent {spent}");
         for w in plan.chosen.windows(2) {
             let (a, b) = (profit(w[0]), profit(w[1]));
-            assert!(a > b || (a == b && w[0] < w[1]), "order {w:?}");
+            assert!(
+                a > b || (a.total_cmp(&b).is_eq() && w[0] < w[1]),
+                "order {w:?}"
+            );
         }
         assert!(plan.chosen.iter().all(|&i| profit(i) > 0.0));
         assert_eq!(plan.profit.len(), plan.chosen.len());
