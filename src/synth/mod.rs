@@ -44,7 +44,7 @@ pub use opportunities::{
 pub use orders::{
     OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
 };
-pub use uplift::{UpliftSample, UpliftSynth};
+pub use uplift::{UpliftRows, UpliftSynth};
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};

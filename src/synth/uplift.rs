@@ -55,7 +55,7 @@ impl Default for UpliftSynth {
 
 /// A synthetic campaign: features, treatment, outcome and each row's true uplift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpliftSample {
+pub struct UpliftRows {
     /// Feature names, `x0`, `x1`, ….
     pub names: Vec<String>,
     /// Features, one row per customer.
@@ -127,7 +127,7 @@ impl UpliftSynth {
     /// # Errors
     /// [`Error::InvalidOption`] for no rows, fewer than two features, a treated share
     /// outside (0, 1) or a non-finite effect.
-    pub fn generate(&self) -> Result<UpliftSample> {
+    pub fn generate(&self) -> Result<UpliftRows> {
         if self.rows == 0 {
             return Err(Error::option("rows", 0, "at least 1"));
         }
@@ -189,7 +189,7 @@ impl UpliftSynth {
             procedure: "synthetic uplift features",
             reason: e.to_string(),
         })?;
-        Ok(UpliftSample {
+        Ok(UpliftRows {
             names: (0..p).map(|j| format!("x{j}")).collect(),
             x,
             treatment,

@@ -19,7 +19,7 @@ use acrm::promotion::{
     SplitCriterion, TwoModelOptions, UpliftData, UpliftForest, UpliftForestOptions,
     UpliftTreeOptions,
 };
-use acrm::synth::{UpliftSample, UpliftSynth};
+use acrm::synth::{UpliftRows, UpliftSynth};
 use acrm::Error;
 use serde_json::Value;
 
@@ -225,7 +225,7 @@ fn class_transformation_logit_matches_statsmodels() {
     assert_eq!(fit.report.treated_share.to_bits(), share.to_bits());
 }
 
-fn synth(rows: usize, seed: u64) -> UpliftSample {
+fn synth(rows: usize, seed: u64) -> UpliftRows {
     UpliftSynth::new()
         .rows(rows)
         .features(6)
@@ -248,7 +248,7 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 
 /// Realised uplift (treated rate − control rate) of the top and bottom tenth of rows
 /// ranked by score (highest first, ties in row order).
-fn decile_uplift(score: &[f64], s: &UpliftSample) -> (f64, f64) {
+fn decile_uplift(score: &[f64], s: &UpliftRows) -> (f64, f64) {
     let mut order: Vec<usize> = (0..score.len()).collect();
     order.sort_by(|&i, &j| score[j].total_cmp(&score[i]));
     let k = score.len() / 10;
