@@ -144,12 +144,18 @@ pub fn chi2_independence(table: &[Vec<u64>], yates: bool) -> Result<ChiSquare> {
             chi2 += diff * diff / expected;
         }
     }
-    let p = ChiSquared::new(f64::from(dof))
-        .map_err(|e| Error::Numerical {
-            procedure: "chi-square distribution",
-            reason: e.to_string(),
-        })?
-        .sf(chi2);
+    // One degree of freedom (every 2×2 table): χ² is z², and the accurate normal tail
+    // gives the p-value (statrs' is off by up to 1e-10 in places).
+    let p = if dof == 1 {
+        super::normal_two_sided_p(chi2.sqrt())
+    } else {
+        ChiSquared::new(f64::from(dof))
+            .map_err(|e| Error::Numerical {
+                procedure: "chi-square distribution",
+                reason: e.to_string(),
+            })?
+            .sf(chi2)
+    };
     Ok(ChiSquare {
         chi2,
         dof,
@@ -203,7 +209,7 @@ pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64, pooled: bool) -> Res
         difference: p1 - p2,
         se,
         z,
-        p: 2.0 * Normal::standard().sf(z.abs()),
+        p: super::normal_two_sided_p(z),
     })
 }
 

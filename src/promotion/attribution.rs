@@ -576,8 +576,15 @@ impl AttributionOptions {
                 let mut weights = Vec::new();
                 for j in k * size..((k + 1) * size).min(len) {
                     let ages = timed.ages(j);
+                    // Ages from the newest touch: the normalised weights are the same, and
+                    // the newest touch's weight is 1, so a journey whose touches are all
+                    // thousands of half-lives old does not underflow to 0/0.
+                    let newest = ages.iter().copied().fold(f64::INFINITY, f64::min);
                     weights.clear();
-                    weights.extend(ages.iter().map(|a| 0.5f64.powf(a / self.half_life)));
+                    weights.extend(
+                        ages.iter()
+                            .map(|a| 0.5f64.powf((a - newest) / self.half_life)),
+                    );
                     let total: f64 = weights.iter().sum();
                     let value = timed.value(j);
                     for (&ch, &w) in paths.path(timed.path(j)).iter().zip(&weights) {

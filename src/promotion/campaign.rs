@@ -79,8 +79,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Area, CampaignContactView, Campaigns, Column, ScopeTag, WindowResponse};
 use crate::error::{Error, Result};
 use crate::numerics::{
-    chi2_independence, difference_interval_newcombe, difference_interval_wald, normal_two_sided_p,
-    sum_blocks, two_proportion_z, welch_t, wilson, SampleMoments,
+    chi2_independence, difference_interval_newcombe, difference_interval_wald, sum_blocks,
+    two_proportion_z, welch_t, wilson, SampleMoments,
 };
 
 /// The arm of every non-control contact ([`CampaignOptions::pool_treated`]).
@@ -552,7 +552,8 @@ impl<'a> CampaignOptions<'a> {
     /// outcome the contacts do not give, a given value they do not have, no outcome at
     /// all, or a window over contacts without dates; [`Error::BadValue`] for a contact
     /// without a customer under a window; [`Error::UnknownId`] for a campaign the
-    /// campaigns do not hold (grouping by type × product).
+    /// campaigns do not hold (grouping by type × product); [`Error::Degenerate`]
+    /// (`value`) when an arm's values sum past the largest finite number.
     pub fn compute(&self, view: &CampaignContactView<'_>) -> Result<CampaignResults> {
         self.validate()?;
         view.require(Area::Promotion)?;
@@ -781,6 +782,15 @@ impl<'a> CampaignOptions<'a> {
             let mut present: Vec<(usize, ArmStats)> = Vec::new();
             for &a in &order {
                 let Some(s) = stats(a)? else { continue };
+                if has_value && !s.revenue.is_finite() {
+                    return Err(Error::Degenerate {
+                        input: "value".into(),
+                        reason: format!(
+                            "the values of arm {} sum past the largest finite number",
+                            arm_name(a)
+                        ),
+                    });
+                }
                 let mut rates = BTreeMap::new();
                 for (o, (name, _)) in outcomes.iter().enumerate() {
                     let w = wilson(s.responders[o], s.n, self.confidence)?;
@@ -856,10 +866,6 @@ impl<'a> CampaignOptions<'a> {
         let table = [vec![xt, nt - xt], vec![xc, nc - xc]];
         let chi = chi2_independence(&table, false).ok();
         let yates = chi2_independence(&table, true).ok();
-        // The p-values from an erfc accurate to ~1e-14 (statrs' normal tail is off by up
-        // to 1e-10 in places); a 2×2 χ² has one degree of freedom, p = erfc(√(χ²/2)).
-        let p_z = |z: crate::numerics::ZTest| normal_two_sided_p(z.z);
-        let p_chi = |c: crate::numerics::ChiSquare| normal_two_sided_p(c.chi2.sqrt());
         let wald = difference_interval_wald(xt, nt, xc, nc, self.confidence)?;
         let newcombe = difference_interval_newcombe(xt, nt, xc, nc, self.confidence)?;
         let incremental = lift * nt as f64;
@@ -892,13 +898,13 @@ impl<'a> CampaignOptions<'a> {
             lift,
             relative_lift: (pc > 0.0).then(|| lift / pc),
             z_pooled: z_pooled.map(|z| z.z),
-            p_pooled: z_pooled.map(p_z),
+            p_pooled: z_pooled.map(|z| z.p),
             z_unpooled: z_unpooled.map(|z| z.z),
-            p_unpooled: z_unpooled.map(p_z),
+            p_unpooled: z_unpooled.map(|z| z.p),
             chi2: chi.map(|c| c.chi2),
-            p_chi2: chi.map(p_chi),
+            p_chi2: chi.map(|c| c.p),
             chi2_yates: yates.map(|c| c.chi2),
-            p_chi2_yates: yates.map(p_chi),
+            p_chi2_yates: yates.map(|c| c.p),
             diff_ci_wald: wald.bounds(),
             diff_ci_newcombe: newcombe.bounds(),
             incremental,

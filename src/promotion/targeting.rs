@@ -248,12 +248,24 @@ impl TargetingOptions {
     /// As [`validated`](Self::validated); [`Error::EmptyInput`] without customers,
     /// [`Error::LengthMismatch`] for a per-customer array of another length,
     /// [`Error::BadValue`] (or [`Error::InvalidOption`] for a scalar) for an uplift or
-    /// margin that is not finite, or a value or cost that is negative or not finite.
+    /// margin that is not finite, or a value or cost that is negative or not finite;
+    /// [`Error::BadValue`] (field `expected profit`) when a customer's
+    /// uplift × value × margin − cost overflows.
     pub fn compute(&self, input: &TargetingInput<'_>) -> Result<Targeting> {
         let options = self.clone().validated()?;
         input.check()?;
         let n = input.uplift.len();
         let profit: Vec<f64> = (0..n).into_par_iter().map(|i| input.profit(i)).collect();
+        // Finite inputs can still overflow (or give inf · 0 = NaN), which would rank first.
+        if let Some(i) = profit.par_iter().position_first(|p| !p.is_finite()) {
+            return Err(Error::bad_value(
+                "uplift × value × margin − cost",
+                i,
+                "expected profit",
+                profit[i],
+                "a finite number (the product overflows)",
+            ));
+        }
         let mut order: Vec<usize> = (0..n).collect();
         // +0.0 makes −0.0 and +0.0 one profit; ties go to the lower index, so the order is
         // one total order whatever the sort's scheduling.

@@ -406,3 +406,37 @@ fn bad_path_files_name_line_column_and_value() {
         )
     );
 }
+
+/// Time decay in days on a journey whose touches are all far older than 1,074
+/// half-lives before the purchase (where 0.5^age underflows to 0): the credit still splits
+/// by the touches' relative ages. Half-life 0.01 days, the two touches 0.01 days apart:
+/// weights 1 (the newer) and 1/2, so search gets 2/3 of the conversion and display 1/3.
+#[test]
+fn time_decay_in_days_survives_very_old_touches() {
+    let mut b = Dataset::builder();
+    b.extend([TransactionRecord::new("ann", at(25, 0), 90.0)])
+        .unwrap();
+    let data = b.build().unwrap().dataset;
+    let t0 = at(1, 0);
+    let touches = Touches::new([
+        TouchRecord::new("ann", t0, "display"),
+        TouchRecord::new("ann", t0 + chrono::Duration::seconds(864), "search"),
+    ])
+    .unwrap();
+    let view = data.view(&Scope::all());
+    let rule = Conversions::Purchases {
+        lookback_days: f64::INFINITY,
+    };
+    let paths = Paths::from_touches(&touches.view(&view), rule).unwrap();
+    let att = AttributionOptions::new()
+        .half_life(0.01)
+        .compute(&paths)
+        .unwrap();
+    assert_eq!(att.half_life_unit, DecayUnit::Days);
+    let decay = att.credit(AttributionModel::TimeDecay);
+    let c = |name: &str| decay.conversions[att.channel(name).unwrap()];
+    let v = |name: &str| decay.value[att.channel(name).unwrap()];
+    assert!((c("search") - 2.0 / 3.0).abs() < 1e-12, "{decay:?}");
+    assert!((c("display") - 1.0 / 3.0).abs() < 1e-12, "{decay:?}");
+    assert!((v("search") - 60.0).abs() < 1e-9, "{decay:?}");
+}

@@ -530,3 +530,24 @@ fn results_do_not_depend_on_the_thread_count() {
     assert_eq!(one.groups.len(), 2);
     assert_eq!(one.groups[0].arms.len(), 4);
 }
+
+/// Values whose sum overflows make the arm's revenue and mean undefined: a typed error
+/// naming the arm, not an infinite mean.
+#[test]
+fn overflowing_values_are_a_typed_error() {
+    let records = (0..4).map(|i| {
+        let arm = if i < 2 { "control" } else { "offer" };
+        CampaignContactRecord::new("s", Some(&format!("c{i}")), arm)
+            .outcome("buy", i % 2 == 0)
+            .value(if i >= 2 { 1.5e308 } else { 1.0 })
+    });
+    let contacts = CampaignContacts::new(records).unwrap();
+    let data = Dataset::default();
+    let e = CampaignOptions::new()
+        .compute(&contacts.view(&data.view(&Scope::all())))
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Degenerate { input, reason } if input == "value" && reason.contains("offer")),
+        "{e}"
+    );
+}

@@ -295,3 +295,22 @@ fn bad_input_gives_typed_errors() {
         .unwrap_err();
     assert!(matches!(&e, Error::BadValue { row: 1, .. }), "{e}");
 }
+
+/// Finite inputs whose expected profit overflows (1e300 · 1e300) are a typed error, not a
+/// customer ranked first with an infinite or NaN profit.
+#[test]
+fn overflowing_profit_is_a_typed_error() {
+    let uplift = [0.1, 1e300];
+    let value = [1.0, 1e300];
+    let input = TargetingInput::new(
+        &uplift,
+        Amounts::Each(&value),
+        Amounts::Scalar(1.0),
+        Amounts::Scalar(0.0),
+    );
+    let e = TargetingOptions::new().compute(&input).unwrap_err();
+    assert!(
+        matches!(&e, Error::BadValue { row: 1, field, .. } if field == "expected profit"),
+        "{e}"
+    );
+}
