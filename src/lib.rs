@@ -17,6 +17,7 @@
 //! | Prospecting | [`prospecting`] | acquisition (Bass) and customer-base forecasts, the weighted pipeline by week and 13-week quarter with calibrated win rates and quarter outcomes, the funnel from contact to order, win/loss and sales cycles, lead scoring |
 //! | Product | [`product`] | baskets, FP-growth itemsets, association rules, cross-sell, segment affinity, price elasticity |
 //! | Promotion | [`promotion`] | campaign results with significance and ROI, uplift models and their curves, budgeted targeting, attribution, budget allocation |
+//! | Identity | [`identity`] | normalisation, blocking, comparison levels, Fellegi–Sunter scoring with EM, clustering and golden records, the id map applied at load |
 //!
 //! # Layering
 //!
@@ -43,6 +44,7 @@
 
 pub mod data;
 mod error;
+pub mod identity;
 pub mod io;
 pub mod numerics;
 pub mod performance;

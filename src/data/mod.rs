@@ -22,6 +22,7 @@ mod money;
 mod org;
 mod paths;
 mod products;
+mod records;
 mod sales;
 mod scope;
 mod spend;
@@ -48,6 +49,7 @@ pub use org::{
 pub use paths::{Conversions, PathRecord, PathReport, Paths, PathsBuilder, TimedJourneys};
 pub use products::ProductRecord;
 pub(crate) use products::Products;
+pub use records::FieldKind;
 pub use sales::{
     CampaignRecord, Campaigns, ContactRecord, ContactView, Contacts, DealStatus, Opportunities,
     OpportunityRecord, OpportunityView, Reached, StageEntry, StageRecord, FUNNEL_STAGES,

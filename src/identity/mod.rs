@@ -1,0 +1,7 @@
+//! Identity resolution: one customer across dealers, the service desk, the call centre
+//! and the web site.
+//!
+//! Records are normalised per field kind, paired by blocking rules, compared field by
+//! field into graded levels, scored by the Fellegi–Sunter model (m and u probabilities
+//! estimated without labels), clustered, and each cluster given a golden record and a
+//! golden id that the data layer applies when transactions are loaded.
