@@ -49,7 +49,7 @@ pub use org::{
 pub use paths::{Conversions, PathRecord, PathReport, Paths, PathsBuilder, TimedJourneys};
 pub use products::ProductRecord;
 pub(crate) use products::Products;
-pub use records::FieldKind;
+pub use records::{CustomerRecordRow, CustomerRecords, FieldKind, FieldSpec, IdMap};
 pub use sales::{
     CampaignRecord, Campaigns, ContactRecord, ContactView, Contacts, DealStatus, Opportunities,
     OpportunityRecord, OpportunityView, Reached, StageEntry, StageRecord, FUNNEL_STAGES,
@@ -214,6 +214,10 @@ pub struct LoadReport {
     pub skipped: BTreeMap<Problem, u64>,
     /// The first skipped rows (at most [`LoadReport::EXAMPLES`]), for a message to the user.
     pub examples: Vec<RowError>,
+    /// Distinct customer ids of the input that an [`IdMap`] rewrote to a golden id
+    /// ([`DatasetBuilder::id_map`]): source ids merged into another customer.
+    #[serde(default)]
+    pub merged_ids: u64,
 }
 
 impl LoadReport {
@@ -298,9 +302,43 @@ pub struct DatasetBuilder {
     columns: Option<Columns>,
     policy: RowPolicy,
     report: LoadReport,
+    id_map: Option<std::sync::Arc<IdMap>>,
+    merged: hashbrown::HashSet<Box<str>>,
 }
 
 impl DatasetBuilder {
+    /// Loads every customer id through `map`: a transaction recorded under a source id
+    /// the map holds loads under its golden id (identity resolution's output), and the
+    /// load report counts the distinct ids rewritten ([`LoadReport::merged_ids`]). Known
+    /// customers ([`require_known_customers`](Self::require_known_customers)) are checked
+    /// by golden id.
+    pub fn id_map(mut self, map: IdMap) -> Self {
+        self.id_map = Some(std::sync::Arc::new(map));
+        self
+    }
+
+    /// The id map, for readers that check known customers while parsing.
+    pub(crate) fn id_map_ref(&self) -> Option<&std::sync::Arc<IdMap>> {
+        self.id_map.as_ref()
+    }
+
+    /// The id `raw` loads under, counting it when the map rewrites it.
+    fn golden_id<'a>(
+        map: Option<&'a IdMap>,
+        merged: &mut hashbrown::HashSet<Box<str>>,
+        raw: &'a str,
+    ) -> &'a str {
+        match map {
+            Some(m) if m.rewrites(raw) => {
+                if !merged.contains(raw) {
+                    merged.insert(raw.into());
+                }
+                m.golden(raw)
+            }
+            _ => raw,
+        }
+    }
+
     /// Starts from a customer table (needed with [`require_known_customers`](Self::require_known_customers)).
     pub fn customers(mut self, customers: impl IntoIterator<Item = CustomerRecord>) -> Self {
         for r in customers {
@@ -401,7 +439,11 @@ impl DatasetBuilder {
         check_amount(r.amount, &self.policy).map_err(|p| ("amount", r.amount.to_string(), p))?;
         num("cost", r.cost)?;
         num("quantity", r.quantity)?;
-        if self.policy.require_known_customers && self.customers.index(&r.customer_id).is_none() {
+        let known_as = self
+            .id_map
+            .as_deref()
+            .map_or(r.customer_id.as_str(), |m| m.golden(&r.customer_id));
+        if self.policy.require_known_customers && self.customers.index(known_as).is_none() {
             return Err((
                 "customer_id",
                 r.customer_id.clone(),
@@ -435,7 +477,8 @@ impl DatasetBuilder {
 
     fn add(&mut self, r: TransactionRecord) {
         let rows = &mut self.rows;
-        rows.customer.push(self.customers.intern(&r.customer_id).0);
+        let id = Self::golden_id(self.id_map.as_deref(), &mut self.merged, &r.customer_id);
+        rows.customer.push(self.customers.intern(id).0);
         rows.push_time(r.date);
         rows.amount.push(r.amount);
         // `check` made the presence of each optional column match the record.
@@ -524,10 +567,14 @@ impl DatasetBuilder {
 
     /// Maps local interners (customers, products, channels, regions, orders) to the builder's.
     pub(crate) fn intern_names(&mut self, names: &[Interner; 5]) -> [Vec<u32>; 5] {
+        let map = self.id_map.as_deref();
         [
             names[0]
                 .iter()
-                .map(|s| self.customers.intern(s).0)
+                .map(|s| {
+                    let id = Self::golden_id(map, &mut self.merged, s);
+                    self.customers.intern(id).0
+                })
                 .collect(),
             names[1].iter().map(|s| self.products.intern(s).0).collect(),
             names[2].iter().map(|s| self.channels.intern(s)).collect(),
@@ -570,7 +617,10 @@ impl DatasetBuilder {
                 self.regions,
                 log,
             ),
-            report: self.report,
+            report: LoadReport {
+                merged_ids: self.merged.len() as u64,
+                ..self.report
+            },
         })
     }
 }

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
-    check_amount, Column, ColumnState, Columns, Dataset, DatasetBuilder, Interner, Loaded, Mode,
-    RawRows, RowMaps, RowPolicy, View,
+    check_amount, Column, ColumnState, Columns, Dataset, DatasetBuilder, IdMap, Interner, Loaded,
+    Mode, RawRows, RowMaps, RowPolicy, View,
 };
 use crate::error::{Error, Problem, Result, RowError};
 use crate::time::{DateFormat, Timestamp};
@@ -561,6 +561,8 @@ struct Loader<'o> {
     policy: RowPolicy,
     /// The customer table's ids, when rows must name a known customer.
     known: Option<Arc<Interner>>,
+    /// The builder's id map: known customers are checked by golden id.
+    id_map: Option<Arc<IdMap>>,
     /// Whether fields may be quoted (byte delimiters).
     quotable: bool,
 }
@@ -598,6 +600,7 @@ impl<'o> Loader<'o> {
             layout,
             policy,
             known,
+            id_map: builder.id_map_ref().cloned(),
             quotable: matches!(opts.delimiter, Delimiter::Byte(_)),
         };
         Ok((loader, Sink { builder, line }, body))
@@ -609,6 +612,7 @@ impl<'o> Loader<'o> {
             format: &self.opts.date_format,
             policy: self.policy,
             known: self.known.as_deref(),
+            id_map: self.id_map.as_deref(),
             numeric_ids: self.opts.numeric_ids,
         }
     }
@@ -739,6 +743,7 @@ struct RowParser<'a> {
     format: &'a DateFormat,
     policy: RowPolicy,
     known: Option<&'a Interner>,
+    id_map: Option<&'a IdMap>,
     numeric_ids: bool,
 }
 
@@ -906,7 +911,8 @@ impl RowParser<'_> {
             id = numeric_id(id).ok_or_else(|| err(col, raw, Problem::BadNumber))?;
         }
         if let Some(known) = self.known {
-            if known.get(id).is_none() {
+            let known_as = self.id_map.map_or(id, |m| m.golden(id));
+            if known.get(known_as).is_none() {
                 return Err(err(col, raw, Problem::UnknownCustomer));
             }
         }

@@ -10,6 +10,7 @@ mod discrete;
 mod opportunities;
 mod org;
 mod paths;
+mod records;
 mod spend;
 mod summary;
 mod table;
@@ -30,6 +31,7 @@ pub use self::opportunities::{
 };
 pub use self::org::{read_organisation, read_organisation_paths, AssignmentCsv};
 pub use self::paths::{read_paths, read_paths_path, PATH_COLUMNS};
+pub use self::records::CustomerRecordCsv;
 pub use self::spend::{read_spend_history, read_spend_history_path};
 pub use self::summary::{read_summary_csv, read_summary_csv_path, SummaryTable};
 pub use self::table::Table;
