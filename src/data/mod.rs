@@ -214,8 +214,9 @@ pub struct LoadReport {
     pub skipped: BTreeMap<Problem, u64>,
     /// The first skipped rows (at most [`LoadReport::EXAMPLES`]), for a message to the user.
     pub examples: Vec<RowError>,
-    /// Distinct customer ids of the input that an [`IdMap`] rewrote to a golden id
-    /// ([`DatasetBuilder::id_map`]): source ids merged into another customer.
+    /// With an [`IdMap`] ([`DatasetBuilder::id_map`]): the distinct customer ids of the
+    /// input less the distinct customers they loaded as, i.e. the source ids merged into
+    /// another id's customer (0 without a map).
     #[serde(default)]
     pub merged_ids: u64,
 }
@@ -303,15 +304,17 @@ pub struct DatasetBuilder {
     policy: RowPolicy,
     report: LoadReport,
     id_map: Option<std::sync::Arc<IdMap>>,
-    merged: hashbrown::HashSet<Box<str>>,
+    /// With an id map: the distinct ids read and the distinct ids they loaded under.
+    merged: (hashbrown::HashSet<Box<str>>, hashbrown::HashSet<Box<str>>),
 }
 
 impl DatasetBuilder {
     /// Loads every customer id through `map`: a transaction recorded under a source id
     /// the map holds loads under its golden id (identity resolution's output), and the
-    /// load report counts the distinct ids rewritten ([`LoadReport::merged_ids`]). Known
+    /// load report counts the ids merged ([`LoadReport::merged_ids`]). Known
     /// customers ([`require_known_customers`](Self::require_known_customers)) are checked
-    /// by golden id.
+    /// by golden id. Tracking the merged ids keeps each distinct id of the input in a set
+    /// while loading.
     pub fn id_map(mut self, map: IdMap) -> Self {
         self.id_map = Some(std::sync::Arc::new(map));
         self
@@ -322,21 +325,21 @@ impl DatasetBuilder {
         self.id_map.as_ref()
     }
 
-    /// The id `raw` loads under, counting it when the map rewrites it.
+    /// The id `raw` loads under, noting both (with a map) for the merged-id count.
     fn golden_id<'a>(
         map: Option<&'a IdMap>,
-        merged: &mut hashbrown::HashSet<Box<str>>,
+        seen: &mut (hashbrown::HashSet<Box<str>>, hashbrown::HashSet<Box<str>>),
         raw: &'a str,
     ) -> &'a str {
-        match map {
-            Some(m) if m.rewrites(raw) => {
-                if !merged.contains(raw) {
-                    merged.insert(raw.into());
-                }
-                m.golden(raw)
+        let Some(m) = map else { return raw };
+        let golden = m.golden(raw);
+        if !seen.0.contains(raw) {
+            seen.0.insert(raw.into());
+            if !seen.1.contains(golden) {
+                seen.1.insert(golden.into());
             }
-            _ => raw,
         }
+        golden
     }
 
     /// Starts from a customer table (needed with [`require_known_customers`](Self::require_known_customers)).
@@ -618,7 +621,7 @@ impl DatasetBuilder {
                 log,
             ),
             report: LoadReport {
-                merged_ids: self.merged.len() as u64,
+                merged_ids: (self.merged.0.len() - self.merged.1.len()) as u64,
                 ..self.report
             },
         })
