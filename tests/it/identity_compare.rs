@@ -2,7 +2,8 @@
 //!
 //! References: `tests/data/identity/compare/string_metrics.csv`, 3,000 string pairs with
 //! jellyfish 1.3.0 (Jaro, Jaro–Winkler, Levenshtein, Damerau–Levenshtein) and rapidfuzz
-//! 3.14.6 (`fuzz.token_set_ratio / 100`) values, made by `make_reference.py` beside it.
+//! 3.14.6 (`fuzz.token_set_ratio / 100`) values, and `name_folding.csv`, 400 raw names
+//! folded by Python's `unicodedata`; both made by `make_reference.py` beside them.
 
 use acrm::data::FieldKind;
 use acrm::identity::strings;
@@ -355,4 +356,142 @@ fn normalisation_rules() {
         normalize(Address, "Apartment 4, 1 North Avenue").as_deref(),
         Some("apt 4 1 n ave")
     );
+}
+
+/// Name folding (accents, case, punctuation) against Python `unicodedata` NFKD folding
+/// in `name_folding.csv` (exact).
+#[test]
+fn name_folding_matches_python_unicodedata() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/identity/compare/name_folding.csv"
+    );
+    let mut n = 0;
+    for rec in csv::Reader::from_path(path).unwrap().records() {
+        let rec = rec.unwrap();
+        assert_eq!(
+            normalize(FieldKind::Name, &rec[0]).as_deref(),
+            Some(&rec[1]),
+            "{:?}",
+            &rec[0]
+        );
+        n += 1;
+    }
+    assert_eq!(n, 400);
+}
+
+/// Dates in every documented format give the same canonical day; phones, e-mails,
+/// addresses and placeholders per the documented rules.
+#[test]
+fn normalisation_formats() {
+    use FieldKind::*;
+    for raw in [
+        "19810203",
+        "1981-02-03",
+        "1981/02/03",
+        "1981.2.3",
+        "03/02/1981",
+        "3.2.1981",
+        "03-02-1981",
+        "3 Feb 1981",
+        "3 February 1981",
+        "Feb 3, 1981",
+        "1981-Feb-03",
+        "1981-02-03 12:30:00",
+    ] {
+        assert_eq!(normalize(Date, raw).as_deref(), Some("19810203"), "{raw:?}");
+    }
+    for raw in [
+        "31/02/1981",
+        "1981-13-01",
+        "1799-01-01",
+        "3 Foo 1981",
+        "1981-02",
+        "x",
+    ] {
+        assert_eq!(normalize(Date, raw), None, "{raw:?}");
+    }
+    for raw in [
+        "+44 7700 900123",
+        "0044 7700 900123",
+        "07700 900123",
+        "(07700) 900-123",
+        "+44 (0)7700 900123",
+    ] {
+        assert_eq!(
+            normalize(Phone, raw).as_deref(),
+            Some("7700900123"),
+            "{raw:?}"
+        );
+    }
+    for raw in ["000 000 000", "+44 0000 000000", "12345", "n/a", "unknown"] {
+        assert_eq!(normalize(Phone, raw), None, "{raw:?}");
+    }
+    assert_eq!(
+        normalize(Email, "mailto:Ann.Lee+Shop@Example.CO.UK ").as_deref(),
+        Some("ann.lee@example.co.uk")
+    );
+    assert_eq!(
+        normalize(Email, "a.n.n@googlemail.com").as_deref(),
+        Some("ann@gmail.com")
+    );
+    for raw in [
+        "no email",
+        "ann@localhost",
+        "@example.com",
+        "ann lee@example.com",
+    ] {
+        assert_eq!(normalize(Email, raw), None, "{raw:?}");
+    }
+    assert_eq!(
+        normalize(Address, "221B Baker Street, Flat 2, Saint John's Road").as_deref(),
+        Some("221b baker st apt 2 st johns rd")
+    );
+    assert_eq!(
+        normalize(Address, "5 Park Avenue North-East").as_deref(),
+        Some("5 pk ave n e")
+    );
+    for kind in [
+        Name, Text, Address, Date, Number, Postcode, Phone, Email, Id,
+    ] {
+        for p in [
+            "", "   ", "N/A", "n.a.", "NULL", "none", "Unknown", "-", "?", "XXX", "#N/A",
+        ] {
+            assert_eq!(normalize(kind, p), None, "{kind} {p:?}");
+        }
+    }
+    assert_eq!(normalize(Postcode, " m1 1ae ").as_deref(), Some("M11AE"));
+    assert_eq!(normalize(Number, "$ 12,000").as_deref(), Some("12000"));
+}
+
+/// Missing never matches: for every kind and its default levels, a pair with a missing
+/// value on either side (or both) is `MISSING`, never level 0, even missing vs missing.
+#[test]
+fn missing_never_matches() {
+    use FieldKind::*;
+    let present = [
+        (Name, "Ann Lee"),
+        (Text, "red car"),
+        (Address, "1 High St"),
+        (Date, "1981-02-03"),
+        (Number, "12"),
+        (Postcode, "M1 1AE"),
+        (Phone, "07700 900123"),
+        (Email, "ann@example.com"),
+        (Id, "A1"),
+    ];
+    for (kind, value) in present {
+        let col = NormalizedColumn::new(kind, &[value, "", "n/a", "unknown"]);
+        let c = Comparison::default_for(kind);
+        assert_eq!(c.level(&col, 0, &col, 0), 0, "{kind}");
+        for i in 0..4 {
+            for j in 0..4 {
+                if i > 0 || j > 0 {
+                    assert_eq!(c.level(&col, i, &col, j), MISSING, "{kind} {i} {j}");
+                }
+            }
+        }
+        assert_eq!(c.level(&col, 0, &col, 99), MISSING, "{kind} out of range");
+        assert_eq!(col.term_frequency(1), None);
+    }
 }
