@@ -418,7 +418,7 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
         ymd(num(&t[0..4])?, num(&t[4..6])?, num(&t[6..8])?)
     } else {
         let parts: Vec<&str> = t
-            .split(|c: char| matches!(c, '-' | '/' | '.' | ' ' | ','))
+            .split(['-', '/', '.', ' ', ','])
             .filter(|p| !p.is_empty())
             .collect();
         if parts.len() != 3 {
