@@ -5,3 +5,10 @@
 //! field into graded levels, scored by the Fellegi–Sunter model (m and u probabilities
 //! estimated without labels), clustered, and each cluster given a golden record and a
 //! golden id that the data layer applies when transactions are loaded.
+
+pub mod compare;
+pub mod normalize;
+pub mod strings;
+
+pub use compare::{Comparison, LevelPredicate, MISSING};
+pub use normalize::{nickname_root, normalize, NormalizedColumn};

@@ -16,6 +16,7 @@ mod extremes;
 mod funnel;
 mod habits;
 mod identity_load;
+mod identity_compare;
 mod invariants;
 mod leads;
 mod loading;
