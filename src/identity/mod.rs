@@ -5,3 +5,10 @@
 //! field into graded levels, scored by the Fellegi–Sunter model (m and u probabilities
 //! estimated without labels), clustered, and each cluster given a golden record and a
 //! golden id that the data layer applies when transactions are loaded.
+
+pub mod fellegi_sunter;
+
+pub use fellegi_sunter::{
+    estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
+    Probabilities,
+};

@@ -15,6 +15,7 @@ mod elasticity;
 mod extremes;
 mod funnel;
 mod habits;
+mod identity_fs;
 mod invariants;
 mod leads;
 mod loading;
