@@ -4,7 +4,8 @@
 //! comparison vectors drawn from planted λ, m, u (vectors.csv) and 4,000 random pairs drawn
 //! from u (random.csv); splink_em.json = a numpy transcription of splink 5's EM (u fixed),
 //! every iteration's λ and m; ecm.json = recordlinkage 0.16's ECM on the rows without
-//! missing levels; scores.json = splink's weight / probability / tf formulas by numpy.
+//! missing levels; ecm_numpy.json = an independent numpy ECM on all rows (missing
+//! skipped); scores.json = splink's weight / probability / tf formulas by numpy.
 
 use acrm::identity::fellegi_sunter::{weight_to_probability, MISSING_LEVEL};
 use acrm::identity::{
@@ -265,4 +266,115 @@ fn batch_score_same_bits_any_thread_count() {
             .unwrap()
     });
     assert_eq!(f1.model, f2.model);
+}
+
+/// Independent numpy ECM (ecm_numpy.json: λ, m and u all by EM on all 4,000 pairs,
+/// missing levels skipped, same start, run until no parameter moves by 1e-14). Both run
+/// the same map to the same fixed point, so only summation order separates them: 1e-9
+/// on λ, m, u (observed ~1e-13) and on the pairs' weights and probabilities.
+#[test]
+fn ecm_matches_numpy_ecm_with_missing_levels() {
+    let r = json("ecm_numpy.json");
+    let fit = FellegiSunterOptions::new()
+        .lambda(0.1)
+        .max_iterations(5000)
+        .tolerance(1e-14)
+        .fit(&vectors(), None)
+        .unwrap();
+    assert!(fit.report.converged);
+    assert!((fit.model.lambda() - r["lambda"].as_f64().unwrap()).abs() < 1e-9);
+    for (ours, theirs) in [(fit.model.m(), mat(&r["m"])), (fit.model.u(), mat(&r["u"]))] {
+        for (a, b) in ours.values.iter().zip(theirs) {
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+            }
+        }
+    }
+    let v = vectors();
+    for (i, case) in r["pairs"].as_array().unwrap().iter().enumerate() {
+        let row: Vec<u8> = case["row"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u8)
+            .collect();
+        assert_eq!(v.row(i), row.as_slice());
+        let w = fit.model.match_weight(&row);
+        assert!((w - case["weight"].as_f64().unwrap()).abs() < 1e-9);
+        assert!((fit.model.probability(&row) - case["probability"].as_f64().unwrap()).abs() < 1e-9);
+        // Missing fields contribute exactly 0 to the explanation, which sums to the total.
+        let e = fit.model.explain(&row);
+        for (fw, &g) in e.fields.iter().zip(&row) {
+            if g == MISSING_LEVEL {
+                assert_eq!((fw.level, fw.weight), (None, 0.0));
+            }
+        }
+        // Summed in field order from the prior, as match_weight sums: the same bits.
+        let s = e.fields.iter().fold(e.prior, |a, f| a + f.weight);
+        assert_eq!(s.to_bits(), w.to_bits());
+        assert_eq!(e.total.to_bits(), w.to_bits());
+    }
+}
+
+/// Missing levels are skipped by EM: duplicating every pair with one field set to
+/// missing leaves that field's m counts unchanged and adds nothing to its observed pairs.
+#[test]
+fn missing_levels_are_skipped_by_em() {
+    let (rows, _) = read_rows("vectors.csv");
+    let mut doubled = rows.clone();
+    doubled.extend(rows.iter().map(|r| vec![r[0], r[1], r[2], MISSING_LEVEL]));
+    let u = random_u();
+    let a = FellegiSunterOptions::new()
+        .fit(&vectors(), Some(&u))
+        .unwrap();
+    let b = FellegiSunterOptions::new()
+        .fit(
+            &ComparisonVectors::from_rows(LEVELS.to_vec(), &doubled).unwrap(),
+            Some(&u),
+        )
+        .unwrap();
+    let pairs = |fit: &acrm::numerics::Fitted<FellegiSunter, acrm::identity::EmReport>| {
+        fit.report.fields[3]
+            .levels
+            .iter()
+            .map(|l| l.pairs)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pairs(&a), pairs(&b));
+    let m3: f64 = b.model.m().values[3].iter().sum();
+    assert!((m3 - 1.0).abs() < 1e-12);
+}
+
+/// Without smoothing the supervised fit is the label counts themselves: λ = matches /
+/// pairs, m (u) = level counts among the matching (non-matching) pairs where the field is
+/// not missing, divided by their total (counted here directly from vectors.csv).
+#[test]
+fn supervised_fit_without_smoothing_equals_label_counts() {
+    let (rows, labels) = read_rows("vectors.csv");
+    let v = ComparisonVectors::from_rows(LEVELS.to_vec(), &rows).unwrap();
+    let fit = FellegiSunterOptions::new()
+        .smoothing(0.0)
+        .fit_supervised(&v, &labels)
+        .unwrap();
+    for (f, &l) in LEVELS.iter().enumerate() {
+        for class in [true, false] {
+            let mut c = vec![0.0; l as usize];
+            for (r, &lab) in rows.iter().zip(&labels) {
+                if lab == class && r[f] != MISSING_LEVEL {
+                    c[r[f] as usize] += 1.0;
+                }
+            }
+            let n: f64 = c.iter().sum();
+            let p = if class { fit.model.m() } else { fit.model.u() };
+            for (x, k) in p.values[f].iter().zip(&c) {
+                assert_eq!(*x, k / n);
+            }
+            let counts = if class {
+                &fit.report.m_counts
+            } else {
+                &fit.report.u_counts
+            };
+            assert_eq!(&counts[f], &c);
+        }
+    }
 }
