@@ -12,3 +12,9 @@ pub mod strings;
 
 pub use compare::{Comparison, LevelPredicate, MISSING};
 pub use normalize::{nickname_root, normalize, NormalizedColumn};
+pub mod fellegi_sunter;
+
+pub use fellegi_sunter::{
+    estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
+    Probabilities,
+};

@@ -17,6 +17,7 @@ mod funnel;
 mod habits;
 mod identity_load;
 mod identity_compare;
+mod identity_fs;
 mod invariants;
 mod leads;
 mod loading;
