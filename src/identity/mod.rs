@@ -5,3 +5,16 @@
 //! field into graded levels, scored by the Fellegi–Sunter model (m and u probabilities
 //! estimated without labels), clustered, and each cluster given a golden record and a
 //! golden id that the data layer applies when transactions are loaded.
+
+pub mod blocking;
+pub mod cluster;
+pub mod phonetic;
+
+pub use blocking::{
+    AutoCandidate, AutoReport, Blocking, BlockingOptions, BlockingReport, BlockingRule, Key,
+    RuleReport,
+};
+pub use cluster::{
+    golden_records, ClusterOptions, Clusters, GoldenField, GoldenRecords, Survivorship,
+};
+pub use phonetic::Phonetic;

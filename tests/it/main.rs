@@ -15,6 +15,8 @@ mod elasticity;
 mod extremes;
 mod funnel;
 mod habits;
+mod identity_blocking;
+mod identity_cluster;
 mod invariants;
 mod leads;
 mod loading;
