@@ -242,7 +242,8 @@ impl ClusterOptions {
 /// values never win; when no record of the cluster holds a value the field is missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Survivorship {
-    /// The value of the record with the latest date (`YYYYMMDD` text, compared as text);
+    /// The value of the record with the latest date (normalised `YYYYMMDD`, anything else
+    /// is an error);
     /// records without a date come after all dated ones; ties (and a cluster without
     /// dates) fall back to [`Survivorship::MostFrequent`] among the tied records.
     MostRecent,
@@ -343,6 +344,20 @@ pub fn golden_records(
                 found: d.len(),
                 expected: n,
                 against: "clustered records",
+            });
+        }
+        // Dates rank as numbers: anything but eight digits would rank silently wrong.
+        if let Some((row, v)) = d.iter().enumerate().find_map(|(r, x)| {
+            x.as_deref()
+                .filter(|v| v.len() != 8 || !v.bytes().all(|b| b.is_ascii_digit()))
+                .map(|v| (r, v))
+        }) {
+            return Err(Error::BadValue {
+                input: "dates".into(),
+                row,
+                field: "date".into(),
+                value: v.to_string(),
+                expected: "a normalised date YYYYMMDD".into(),
             });
         }
     }

@@ -174,6 +174,45 @@ fn rules_match_duckdb_joins() {
     assert_eq!(got.pairs, want);
 }
 
+/// Reference: DuckDB SQL of `records.csv` (`make_duckdb_pairs2.py`): Soundex(surname) AND
+/// NYSIIS(first) joined on jellyfish's codes, plus a sorted neighbourhood on dob (window 3)
+/// by `ROW_NUMBER() OVER (ORDER BY dob, rec)`; 2,083 pairs, exact equality.
+#[test]
+fn phonetic_and_sorted_rules_match_duckdb() {
+    let rows = read("records.csv");
+    let cols: Vec<Col> = (1..5)
+        .map(|f| {
+            rows.iter()
+                .map(|r| (!r[f].is_empty()).then(|| r[f].clone().into_boxed_str()))
+                .collect()
+        })
+        .collect();
+    let rules = vec![
+        BlockingRule::Keys(vec![
+            Key::Phonetic(1, Phonetic::Soundex),
+            Key::Phonetic(0, Phonetic::Nysiis),
+        ]),
+        BlockingRule::SortedNeighbourhood {
+            key: Key::Exact(2),
+            window: 3,
+        },
+    ];
+    let opts = BlockingOptions::new().rules(rules);
+    let got = pool(1)
+        .install(|| opts.compute(&cols_ref(&cols), None))
+        .unwrap();
+    let want: Vec<(u32, u32)> = read("duckdb_pairs2.csv")
+        .iter()
+        .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap()))
+        .collect();
+    assert_eq!(want.len(), 2083);
+    assert_eq!(got.pairs, want);
+    let two = pool(2)
+        .install(|| opts.compute(&cols_ref(&cols), None))
+        .unwrap();
+    assert_eq!(two, got);
+}
+
 /// Link mode: only cross pairs, the same as the dedupe pairs of the stacked table that
 /// cross the boundary (brute force on the stacked table).
 #[test]

@@ -196,3 +196,76 @@ fn golden_record_survivorship() {
     // MostRecent without dates is an error.
     assert!(golden_records(&clusters, &fields, None, Some(&sources)).is_err());
 }
+
+/// The documented tie rules, by hand: MostFrequent ties go to the value whose first holder
+/// is the smallest record; MostComplete ties (same tokens and characters) to the more
+/// frequent value, then the smallest record; SourcePriority ties (same source) to the most
+/// frequent value among them, and unlisted sources come last; MostRecent without any date
+/// falls back to MostFrequent; a date that is not YYYYMMDD is a typed error.
+#[test]
+fn survivorship_ties_follow_the_documented_rules() {
+    let clusters = ClusterOptions::new(0.5)
+        .compute(5, &[(0, 1, 0.9), (1, 2, 0.9), (2, 3, 0.9), (3, 4, 0.9)])
+        .unwrap();
+    // "bb" and "aa" both twice: "bb" first held by record 0 wins.
+    let freq = col(&["bb", "aa", "aa", "bb", "cc"]);
+    // Same length, one token each: "xy" (records 1, 3) beats "yx" (record 0) on frequency.
+    let comp = col(&["yx", "xy", "zz", "xy", "q"]);
+    // Equal lengths and equal frequencies: the smallest record (2) wins.
+    let comp_tie = col(&["", "", "mm", "nn", ""]);
+    let phone = col(&["1", "2", "3", "3", "4"]);
+    let sources: Vec<Box<str>> = ["web", "desk", "dealer", "dealer", "other"]
+        .iter()
+        .map(|s| (*s).into())
+        .collect();
+    let no_dates = col(&["", "", "", "", ""]);
+    let frequent = Survivorship::MostFrequent;
+    let complete = Survivorship::MostComplete;
+    let recent = Survivorship::MostRecent;
+    let priority = Survivorship::SourcePriority(vec!["dealer".into(), "desk".into()]);
+    let unlisted = Survivorship::SourcePriority(vec!["nobody".into()]);
+    let fields = [
+        GoldenField {
+            values: &freq,
+            rule: &frequent,
+        },
+        GoldenField {
+            values: &comp,
+            rule: &complete,
+        },
+        GoldenField {
+            values: &comp_tie,
+            rule: &complete,
+        },
+        GoldenField {
+            values: &phone,
+            rule: &priority,
+        },
+        GoldenField {
+            values: &freq,
+            rule: &recent,
+        },
+        GoldenField {
+            values: &phone,
+            rule: &unlisted,
+        },
+    ];
+    let g = golden_records(&clusters, &fields, Some(&no_dates), Some(&sources)).unwrap();
+    assert_eq!(g.values[0][0].as_deref(), Some("bb"));
+    assert_eq!(g.from[0][0], Some(0));
+    assert_eq!(g.values[0][1].as_deref(), Some("xy"));
+    assert_eq!(g.from[0][1], Some(1));
+    assert_eq!(g.from[0][2], Some(2));
+    // Two dealer records (2, 3) share "3".
+    assert_eq!(g.values[0][3].as_deref(), Some("3"));
+    assert_eq!(g.from[0][3], Some(2));
+    // No dates at all: MostFrequent's answer.
+    assert_eq!(g.from[0][4], Some(0));
+    // No listed source: every record ties, most frequent "3" (first holder 2).
+    assert_eq!(g.from[0][5], Some(2));
+    let bad_dates = col(&["2020-01-01", "", "", "", ""]);
+    assert!(matches!(
+        golden_records(&clusters, &fields, Some(&bad_dates), Some(&sources)),
+        Err(acrm::Error::BadValue { row: 0, .. })
+    ));
+}
