@@ -294,7 +294,7 @@ fn most_frequent(values: &[Option<Box<str>>], cands: &[u32]) -> Option<u32> {
             .iter()
             .filter(|&&q| values[q as usize].as_deref() == v)
             .count();
-        if best.is_none_or(|(bc, _)| c > bc) {
+        if best.map_or(true, |(bc, _)| c > bc) {
             best = Some((c, r));
         }
     }

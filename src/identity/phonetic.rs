@@ -214,17 +214,9 @@ pub fn metaphone(name: &str) -> String {
             continue;
         }
         match c {
-            'a' | 'e' | 'i' | 'o' | 'u' => {
-                if i == 0 || prev == Some(' ') {
-                    out.push(c);
-                }
-            }
+            'a' | 'e' | 'i' | 'o' | 'u' if i == 0 || prev == Some(' ') => out.push(c),
             // A b after m at the end is silent ("lamb").
-            'b' => {
-                if !(prev == Some('m') && next.is_none()) {
-                    out.push('b');
-                }
-            }
+            'b' if !(prev == Some('m') && next.is_none()) => out.push('b'),
             'c' => {
                 if (next == Some('i') && nextnext == Some('a')) || next == Some('h') {
                     out.push('x');
@@ -257,16 +249,8 @@ pub fn metaphone(name: &str) -> String {
                     out.push('k');
                 }
             }
-            'h' => {
-                if i == 0 || is_lower_vowel(next) || !is_lower_vowel(prev) {
-                    out.push('h');
-                }
-            }
-            'k' => {
-                if i == 0 || prev != Some('c') {
-                    out.push('k');
-                }
-            }
+            'h' if i == 0 || is_lower_vowel(next) || !is_lower_vowel(prev) => out.push('h'),
+            'k' if i == 0 || prev != Some('c') => out.push('k'),
             'p' => {
                 if next == Some('h') {
                     out.push('f');
@@ -317,17 +301,10 @@ pub fn metaphone(name: &str) -> String {
                     out.push_str("ks");
                 }
             }
-            'y' => {
-                if is_lower_vowel(next) {
-                    out.push('y');
-                }
-            }
+            'y' if is_lower_vowel(next) => out.push('y'),
             'z' => out.push('s'),
-            ' ' => {
-                if !out.is_empty() && !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
+            ' ' if !out.is_empty() && !out.ends_with(' ') => out.push(' '),
+            // A failed guard lands here: each letter has a single arm, so it is silent.
             _ => {}
         }
         i += 1;
