@@ -18,3 +18,15 @@ pub use fellegi_sunter::{
     estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
     Probabilities,
 };
+pub mod blocking;
+pub mod cluster;
+pub mod phonetic;
+
+pub use blocking::{
+    AutoCandidate, AutoReport, Blocking, BlockingOptions, BlockingReport, BlockingRule, Key,
+    RuleReport,
+};
+pub use cluster::{
+    golden_records, ClusterOptions, Clusters, GoldenField, GoldenRecords, Survivorship,
+};
+pub use phonetic::Phonetic;

@@ -18,6 +18,8 @@ mod habits;
 mod identity_load;
 mod identity_compare;
 mod identity_fs;
+mod identity_blocking;
+mod identity_cluster;
 mod invariants;
 mod leads;
 mod loading;
