@@ -178,7 +178,7 @@ fn people(args: &Args) -> acrm::Result<String> {
     std::fs::create_dir_all(&args.out)?;
     let dir = std::path::Path::new(&args.out);
     // Transactions: their own stream, so the records are those of the one-file output.
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(args.seed ^ 0x7472_616e_73);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(args.seed ^ 0x0074_7261_6e73);
     let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date");
     let mut lines = Vec::new();
     for (k, s) in recs.sources.iter().enumerate() {
