@@ -1,11 +1,20 @@
-//! Writes a seeded synthetic transaction log, or order lines, as CSV.
+//! Writes a seeded synthetic transaction log, order lines or customer records, as CSV.
 //!
 //! ```text
 //! cargo run --release --example synthesize -- --customers 100000 --seed 42 \
 //!     [--model bgnbd|pareto] [--times] --out FILE.csv
 //! cargo run --release --example synthesize -- --kind orders \
 //!     [--lines N | --customers N] --seed 42 --out FILE.csv
+//! cargo run --release --example synthesize -- --kind people --people N --seed 42 \
+//!     [--sources dealer,service_desk,web] [--by-source] --out FILE.csv|DIR
 //! ```
+//! People: customer records with planted duplicates,
+//! `rec_id,source,first_name,surname,dob,email,phone,postcode,address,city,person_id`
+//! (`person_id` is the truth; see `acrm::synth::PeopleSynth`); `--sources` keeps some of the
+//! default sources (dealer, service_desk, call_centre, web); `--by-source` writes into the
+//! directory `--out` one `<source>.csv` per source and a `<source>_transactions.csv`
+//! (`customer_id,date,amount`, 0–3 purchases in 2025 for each record id) for loading demos.
+//!
 //! Transactions (the default kind): columns
 //! `customer_id,date,amount,cost,quantity,product_id,channel,region`; customers are
 //! acquired over the 12 weeks from 2024-01-01 and observed to 2025-12-31, with the CDNOW
@@ -20,7 +29,7 @@ use std::io::BufWriter;
 use std::process::ExitCode;
 
 use acrm::io::write_transactions_csv;
-use acrm::synth::{OrderLineSynth, PurchaseProcess, SynthOptions};
+use acrm::synth::{OrderLineSynth, PeopleSource, PeopleSynth, PurchaseProcess, SynthOptions};
 use acrm::Scope;
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
@@ -37,6 +46,15 @@ struct Args {
     /// What to write.
     #[arg(long, value_enum, default_value = "transactions")]
     kind: Kind,
+    /// People only: number of people (default 2600, about 5,000 records).
+    #[arg(long, value_name = "N")]
+    people: Option<usize>,
+    /// People only: comma-separated subset of the default sources.
+    #[arg(long, value_name = "S,S,...")]
+    sources: Option<String>,
+    /// People only: write one CSV per source (and its transactions) into the directory `--out`.
+    #[arg(long)]
+    by_source: bool,
     /// Number of customers (default 100000; with `--kind orders`, unless `--lines` is given).
     #[arg(long, value_name = "N")]
     customers: Option<usize>,
@@ -63,6 +81,8 @@ enum Kind {
     Transactions,
     /// Order lines over two years, for the sales cube and its decompositions.
     Orders,
+    /// Customer records from several sources with planted duplicates (identity resolution).
+    People,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,6 +138,74 @@ fn orders(args: &Args) -> acrm::Result<String> {
     ))
 }
 
+fn people(args: &Args) -> acrm::Result<String> {
+    use rand::{Rng, SeedableRng};
+    let mut synth = PeopleSynth::new().seed(args.seed);
+    if let Some(n) = args.people {
+        synth = synth.people(n);
+    }
+    if let Some(list) = &args.sources {
+        let all = PeopleSource::defaults();
+        let mut chosen = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            match all.iter().find(|s| s.name == name) {
+                Some(s) => chosen.push(s.clone()),
+                None => {
+                    return Err(acrm::Error::InvalidOption {
+                        option: "sources",
+                        value: name.to_string(),
+                        allowed: "dealer, service_desk, call_centre, web".into(),
+                    })
+                }
+            }
+        }
+        synth = synth.sources(chosen);
+    }
+    let t = std::time::Instant::now();
+    let recs = synth.generate()?;
+    if !args.by_source {
+        let f = std::fs::File::create(&args.out)?;
+        recs.write_csv(BufWriter::with_capacity(1 << 20, f))?;
+        return Ok(format!(
+            "{} records of {} people ({} true duplicate pairs) written to {} in {:.2} s",
+            recs.records.len(),
+            recs.people.len(),
+            recs.true_pairs(),
+            args.out,
+            t.elapsed().as_secs_f64()
+        ));
+    }
+    std::fs::create_dir_all(&args.out)?;
+    let dir = std::path::Path::new(&args.out);
+    // Transactions: their own stream, so the records are those of the one-file output.
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(args.seed ^ 0x0074_7261_6e73);
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date");
+    let mut lines = Vec::new();
+    for (k, s) in recs.sources.iter().enumerate() {
+        let f = std::fs::File::create(dir.join(format!("{}.csv", s.name)))?;
+        recs.write_csv_filtered(BufWriter::new(f), |r| usize::from(r.source) == k)?;
+        let mut tx = String::from("customer_id,date,amount\n");
+        let mut n = 0;
+        for r in recs.records.iter().filter(|r| usize::from(r.source) == k) {
+            for _ in 0..rng.gen_range(0..=3) {
+                let d = start + chrono::Duration::days(rng.gen_range(0..365));
+                let amount = f64::from(rng.gen_range(500..50_000u32)) / 100.0;
+                tx.push_str(&format!("{},{d},{amount:.2}\n", r.rec_id));
+                n += 1;
+            }
+        }
+        std::fs::write(dir.join(format!("{}_transactions.csv", s.name)), tx)?;
+        lines.push(format!("{}: {} transactions", s.name, n));
+    }
+    Ok(format!(
+        "{} records of {} people written by source to {} ({})",
+        recs.records.len(),
+        recs.people.len(),
+        args.out,
+        lines.join(", ")
+    ))
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.kind {
@@ -129,7 +217,20 @@ fn main() -> ExitCode {
             eprintln!("error: --model and --times apply to --kind transactions only");
             return ExitCode::FAILURE;
         }
+        Kind::Transactions | Kind::Orders
+            if args.people.is_some() || args.sources.is_some() || args.by_source =>
+        {
+            eprintln!("error: --people, --sources and --by-source apply to --kind people only");
+            return ExitCode::FAILURE;
+        }
+        Kind::People if args.customers.is_some() || args.lines.is_some() => {
+            eprintln!(
+                "error: --customers and --lines do not apply to --kind people (use --people)"
+            );
+            return ExitCode::FAILURE;
+        }
         Kind::Transactions => transactions(&args),
+        Kind::People => people(&args),
         Kind::Orders => orders(&args),
     };
     match result {

@@ -29,12 +29,18 @@
 //! product, quantity, amount, cost) over several calendar years with planted changes
 //! between them, for the sales cube and period-over-period decompositions.
 //!
+//! [`PeopleSynth`] draws customer records from several sources with planted duplicates
+//! (typos, nicknames, moved addresses, shared family surnames, missing fields) and the
+//! true person of each record, for identity resolution.
+//!
 //! [`UpliftSynth`] draws randomised campaigns with a planted heterogeneous treatment
 //! effect and each row's true uplift, for uplift models.
 
 mod baskets;
+mod names;
 mod opportunities;
 mod orders;
+mod people;
 mod uplift;
 
 pub use baskets::BasketSynth;
@@ -43,6 +49,10 @@ pub use opportunities::{
 };
 pub use orders::{
     OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
+};
+pub use people::{
+    PeopleErrors, PeopleField, PeopleRecord, PeopleRecords, PeopleSource, PeopleSynth, Person,
+    Perturbation, PhoneStyle, PEOPLE_HEADER,
 };
 pub use uplift::{UpliftRows, UpliftSynth};
 

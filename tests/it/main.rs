@@ -41,6 +41,7 @@ mod summary_props;
 mod survival;
 mod synth;
 mod synth_orders;
+mod synth_people;
 mod uplift_evaluation;
 mod uplift_models;
 mod uplift_targeting;
