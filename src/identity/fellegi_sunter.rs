@@ -80,6 +80,36 @@ impl ComparisonVectors {
         Ok(v)
     }
 
+    /// Vectors from their row-major levels (`data.len()` a multiple of the field count),
+    /// validated as by [`Self::push`]: what a caller that builds the levels in bulk (in
+    /// parallel) hands over without a copy per row.
+    pub fn from_data(levels: Vec<u8>, data: Vec<u8>) -> Result<Self> {
+        let mut v = Self::new(levels)?;
+        let f = v.fields;
+        if data.len() % f != 0 {
+            return Err(Error::option(
+                "comparison data",
+                data.len(),
+                format!("a multiple of the {f} fields"),
+            ));
+        }
+        for (at, row) in data.chunks_exact(f).enumerate() {
+            for (k, (&g, &l)) in row.iter().zip(&v.levels).enumerate() {
+                if g >= l && g != MISSING_LEVEL {
+                    return Err(Error::bad_value(
+                        "comparison vectors",
+                        at,
+                        format!("field {k}"),
+                        g,
+                        format!("a level below {l} or 255 (missing)"),
+                    ));
+                }
+            }
+        }
+        v.data = data;
+        Ok(v)
+    }
+
     /// Appends one pair's levels. A level must be below the field's level count or
     /// [`MISSING_LEVEL`]; otherwise a [`Error::BadValue`] names the row, field and value.
     pub fn push(&mut self, row: &[u8]) -> Result<()> {
@@ -561,10 +591,10 @@ impl FellegiSunterOptions {
                 c.iter_mut().for_each(|x| *x = 0.0);
             }
             let mut sum_post = 0.0;
-            for p in 0..pats.len() {
+            for (p, &pp) in post.iter().enumerate().take(pats.len()) {
                 let c = pats.counts[p] as f64;
-                let w = post[p] * c;
-                let wu = (1.0 - post[p]) * c;
+                let w = pp * c;
+                let wu = (1.0 - pp) * c;
                 sum_post += w;
                 for (f, &g) in pats.row(p).iter().enumerate() {
                     if g != MISSING_LEVEL {
@@ -1047,6 +1077,30 @@ impl FellegiSunter {
             total,
             probability: weight_to_probability(total),
         }
+    }
+
+    /// [`Self::explain`] with the term-frequency adjustment of
+    /// [`Self::match_weight_tf`]: where a field is at its tf level with a term frequency
+    /// given, its `u` is that frequency (clamped as there) and its weight log2(m / tf);
+    /// `total` equals [`Self::match_weight_tf`].
+    pub fn explain_tf(&self, row: &[u8], tf: &[Option<f64>]) -> Explanation {
+        let mut e = self.explain(row);
+        let mut total = e.prior;
+        for (f, (fw, &g)) in e.fields.iter_mut().zip(row).enumerate() {
+            if fw.level.is_some() && self.tf_levels.get(f).copied().flatten() == Some(g) {
+                if let Some(Some(t)) = tf.get(f) {
+                    let t = t.clamp(self.tf_floor, 1.0);
+                    if t > 0.0 && t.is_finite() {
+                        fw.weight += (self.u.get(f, g) / t).log2();
+                        fw.u = t;
+                    }
+                }
+            }
+            total += fw.weight;
+        }
+        e.total = total;
+        e.probability = weight_to_probability(total);
+        e
     }
 
     fn check(&self, vectors: &ComparisonVectors) -> Result<()> {

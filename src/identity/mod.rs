@@ -6,21 +6,13 @@
 //! estimated without labels), clustered, and each cluster given a golden record and a
 //! golden id that the data layer applies when transactions are loaded.
 
-pub mod compare;
-pub mod normalize;
-pub mod strings;
-
-pub use compare::{Comparison, LevelPredicate, MISSING};
-pub use normalize::{nickname_root, normalize, NormalizedColumn};
-pub mod fellegi_sunter;
-
-pub use fellegi_sunter::{
-    estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
-    Probabilities,
-};
 pub mod blocking;
 pub mod cluster;
+pub mod compare;
+pub mod fellegi_sunter;
+pub mod normalize;
 pub mod phonetic;
+pub mod strings;
 
 pub use blocking::{
     AutoCandidate, AutoReport, Blocking, BlockingOptions, BlockingReport, BlockingRule, Key,
@@ -29,4 +21,10 @@ pub use blocking::{
 pub use cluster::{
     golden_records, ClusterOptions, Clusters, GoldenField, GoldenRecords, Survivorship,
 };
+pub use compare::{Comparison, LevelPredicate, MISSING};
+pub use fellegi_sunter::{
+    estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
+    Probabilities,
+};
+pub use normalize::{nickname_root, normalize, NormalizedColumn};
 pub use phonetic::Phonetic;
