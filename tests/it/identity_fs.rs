@@ -151,6 +151,9 @@ fn weights_and_tf_match_splink_formulas() {
         assert!((model.probability(&row) - case["probability"].as_f64().unwrap()).abs() < 1e-12);
         let wt = model.match_weight_tf(&row, &tf);
         assert!((wt - case["weight_tf"].as_f64().unwrap()).abs() < 1e-12);
+        // The per-field explanation with tf adds up to splink's tf weight as well.
+        let et = model.explain_tf(&row, &tf);
+        assert!((et.total - case["weight_tf"].as_f64().unwrap()).abs() < 1e-12);
         assert!(
             (weight_to_probability(wt) - case["probability_tf"].as_f64().unwrap()).abs() < 1e-12
         );
