@@ -534,13 +534,7 @@ impl BlockingOptions {
                 }
                 let tp: u64 = counts
                     .values()
-                    .map(|&(l, r)| {
-                        if table.link {
-                            l * r
-                        } else {
-                            l * l.saturating_sub(1) / 2
-                        }
-                    })
+                    .map(|&(l, r)| group_pairs(l, r, table.link))
                     .sum();
                 let nl = table.nl as u64;
                 let off = if table.link { nl } else { 0 };
@@ -819,13 +813,7 @@ fn choose_rules(table: &Table<'_>, k: f64, names: &[String]) -> (Vec<BlockingRul
             }
             let s: u64 = counts
                 .values()
-                .map(|&(l, r)| {
-                    if table.link {
-                        l * r
-                    } else {
-                        l * l.saturating_sub(1) / 2
-                    }
-                })
+                .map(|&(l, r)| group_pairs(l, r, table.link))
                 .sum();
             (s as f64 * scale, covered as f64 / rows.len().max(1) as f64)
         })
@@ -888,4 +876,14 @@ fn choose_rules(table: &Table<'_>, k: f64, names: &[String]) -> (Vec<BlockingRul
             .collect(),
     };
     (rules, report)
+}
+
+/// Pairs within one group of `l` left and `r` right records: across the two sides when
+/// linking, otherwise among the `l` records of the one table.
+fn group_pairs(l: u64, r: u64, link: bool) -> u64 {
+    if link {
+        l * r
+    } else {
+        l * l.saturating_sub(1) / 2
+    }
 }
