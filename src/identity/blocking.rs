@@ -133,7 +133,8 @@ impl BlockingRule {
         }
     }
 
-    fn keys(&self) -> &[Key] {
+    /// The keys the rule reads (a sorted-neighbourhood rule's sort key).
+    pub fn keys(&self) -> &[Key] {
         match self {
             BlockingRule::Keys(k) => k,
             BlockingRule::SortedNeighbourhood { key, .. } => std::slice::from_ref(key),
@@ -149,6 +150,8 @@ pub struct BlockingOptions {
     pair_budget: Option<u64>,
     pairs_per_record: f64,
     field_names: Vec<String>,
+    #[serde(default)]
+    shared_fields: Vec<usize>,
 }
 
 impl Default for BlockingOptions {
@@ -237,6 +240,9 @@ pub struct Blocking {
     pub pairs: Vec<(u32, u32)>,
     /// The rules that ran (the chosen ones when automatic).
     pub rules: Vec<BlockingRule>,
+    /// Per pair, bit `k` set when rule `k` produced it (the first 64 rules; a skipped
+    /// rule produces none): what an EM session per rule trains on.
+    pub rule_masks: Vec<u64>,
     /// The report.
     pub report: BlockingReport,
 }
@@ -336,6 +342,7 @@ impl BlockingOptions {
             pair_budget: None,
             pairs_per_record: 10.0,
             field_names: Vec::new(),
+            shared_fields: Vec::new(),
         }
     }
 
@@ -360,6 +367,17 @@ impl BlockingOptions {
     /// The automatic budget in pairs per record (default 10).
     pub fn pairs_per_record(mut self, k: f64) -> Self {
         self.pairs_per_record = k;
+        self
+    }
+
+    /// Fields several customers share (a postcode, an address): the automatic choice
+    /// never blocks on one of them alone, only together with another field. A
+    /// household's members agree on all of them, so a rule on one gathers households,
+    /// and a model that takes fields as independent counts their agreement once per
+    /// field. [`ResolveOptions`](super::ResolveOptions) sets the postcode and address
+    /// fields.
+    pub fn shared_fields(mut self, fields: Vec<usize>) -> Self {
+        self.shared_fields = fields;
         self
     }
 
@@ -493,7 +511,12 @@ impl BlockingOptions {
         }
         let fields = table.left.len();
         let (rules, automatic, budget) = if self.rules.is_empty() {
-            let (rules, auto) = choose_rules(table, self.pairs_per_record, &self.field_names);
+            let (rules, auto) = choose_rules(
+                table,
+                self.pairs_per_record,
+                &self.field_names,
+                &self.shared_fields,
+            );
             let b = self.pair_budget.map_or(auto.budget, |b| b.min(auto.budget));
             (rules, Some(auto), Some(b))
         } else {
@@ -503,6 +526,7 @@ impl BlockingOptions {
 
         let mut union: Vec<u64> = Vec::new();
         let mut reports = Vec::with_capacity(rules.len());
+        let mut produced: Vec<Vec<u64>> = Vec::with_capacity(rules.len());
         for rule in &rules {
             let remaining = budget.map(|b| b.saturating_sub(union.len() as u64));
             let (pairs, mut rep) = self.rule_pairs(table, rule, remaining);
@@ -516,7 +540,17 @@ impl BlockingOptions {
                 rep.new_pairs = (merged.len() - union.len()) as u64;
                 union = merged;
             }
+            produced.push(if rep.skipped { Vec::new() } else { pairs });
             reports.push(rep);
+        }
+        let mut rule_masks = vec![0u64; union.len()];
+        for (k, list) in produced.iter().enumerate().take(64) {
+            // Both sorted: one walk sets the rule's bit on its pairs.
+            let mut at = 0;
+            for p in list {
+                at += union[at..].partition_point(|u| u < p);
+                rule_masks[at] |= 1 << k;
+            }
         }
 
         let all = table.all_pairs();
@@ -573,6 +607,7 @@ impl BlockingOptions {
         Ok(Blocking {
             pairs,
             rules,
+            rule_masks,
             report,
         })
     }
@@ -710,7 +745,12 @@ fn sample(n: usize, m: usize, base: usize) -> Vec<usize> {
 }
 
 /// The automatic rules (see the module documentation).
-fn choose_rules(table: &Table<'_>, k: f64, names: &[String]) -> (Vec<BlockingRule>, AutoReport) {
+fn choose_rules(
+    table: &Table<'_>,
+    k: f64,
+    names: &[String],
+    shared: &[usize],
+) -> (Vec<BlockingRule>, AutoReport) {
     let nr = table.n - table.nl;
     let rows: Vec<usize> = if table.link {
         let mut s = sample(table.nl, SAMPLE / 2, 0);
@@ -825,6 +865,7 @@ fn choose_rules(table: &Table<'_>, k: f64, names: &[String]) -> (Vec<BlockingRul
     let fields_of = |c: &[usize]| c.iter().map(|&s| singles[s].field()).collect::<Vec<_>>();
     let mut order: Vec<usize> = (0..combos.len())
         .filter(|&i| stats[i].0 <= per_rule && stats[i].1 > 0.0)
+        .filter(|&i| !fields_of(&combos[i]).iter().all(|f| shared.contains(f)))
         .collect();
     order.sort_by(|&x, &y| {
         score(&combos[y], stats[y].1)
@@ -856,6 +897,15 @@ fn choose_rules(table: &Table<'_>, k: f64, names: &[String]) -> (Vec<BlockingRul
                 chosen.push(i);
             }
         }
+    }
+    if chosen.is_empty() {
+        // Every key pairs more records than the budget allows (few fields, common
+        // values): the tightest one, rather than no candidates at all.
+        let tightest = (0..combos.len())
+            .filter(|&i| stats[i].1 > 0.0)
+            .filter(|&i| !fields_of(&combos[i]).iter().all(|f| shared.contains(f)))
+            .min_by(|&x, &y| stats[x].0.total_cmp(&stats[y].0).then(x.cmp(&y)));
+        chosen.extend(tightest);
     }
     let rules: Vec<BlockingRule> = chosen
         .iter()

@@ -110,6 +110,7 @@ impl LevelPredicate {
     }
 
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn holds(
         &self,
         col: &NormalizedColumn,
@@ -118,6 +119,7 @@ impl LevelPredicate {
         other: &NormalizedColumn,
         j: usize,
         b: &str,
+        memo: &mut Memo,
     ) -> bool {
         match *self {
             LevelPredicate::Exact => a == b,
@@ -128,16 +130,26 @@ impl LevelPredicate {
                 let nb = other.nickname_first(j).unwrap_or(fb);
                 na == nb && ra == rb
             }
-            LevelPredicate::JaroWinklerAtLeast(t) => strings::jaro_winkler(a, b) >= t,
+            LevelPredicate::JaroWinklerAtLeast(t) => {
+                *memo
+                    .jaro_winkler
+                    .get_or_insert_with(|| strings::jaro_winkler(a, b))
+                    >= t
+            }
             LevelPredicate::LevenshteinAtMost(d) => {
                 a.len().abs_diff(b.len()) <= d as usize && strings::levenshtein(a, b) <= d as usize
             }
             LevelPredicate::WithinOneEdit => strings::within_one_edit(a, b),
             LevelPredicate::TokenSetAtLeast(t) => {
-                strings::token_set_ratio_tokens(col.tokens(i), other.tokens(j)) >= t
+                *memo.token_set.get_or_insert_with(|| {
+                    strings::token_set_ratio_tokens(col.tokens(i), other.tokens(j))
+                }) >= t
             }
             LevelPredicate::JaccardAtLeast(t) => {
-                strings::jaccard_tokens(col.tokens(i), other.tokens(j)) >= t
+                *memo
+                    .jaccard
+                    .get_or_insert_with(|| strings::jaccard_tokens(col.tokens(i), other.tokens(j)))
+                    >= t
             }
             LevelPredicate::DayMonthSwapped => {
                 a.len() == 8
@@ -154,9 +166,11 @@ impl LevelPredicate {
                 a.split_once('@').map(|p| p.0) == b.split_once('@').map(|p| p.0)
             }
             LevelPredicate::LocalPartJaroWinklerAtLeast(t) => {
-                let la = a.split_once('@').map_or(a, |p| p.0);
-                let lb = b.split_once('@').map_or(b, |p| p.0);
-                strings::jaro_winkler(la, lb) >= t
+                *memo.local_part_jaro_winkler.get_or_insert_with(|| {
+                    let la = a.split_once('@').map_or(a, |p| p.0);
+                    let lb = b.split_once('@').map_or(b, |p| p.0);
+                    strings::jaro_winkler(la, lb)
+                }) >= t
             }
             LevelPredicate::LastCharsEqual(n) => {
                 let n = n as usize;
@@ -180,6 +194,16 @@ impl LevelPredicate {
             },
         }
     }
+}
+
+/// The similarities of one pair computed so far: levels differing only in threshold
+/// (Jaro–Winkler ≥ 0.92, then ≥ 0.88) compute the similarity once.
+#[derive(Default)]
+struct Memo {
+    jaro_winkler: Option<f64>,
+    local_part_jaro_winkler: Option<f64>,
+    token_set: Option<f64>,
+    jaccard: Option<f64>,
 }
 
 /// The comparison of one field: its kind and ordered levels, strongest first; level
@@ -315,8 +339,9 @@ impl Comparison {
         let (Some(a), Some(b)) = (col.value(i), other.value(j)) else {
             return MISSING;
         };
+        let mut memo = Memo::default();
         for (k, p) in self.predicates.iter().enumerate() {
-            if p.holds(col, i, a, other, j, b) {
+            if p.holds(col, i, a, other, j, b, &mut memo) {
                 return k as u8;
             }
         }

@@ -340,8 +340,59 @@ pub fn estimate_u(random_pairs: &ComparisonVectors) -> Result<Probabilities> {
     if random_pairs.is_empty() {
         return Err(Error::EmptyInput);
     }
-    let pats = random_pairs.patterns();
-    let mut counts: Vec<Vec<f64>> = random_pairs
+    let counts = level_counts(random_pairs);
+    if let Some(f) = counts.iter().position(|c| c.iter().all(|&x| x == 0.0)) {
+        return Err(Error::Degenerate {
+            input: format!("field {f}"),
+            reason: "missing in every random pair: u cannot be estimated".into(),
+        });
+    }
+    Ok(Probabilities {
+        values: counts.into_iter().map(shares).collect(),
+    })
+}
+
+/// As [`estimate_u`], but a field missing in every random pair takes its level shares
+/// from `fallback` (in resolution, the candidate pairs: a field filled in by few records
+/// can miss a million random pairs and still be compared among candidates), and one
+/// missing there too gets equal shares (it is then never compared, so its u is never
+/// used). Returns the fields that fell back.
+pub fn estimate_u_or(
+    random_pairs: &ComparisonVectors,
+    fallback: &ComparisonVectors,
+) -> Result<(Probabilities, Vec<usize>)> {
+    if random_pairs.is_empty() {
+        return Err(Error::EmptyInput);
+    }
+    if fallback.levels() != random_pairs.levels() {
+        return Err(Error::option(
+            "fallback",
+            format!("{:?} levels", fallback.levels()),
+            format!("the random pairs' levels {:?}", random_pairs.levels()),
+        ));
+    }
+    let mut counts = level_counts(random_pairs);
+    let empty: Vec<usize> = (0..counts.len())
+        .filter(|&f| counts[f].iter().all(|&x| x == 0.0))
+        .collect();
+    if !empty.is_empty() {
+        let other = level_counts(fallback);
+        for &f in &empty {
+            counts[f] = other[f].clone();
+        }
+    }
+    Ok((
+        Probabilities {
+            values: counts.into_iter().map(shares).collect(),
+        },
+        empty,
+    ))
+}
+
+/// Pairs per field per level, missing levels left out.
+fn level_counts(vectors: &ComparisonVectors) -> Vec<Vec<f64>> {
+    let pats = vectors.patterns();
+    let mut counts: Vec<Vec<f64>> = vectors
         .levels
         .iter()
         .map(|&l| vec![0.0; l as usize])
@@ -353,23 +404,23 @@ pub fn estimate_u(random_pairs: &ComparisonVectors) -> Result<Probabilities> {
             }
         }
     }
-    let mut values = Vec::with_capacity(counts.len());
-    for (f, mut c) in counts.into_iter().enumerate() {
-        if c.iter().all(|&x| x == 0.0) {
-            return Err(Error::Degenerate {
-                input: format!("field {f}"),
-                reason: "missing in every random pair: u cannot be estimated".into(),
-            });
-        }
-        for x in c.iter_mut() {
-            if *x == 0.0 {
-                *x = U_ZERO_COUNT;
-            }
-        }
-        let s: f64 = c.iter().sum();
-        values.push(c.into_iter().map(|x| x / s).collect());
+    counts
+}
+
+/// Level counts to shares: an unseen level counts [`U_ZERO_COUNT`]; a field never seen
+/// gets equal shares.
+fn shares(mut c: Vec<f64>) -> Vec<f64> {
+    if c.iter().all(|&x| x == 0.0) {
+        let k = c.len() as f64;
+        return vec![1.0 / k; c.len()];
     }
-    Ok(Probabilities { values })
+    for x in c.iter_mut() {
+        if *x == 0.0 {
+            *x = U_ZERO_COUNT;
+        }
+    }
+    let s: f64 = c.iter().sum();
+    c.into_iter().map(|x| x / s).collect()
 }
 
 /// Options of the EM fit (and of the supervised fit's smoothing).
@@ -447,6 +498,16 @@ impl FellegiSunterOptions {
     pub fn smoothing(mut self, a: f64) -> Self {
         self.smoothing = a;
         self
+    }
+
+    /// The starting m, when one was set.
+    pub(crate) fn starting_m(&self) -> Option<&Probabilities> {
+        self.initial_m.as_ref()
+    }
+
+    /// The fixed fields.
+    pub(crate) fn fixed(&self) -> &[usize] {
+        &self.fixed_fields
     }
 
     fn validate(&self, levels: &[u8]) -> Result<()> {

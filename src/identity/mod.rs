@@ -12,6 +12,7 @@ pub mod compare;
 pub mod fellegi_sunter;
 pub mod normalize;
 pub mod phonetic;
+pub mod resolve;
 pub mod strings;
 
 pub use blocking::{
@@ -23,8 +24,12 @@ pub use cluster::{
 };
 pub use compare::{Comparison, LevelPredicate, MISSING};
 pub use fellegi_sunter::{
-    estimate_u, ComparisonVectors, EmReport, Explanation, FellegiSunter, FellegiSunterOptions,
-    Probabilities,
+    estimate_u, estimate_u_or, ComparisonVectors, EmReport, Explanation, FellegiSunter,
+    FellegiSunterOptions, Probabilities,
 };
 pub use normalize::{nickname_root, normalize, NormalizedColumn};
 pub use phonetic::Phonetic;
+pub use resolve::{
+    BatchReport, EmEstimation, Estimation, Evaluation, FieldModel, GoldenRecord, LabelledPair,
+    LevelModel, MatchedPair, Quality, Resolution, ResolveOptions, ResolveReport, Session, UFrom,
+};

@@ -144,6 +144,17 @@ fn rules_match_brute_force() {
     let new: u64 = got.report.rules.iter().map(|r| r.new_pairs).sum();
     assert_eq!(new, got.report.candidates);
     assert_eq!(got.report.rules[0].new_pairs, got.report.rules[0].pairs);
+    // Each pair's mask names exactly the rules that pair it, checked rule by rule.
+    assert_eq!(got.rule_masks.len(), got.pairs.len());
+    for (k, rule) in rules.iter().enumerate() {
+        let of_rule: BTreeSet<(u32, u32)> = brute_force(&cols, std::slice::from_ref(rule))
+            .into_iter()
+            .collect();
+        for (p, m) in got.pairs.iter().zip(&got.rule_masks) {
+            assert_eq!(m >> k & 1 == 1, of_rule.contains(p), "rule {k}, pair {p:?}");
+        }
+        assert_eq!(of_rule.len() as u64, got.report.rules[k].pairs);
+    }
 }
 
 /// Reference: DuckDB SQL self-joins of `records.csv` (`make_duckdb_pairs.py`), 1,693 pairs.

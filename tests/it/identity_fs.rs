@@ -9,7 +9,8 @@
 
 use acrm::identity::fellegi_sunter::{weight_to_probability, MISSING_LEVEL};
 use acrm::identity::{
-    estimate_u, ComparisonVectors, FellegiSunter, FellegiSunterOptions, Probabilities,
+    estimate_u, estimate_u_or, ComparisonVectors, FellegiSunter, FellegiSunterOptions,
+    Probabilities,
 };
 use acrm::Error;
 use serde_json::Value;
@@ -383,4 +384,38 @@ fn supervised_fit_without_smoothing_equals_label_counts() {
             assert_eq!(&counts[f], &c);
         }
     }
+}
+
+#[test]
+fn u_of_a_field_missing_in_every_random_pair_falls_back_to_the_candidates() {
+    // Field 1 is never compared among the random pairs: estimate_u refuses, estimate_u_or
+    // counts it among the candidates (3 of level 0, 1 of level 1, none of level 2, which
+    // gets the half count), and a field missing everywhere gets equal shares.
+    let random = ComparisonVectors::from_rows(
+        vec![2, 3, 2],
+        [
+            [0, MISSING_LEVEL, MISSING_LEVEL],
+            [1, MISSING_LEVEL, MISSING_LEVEL],
+        ],
+    )
+    .unwrap();
+    let candidates = ComparisonVectors::from_rows(
+        vec![2, 3, 2],
+        [
+            [0, 0, MISSING_LEVEL],
+            [0, 0, MISSING_LEVEL],
+            [0, 0, MISSING_LEVEL],
+            [1, 1, MISSING_LEVEL],
+        ],
+    )
+    .unwrap();
+    assert!(matches!(estimate_u(&random), Err(Error::Degenerate { .. })));
+    let (u, fell_back) = estimate_u_or(&random, &candidates).unwrap();
+    assert_eq!(fell_back, vec![1, 2]);
+    assert_eq!(u.values[0], vec![0.5, 0.5]);
+    let expected = [3.0 / 4.5, 1.0 / 4.5, 0.5 / 4.5];
+    for (a, b) in u.values[1].iter().zip(expected) {
+        assert!((a - b).abs() < 1e-15, "{:?}", u.values[1]);
+    }
+    assert_eq!(u.values[2], vec![0.5, 0.5]);
 }

@@ -15,6 +15,7 @@ mod elasticity;
 mod extremes;
 mod funnel;
 mod habits;
+mod identity;
 mod identity_blocking;
 mod identity_cluster;
 mod identity_compare;
