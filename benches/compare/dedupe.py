@@ -345,7 +345,9 @@ def main():
         # memory is counted as acrm's.
         build = subprocess.run(["cargo", "build", "--release", "--example", "dedupe"], cwd=REPO)
         if build.returncode != 0:
-            print("acrm: cargo build --example dedupe failed", file=sys.stderr)
+            # Never time a binary left from an earlier build.
+            print("acrm: skipped (cargo build --example dedupe failed)", file=sys.stderr)
+            a.tools = ",".join(t for t in a.tools.split(",") if t != "acrm")
     rows = []
     for tool in a.tools.split(","):
         js = out_dir / f"dedupe_{label}_{tool}.json"

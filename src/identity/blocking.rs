@@ -203,6 +203,9 @@ pub struct AutoReport {
     pub considered: usize,
     /// The chosen rules, in order, with their estimates.
     pub chosen: Vec<AutoCandidate>,
+    /// Whether no rule fitted the budget, so the tightest ran without it.
+    #[serde(default)]
+    pub over_budget: bool,
 }
 
 /// The blocking report.
@@ -371,14 +374,18 @@ impl BlockingOptions {
     }
 
     /// Fields several customers share (a postcode, an address): the automatic choice
-    /// never blocks on one of them alone, only together with another field. A
-    /// household's members agree on all of them, so a rule on one gathers households,
-    /// and a model that takes fields as independent counts their agreement once per
-    /// field. [`ResolveOptions`](super::ResolveOptions) sets the postcode and address
-    /// fields.
+    /// never blocks on these fields alone (one of them, or several of them together),
+    /// only with a field of the person. A household's members agree on all of them, so
+    /// such a rule gathers households, and a model that takes fields as independent
+    /// counts their agreement once per field. [`ResolveOptions`](super::ResolveOptions)
+    /// sets the postcode and address fields unless the caller set some.
     pub fn shared_fields(mut self, fields: Vec<usize>) -> Self {
         self.shared_fields = fields;
         self
+    }
+
+    pub(crate) fn has_shared_fields(&self) -> bool {
+        !self.shared_fields.is_empty()
     }
 
     /// Field names for the rule labels of the report.
@@ -517,8 +524,12 @@ impl BlockingOptions {
                 &self.field_names,
                 &self.shared_fields,
             );
-            let b = self.pair_budget.map_or(auto.budget, |b| b.min(auto.budget));
-            (rules, Some(auto), Some(b))
+            let b = if auto.over_budget {
+                self.pair_budget
+            } else {
+                Some(self.pair_budget.map_or(auto.budget, |b| b.min(auto.budget)))
+            };
+            (rules, Some(auto), b)
         } else {
             (self.rules.clone(), None, self.pair_budget)
         };
@@ -898,9 +909,11 @@ fn choose_rules(
             }
         }
     }
+    let mut over_budget = false;
     if chosen.is_empty() {
         // Every key pairs more records than the budget allows (few fields, common
-        // values): the tightest one, rather than no candidates at all.
+        // values): the tightest one, run without the budget, rather than no candidates.
+        over_budget = true;
         let tightest = (0..combos.len())
             .filter(|&i| stats[i].1 > 0.0)
             .filter(|&i| !fields_of(&combos[i]).iter().all(|f| shared.contains(f)))
@@ -924,6 +937,7 @@ fn choose_rules(
                 coverage: stats[i].1,
             })
             .collect(),
+        over_budget,
     };
     (rules, report)
 }

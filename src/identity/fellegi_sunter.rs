@@ -356,11 +356,11 @@ pub fn estimate_u(random_pairs: &ComparisonVectors) -> Result<Probabilities> {
 /// from `fallback` (in resolution, the candidate pairs: a field filled in by few records
 /// can miss a million random pairs and still be compared among candidates), and one
 /// missing there too gets equal shares (it is then never compared, so its u is never
-/// used). Returns the fields that fell back.
+/// used).
 pub fn estimate_u_or(
     random_pairs: &ComparisonVectors,
     fallback: &ComparisonVectors,
-) -> Result<(Probabilities, Vec<usize>)> {
+) -> Result<UEstimate> {
     if random_pairs.is_empty() {
         return Err(Error::EmptyInput);
     }
@@ -381,12 +381,21 @@ pub fn estimate_u_or(
             counts[f] = other[f].clone();
         }
     }
-    Ok((
-        Probabilities {
+    Ok(UEstimate {
+        u: Probabilities {
             values: counts.into_iter().map(shares).collect(),
         },
-        empty,
-    ))
+        fallback_fields: empty,
+    })
+}
+
+/// u with the fields that took it from the fallback pairs ([`estimate_u_or`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UEstimate {
+    /// u per field per level.
+    pub u: Probabilities,
+    /// The fields missing in every random pair, counted on the fallback pairs.
+    pub fallback_fields: Vec<usize>,
 }
 
 /// Pairs per field per level, missing levels left out.

@@ -25,7 +25,7 @@ pub use cluster::{
 pub use compare::{Comparison, LevelPredicate, MISSING};
 pub use fellegi_sunter::{
     estimate_u, estimate_u_or, ComparisonVectors, EmReport, Explanation, FellegiSunter,
-    FellegiSunterOptions, Probabilities,
+    FellegiSunterOptions, Probabilities, UEstimate,
 };
 pub use normalize::{nickname_root, normalize, NormalizedColumn};
 pub use phonetic::Phonetic;

@@ -21,6 +21,9 @@ use crate::data::{CustomerRecords, FieldKind, IdMap};
 use crate::error::{Error, Result};
 use crate::numerics::Fitted;
 
+/// The most random pairs for u (1e8 pairs of seven fields hold 700 MB of levels).
+const MAX_RANDOM_PAIRS: usize = 100_000_000;
+
 /// Pairs compared per parallel task: large enough to amortise the task, small enough
 /// to balance two to sixteen threads.
 const CHUNK: usize = 1 << 14;
@@ -221,8 +224,12 @@ impl ResolveOptions {
         if let Some(s) = self.strict {
             prob("strict", s)?;
         }
-        if self.random_pairs == 0 {
-            return Err(Error::option("random_pairs", 0, "at least one pair"));
+        if self.random_pairs == 0 || self.random_pairs > MAX_RANDOM_PAIRS {
+            return Err(Error::option(
+                "random_pairs",
+                self.random_pairs,
+                "from 1 to 100,000,000 pairs",
+            ));
         }
         if self.labels.as_ref().is_some_and(|l| l.is_empty()) {
             return Err(Error::option("labels", "[]", "at least one labelled pair"));
@@ -281,6 +288,23 @@ impl ResolveOptions {
     ) -> Result<(FellegiSunter, EmEstimation)> {
         let levels = vectors.levels().to_vec();
         let nf = levels.len();
+        if let Some(m) = self.em.starting_m() {
+            let shape: Vec<usize> = m.values.iter().map(Vec::len).collect();
+            if shape != levels.iter().map(|&l| l as usize).collect::<Vec<_>>() {
+                return Err(Error::option(
+                    "initial_m",
+                    format!("{shape:?} levels"),
+                    format!("the comparisons' levels {levels:?}"),
+                ));
+            }
+        }
+        if let Some(&f) = self.em.fixed().iter().find(|&&f| f >= nf) {
+            return Err(Error::option(
+                "fixed_fields",
+                f,
+                format!("a field below {nf}"),
+            ));
+        }
         let initial_m = self
             .em
             .starting_m()
@@ -467,11 +491,10 @@ impl ResolveOptions {
             .filter(|(_, f)| matches!(f.kind, FieldKind::Postcode | FieldKind::Address))
             .map(|(k, _)| k)
             .collect();
-        let blocking_options = self
-            .blocking
-            .clone()
-            .field_names(names)
-            .shared_fields(shared);
+        let mut blocking_options = self.blocking.clone().field_names(names);
+        if !blocking_options.has_shared_fields() {
+            blocking_options = blocking_options.shared_fields(shared);
+        }
         let keys: Vec<&[Option<Box<str>>]> = columns.iter().map(|c| &c.values[..]).collect();
         let blocking = match split {
             None => blocking_options.compute(&keys, None)?,
@@ -539,9 +562,13 @@ impl ResolveOptions {
                     self.random_pairs,
                     self.seed,
                 ))?;
-                let (u, u_fallback) = estimate_u_or(&random, &vectors)?;
-                let u_from_candidates =
-                    u_fallback.iter().map(|&f| fields[f].name.clone()).collect();
+                let estimate = estimate_u_or(&random, &vectors)?;
+                let u = estimate.u;
+                let u_from_candidates = estimate
+                    .fallback_fields
+                    .iter()
+                    .map(|&f| fields[f].name.clone())
+                    .collect();
                 let all_pairs = match split {
                     Some(s) => s as f64 * (records.len() - s) as f64,
                     None => records.len() as f64 * (records.len() as f64 - 1.0) / 2.0,
@@ -689,6 +716,10 @@ fn robust_mean(estimates: &[Vec<f64>]) -> Vec<f64> {
         .collect();
     let total = estimates.iter().map(|e| e.iter().sum::<f64>()).sum::<f64>() / k;
     let s: f64 = median.iter().sum();
+    if s <= 0.0 {
+        return median;
+    }
+    // m holds probabilities in (0, 1]; a rescaled level above 1 would not be one.
     median.iter().map(|x| (x * total / s).min(1.0)).collect()
 }
 
@@ -861,8 +892,8 @@ pub struct EmEstimation {
     pub u_from_candidates: Vec<String>,
     /// One EM session per blocking rule.
     pub sessions: Vec<Session>,
-    /// The fields no session could estimate (each is in every rule), estimated on all
-    /// candidate pairs with the other fields fixed.
+    /// The fields no session estimated (each is in every rule, or its sessions were
+    /// skipped), estimated on all candidate pairs with the other fields fixed.
     pub all_candidates_fields: Vec<String>,
     /// That last EM's report.
     pub all_candidates: Option<EmReport>,
@@ -1088,12 +1119,22 @@ impl Resolution {
             .collect()
     }
 
-    /// Every candidate pair with its match probability (record indices over both tables
-    /// when linking), ascending.
-    pub fn candidates(&self) -> impl Iterator<Item = ((u32, u32), f64)> + '_ {
-        self.state
-            .iter()
-            .flat_map(|s| s.pairs.iter().copied().zip(s.probabilities.iter().copied()))
+    /// Every candidate pair, matched or not, with its weight and probability, as
+    /// [`matches`](Self::matches) gives them (the right record's own index when linking),
+    /// ascending. Empty for a deserialised resolution.
+    pub fn candidates(&self) -> impl Iterator<Item = MatchedPair> + '_ {
+        self.state.iter().flat_map(|s| {
+            let offset = s.split.map_or(0, |x| x as u32);
+            s.pairs
+                .iter()
+                .zip(s.weights.iter().zip(&s.probabilities))
+                .map(move |(&(i, j), (&w, &p))| MatchedPair {
+                    left: i,
+                    right: j - offset,
+                    weight: w,
+                    probability: p,
+                })
+        })
     }
 
     /// The golden id of record `i` (over both tables when linking).
@@ -1266,8 +1307,13 @@ impl Resolution {
     /// with the model as estimated and the blocking rules that ran (no new EM, no
     /// re-blocking of earlier pairs), and updates clusters and golden records. Term
     /// frequencies are recounted over all records for the new pairs; earlier pairs keep
-    /// their scores. Earlier records keep their cluster's golden id unless two earlier
-    /// clusters merge (the merged cluster takes the id of its earliest record).
+    /// their scores (so [`explain`](Self::explain) of an earlier pair, which reads the
+    /// current frequencies, can differ from its stored weight by the frequency change).
+    /// Earlier records keep their cluster's golden id unless two earlier clusters merge
+    /// (the merged cluster takes the id of its earliest record), an anti-chaining
+    /// threshold splits one, or the batch brings an id another source already uses
+    /// (golden ids are then written `source:id` from then on, so that they never
+    /// collide).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a deserialised or linking resolution; what
@@ -1289,17 +1335,30 @@ impl Resolution {
         let mut records = s.records.clone();
         records.append(batch)?;
         let n = records.len();
+        if n > u32::MAX as usize {
+            return Err(Error::option("records", n, "at most 4,294,967,295 records"));
+        }
         let columns = normalise(&records);
         let keys: Vec<&[Option<Box<str>>]> = columns.iter().map(|c| &c.values[..]).collect();
         let old: Vec<_> = keys.iter().map(|k| &k[..old_n]).collect();
         let new: Vec<_> = keys.iter().map(|k| &k[old_n..]).collect();
         let names = records.fields().iter().map(|f| f.name.clone()).collect();
-        let options = s
-            .options
-            .blocking
-            .clone()
-            .rules(s.rules.clone())
-            .field_names(names);
+        // The rules that ran, less those skipped for the pair budget (they would now run
+        // without it).
+        let rules: Vec<BlockingRule> = s
+            .rules
+            .iter()
+            .zip(&self.blocking.rules)
+            .filter(|(_, r)| !r.skipped)
+            .map(|(r, _)| r.clone())
+            .collect();
+        if rules.is_empty() {
+            return Err(Error::Degenerate {
+                input: "blocking".into(),
+                reason: "every rule of the resolution was skipped: no rule to match a batch".into(),
+            });
+        }
+        let options = s.options.blocking.clone().rules(rules).field_names(names);
         let mut new_pairs: Vec<(u32, u32)> = options
             .compute_link(&old, &new, None)?
             .pairs
@@ -1372,7 +1431,9 @@ impl Resolution {
             .count();
         report.new_clusters = has_old.iter().filter(|&&h| !h).count();
         let survivors = has_old.iter().filter(|&&h| h).count();
-        report.merged_clusters = old_golden.len() - survivors;
+        // With `strict`, a new pair can also split an earlier cluster: then there are
+        // more survivors than clusters before.
+        report.merged_clusters = old_golden.len().saturating_sub(survivors);
         Ok(report)
     }
 
@@ -1472,18 +1533,13 @@ fn golden_of(s: &State, clusters: &super::cluster::Clusters) -> Result<Vec<Golde
         .zip(&rules)
         .map(|(values, rule)| GoldenField { values, rule })
         .collect();
-    // Update times as fixed-width text, which sorts as time does.
+    // Update dates as YYYYMMDD, which sorts as time does (the time of day is not used:
+    // two updates on one day tie, and the rule's tie-break decides).
     let dates: Option<Vec<Option<Box<str>>>> = r.has_updated().then(|| {
         (0..r.len())
             .map(|i| {
-                r.updated(i).map(|t| {
-                    format!(
-                        "{}{:05}",
-                        t.date().format("%Y%m%d"),
-                        t.second().unwrap_or(0)
-                    )
-                    .into_boxed_str()
-                })
+                r.updated(i)
+                    .map(|t| t.date().format("%Y%m%d").to_string().into_boxed_str())
             })
             .collect()
     });

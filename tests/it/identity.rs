@@ -117,7 +117,11 @@ fn the_same_bits_for_one_and_two_threads() {
     let (a, b) = (run(1), run(2));
     assert_eq!(a.clusters, b.clusters);
     assert_eq!(a.matches(), b.matches());
-    assert_eq!(a.fields, b.fields);
+    // Everything serialised (model, its estimation report, blocking, golden records).
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
 }
 
 #[test]
@@ -231,10 +235,13 @@ fn lambda_is_the_share_of_true_pairs_among_all_pairs() {
         panic!("{:?}", r.model.report)
     };
     assert_eq!(est.sessions.len(), r.blocking.rules.len());
+    // (Labels read `exact(dob)`, `prefix(phone,6)`, `soundex(a) & soundex(b)`.)
     for s in &est.sessions {
         for f in &s.estimated {
             assert!(!s.rule.contains(&format!("({f})")), "{s:?}");
+            assert!(!s.rule.contains(&format!("({f},")), "{s:?}");
         }
+        assert!(s.em.is_some() && !s.estimated.is_empty(), "{s:?}");
     }
     // No automatic rule blocks on the postcode or the address alone (households).
     for rule in &r.blocking.rules {
@@ -311,10 +318,10 @@ fn recordlinkage_style_ecm_and_the_supervised_fit_resolve_too() {
     let labels: Vec<LabelledPair> = ecm
         .candidates()
         .step_by(3)
-        .map(|((i, j), _)| LabelledPair {
-            left: i,
-            right: j,
-            is_match: truth[i as usize] == truth[j as usize],
+        .map(|c| LabelledPair {
+            left: c.left,
+            right: c.right,
+            is_match: truth[c.left as usize] == truth[c.right as usize],
         })
         .collect();
     let sup = ResolveOptions::new()
@@ -410,4 +417,58 @@ fn bad_settings_are_typed_errors_naming_the_setting() {
         .compute(&records)
         .unwrap_err();
     assert!(e.to_string().contains("99999"), "{e}");
+}
+
+#[test]
+fn the_most_recent_value_survives_when_records_carry_update_dates() {
+    use acrm::data::{CustomerRecordRow, FieldSpec};
+    use acrm::identity::Survivorship;
+    use acrm::time::Timestamp;
+    // The bundled people, each record updated on a day of its own; the golden e-mail of
+    // every cluster is its most recently updated member's (where that member has one).
+    let (records, _) = people();
+    let day = |i: usize| {
+        chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
+            + chrono::Days::new((i * 7919 % 1500) as u64)
+    };
+    let rows: Vec<CustomerRecordRow> = (0..records.len())
+        .map(|i| CustomerRecordRow {
+            updated: Some(Timestamp::from_date(day(i))),
+            ..records.row(i)
+        })
+        .collect();
+    let fields: Vec<FieldSpec> = records.fields().to_vec();
+    let dated = CustomerRecords::new(fields, rows).unwrap();
+    let r = ResolveOptions::new()
+        .survivorship("email", Survivorship::MostRecent)
+        .compute(&dated)
+        .unwrap();
+    let mut checked = 0;
+    for g in r.golden.iter().filter(|g| g.members.len() > 1) {
+        let with_email: Vec<usize> = g
+            .members
+            .iter()
+            .map(|&m| m as usize)
+            .filter(|&m| {
+                acrm::identity::normalize(FieldKind::Email, &dated.row(m).values[3]).is_some()
+            })
+            .collect();
+        if let Some(&latest) = with_email
+            .iter()
+            .max_by_key(|&&m| (day(m), std::cmp::Reverse(m)))
+        {
+            let tied = with_email
+                .iter()
+                .filter(|&&m| day(m) == day(latest))
+                .count();
+            if tied == 1 {
+                assert_eq!(
+                    g.values[3].as_deref(),
+                    Some(dated.row(latest).values[3].as_str())
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
 }

@@ -410,8 +410,9 @@ fn u_of_a_field_missing_in_every_random_pair_falls_back_to_the_candidates() {
     )
     .unwrap();
     assert!(matches!(estimate_u(&random), Err(Error::Degenerate { .. })));
-    let (u, fell_back) = estimate_u_or(&random, &candidates).unwrap();
-    assert_eq!(fell_back, vec![1, 2]);
+    let e = estimate_u_or(&random, &candidates).unwrap();
+    let u = e.u;
+    assert_eq!(e.fallback_fields, vec![1, 2]);
     assert_eq!(u.values[0], vec![0.5, 0.5]);
     let expected = [3.0 / 4.5, 1.0 / 4.5, 0.5 / 4.5];
     for (a, b) in u.values[1].iter().zip(expected) {
