@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blocking::{BlockingOptions, BlockingReport, BlockingRule};
 use super::cluster::{golden_records, ClusterOptions, GoldenField, Survivorship};
-use super::compare::Comparison;
+use super::compare::{Comparison, MISSING};
 use super::fellegi_sunter::{
     estimate_u_or, weight_to_probability, ComparisonVectors, EmReport, Explanation, FellegiSunter,
     FellegiSunterOptions, Probabilities, SupervisedReport, LAMBDA_FLOOR, MISSING_LEVEL,
@@ -556,7 +556,7 @@ impl ResolveOptions {
                 }
             }
             None => {
-                let random = engine.vectors(&random_pairs(
+                let random = engine.vectors_by_value(&random_pairs(
                     records.len(),
                     split,
                     self.random_pairs,
@@ -795,6 +795,85 @@ impl Engine<'_> {
                 let mut out = Vec::with_capacity(chunk.len() * f);
                 for &(i, j) in chunk {
                     self.levels(i as usize, j as usize, &mut out);
+                }
+                out
+            })
+            .collect();
+        ComparisonVectors::from_data(
+            self.comparisons.iter().map(|c| c.levels() as u8).collect(),
+            data,
+        )
+    }
+
+    /// As [`vectors`](Self::vectors), computing each field's level once per pair of
+    /// distinct values where that is cheaper: the random pairs for u are all pairs of a
+    /// sample of records, in which a first name or a surname takes a few hundred values,
+    /// so a table of their levels replaces a million comparisons. A level depends only
+    /// on the two normalised values (tokens, nickname, day number are derived from them),
+    /// so the table gives the same levels.
+    fn vectors_by_value(&self, pairs: &[(u32, u32)]) -> Result<ComparisonVectors> {
+        let nf = self.columns.len();
+        let mut records: Vec<u32> = pairs.iter().flat_map(|&(i, j)| [i, j]).collect();
+        records.sort_unstable();
+        records.dedup();
+        // Per field: each involved record's value id (None when missing), the
+        // representative record of each id, and the level table when it pays.
+        // Value ids by position in `records`; u32::MAX = missing.
+        let mut ids: Vec<Vec<u32>> = Vec::with_capacity(nf);
+        let mut tables: Vec<Option<(usize, Vec<u8>)>> = Vec::with_capacity(nf);
+        for (f, col) in self.columns.iter().enumerate() {
+            let mut of_value: HashMap<&str, u32> = HashMap::new();
+            let mut reps: Vec<usize> = Vec::new();
+            let id: Vec<u32> = records
+                .iter()
+                .map(|&r| match col.value(r as usize) {
+                    Some(v) => {
+                        let next = reps.len() as u32;
+                        let k = *of_value.entry(v).or_insert(next);
+                        if k == next {
+                            reps.push(r as usize);
+                        }
+                        k
+                    }
+                    None => u32::MAX,
+                })
+                .collect();
+            let d = reps.len();
+            let table = (d * d < pairs.len() / 2).then(|| {
+                let c = &self.comparisons[f];
+                let levels: Vec<u8> = (0..d * d)
+                    .into_par_iter()
+                    .map(|k| c.level(col, reps[k / d], col, reps[k % d]))
+                    .collect();
+                (d, levels)
+            });
+            ids.push(id);
+            tables.push(table);
+        }
+        let data: Vec<u8> = pairs
+            .par_chunks(CHUNK)
+            .flat_map_iter(|chunk| {
+                let mut out = Vec::with_capacity(chunk.len() * nf);
+                for &(i, j) in chunk {
+                    // Both are among `records` (sorted), by construction.
+                    let (pi, pj) = (
+                        records.partition_point(|&r| r < i),
+                        records.partition_point(|&r| r < j),
+                    );
+                    for f in 0..nf {
+                        out.push(match &tables[f] {
+                            Some((d, t)) => match (ids[f][pi], ids[f][pj]) {
+                                (u32::MAX, _) | (_, u32::MAX) => MISSING,
+                                (a, b) => t[a as usize * d + b as usize],
+                            },
+                            None => self.comparisons[f].level(
+                                &self.columns[f],
+                                i as usize,
+                                &self.columns[f],
+                                j as usize,
+                            ),
+                        });
+                    }
                 }
                 out
             })
@@ -1632,5 +1711,49 @@ mod tests {
         assert_eq!(l.len(), 50 * 200);
         let l = random_pairs(200_000, Some(100_000), 1_000_000, 1);
         assert_eq!(l.len(), 1_000 * 1_000);
+    }
+}
+
+#[cfg(test)]
+mod value_table_tests {
+    use super::*;
+    use crate::data::FieldKind;
+    use crate::io::CustomerRecordCsv;
+
+    #[test]
+    fn levels_from_the_value_tables_equal_the_levels_pair_by_pair() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/identity/people_5k.csv"
+        );
+        let records = CustomerRecordCsv::new("rec_id")
+            .source_column("source")
+            .field("first_name", FieldKind::Name)
+            .field("surname", FieldKind::Name)
+            .field("dob", FieldKind::Date)
+            .field("email", FieldKind::Email)
+            .field("phone", FieldKind::Phone)
+            .field("postcode", FieldKind::Postcode)
+            .field("address", FieldKind::Address)
+            .read_path(path)
+            .unwrap();
+        let columns = normalise(&records);
+        let comparisons: Vec<Comparison> = records
+            .fields()
+            .iter()
+            .map(|f| Comparison::default_for(f.kind))
+            .collect();
+        let tf = vec![false; columns.len()];
+        let engine = Engine {
+            columns: &columns,
+            comparisons: &comparisons,
+            tf: &tf,
+        };
+        for split in [None, Some(1_000)] {
+            let pairs = random_pairs(records.len(), split, 200_000, 3);
+            let a = engine.vectors(&pairs).unwrap();
+            let b = engine.vectors_by_value(&pairs).unwrap();
+            assert_eq!(a, b);
+        }
     }
 }
