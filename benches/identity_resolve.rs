@@ -11,10 +11,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use acrm::data::{CustomerRecords, FieldKind};
+use acrm::data::CustomerRecords;
 use acrm::identity::ResolveOptions;
-use acrm::io::CustomerRecordCsv;
-use acrm::synth::PeopleSynth;
+use acrm::synth::{people_reader, PeopleSynth};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 /// About `records` records (1.9 per person on the generator's defaults).
@@ -26,15 +25,7 @@ fn records(records: usize) -> CustomerRecords {
         .expect("generator defaults are valid");
     let mut csv = Vec::new();
     people.write_csv(&mut csv).expect("writing to memory");
-    CustomerRecordCsv::new("rec_id")
-        .source_column("source")
-        .field("first_name", FieldKind::Name)
-        .field("surname", FieldKind::Name)
-        .field("dob", FieldKind::Date)
-        .field("email", FieldKind::Email)
-        .field("phone", FieldKind::Phone)
-        .field("postcode", FieldKind::Postcode)
-        .field("address", FieldKind::Address)
+    people_reader()
         .read(&csv[..])
         .expect("the generator writes valid records")
 }

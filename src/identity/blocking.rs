@@ -944,7 +944,7 @@ fn choose_rules(
 
 /// Pairs within one group of `l` left and `r` right records: across the two sides when
 /// linking, otherwise among the `l` records of the one table.
-fn group_pairs(l: u64, r: u64, link: bool) -> u64 {
+pub(crate) fn group_pairs(l: u64, r: u64, link: bool) -> u64 {
     if link {
         l * r
     } else {

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::numerics::Fitted;
+use crate::numerics::{sigmoid, Fitted};
 
 /// The level of a field whose value is missing on either side of the pair.
 pub const MISSING_LEVEL: u8 = u8::MAX;
@@ -840,21 +840,12 @@ fn e_step(pats: &Patterns, lambda: f64, m: &Probabilities, u: &Probabilities) ->
             }
         }
         let z = lm - lu;
-        let pr = logistic(z);
+        let pr = sigmoid(z);
         let hi = lm.max(lu);
         ll += pats.counts[p] as f64 * (hi + ((lm - hi).exp() + (lu - hi).exp()).ln());
         post.push(pr);
     }
     (post, ll)
-}
-
-fn logistic(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }
 
 /// Which parameters EM estimated.

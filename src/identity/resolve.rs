@@ -759,7 +759,7 @@ fn global_lambda(
         let expected: f64 = log_bf
             .iter()
             .zip(&pats.counts)
-            .map(|(&b, &c)| c as f64 * weight_to_probability((logit + b) / std::f64::consts::LN_2))
+            .map(|(&b, &c)| c as f64 * crate::numerics::sigmoid(logit + b))
             .sum();
         let next = (expected / all_pairs).clamp(LAMBDA_FLOOR, 1.0 - LAMBDA_FLOOR);
         let done = (next - lambda).abs() <= 1e-10 * lambda;
@@ -1321,10 +1321,11 @@ impl Resolution {
                 left[e as usize] += 1;
             }
         }
-        let true_pairs: u64 = match s.split {
-            Some(_) => left.iter().zip(&right).map(|(a, b)| a * b).sum(),
-            None => left.iter().map(|&c| c * c.saturating_sub(1) / 2).sum(),
-        };
+        let true_pairs: u64 = left
+            .iter()
+            .zip(&right)
+            .map(|(&l, &r)| super::blocking::group_pairs(l, r, s.split.is_some()))
+            .sum();
         let counts = |pairs: &mut dyn Iterator<Item = (u32, u32)>| {
             let (mut hit, mut all) = (0u64, 0u64);
             for (i, j) in pairs {
@@ -1717,26 +1718,13 @@ mod tests {
 #[cfg(test)]
 mod value_table_tests {
     use super::*;
-    use crate::data::FieldKind;
-    use crate::io::CustomerRecordCsv;
-
     #[test]
     fn levels_from_the_value_tables_equal_the_levels_pair_by_pair() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/identity/people_5k.csv"
         );
-        let records = CustomerRecordCsv::new("rec_id")
-            .source_column("source")
-            .field("first_name", FieldKind::Name)
-            .field("surname", FieldKind::Name)
-            .field("dob", FieldKind::Date)
-            .field("email", FieldKind::Email)
-            .field("phone", FieldKind::Phone)
-            .field("postcode", FieldKind::Postcode)
-            .field("address", FieldKind::Address)
-            .read_path(path)
-            .unwrap();
+        let records = crate::synth::people_reader().read_path(path).unwrap();
         let columns = normalise(&records);
         let comparisons: Vec<Comparison> = records
             .fields()

@@ -832,7 +832,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// 1 / (1 + exp(−η)) without overflow.
 #[inline]
-fn sigmoid(eta: f64) -> f64 {
+pub(crate) fn sigmoid(eta: f64) -> f64 {
     let e = (-eta.abs()).exp();
     if eta >= 0.0 {
         1.0 / (1.0 + e)

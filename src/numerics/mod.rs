@@ -30,6 +30,7 @@ pub(crate) use fit::{check_positive, minimize, sum_ordered, warm_sample, Objecti
 pub use fit::{FitData, FitOptions, FitReport, Fitted, MaximumLikelihood, Termination};
 pub(crate) use forest::{Forest, ForestOptions};
 pub(crate) use linalg::{add_cross_product, cholesky, cholesky_solve, invert_spd};
+pub(crate) use logit::sigmoid;
 pub use logit::{Logit, LogitCoefficient, LogitOptions, LogitReport, INTERCEPT};
 pub use metrics::{
     brier, evaluate, lift_table, pr_auc, reliability, roc_auc, top_decile_lift, DecileRow,

@@ -51,8 +51,8 @@ pub use orders::{
     OrderCounts, OrderLine, OrderLineSynth, OrderLines, OrderNames, Planted, ORDER_LINES_HEADER,
 };
 pub use people::{
-    PeopleErrors, PeopleField, PeopleRecord, PeopleRecords, PeopleSource, PeopleSynth, Person,
-    Perturbation, PhoneStyle, PEOPLE_HEADER,
+    people_reader, PeopleErrors, PeopleField, PeopleRecord, PeopleRecords, PeopleSource,
+    PeopleSynth, Person, Perturbation, PhoneStyle, PEOPLE_HEADER,
 };
 pub use uplift::{UpliftRows, UpliftSynth};
 

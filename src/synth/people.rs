@@ -35,13 +35,30 @@ use super::mix;
 use super::names::{
     DOMAINS, FEMALE, MALE, NICKNAMES, PLACEHOLDERS, STREETS, STREET_TYPES, SURNAMES, TOWNS,
 };
+use crate::data::FieldKind;
 use crate::error::{Error, Result};
+use crate::io::CustomerRecordCsv;
 
 const BLOCK: usize = 4096;
 
 /// The CSV header [`PeopleRecords::write_csv`] writes.
 pub const PEOPLE_HEADER: &str =
     "rec_id,source,first_name,surname,dob,email,phone,postcode,address,city,person_id";
+
+/// The reader of what [`PeopleRecords::write_csv`] writes: id `rec_id`, source
+/// `source`, and the seven fields identity resolution compares, with their kinds
+/// (`city` and the truth `person_id` are not read).
+pub fn people_reader() -> CustomerRecordCsv {
+    CustomerRecordCsv::new("rec_id")
+        .source_column("source")
+        .field("first_name", FieldKind::Name)
+        .field("surname", FieldKind::Name)
+        .field("dob", FieldKind::Date)
+        .field("email", FieldKind::Email)
+        .field("phone", FieldKind::Phone)
+        .field("postcode", FieldKind::Postcode)
+        .field("address", FieldKind::Address)
+}
 
 /// A field of a customer record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

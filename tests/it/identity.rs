@@ -11,28 +11,17 @@ use acrm::data::{CustomerRecords, Dataset, FieldKind, Scope};
 use acrm::identity::{
     BlockingOptions, BlockingRule, Estimation, Key, LabelledPair, Resolution, ResolveOptions, UFrom,
 };
-use acrm::io::{CsvOptions, CustomerRecordCsv, Table};
+use acrm::io::{CsvOptions, Table};
+use acrm::synth::people_reader;
 use acrm::Error;
 
 use crate::pool;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/identity");
 
-fn reader() -> CustomerRecordCsv {
-    CustomerRecordCsv::new("rec_id")
-        .source_column("source")
-        .field("first_name", FieldKind::Name)
-        .field("surname", FieldKind::Name)
-        .field("dob", FieldKind::Date)
-        .field("email", FieldKind::Email)
-        .field("phone", FieldKind::Phone)
-        .field("postcode", FieldKind::Postcode)
-        .field("address", FieldKind::Address)
-}
-
 fn people() -> (CustomerRecords, Vec<String>) {
     let path = format!("{DIR}/people_5k.csv");
-    let records = reader().read_path(&path).unwrap();
+    let records = people_reader().read_path(&path).unwrap();
     let truth = Table::read_path(&path).unwrap().text("person_id").unwrap();
     (records, truth)
 }
