@@ -37,9 +37,15 @@ pub enum Problem {
     Inconsistent,
     /// A malformed line (for example an unterminated quote) reported by the CSV parser.
     Malformed,
+    /// A line with more or fewer fields than the header (or the first line) has.
+    FieldCount,
+    /// A summary row that no customer history can produce: x not a whole number ≥ 0,
+    /// t_x outside [0, T], T ≤ 0, or a recency or a spend for a customer without repeat
+    /// purchases.
+    SummaryRange,
     /// The value is not valid UTF-8.
     NotUtf8,
-    /// A number outside its column's range (a fractional count, recency beyond age, ...).
+    /// A number outside its column's range (an amount too large to hold in cents, ...).
     OutOfRange,
     /// An id already given on an earlier line of a file that lists each entity once.
     DuplicateId,
@@ -74,6 +80,9 @@ pub enum Problem {
     DateOrder,
     /// A flag other than `0` or `1` (also `true`/`false`, `yes`/`no`).
     NotFlag,
+    /// A BG/BB row that no customer can have: periods 0, recency above periods,
+    /// frequency above recency, or exactly one of frequency and recency 0.
+    NotHistory,
     /// A period number of a series that is 0 or not after the one before: a series
     /// lists periods 1, 2, … in increasing order.
     PeriodOrder,
@@ -83,9 +92,12 @@ impl Problem {
     /// A short description of what was expected.
     pub fn expected(self) -> &'static str {
         match self {
-            Problem::MissingField => "a value in this column",
+            Problem::MissingField => "as many fields as the columns the reader uses",
             Problem::EmptyValue => "a non-empty value",
-            Problem::BadDate => "a date in the configured format",
+            Problem::BadDate => {
+                "a calendar date such as 1997-01-31 or 19970131 (or in the format the reader \
+                 was given)"
+            }
             Problem::BadNumber => "a number",
             Problem::NonFinite => "a finite number",
             Problem::NegativeAmount => {
@@ -94,6 +106,11 @@ impl Problem {
             Problem::UnknownCustomer => "a customer id present in the customer table",
             Problem::Inconsistent => "the same optional fields as the first record",
             Problem::Malformed => "a well-formed CSV record",
+            Problem::FieldCount => "the same number of fields on every line",
+            Problem::SummaryRange => {
+                "a history a customer can have: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, \
+                 and t_x = 0 and spend 0 when x = 0"
+            }
             Problem::NotUtf8 => "UTF-8 text",
             Problem::DuplicateId => "an id not given on an earlier line",
             Problem::UnknownReference => "the id of exactly one defined unit, user or role",
@@ -111,13 +128,15 @@ impl Problem {
             Problem::BadStatus => "a status `open`, `won` or `lost`",
             Problem::DateOrder => "a date on or after the dates of the earlier stages",
             Problem::NotFlag => "a flag 0 or 1",
+            Problem::NotHistory => {
+                "a history a customer can have: periods ≥ 1, frequency ≤ recency ≤ periods, \
+                 and frequency 0 exactly when recency is 0"
+            }
             Problem::PeriodOrder => "a period number ≥ 1 after the one on the line before",
             Problem::EmptyCohort => {
                 "a cohort with customers in period 0 and at least one later period"
             }
-            Problem::OutOfRange => {
-                "a value in range: whole x ≥ 0, 0 ≤ t_x ≤ T, T > 0, t_x = 0 and spend 0 when x = 0"
-            }
+            Problem::OutOfRange => "a value in the column's range",
         }
     }
 }
@@ -144,15 +163,79 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, field `{}`: value {:?}: expected {}",
-            self.line,
-            self.field,
-            self.value,
-            self.problem.expected()
-        )
+        let expected = self.problem.expected();
+        // Problems of a whole line carry a description, not a value, and no field.
+        if matches!(self.problem, Problem::FieldCount | Problem::Malformed) {
+            return write!(f, "line {}: {}; expected {expected}", self.line, self.value);
+        }
+        if self.problem == Problem::MissingField {
+            let place = match self.column_number() {
+                Some(n) => format!("column {n}"),
+                None => format!("field `{}`", self.field),
+            };
+            return write!(f, "line {}: no {place}; expected {expected}", self.line);
+        }
+        write!(f, "line {}", self.line)?;
+        match self.column_number() {
+            Some(n) => write!(f, ", column {n}")?,
+            None if self.field.is_empty() => {}
+            None => write!(f, ", field `{}`", self.field)?,
+        }
+        if self.problem == Problem::NotUtf8 && self.value.is_empty() {
+            return write!(
+                f,
+                ": the text is not UTF-8; expected UTF-8 text (save the file as UTF-8)"
+            );
+        }
+        write!(f, ": value {:?}: expected {expected}", self.value)
     }
+}
+
+impl RowError {
+    /// The 1-based column number of a field named by position (`#N`, 0-based), as in a
+    /// file without a header.
+    fn column_number(&self) -> Option<usize> {
+        let n: usize = self.field.strip_prefix('#')?.parse().ok()?;
+        Some(n + 1)
+    }
+}
+
+/// A header's names for a message: each escaped and cut to 40 characters, at most 12.
+fn header_list(names: &[String]) -> String {
+    let mut out: Vec<String> = names
+        .iter()
+        .take(12)
+        .map(|n| {
+            let cut: String = n.chars().take(40).collect();
+            let more = if cut.len() < n.len() { "…" } else { "" };
+            format!("`{}{more}`", cut.escape_debug())
+        })
+        .collect();
+    if names.len() > 12 {
+        out.push(format!("and {} more", names.len() - 12));
+    }
+    out.join(", ")
+}
+
+/// The sentence of an [`Error::MissingColumn`].
+fn missing_column(column: &str, available: &[String]) -> String {
+    if available.is_empty() {
+        return format!("no column `{column}`: the input has no header line naming its columns");
+    }
+    let mut s = format!(
+        "no column `{column}` in the header; it has {}",
+        header_list(available)
+    );
+    // One name holding a separator: the file is likely separated by something else.
+    if let [only] = available {
+        if let Some(sep) = [';', '\t', '|'].into_iter().find(|&c| only.contains(c)) {
+            s.push_str(&format!(
+                " (is the file separated by {:?} rather than commas?)",
+                sep
+            ));
+        }
+    }
+    s
 }
 
 /// Errors returned by acrm.
@@ -181,6 +264,19 @@ pub enum Error {
         /// What was expected there.
         expected: String,
     },
+    /// A bad value in one customer's row of a per-customer table (a summary file), named
+    /// by the customer's id: the data, not an option, is at fault.
+    #[error("customer `{customer}`: {field} {value}: expected {expected}")]
+    CustomerValue {
+        /// The customer's id.
+        customer: String,
+        /// The field of the row.
+        field: String,
+        /// The value, as text.
+        value: String,
+        /// What was expected there.
+        expected: String,
+    },
     /// Two inputs that must be index-aligned have different lengths.
     #[error("`{input}` has {found} entries where {expected} are needed ({against})")]
     LengthMismatch {
@@ -194,7 +290,7 @@ pub enum Error {
         against: &'static str,
     },
     /// A column the analysis needs is not in the data (or not in a file's header).
-    #[error("column `{column}` not found; available: {available:?}")]
+    #[error("{}", missing_column(column, available))]
     MissingColumn {
         /// The column that was asked for.
         column: String,
@@ -226,8 +322,17 @@ pub enum Error {
         id: String,
     },
     /// The input holds no data rows (or, in lenient mode, every row was skipped).
-    #[error("the input holds no data")]
+    #[error(
+        "the input holds no data rows (it is empty, holds only a header, or every row was skipped)"
+    )]
     EmptyInput,
+    /// The input is text in an encoding the readers do not read (UTF-16 or UTF-32,
+    /// recognised by its byte-order mark).
+    #[error("the input is {encoding} text (it starts with a {encoding} byte-order mark); save it as UTF-8")]
+    Encoding {
+        /// The encoding the mark announces.
+        encoding: &'static str,
+    },
     /// An option or argument outside its domain: which one, the value given, and what is
     /// allowed.
     #[error("invalid option `{option}` = {value}: expected {allowed}")]
@@ -277,6 +382,18 @@ pub enum Error {
         feature: String,
         /// What the fit saw.
         reason: String,
+    },
+    /// A computation whose output can explode (itemsets, rules, candidate pairs, cube
+    /// cells) outgrew its budget and stopped early, before running the machine out of
+    /// memory: what outgrew it, the budget, and what to change.
+    #[error("stopped: {what} exceed the budget of {limit}; {advice}")]
+    Budget {
+        /// What was counted (`frequent itemsets`, `rules`, ...).
+        what: &'static str,
+        /// The budget.
+        limit: u64,
+        /// What to change: raise the minimum support, set a maximum length, ...
+        advice: String,
     },
     /// A numerical procedure failed on the data: a singular matrix, no convergence.
     #[error("{procedure} failed: {reason}")]
@@ -375,15 +492,29 @@ impl From<RowError> for Error {
 
 impl From<csv::Error> for Error {
     fn from(e: csv::Error) -> Self {
+        let message = e.to_string();
         let line = e.position().map_or(0, |p| p.line());
+        let row = |field: String, value: String, problem| {
+            Error::Row(RowError {
+                line,
+                field,
+                value,
+                problem,
+            })
+        };
         match e.into_kind() {
             csv::ErrorKind::Io(io) => io.into(),
-            other => Error::Row(RowError {
-                line,
-                field: String::new(),
-                value: format!("{other:?}"),
-                problem: Problem::Malformed,
-            }),
+            csv::ErrorKind::Utf8 { err, .. } => {
+                row(format!("#{}", err.field()), String::new(), Problem::NotUtf8)
+            }
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => row(
+                String::new(),
+                format!("{len} fields where the first line has {expected_len}"),
+                Problem::FieldCount,
+            ),
+            _ => row(String::new(), message, Problem::Malformed),
         }
     }
 }

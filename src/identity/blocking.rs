@@ -152,7 +152,15 @@ pub struct BlockingOptions {
     field_names: Vec<String>,
     #[serde(default)]
     shared_fields: Vec<usize>,
+    /// The hard cap on candidate pairs; `None` is [`DEFAULT_MAX_CANDIDATES`].
+    #[serde(default)]
+    max_candidates: Option<u64>,
 }
+
+/// Default hard cap on candidate pairs when no pair budget applies (the caller's rules
+/// without one, or automatic blocking with no rule inside its budget): 100 million pairs
+/// are about 8 GB once compared, a third of a 24 GiB machine.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 100_000_000;
 
 impl Default for BlockingOptions {
     fn default() -> Self {
@@ -346,7 +354,16 @@ impl BlockingOptions {
             pairs_per_record: 10.0,
             field_names: Vec::new(),
             shared_fields: Vec::new(),
+            max_candidates: None,
         }
+    }
+
+    /// The hard cap on candidate pairs (default [`DEFAULT_MAX_CANDIDATES`]): where no
+    /// pair budget skips a rule, a rule that would take the candidates past it stops the
+    /// run with [`Error::Budget`] before its pairs are made.
+    pub fn max_candidates(mut self, pairs: u64) -> Self {
+        self.max_candidates = Some(pairs);
+        self
     }
 
     /// The rules (empty = automatic).
@@ -538,11 +555,28 @@ impl BlockingOptions {
         let mut union: Vec<u64> = Vec::new();
         let mut reports = Vec::with_capacity(rules.len());
         let mut produced: Vec<Vec<u64>> = Vec::with_capacity(rules.len());
+        let hard = self.max_candidates.unwrap_or(DEFAULT_MAX_CANDIDATES);
         for rule in &rules {
-            let remaining = budget.map(|b| b.saturating_sub(union.len() as u64));
+            // Under the hard cap a rule is stopped before its pairs are made only when it
+            // alone has more; the union past the cap is caught after the merge.
+            let remaining = Some(match budget {
+                Some(b) => b.saturating_sub(union.len() as u64),
+                None => hard,
+            });
             let (pairs, mut rep) = self.rule_pairs(table, rule, remaining);
-            rep.rule = rule.label(&self.field_names);
             let merged = merge(&union, &pairs);
+            if budget.is_none() && (rep.skipped || merged.len() as u64 > hard) {
+                return Err(Error::Budget {
+                    what: "candidate pairs",
+                    limit: hard,
+                    advice: format!(
+                        "blocking rule `{}` makes too many; block on more fields, set a \
+                         maximum block size, or give a pair budget that skips loose rules",
+                        rule.label(&self.field_names)
+                    ),
+                });
+            }
+            rep.rule = rule.label(&self.field_names);
             if budget.is_some_and(|b| merged.len() as u64 > b) {
                 rep.skipped = true;
                 rep.pairs_cut += pairs.len() as u64;

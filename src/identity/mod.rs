@@ -17,7 +17,7 @@ pub mod strings;
 
 pub use blocking::{
     AutoCandidate, AutoReport, Blocking, BlockingOptions, BlockingReport, BlockingRule, Key,
-    RuleReport,
+    RuleReport, DEFAULT_MAX_CANDIDATES,
 };
 pub use cluster::{
     golden_records, ClusterOptions, Clusters, GoldenField, GoldenRecords, Survivorship,

@@ -37,6 +37,7 @@ pub fn read_baskets_path(path: impl AsRef<Path>) -> Result<Baskets> {
 /// [`Error::Row`] (line, field `item`, [`Problem::NotUtf8`]) for an item that is not
 /// UTF-8; [`Error::EmptyInput`] for a file with no lines.
 pub fn read_baskets(bytes: &[u8]) -> Result<Baskets> {
+    let bytes = &*super::text::decode_bytes(bytes)?;
     let blocks = line_blocks(bytes, rayon::current_num_threads() * 8);
     let parsed: Vec<Block> = blocks.par_iter().map(|b| parse_block(b)).collect();
     let mut items = Interner::new();
@@ -222,6 +223,7 @@ pub fn read_basket_csv_path(path: impl AsRef<Path>, order: &str, item: &str) -> 
 /// malformed row or an empty order id or item (line and field named);
 /// [`Error::EmptyInput`] for no rows.
 pub fn read_basket_csv(bytes: &[u8], order: &str, item: &str) -> Result<Baskets> {
+    let bytes = &*super::text::decode_bytes(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

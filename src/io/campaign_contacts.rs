@@ -172,6 +172,7 @@ impl CampaignContactCsv {
         let mut reader = reader;
         reader.read_to_end(&mut bytes)?;
         let mut lines_of = LineCounter::new(&bytes, 1);
+        let bytes = super::text::decode_bytes(&bytes)?;
         let (mut rdr, header) = headed_reader(&bytes[..])?;
         let arm = find(&header, &self.arm).ok_or_else(|| missing(&self.arm, &header))?;
         let outcomes: Vec<usize> = self

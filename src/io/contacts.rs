@@ -112,6 +112,7 @@ pub fn read_contacts<R: Read>(reader: R) -> Result<Contacts> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = find(&header, &["contact_id", "id"]).ok_or_else(|| missing("contact_id", &header))?;
     let campaign = find(&header, &["campaign"]).ok_or_else(|| missing("campaign", &header))?;
@@ -229,6 +230,7 @@ pub fn read_campaigns<R: Read>(reader: R) -> Result<Campaigns> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = find(&header, &["id", "campaign"]).ok_or_else(|| missing("id", &header))?;
     let cost = find(&header, &["cost"]).ok_or_else(|| missing("cost", &header))?;

@@ -294,6 +294,7 @@ impl CsvOptions {
     /// fields, an empty or unparsable value, a non-finite number, a rejected negative
     /// amount, an unknown customer.
     pub fn read_into(&self, builder: DatasetBuilder, bytes: &[u8]) -> Result<Loaded> {
+        let bytes = &*super::text::decode_bytes(bytes)?;
         let (ctx, mut sink, mut rest) = Loader::start(self, builder, bytes)?;
         let mut parsed = Vec::new();
         while !rest.is_empty() {
@@ -323,11 +324,8 @@ impl CsvOptions {
     ///
     /// # Errors
     /// As [`read_into`](Self::read_into); [`Error::Io`] when reading fails.
-    pub fn read_from<R: Read + Send>(
-        &self,
-        builder: DatasetBuilder,
-        mut input: R,
-    ) -> Result<Loaded> {
+    pub fn read_from<R: Read + Send>(&self, builder: DatasetBuilder, input: R) -> Result<Loaded> {
+        let mut input = super::text::Text::new(input)?;
         let block = self.block;
         let mut cur = Vec::with_capacity(block + (block >> 4));
         let mut eof = fill(&mut input, &mut cur, block)?;

@@ -13,6 +13,7 @@ use hashbrown::HashMap;
 
 use super::csv::LineCounter;
 use super::table::headed_reader;
+use super::text::{decode_bytes, Text};
 use crate::error::{Error, Problem, Result, RowError};
 use crate::persistency::{Cohort, DiscretePattern};
 use crate::prospecting::Series;
@@ -31,7 +32,7 @@ fn column(header: &[String], name: &str) -> Result<usize> {
 /// A header CSV read whole: the reader past the header, the header's names, and the
 /// physical line of each record.
 struct Input<'b> {
-    rdr: csv::Reader<&'b [u8]>,
+    rdr: csv::Reader<Text<&'b [u8]>>,
     header: Vec<String>,
     lines: LineCounter<'b>,
     rec: csv::StringRecord,
@@ -130,8 +131,8 @@ fn row_error(line: u64, field: &str, value: &str, problem: Problem) -> Error {
 /// # Ok::<(), acrm::Error>(())
 /// ```
 ///
-/// Whether each row is a history the model can produce (x ≤ t_x ≤ n, n ≥ 1) is checked
-/// by the fit ([`FitOptions::fit`](crate::numerics::FitOptions::fit)).
+/// Each row must be a history the model can produce (x ≤ t_x ≤ n, n ≥ 1, x = 0 exactly
+/// when t_x = 0): else [`Problem::NotHistory`] names its line and column.
 ///
 /// # Errors
 /// [`Error::MissingColumn`] without a `frequency`, `recency` or `periods` column;
@@ -143,6 +144,7 @@ fn row_error(line: u64, field: &str, value: &str, problem: Problem) -> Error {
 pub fn read_discrete_patterns_csv<R: Read>(mut reader: R) -> Result<Vec<DiscretePattern>> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
+    let bytes = decode_bytes(&bytes)?;
     let mut input = Input::new(&bytes)?;
     let header = &input.header;
     let (cx, ctx, cn) = (
@@ -153,12 +155,25 @@ pub fn read_discrete_patterns_csv<R: Read>(mut reader: R) -> Result<Vec<Discrete
     let cw = header.iter().position(|h| h == "weights");
     let mut patterns = Vec::new();
     while let Some(row) = input.next_row()? {
-        patterns.push(DiscretePattern {
+        let p = DiscretePattern {
             x: row.count(cx)?,
             t_x: row.count(ctx)?,
             n: row.count(cn)?,
             count: cw.map_or(Ok(1), |c| row.count(c))?,
-        });
+        };
+        // The fit checks this too, but here the line and the column can be named.
+        if !p.is_history() {
+            let (c, v) = if p.n < 1 || p.t_x > p.n {
+                (
+                    if p.n < 1 { cn } else { ctx },
+                    if p.n < 1 { p.n } else { p.t_x },
+                )
+            } else {
+                (cx, p.x)
+            };
+            return Err(row.error(c, &v.to_string(), Problem::NotHistory));
+        }
+        patterns.push(p);
     }
     if patterns.is_empty() {
         return Err(Error::EmptyInput);
@@ -211,6 +226,7 @@ type CohortRows = Vec<(u32, u32, u64)>;
 pub fn read_cohorts_csv<R: Read>(mut reader: R) -> Result<Vec<Cohort>> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
+    let bytes = decode_bytes(&bytes)?;
     let mut input = Input::new(&bytes)?;
     let (cp, ca) = (
         column(&input.header, "period")?,
@@ -299,6 +315,7 @@ pub fn read_cohorts_csv_path(path: impl AsRef<Path>) -> Result<Vec<Cohort>> {
 pub fn read_series_csv<R: Read>(mut reader: R, period: &str, values: &str) -> Result<Series> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
+    let bytes = decode_bytes(&bytes)?;
     let mut input = Input::new(&bytes)?;
     let (ct, cv) = (
         column(&input.header, period)?,
@@ -407,8 +424,8 @@ mod tests {
             row_err(read_discrete_patterns_csv(crlf.as_bytes()).unwrap_err()),
             bad(4, "recency", "x", Problem::BadNumber)
         );
-        // A row with a field too few is a malformed CSV record.
-        assert_eq!(err("1,1,6").3, Problem::Malformed);
+        // A row with a field too few has the wrong number of fields.
+        assert_eq!(err("1,1,6").3, Problem::FieldCount);
         assert_eq!(
             read_discrete_patterns_csv("frequency,periods\n1,6\n".as_bytes()).unwrap_err(),
             Error::MissingColumn {

@@ -15,6 +15,7 @@ mod spend;
 mod summary;
 mod table;
 mod targets;
+mod text;
 mod touches;
 
 pub use self::baskets::{read_basket_csv, read_basket_csv_path, read_baskets, read_baskets_path};

@@ -126,6 +126,7 @@ fn read_records<R: Read>(reader: R) -> Result<Read0> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let id = require(&header, &["opp_id", "id"])?;
     let stage = require(&header, &["stage"])?;
@@ -217,6 +218,7 @@ fn read_history<R: Read>(reader: R) -> Result<(Vec<StageRecord>, Vec<u64>)> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let opp = require(&header, &["opportunity", "opp_id"])?;
     let stage = require(&header, &["stage"])?;

@@ -54,6 +54,7 @@ pub fn read_paths<R: Read>(reader: R) -> Result<Paths> {
     let mut bytes = Vec::new();
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
+    let bytes = super::text::decode_bytes(&bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')

@@ -123,7 +123,7 @@ impl CustomerRecordCsv {
         let mut bytes = Vec::new();
         let mut reader = reader;
         reader.read_to_end(&mut bytes)?;
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let body = &*super::text::decode_bytes(&bytes)?;
         let mut lines_of = LineCounter::new(body, 1);
         let (mut rdr, header) = headed_reader(body)?;
         let column = |name: &str| find(&header, &[name]).ok_or_else(|| missing(name, &header));

@@ -41,6 +41,7 @@ pub fn read_spend_history<R: Read>(reader: R) -> Result<SpendHistory> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let column = |name: &str| {
         header

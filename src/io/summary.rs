@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::csv::{fill, line_at_byte, line_block_end, split_lines};
 use super::table::headed_reader;
+use super::text::{decode_bytes, needs_decoding};
 use crate::error::{Error, Problem, Result, RowError};
 use crate::summary::Rfm;
 
@@ -36,6 +37,40 @@ impl SummaryTable {
     pub fn id(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
         &self.id_text[start..self.id_ends[i]]
+    }
+
+    /// An error of a computation on [`records`](Self::records) that names a record by
+    /// its position ([`Error::BadValue`] of input `records`) as an
+    /// [`Error::CustomerValue`] naming the customer's id; any other error unchanged.
+    ///
+    /// ```
+    /// use acrm::io::read_summary_csv;
+    /// use acrm::numerics::FitOptions;
+    /// use acrm::profitability::GammaGamma;
+    /// let table = read_summary_csv("id,x,t_x,T,zbar\nc1,2,5,9,10\nc2,1,3,9,0\n".as_bytes())?;
+    /// let err = FitOptions::new().fit::<GammaGamma>(&table.records).unwrap_err();
+    /// assert_eq!(
+    ///     table.locate(err).to_string(),
+    ///     "customer `c2`: mean_spend 0: expected a finite positive mean spend for a repeat buyer (x = 1)"
+    /// );
+    /// # Ok::<(), acrm::Error>(())
+    /// ```
+    pub fn locate(&self, e: Error) -> Error {
+        match e {
+            Error::BadValue {
+                input,
+                row,
+                field,
+                value,
+                expected,
+            } if input == "records" && row < self.records.len() => Error::CustomerValue {
+                customer: self.id(row).to_string(),
+                field,
+                value,
+                expected,
+            },
+            e => e,
+        }
     }
 
     /// Ids in record order.
@@ -118,6 +153,7 @@ pub fn read_summary_csv<R: Read>(mut reader: R) -> Result<SummaryTable> {
 
 /// [`read_summary_csv`] of bytes in memory, in blocks of about `block` bytes.
 fn read_bytes(bytes: &[u8], block: usize) -> Result<SummaryTable> {
+    let bytes = &*decode_bytes(bytes)?;
     let source = Source::Bytes(bytes);
     let (rdr, header) = headed_reader(bytes)?;
     let layout = Layout::new(&header)?;
@@ -160,6 +196,11 @@ fn read_file(path: &Path, block: usize) -> Result<SummaryTable> {
     let mut file = std::fs::File::open(path)?;
     let mut cur = Vec::with_capacity(block + (block >> 4));
     let mut eof = fill(&mut file, &mut cur, block)?;
+    // A byte-order mark or CR-only line ends: read whole, as bytes are.
+    if needs_decoding(&cur) {
+        file.read_to_end(&mut cur)?;
+        return read_bytes(&cur, block);
+    }
     // The header must end inside the block: the csv crate stops before the block's end,
     // or the block is the whole file.
     let (header, start) = loop {
@@ -212,7 +253,7 @@ fn read_file(path: &Path, block: usize) -> Result<SummaryTable> {
 /// Where the csv crate stopped reading the header: the body starts there (after a BOM,
 /// leading blank lines and the header's line end, except the `\n` of a CRLF, which the
 /// body skips as a blank line).
-fn header_end(rdr: &csv::Reader<&[u8]>, len: usize) -> usize {
+fn header_end<R: Read>(rdr: &csv::Reader<R>, len: usize) -> usize {
     usize::try_from(rdr.position().byte()).map_or(len, |p| p.min(len))
 }
 
@@ -329,7 +370,7 @@ impl<'h> Layout<'h> {
                 Err((c, Problem::NonFinite))
             }
         };
-        let out = |c: usize| Err((c, Problem::OutOfRange));
+        let out = |c: usize| Err((c, Problem::SummaryRange));
         // Counts are usually plain digits, read here as the integer that parsing them as a
         // float gives; they also arrive as floats from some tools ("2.0"), and whole
         // numbers are accepted.
@@ -691,11 +732,11 @@ mod tests {
         );
         assert_eq!(
             err("ID,x,t_x,T\na,1,1,2\nb,2,5,4\n"),
-            (3, "t_x".into(), "5".into(), Problem::OutOfRange)
+            (3, "t_x".into(), "5".into(), Problem::SummaryRange)
         );
         assert_eq!(
             err("ID,x,t_x,T\na,1.5,1,2\n"),
-            (2, "x".into(), "1.5".into(), Problem::OutOfRange)
+            (2, "x".into(), "1.5".into(), Problem::SummaryRange)
         );
         assert_eq!(
             err("ID,x,t_x,T\na,1,oops,2\n"),
@@ -753,7 +794,7 @@ mod tests {
     /// The table (or error) of the `csv` crate read one record at a time: what every
     /// way of reading must give.
     fn oracle(text: &str) -> Result<SummaryTable> {
-        read_with_csv_crate(Source::Bytes(text.as_bytes()))
+        read_with_csv_crate(Source::Bytes(&decode_bytes(text.as_bytes())?))
     }
 
     #[test]
@@ -783,9 +824,9 @@ mod tests {
         let with_last = |row: &str| format!("{}{row}\n", &text[..last]);
         let cases = [
             ("C69999,1,oops,30,5", Problem::BadNumber, "t_x", "oops"),
-            ("C69999,2,31,30,5", Problem::OutOfRange, "t_x", "31"),
+            ("C69999,2,31,30,5", Problem::SummaryRange, "t_x", "31"),
             ("C69999,0,0,30,inf", Problem::NonFinite, "zbar", "inf"),
-            ("C69999,1.5,1,30,5", Problem::OutOfRange, "x", "1.5"),
+            ("C69999,1.5,1,30,5", Problem::SummaryRange, "x", "1.5"),
         ];
         for (row, problem, field, value) in cases {
             let bad = with_last(row);
@@ -808,7 +849,7 @@ mod tests {
         assert!(matches!(
             err,
             Error::Row(RowError {
-                problem: Problem::Malformed,
+                problem: Problem::FieldCount,
                 ..
             })
         ));

@@ -7,18 +7,26 @@ use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
+use super::text::Text;
 use crate::error::{Error, Problem, Result, RowError};
 
-/// A CSV reader past its header row, and the header's trimmed names.
-pub(super) fn headed_reader<R: Read>(reader: R) -> Result<(csv::Reader<R>, Vec<String>)> {
+/// A CSV reader past its header row, and the header's trimmed names. The input's
+/// encoding and line ends are settled first (see [`Text`]); a reader that also counts
+/// lines in the bytes passes them through [`decode_bytes`](super::text::decode_bytes)
+/// before, so both see the same bytes.
+pub(super) fn headed_reader<R: Read>(reader: R) -> Result<(csv::Reader<Text<R>>, Vec<String>)> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(reader);
-    let header = rdr
+        .from_reader(Text::new(reader)?);
+    let header: Vec<String> = rdr
         .headers()?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    // No header at all: the input is empty (or blank), which is what to say.
+    if header.iter().all(String::is_empty) {
+        return Err(Error::EmptyInput);
+    }
     Ok((rdr, header))
 }
 

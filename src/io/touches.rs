@@ -94,6 +94,7 @@ pub fn read_touches<R: Read>(reader: R) -> Result<Touches> {
     let mut reader = reader;
     reader.read_to_end(&mut bytes)?;
     let mut lines_of = LineCounter::new(&bytes, 1);
+    let bytes = super::text::decode_bytes(&bytes)?;
     let (mut rdr, header) = headed_reader(&bytes[..])?;
     let customer = find(&header, &["customer_id", "customer"])
         .ok_or_else(|| missing("customer_id", &header))?;

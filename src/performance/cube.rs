@@ -278,7 +278,14 @@ pub struct CubeOptions {
     from: Option<NaiveDate>,
     until: Option<NaiveDate>,
     costs: bool,
+    /// The cell budget; `None` is [`DEFAULT_MAX_CELLS`].
+    #[serde(default)]
+    max_cells: Option<u64>,
 }
+
+/// Default budget of cells in a cube: 20 million cells take about 4 GB, a sixth of a
+/// 24 GiB machine; a report with more is not read by anyone.
+pub const DEFAULT_MAX_CELLS: u64 = 20_000_000;
 
 impl Default for CubeOptions {
     fn default() -> Self {
@@ -289,6 +296,7 @@ impl Default for CubeOptions {
             from: None,
             until: None,
             costs: true,
+            max_cells: None,
         }
     }
 }
@@ -542,6 +550,12 @@ impl CubeOptions {
     /// Which grouping sets to compute.
     pub fn sets(mut self, sets: GroupingSets) -> Self {
         self.sets = sets;
+        self
+    }
+    /// The most cells the cube may have (default [`DEFAULT_MAX_CELLS`]); past it,
+    /// [`compute`](Self::compute) stops with [`Error::Budget`] before making them.
+    pub fn max_cells(mut self, cells: u64) -> Self {
+        self.max_cells = Some(cells);
         self
     }
     /// Only lines whose member of `dim` is one of `members` (`None` = no value). The
@@ -1551,6 +1565,7 @@ impl Plan {
         let k = self.coders.len();
         let mut cells = Vec::new();
         let base = total.store.cells();
+        let limit = opts.max_cells.unwrap_or(DEFAULT_MAX_CELLS);
         for &mask in &self.masks {
             let mut sums: BTreeMap<u64, Sums> = BTreeMap::new();
             for (key, s) in &base {
@@ -1560,6 +1575,17 @@ impl Plan {
             }
             if k == 0 && sums.is_empty() {
                 sums.insert(0, Sums::default());
+            }
+            // Counted before the cells are made: no set's cells outnumber the finest
+            // set's, which the lines bound, so memory stays near the input's until here.
+            if (cells.len() + sums.len()) as u64 > limit {
+                return Err(Error::Budget {
+                    what: "cube cells",
+                    limit,
+                    advice: "use fewer dimensions or grouping sets (ROLLUP or explicit sets \
+                             rather than CUBE), filter the lines, or raise the cell budget"
+                        .into(),
+                });
             }
             for (key, s) in sums {
                 let counts = total.store.count(key);

@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::data::{Area, Baskets, Interner, ScopeTag};
 use crate::error::{Error, Result};
@@ -32,6 +33,16 @@ pub enum MinSupport {
 pub struct FpGrowthOptions {
     min_support: MinSupport,
     max_len: Option<usize>,
+    #[serde(default = "default_max_itemsets")]
+    max_itemsets: u64,
+}
+
+/// Default budget of frequent itemsets: 20 million take about 2 GB while they are sorted,
+/// a tenth of a 24 GiB machine, and are far more than any report reads.
+pub const DEFAULT_MAX_ITEMSETS: u64 = 20_000_000;
+
+fn default_max_itemsets() -> u64 {
+    DEFAULT_MAX_ITEMSETS
 }
 
 impl Default for FpGrowthOptions {
@@ -39,6 +50,7 @@ impl Default for FpGrowthOptions {
         FpGrowthOptions {
             min_support: MinSupport::Fraction(0.01),
             max_len: None,
+            max_itemsets: DEFAULT_MAX_ITEMSETS,
         }
     }
 }
@@ -91,6 +103,14 @@ impl FpGrowthOptions {
         self
     }
 
+    /// The most frequent itemsets to find (default [`DEFAULT_MAX_ITEMSETS`]); past it the
+    /// mining stops with [`Error::Budget`]. A low support on long baskets can otherwise
+    /// have more itemsets than memory holds (2⁴⁰ subsets of one 40-item basket).
+    pub fn max_itemsets(mut self, n: u64) -> Self {
+        self.max_itemsets = n;
+        self
+    }
+
     /// The smallest basket count that meets the minimum support among `n` baskets.
     fn threshold(&self, n: u64) -> Result<u64> {
         match self.min_support {
@@ -118,10 +138,17 @@ impl FpGrowthOptions {
     /// Checks every option (also done by [`compute`](Self::compute)).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for a minimum support outside its range or a maximum
-    /// length of 0.
+    /// [`Error::InvalidOption`] for a minimum support outside its range, a maximum
+    /// length of 0 or a budget of 0 itemsets.
     pub fn validate(&self) -> Result<()> {
         self.threshold(1)?;
+        if self.max_itemsets == 0 {
+            return Err(Error::option(
+                "max_itemsets",
+                0,
+                "a budget of at least 1 itemset",
+            ));
+        }
         if self.max_len == Some(0) {
             return Err(Error::option("max_len", 0, "a maximum itemset length ≥ 1"));
         }
@@ -133,7 +160,8 @@ impl FpGrowthOptions {
     /// # Errors
     /// As [`validate`](Self::validate); [`Error::ForbiddenArea`] when the baskets' scope
     /// forbids product analysis; [`Error::InvalidOption`] for more than `u32::MAX`
-    /// baskets (node counts are `u32`).
+    /// baskets (node counts are `u32`); [`Error::Budget`] for more frequent itemsets
+    /// than [`max_itemsets`](Self::max_itemsets), whichever the thread count.
     pub fn compute(&self, baskets: &Baskets) -> Result<Itemsets> {
         self.validate()?;
         baskets.scope().require(Area::Product)?;
@@ -167,7 +195,13 @@ impl FpGrowthOptions {
         if top.labels.is_empty() {
             return Ok(empty());
         }
-        let miner = Miner { min, max_len };
+        let miner = Miner {
+            min,
+            max_len,
+            budget: self.max_itemsets,
+            counted: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        };
         let parts: Vec<Found> = (0..top.labels.len())
             .into_par_iter()
             .map_init(Scratch::default, |scratch, r| {
@@ -177,6 +211,24 @@ impl FpGrowthOptions {
                 found
             })
             .collect();
+        // Workers stop early once their flushed counts pass the budget, which implies the
+        // total does; the exact total decides, so the outcome is the same on any thread
+        // count.
+        let total: u64 = parts.iter().map(|f| f.lens.len() as u64).sum();
+        if miner.stop.load(Ordering::Relaxed) || total > self.max_itemsets {
+            return Err(Error::Budget {
+                what: "frequent itemsets",
+                limit: self.max_itemsets,
+                advice: format!(
+                    "raise the minimum support (now {min_count} of {n} baskets) or set a maximum \
+                     itemset length{}",
+                    match self.max_len {
+                        Some(l) => format!(" below {l}"),
+                        None => String::new(),
+                    }
+                ),
+            });
+        }
         Ok(assemble(empty(), parts))
     }
 }
@@ -401,7 +453,16 @@ fn top_tree(baskets: &Baskets, min: u32) -> Tree {
 struct Miner {
     min: u32,
     max_len: usize,
+    /// The itemset budget, the itemsets counted so far (flushed in batches of
+    /// [`FLUSH`]), and whether the budget is known to be exceeded.
+    budget: u64,
+    counted: AtomicU64,
+    stop: AtomicBool,
 }
+
+/// Itemsets a worker finds between two additions to the shared count: rare enough that
+/// the atomic costs nothing, small next to any budget.
+const FLUSH: usize = 4096;
 
 /// Buffers a worker reuses: one conditional tree per recursion depth, and the path
 /// buffers and counters of a conditional build.
@@ -426,8 +487,7 @@ impl Miner {
         found: &mut Found,
         scratch: &mut Scratch,
     ) {
-        found.emit(suffix, tree.support[rank]);
-        if suffix.len() >= self.max_len {
+        if !self.emit(found, suffix, tree.support[rank]) || suffix.len() >= self.max_len {
             return;
         }
         if scratch.trees.len() <= depth {
@@ -457,10 +517,26 @@ impl Miner {
         }
         for node in from..tree.item.len() {
             suffix.push(tree.labels[tree.item[node] as usize]);
-            found.emit(suffix, tree.count[node]);
-            self.chain(tree, node + 1, suffix, found);
+            if self.emit(found, suffix, tree.count[node]) {
+                self.chain(tree, node + 1, suffix, found);
+            }
             suffix.pop();
         }
+    }
+
+    /// Emits one itemset; false once the budget is known to be exceeded.
+    fn emit(&self, found: &mut Found, items: &[u32], count: u32) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        found.emit(items, count);
+        if found.lens.len() % FLUSH == 0
+            && self.counted.fetch_add(FLUSH as u64, Ordering::Relaxed) + FLUSH as u64 > self.budget
+        {
+            self.stop.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     /// Builds into `out` the conditional FP-tree of `rank`: the prefix paths of its nodes,

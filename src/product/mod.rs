@@ -28,9 +28,9 @@ pub use elasticity::{
     Elasticities, Elasticity, ElasticityBy, ElasticityOptions, ElasticityStatus, Estimate,
     PriceCandidate, MIN_RESIDUAL_DF,
 };
-pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport};
+pub use fpgrowth::{FpGrowthOptions, Itemset, Itemsets, MinSupport, DEFAULT_MAX_ITEMSETS};
 pub use recommend::{
     CoPurchase, CoPurchaseOptions, CrossSell, CrossSellMethod, CrossSellOptions, CrossSellReport,
     CustomerRecommendations, Neighbour, Reason, Recommendation, RuleScore,
 };
-pub use rules::{Metric, Rule, RuleOptions, Rules};
+pub use rules::{Metric, Rule, RuleOptions, Rules, DEFAULT_MAX_RULES};

@@ -4,6 +4,7 @@
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::fpgrowth::Itemsets;
 use crate::data::{Area, Interner, ScopeTag};
@@ -184,7 +185,14 @@ impl Rule {
 pub struct RuleOptions {
     bounds: Vec<(Metric, f64, f64)>,
     max_consequent_len: Option<usize>,
+    /// The rule budget; `None` is [`DEFAULT_MAX_RULES`].
+    #[serde(default)]
+    max_rules: Option<u64>,
 }
+
+/// Default budget of rules kept: 20 million take about 3 GB, an eighth of a 24 GiB
+/// machine. The rules looked at (every split of every itemset) may be 25 times as many.
+pub const DEFAULT_MAX_RULES: u64 = 20_000_000;
 
 /// Association rules with the names of their items, in the itemsets' order (by itemset,
 /// then by antecedent as a subset mask).
@@ -220,27 +228,52 @@ impl RuleOptions {
         self
     }
 
+    /// The most rules to keep (default [`DEFAULT_MAX_RULES`]), and a twenty-five times
+    /// larger budget of rules looked at; past either, [`compute`](Self::compute) stops
+    /// with [`Error::Budget`].
+    pub fn max_rules(mut self, n: u64) -> Self {
+        self.max_rules = Some(n);
+        self
+    }
+
     /// Every rule A → C with A ∪ C a frequent itemset, A and C non-empty and disjoint,
     /// that passes the bounds. The supports of A and C come from the itemsets (every
     /// subset of a frequent itemset is frequent).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a NaN bound or a consequent cap of 0;
-    /// [`Error::Degenerate`] for an itemset of more than 63 items (2⁶³ rules).
+    /// [`Error::Budget`] for more rules to look at or to keep than the budget allows
+    /// (an itemset of k items has 2^k − 2 splits).
     pub fn compute(&self, itemsets: &Itemsets) -> Result<Rules> {
         self.validate()?;
         itemsets.scope().require(Area::Product)?;
-        if let Some(big) = itemsets.iter().find(|s| s.items.len() > 63) {
-            return Err(Error::Degenerate {
-                input: "itemsets".into(),
-                reason: format!(
-                    "an itemset of {} items has 2^{} rules; lower the maximum length",
-                    big.items.len(),
-                    big.items.len()
-                ),
-            });
+        let limit = self.max_rules.unwrap_or(DEFAULT_MAX_RULES);
+        let budget = |what, limit| Error::Budget {
+            what,
+            limit,
+            advice: "raise the minimum support, set a maximum itemset length or a maximum \
+                     consequent length, or raise the rule budget"
+                .into(),
+        };
+        // The splits are counted before any is made (saturating: 2^63 and up is "many").
+        let looked_at = limit.saturating_mul(25);
+        let splits = itemsets.iter().fold(0u64, |acc, s| {
+            let k = s.items.len() as u32;
+            let n = if k >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << k).saturating_sub(2)
+            };
+            acc.saturating_add(n)
+        });
+        if splits > looked_at || itemsets.iter().any(|s| s.items.len() > 63) {
+            return Err(budget("rules to look at", looked_at));
         }
-        self.rules_of(itemsets)
+        let rules = self.rules_of(itemsets, limit)?;
+        if rules.rules.len() as u64 > limit {
+            return Err(budget("rules", limit));
+        }
+        Ok(rules)
     }
 
     /// Checks every option (also done by [`compute`](Self::compute)).
@@ -260,6 +293,9 @@ impl RuleOptions {
                 "bounds that are numbers (not NaN)",
             ));
         }
+        if self.max_rules == Some(0) {
+            return Err(Error::option("max_rules", 0, "a budget of at least 1 rule"));
+        }
         if self.max_consequent_len == Some(0) {
             return Err(Error::option(
                 "max_consequent_len",
@@ -270,7 +306,10 @@ impl RuleOptions {
         Ok(())
     }
 
-    fn rules_of(&self, itemsets: &Itemsets) -> Result<Rules> {
+    /// The rules; stops early (returning more than `limit` rules, which the caller
+    /// refuses) once the sets done keep more than `limit`.
+    fn rules_of(&self, itemsets: &Itemsets, limit: u64) -> Result<Rules> {
+        let kept = AtomicU64::new(0);
         let count_of: HashMap<&[u32], u64> = itemsets.iter().map(|s| (s.items, s.count)).collect();
         let n = itemsets.baskets() as f64;
         let max_c = self.max_consequent_len.unwrap_or(usize::MAX);
@@ -280,7 +319,7 @@ impl RuleOptions {
                 let set = itemsets.get(i);
                 let k = set.items.len();
                 let mut out = Vec::new();
-                if k < 2 {
+                if k < 2 || kept.load(Ordering::Relaxed) > limit {
                     return out;
                 }
                 let (mut a, mut c) = (Vec::with_capacity(k), Vec::with_capacity(k));
@@ -319,6 +358,7 @@ impl RuleOptions {
                         out.push(rule);
                     }
                 }
+                kept.fetch_add(out.len() as u64, Ordering::Relaxed);
                 out
             })
             .collect();

@@ -133,6 +133,19 @@ impl GammaGamma {
         };
         let m = minimize(&lik, &Self::NAMES, &start, n, &settings, |th| {
             lik.penalty(th)
+        })
+        .map_err(|e| match e {
+            // The start came from the data, not from the caller: say so.
+            Error::InvalidOption {
+                option: "initial", ..
+            } if opts.initial.is_none() => Error::Degenerate {
+                input: "mean_spend".into(),
+                reason: format!(
+                    "the spends (mean {mean:e}) put the likelihood out of floating-point \
+                     range; are the amounts in the right unit?"
+                ),
+            },
+            e => e,
         })?;
         let t = &m.theta;
         Ok((GammaGamma::new(t[0], t[1], t[2])?, m.report))

@@ -692,3 +692,35 @@ fn four_tables_match_duckdb() {
         close(got.rate_effect, &r["rate_effect"], &what);
     }
 }
+
+/// A cube with more cells than its budget stops before making them, on any thread count.
+#[test]
+fn cells_past_the_budget_stop_with_advice() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/performance/orders.csv"
+    ))
+    .unwrap();
+    let data = read(&text);
+    let view = data.view(&Scope::all());
+    let opts = CubeOptions::new().dims([Dim::Product, Dim::Channel, Dim::Region]);
+    let n = opts.compute(&view).unwrap().cells.len() as u64;
+    assert_eq!(
+        opts.clone()
+            .max_cells(n)
+            .compute(&view)
+            .unwrap()
+            .cells
+            .len() as u64,
+        n
+    );
+    for threads in [1, 2] {
+        let err = super::pool(threads)
+            .install(|| opts.clone().max_cells(n - 1).compute(&view))
+            .unwrap_err();
+        assert!(
+            matches!(err, acrm::Error::Budget { what: "cube cells", limit, .. } if limit == n - 1),
+            "{err}"
+        );
+    }
+}

@@ -472,3 +472,46 @@ fn bad_inputs_are_typed_errors() {
         Err(acrm::Error::InvalidOption { .. })
     ));
 }
+
+/// Without a pair budget, a hard cap on candidates stops a run whose rules make more,
+/// before their pairs are made; with one, loose rules are skipped as before.
+#[test]
+fn candidates_past_the_hard_cap_stop_with_advice() {
+    let mut rng = Rng(1);
+    let cols = small_table(&mut rng, 300);
+    let rules = some_rules();
+    let n = BlockingOptions::new()
+        .rules(rules.clone())
+        .compute(&cols_ref(&cols), None)
+        .unwrap()
+        .report
+        .candidates;
+    let capped = BlockingOptions::new()
+        .rules(rules.clone())
+        .max_candidates(n);
+    assert_eq!(
+        capped
+            .compute(&cols_ref(&cols), None)
+            .unwrap()
+            .report
+            .candidates,
+        n
+    );
+    let err = BlockingOptions::new()
+        .rules(rules.clone())
+        .max_candidates(n - 1)
+        .compute(&cols_ref(&cols), None)
+        .unwrap_err();
+    assert!(
+        matches!(err, acrm::Error::Budget { what: "candidate pairs", limit, .. } if limit == n - 1),
+        "{err}"
+    );
+    assert!(err.to_string().contains("block on more fields"), "{err}");
+    let budgeted = BlockingOptions::new()
+        .rules(rules)
+        .max_candidates(n - 1)
+        .pair_budget(n - 1)
+        .compute(&cols_ref(&cols), None)
+        .unwrap();
+    assert!(budgeted.report.candidates < n);
+}

@@ -904,7 +904,7 @@ fn tables_give_typed_columns_and_name_bad_values() {
             e,
             Error::Row(RowError {
                 line: 3,
-                problem: Problem::Malformed,
+                problem: Problem::FieldCount,
                 ..
             })
         ),
@@ -959,7 +959,7 @@ fn summary_csv_errors_name_physical_lines() {
     );
     // A field too many after blank lines 2 and 3: the csv crate's error, on line 4.
     let long = error("ID,x,t_x,T\n\n\na,1,1,2,9\n");
-    assert_eq!((long.line, long.problem), (4, Problem::Malformed));
+    assert_eq!((long.line, long.problem), (4, Problem::FieldCount));
     // `a` again on line 5, after a blank line 3.
     assert_eq!(
         error("ID,x,t_x,T\na,1,1,2\n\nb,1,1,2\na,0,0,3\n"),

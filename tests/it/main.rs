@@ -32,6 +32,7 @@ mod plan_reps_migration;
 mod profiling;
 mod profit;
 mod profitability;
+mod reader_props;
 mod recovery;
 mod retention;
 mod sbg;

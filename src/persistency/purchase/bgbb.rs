@@ -34,6 +34,14 @@ fn is_history(x: u32, t_x: u32, n: u32) -> bool {
     n >= 1 && t_x <= n && x <= t_x && (x == 0) == (t_x == 0)
 }
 
+impl DiscretePattern {
+    /// Whether this is a history the model can produce: n ≥ 1, x ≤ t_x ≤ n, and x = 0
+    /// exactly when t_x = 0.
+    pub fn is_history(&self) -> bool {
+        is_history(self.x, self.t_x, self.n)
+    }
+}
+
 /// Checks fitting data: every history valid, total count positive; returns the total.
 fn check_discrete(patterns: &[DiscretePattern]) -> Result<f64> {
     let mut weight = 0.0;
