@@ -33,6 +33,7 @@ mod profiling;
 mod profit;
 mod profitability;
 mod recovery;
+mod reliability;
 mod retention;
 mod sbg;
 mod scopes;
