@@ -16,11 +16,14 @@
 //! `hi` may be left empty for none (`social=100:`). A bad file is an error naming the
 //! line and field, with exit status 1.
 
+mod common;
+
 use std::process::ExitCode;
 
 use acrm::io::read_spend_history_path;
 use acrm::promotion::{AllocationOptions, CurveChoice, ResponseOptions};
 use clap::{Parser, ValueEnum};
+use common::outln;
 use serde_json::{json, Value};
 
 /// Fits response curves per group and allocates a budget across the groups.
@@ -156,9 +159,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(v) => {
             if args.json {
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

@@ -29,7 +29,7 @@ mod common;
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -39,6 +39,7 @@ use acrm::product::{
     BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
 };
 use clap::{Parser, ValueEnum};
+use common::outln;
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -225,11 +226,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         if let Some(s) = scope {
             out["scope"] = s;
         }
-        println!("{out}");
+        outln!("{out}");
     } else {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
+        outln!(
             "{} baskets, {} items: {} frequent itemsets (support ≥ {}, {} baskets), {} rules \
              (confidence ≥ {}) in {:.1} ms (reading {:.1} ms)",
             baskets.len(),
@@ -241,23 +240,25 @@ fn run() -> Result<(), Box<dyn Error>> {
             a.min_confidence,
             fpgrowth_ms + rules_ms,
             read_ms
-        )?;
-        writeln!(out, "\nstrongest rules by lift:")?;
-        writeln!(
-            out,
+        );
+        outln!("\nstrongest rules by lift:");
+        outln!(
             "  {:<30} {:<20} {:>8} {:>10} {:>6}",
-            "if bought", "then", "support", "confidence", "lift"
-        )?;
+            "if bought",
+            "then",
+            "support",
+            "confidence",
+            "lift"
+        );
         for r in top {
-            writeln!(
-                out,
+            outln!(
                 "  {:<30} {:<20} {:>8.4} {:>10.3} {:>6.2}",
                 names(rules.items(), &r.antecedent).join(" + "),
                 names(rules.items(), &r.consequent).join(" + "),
                 r.support,
                 r.confidence,
                 r.lift
-            )?;
+            );
         }
     }
     Ok(())

@@ -20,12 +20,15 @@
 //! without `--cost-per-contact`; `roi` also without `--margin` and `--value`). Bad input
 //! prints the file line, column and value, and exits non-zero.
 
+mod common;
+
 use std::process::ExitCode;
 
 use acrm::data::{Dataset, Scope};
 use acrm::io::CampaignContactCsv;
 use acrm::promotion::{ArmResult, CampaignOptions, Comparison};
 use clap::Parser;
+use common::{out, outln};
 use serde_json::{json, Value};
 
 /// Campaign results per arm against the control.
@@ -140,19 +143,19 @@ fn run(args: &Args) -> Result<(), String> {
             "comparisons": group.comparisons.iter().map(comparison_json).collect::<Vec<_>>(),
             "confidence": result.confidence,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    print!("{:<12} {:>8}", "arm", "contacts");
+    out!("{:<12} {:>8}", "arm", "contacts");
     for o in &result.outcomes {
-        print!("  {:>24}", format!("{o} % [95% CI]"));
+        out!("  {:>24}", format!("{o} % [95% CI]"));
     }
-    println!("  {:>10}", "mean value");
+    outln!("  {:>10}", "mean value");
     for a in &group.arms {
-        print!("{:<12} {:>8}", a.arm, a.n);
+        out!("{:<12} {:>8}", a.arm, a.n);
         for o in &result.outcomes {
             let r = &a.outcomes[o];
-            print!(
+            out!(
                 "  {:>24}",
                 format!(
                     "{:6.2} [{:5.2}, {:5.2}]",
@@ -162,10 +165,10 @@ fn run(args: &Args) -> Result<(), String> {
                 )
             );
         }
-        println!("  {}", opt(a.mean_value, 10, 2));
+        outln!("  {}", opt(a.mean_value, 10, 2));
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<12} {:<10} {:>8} {:>8} {:>10} {:>10} {:>10} {:>19} {:>10} {:>9} {:>9} {:>8}",
         "arm",
         "outcome",
@@ -181,7 +184,7 @@ fn run(args: &Args) -> Result<(), String> {
         "ROI"
     );
     for c in &group.comparisons {
-        println!(
+        outln!(
             "{:<12} {:<10} {:>8.2} {} {} {} {} {:>19} {:>10.1} {} {} {}",
             c.arm,
             c.outcome,

@@ -31,6 +31,7 @@ use acrm::summary::PurchaseModel;
 use acrm::{Days, FitOptions, Fitted, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
+use common::outln;
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -148,9 +149,9 @@ fn run() -> Result<(), String> {
         out["scope"] = common::scope_json(&view);
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{} churn model on {} customers ({:.1}% churned): held-out AUC {:.3}, PR AUC {:.3}, \
              top-decile lift {:.2}, Brier {:.4}",
             out["method"],

@@ -9,6 +9,8 @@
 //! in the standardised space, scikit-learn's convention), `read_ms` and `elapsed_ms` (the
 //! clustering alone). Used by benches/compare/kmeans_vs_sklearn.py.
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use acrm::data::Rows;
 use acrm::io::Table;
 use acrm::profiling::{ClusterMethod, ClusterOptions, Features};
 use clap::{Parser, ValueEnum};
+use common::outln;
 use ndarray::Array2;
 use serde_json::json;
 
@@ -101,7 +104,7 @@ fn run(args: &Args) -> Result<(), String> {
         "read_ms": read_ms,
         "elapsed_ms": elapsed_ms,
     });
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 

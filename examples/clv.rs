@@ -14,6 +14,8 @@
 //! the customers (seeded, in parallel) and adds `total_clv_interval` {lo, median, hi}, a
 //! 95% percentile interval for customer equity.
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -26,6 +28,7 @@ use acrm::profitability::{spend_frequency_correlation, ClvOptions, GammaGamma};
 use acrm::summary::{Compact, Records, Rfm};
 use acrm::Weeks;
 use clap::Parser;
+use common::outln;
 use serde_json::json;
 
 /// Customer lifetime value from a per-customer summary: fits BG/NBD (purchases) and
@@ -212,9 +215,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(v) => {
             if args.json {
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

@@ -12,6 +12,8 @@
 //! baseline survival at the covariate means). Used by
 //! benches/compare/survival_vs_lifelines.py.
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -20,6 +22,7 @@ use acrm::ndarray::Array2;
 use acrm::persistency::{CoxOptions, SurvivalData, Ties};
 use acrm::Fitted;
 use clap::{Parser, ValueEnum};
+use common::outln;
 use serde_json::{json, Map};
 
 /// Cox proportional-hazards regression of a CSV with duration, event and covariate
@@ -143,7 +146,7 @@ fn run(args: &Args) -> Result<(), String> {
     if !args.at.is_empty() {
         out["baseline_survival_at"] = baseline_at.into();
     }
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 

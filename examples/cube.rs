@@ -39,6 +39,7 @@ use acrm::performance::{
     PeriodChange, RevenueChange, Window,
 };
 use clap::Parser;
+use common::out;
 use serde_json::{json, Map, Value};
 
 /// The sales cube, its calendar rollup and the decomposed change between two years.
@@ -508,7 +509,7 @@ fn main() -> ExitCode {
                 s
             };
             // A closed pipe (`| head`) ends the output quietly.
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+            out!("{out}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -29,6 +29,8 @@
 //! u and weight (term-frequency adjustment included), the total weight and the match
 //! probability. Bad input prints the file, line, column and value and exits non-zero.
 
+mod common;
+
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -37,6 +39,7 @@ use acrm::data::{CustomerRecords, FieldKind};
 use acrm::identity::{BlockingOptions, BlockingRule, Key, ResolveOptions};
 use acrm::io::{CustomerRecordCsv, Table};
 use clap::Parser;
+use common::outln;
 use serde_json::{json, Value};
 
 /// Deduplicates (or links) customer records.
@@ -269,12 +272,12 @@ fn run(args: &Args) -> Result<(), String> {
         if !explained.is_empty() {
             out["explain"] = Value::Array(explained);
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        outln!(
             "{} records, {} candidate pairs (reduction ratio {:.6}), {} matches, {} clusters, \
              EM {} iterations, {:.0} ms",
             r.records,
@@ -291,13 +294,13 @@ fn run(args: &Args) -> Result<(), String> {
                 .iter()
                 .map(|l| format!("{} m={:.3} u={:.2e}", l.label, l.m, l.u))
                 .collect();
-            println!("  {} ({}): {}", f.name, f.kind, levels.join("; "));
+            outln!("  {} ({}): {}", f.name, f.kind, levels.join("; "));
         }
         if let Some(e) = evaluation {
-            println!("  evaluation: {e}");
+            outln!("  evaluation: {e}");
         }
         for x in &explained {
-            println!("  explain: {x}");
+            outln!("  explain: {x}");
         }
     }
     Ok(())

@@ -13,6 +13,8 @@
 //! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
 //! opportunities; sbg: `period,survival,retention_rate`).
 
+mod common;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ use acrm::profitability::{spend_frequency_correlation, GammaGamma};
 use acrm::summary::{score, Compact, PurchaseModel};
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
+use common::outln;
 use serde_json::{json, Map, Value};
 
 /// Fits a purchase or spend model to a per-customer summary file and prints the fit as
@@ -305,9 +308,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(v) => {
             if args.json {
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

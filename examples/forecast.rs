@@ -15,11 +15,14 @@
 //! regression's `a, b, c`, `se_a, se_b, se_c`, `rss` and `r2`. A bad file is an error
 //! naming the line and field, with exit status 1.
 
+mod common;
+
 use std::process::ExitCode;
 
 use acrm::io::read_series_csv_path;
 use acrm::prospecting::{BassMethod, BassOptions};
 use clap::{Parser, Subcommand, ValueEnum};
+use common::outln;
 use serde_json::{json, Value};
 
 /// Acquisition forecasts.
@@ -121,9 +124,9 @@ fn main() -> ExitCode {
     match bass(b) {
         Ok(v) => {
             if b.json {
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

@@ -30,6 +30,7 @@ use acrm::numerics::Proportion;
 use acrm::prospecting::{FunnelGroup, FunnelGrouping, FunnelOptions};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::outln;
 use serde_json::{json, Value};
 
 /// Funnel conversion by campaign.
@@ -105,12 +106,19 @@ fn run(args: &Args) -> Result<(), String> {
             "confidence": funnel.confidence,
             "as_of": funnel.as_of,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<16} {:>8} {:>7} {:>7} {:>7}  {:>22}  {:>22}  {:>22}",
-        "campaign", "contacts", "leads", "opps", "orders", "contact→lead", "lead→opp", "opp→order"
+        "campaign",
+        "contacts",
+        "leads",
+        "opps",
+        "orders",
+        "contact→lead",
+        "lead→opp",
+        "opp→order"
     );
     let pct = |p: &Proportion| {
         format!(
@@ -121,7 +129,7 @@ fn run(args: &Args) -> Result<(), String> {
         )
     };
     for g in funnel.groups.iter().chain([&funnel.total]) {
-        println!(
+        outln!(
             "{:<16} {:>8} {:>7} {:>7} {:>7}  {:>22}  {:>22}  {:>22}",
             g.group,
             g.contacts,
@@ -134,9 +142,12 @@ fn run(args: &Args) -> Result<(), String> {
         );
     }
     for t in &funnel.tests {
-        println!(
+        outln!(
             "χ² {:<18} {:10.4}  dof {}  p {:.4e}",
-            t.stage, t.chi2, t.dof, t.p
+            t.stage,
+            t.chi2,
+            t.dof,
+            t.p
         );
     }
     Ok(())

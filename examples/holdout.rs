@@ -10,6 +10,8 @@
 //! prints `customers`, `params`, `mae`, `rmse`, `bias`, `correlation`, `predicted_total`,
 //! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}).
 
+mod common;
+
 use std::process::ExitCode;
 
 use acrm::io::CsvOptions;
@@ -17,6 +19,7 @@ use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
 use acrm::{Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
+use common::outln;
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -177,9 +180,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(v) => {
             if args.json {
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             ExitCode::SUCCESS
         }

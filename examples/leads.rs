@@ -21,12 +21,15 @@
 //!     --target converted --id lead_id --categorical source:web --categorical region --json
 //! ```
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::Table;
 use acrm::prospecting::{LeadScoreOptions, LeadTable};
 use clap::Parser;
+use common::outln;
 use serde_json::json;
 
 /// Lead scoring of a CSV (logistic regression with one-hot categorical features); prints
@@ -128,7 +131,7 @@ fn run(args: &Args) -> Result<(), String> {
         "read_ms": read_ms,
         "fit_ms": fit_ms,
     });
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 

@@ -29,6 +29,7 @@ use acrm::io::{read_opportunities_path, read_opportunities_with_history_path};
 use acrm::prospecting::{CalibrationOptions, Pipeline, PipelineOptions, QuarterOutcomeOptions};
 use chrono::{NaiveDate, Weekday};
 use clap::Parser;
+use common::outln;
 use serde_json::{json, Value};
 
 /// The weighted pipeline of an opportunity file, by week, quarter and stage.
@@ -159,12 +160,12 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        outln!(
             "{} open deals in the pipeline: amount {:.2}, weighted {:.2}; {} overdue, {} before the fiscal-year start, {} closed",
             pipeline.n,
             pipeline.total_amount,
@@ -174,13 +175,17 @@ fn run(args: &Args) -> Result<(), String> {
             pipeline.closed
         );
         for r in pipeline.quarterly.iter().filter(|r| r.stage == "ALL") {
-            println!(
+            outln!(
                 "quarter {} (from {}): {} deals, amount {:.2}, weighted {:.2}",
-                r.quarter, r.quarter_start, r.n, r.amount, r.weighted
+                r.quarter,
+                r.quarter_start,
+                r.n,
+                r.amount,
+                r.weighted
             );
         }
         if let Some(o) = out.get("outcome") {
-            println!("outcome: {}", json!(o));
+            outln!("outcome: {}", json!(o));
         }
     }
     Ok(())

@@ -49,6 +49,7 @@ use acrm::profitability::{whale_curve, CostOfGoods, ProfitOptions, WhaleCurve};
 use acrm::{Days, Error, SummaryOptions};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::outln;
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -365,21 +366,21 @@ fn run() -> Result<(), String> {
         eprintln!("refused: {r}");
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!("{n} customers as of {} ({cost_note})", args.as_of);
+        outln!("{n} customers as of {} ({cost_note})", args.as_of);
         if let Ok(w) = &whale {
-            println!("  net profit {:.2}", w.total_profit);
+            outln!("  net profit {:.2}", w.total_profit);
         }
         if let Ok(rfm) = &rfm {
             for c in rfm.segment_counts() {
-                println!("  segment {:<20} {:>8}", c.segment, c.customers);
+                outln!("  segment {:<20} {:>8}", c.segment, c.customers);
             }
         }
         if let Ok(tiers) = &tiers {
             for t in &tiers.summary {
                 let share = 100.0 * t.share;
-                println!(
+                outln!(
                     "  tier    {:<20} {:>8}  {share:6.1}% of profit",
                     t.tier.name(),
                     t.customers
@@ -387,14 +388,14 @@ fn run() -> Result<(), String> {
             }
         }
         if let Ok(w) = &whale {
-            println!(
+            outln!(
                 "  whale curve: peak {:.1}% of profit with {:.1}% of customers; {:.1}% unprofitable",
                 w.peak_profit_pct,
                 100.0 * w.peak_customer_share,
                 100.0 * w.unprofitable_share
             );
         }
-        println!("  (--json for everything)");
+        outln!("  (--json for everything)");
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ use acrm::summary::Split;
 use acrm::{Days, Months, SplitOptions, Summary, SummaryOptions, TimeUnit, View, Weeks};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::outln;
 use serde_json::{json, Value};
 
 /// Per-customer summaries (x, t_x, T, mean spend) from a transaction file.
@@ -191,10 +192,10 @@ fn main() -> ExitCode {
         u => Err(format!("unknown unit {u:?} (days, weeks or months)")),
     };
     match result {
-        Ok(v) if args.json => println!("{v}"),
+        Ok(v) if args.json => outln!("{v}"),
         Ok(v) => {
             for (k, val) in v.as_object().into_iter().flatten() {
-                println!("{k:>32}: {val}");
+                outln!("{k:>32}: {val}");
             }
         }
         Err(e) => {

@@ -29,6 +29,7 @@ use acrm::io::{CsvOptions, Table};
 use acrm::persistency::{KaplanMeier, KaplanMeierOptions, LifetimeOptions, SurvivalData};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::outln;
 use serde_json::{json, Value};
 
 /// Kaplan–Meier curves, medians and the log-rank test.
@@ -172,9 +173,9 @@ fn run() -> Result<(), String> {
         out["scope"] = s;
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );

@@ -25,6 +25,8 @@
 //! over 2023 and 2024, with the changes between the years that `acrm::synth::OrderLineSynth`
 //! documents.
 
+mod common;
+
 use std::io::BufWriter;
 use std::process::ExitCode;
 
@@ -33,6 +35,7 @@ use acrm::synth::{OrderLineSynth, PeopleSource, PeopleSynth, PurchaseProcess, Sy
 use acrm::Scope;
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
+use common::outln;
 
 /// Writes a seeded synthetic CSV. `--kind transactions` (the default): a transaction log
 /// (`customer_id,date,amount,cost,quantity,product_id,channel,region`), customers acquired
@@ -235,7 +238,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(message) => {
-            println!("{message}");
+            outln!("{message}");
             ExitCode::SUCCESS
         }
         Err(e) => {

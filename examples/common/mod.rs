@@ -1,6 +1,11 @@
-//! What the examples that read a transaction log share: the access-scope arguments and
-//! how they become the scope every analysis reads the data under.
+//! What the examples share: how they write to stdout, the access-scope arguments and how
+//! they become the scope every analysis reads the data under.
 //!
+//! **Output.** Every example writes to stdout through [`outln!`] and [`out!`]: when the
+//! reader goes away (`... | head -1`) the example ends quietly with status 0; any other
+//! write error ends it with `error: writing to stdout: ...` and status 1.
+//!
+//! **Scopes.**
 //! ```text
 //! --customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]
 //! [--hide-columns cost,margin]
@@ -12,10 +17,49 @@
 // Each example uses its own subset of these helpers.
 #![allow(dead_code)]
 
+use std::fmt;
+use std::io::{ErrorKind, Write};
+
 use acrm::data::{ColumnSet, Dataset, Scope, ScopeSpec, View};
 use acrm::io::AssignmentCsv;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
+
+/// Writes formatted text to stdout. A closed stdout ends the process quietly with status
+/// 0 (the reader has what it wanted); any other write error ends it with a message and
+/// status 1. Use it through [`out!`] and [`outln!`].
+pub fn write_out(args: fmt::Arguments<'_>) {
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `print!` through [`write_out`]: a closed stdout ends the example quietly.
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::common::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`write_out`]: a closed stdout ends the example quietly.
+#[allow(unused_macros)]
+macro_rules! outln {
+    () => {
+        $crate::common::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::common::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+// Each example uses one or both.
+#[allow(unused_imports)]
+pub(crate) use {out, outln};
 
 /// A `YYYY-MM-DD` date argument.
 pub fn date(s: &str) -> Result<NaiveDate, String> {

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::common::outln;
 use acrm::io::Table;
 use acrm::promotion::{TopK, UpliftCurve, UpliftSample, UpliftStrategy};
 use acrm::Error;
@@ -138,13 +139,13 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
         .map_err(|e| format!("{dir}/uplift.svg: {e}"))?;
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
         let show = |v: &Value| v.as_f64().map_or("undefined".into(), |v| format!("{v:.4}"));
-        println!(
+        outln!(
             "{} customers ({} treated): Qini coefficient {}, uplift AUC {}, weighted average uplift {}",
             sample.len(),
             sample.n_treatment(),
@@ -154,7 +155,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
         );
         let ks: BTreeMap<_, _> = at_k.iter().collect();
         for (k, v) in ks {
-            println!(
+            outln!(
                 "  uplift in the top {k}: {} overall, {} by group",
                 show(&v["overall"]),
                 show(&v["by_group"])

@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use crate::common::outln;
 use acrm::io::Table;
 use acrm::ndarray::Array2;
 use acrm::numerics::LogitOptions;
@@ -267,7 +268,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
     if let (Value::Object(o), Value::Object(e)) = (&mut out, extra) {
         o.extend(e);
     }
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 

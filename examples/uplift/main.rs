@@ -22,6 +22,8 @@
 //! `/tmp/scores.csv` holds `id,uplift`; evaluating needs the treatment and outcome next to
 //! the score, which the campaign file has by `id`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod evaluate;
 mod fit;
 
