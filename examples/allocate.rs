@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use acrm::io::read_spend_history_path;
 use acrm::promotion::{AllocationOptions, CurveChoice, ResponseOptions};
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Fits response curves per group and allocates a budget across the groups.
@@ -66,23 +66,55 @@ enum Curve {
     Auto,
 }
 
-fn pairs(arg: &str, what: &str) -> Result<Vec<(String, String)>, String> {
+fn pairs(arg: &str, what: &str) -> Result<Vec<(String, String)>, Stop> {
     arg.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
             p.split_once('=')
                 .map(|(g, v)| (g.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| format!("--{what}: {p:?} is not group=value"))
+                .ok_or_else(|| Stop::usage(format!("--{what}: {p:?} is not group=value")))
         })
         .collect()
 }
 
-fn number(v: &str, what: &str) -> Result<f64, String> {
+fn number(v: &str, what: &str) -> Result<f64, Stop> {
     v.parse()
-        .map_err(|_| format!("--{what}: {v:?} is not a number"))
+        .map_err(|_| Stop::usage(format!("--{what}: {v:?} is not a number")))
 }
 
-fn run(args: &Args) -> Result<Value, String> {
+/// The `--bounds` (group, lo, hi) and `--current` (group, spend) arguments, checked
+/// before the file is read: a malformed one is a usage error.
+type Spends = (Vec<(String, f64, f64)>, Option<Vec<(String, f64)>>);
+
+fn parse_spends(args: &Args) -> Result<Spends, Stop> {
+    let mut bounds = Vec::new();
+    if let Some(b) = &args.bounds {
+        for (g, v) in pairs(b, "bounds")? {
+            let (lo, hi) = v
+                .split_once(':')
+                .ok_or_else(|| Stop::usage(format!("--bounds: {v:?} is not lo:hi")))?;
+            let hi = if hi.is_empty() {
+                f64::INFINITY
+            } else {
+                number(hi, "bounds")?
+            };
+            bounds.push((g, number(lo, "bounds")?, hi));
+        }
+    }
+    let current = match &args.current {
+        Some(c) => Some(
+            pairs(c, "current")?
+                .into_iter()
+                .map(|(g, v)| Ok((g, number(&v, "current")?)))
+                .collect::<Result<Vec<_>, Stop>>()?,
+        ),
+        None => None,
+    };
+    Ok((bounds, current))
+}
+
+fn run(args: &Args) -> Result<Value, Stop> {
+    let (bounds, current) = parse_spends(args)?;
     let history = read_spend_history_path(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let choice = match args.curve {
         Curve::Hill => CurveChoice::Hill,
@@ -93,28 +125,14 @@ fn run(args: &Args) -> Result<Value, String> {
         .curve(choice)
         .hill_k(args.hill_k)
         .fit(&history)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let mut opts = AllocationOptions::new(args.budget)
         .margin(args.margin)
         .confidence(args.confidence);
-    if let Some(b) = &args.bounds {
-        for (g, v) in pairs(b, "bounds")? {
-            let (lo, hi) = v
-                .split_once(':')
-                .ok_or_else(|| format!("--bounds: {v:?} is not lo:hi"))?;
-            let hi = if hi.is_empty() {
-                f64::INFINITY
-            } else {
-                number(hi, "bounds")?
-            };
-            opts = opts.bounds(g, number(lo, "bounds")?, hi);
-        }
+    for (g, lo, hi) in bounds {
+        opts = opts.bounds(g, lo, hi);
     }
-    if let Some(c) = &args.current {
-        let spends = pairs(c, "current")?
-            .into_iter()
-            .map(|(g, v)| Ok((g, number(&v, "current")?)))
-            .collect::<Result<Vec<_>, String>>()?;
+    if let Some(spends) = current {
         opts = opts.current(spends);
     }
     let plan = opts.compute(&fit.model).map_err(|e| e.to_string())?;
@@ -156,18 +174,11 @@ fn run(args: &Args) -> Result<Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                outln!("{v}");
-            } else {
-                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

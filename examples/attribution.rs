@@ -36,7 +36,7 @@ use acrm::data::{Conversions, Paths};
 use acrm::io::{read_paths_path, read_touches_path};
 use acrm::promotion::{Attribution, AttributionModel, AttributionOptions, DecayUnit};
 use clap::{Parser, ValueEnum};
-use common::{out, outln};
+use common::{out, outln, Stop};
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -77,7 +77,7 @@ fn by_channel(att: &Attribution, values: &[f64]) -> Value {
     )
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let paths = match args.format {
         Format::Paths => read_paths_path(&args.file),
         Format::Touches => read_touches_path(&args.file)
@@ -88,7 +88,7 @@ fn run(args: &Args) -> Result<(), String> {
         .half_life(args.half_life)
         .markov_order(args.markov_order)
         .compute(&paths)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let unit = match att.half_life_unit {
         DecayUnit::Touches => "touches",
         DecayUnit::Days => "days",
@@ -161,11 +161,5 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

@@ -39,7 +39,7 @@ use acrm::product::{
     BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
 };
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,11 +101,13 @@ struct Args {
 }
 
 /// The baskets and, for a log, the scope's JSON.
-fn read(a: &Args) -> Result<(Baskets, Option<Value>), Box<dyn Error>> {
+fn read(a: &Args) -> Result<(Baskets, Option<Value>), Stop> {
     let with_file = |e: acrm::Error| format!("{}: {e}", a.file);
     let log = matches!(a.format, Format::Log | Format::Cdnow);
     if a.scope.given() && !log {
-        return Err("scopes apply to transaction logs: use --format log or cdnow".into());
+        return Err(Stop::usage(
+            "scopes apply to transaction logs: use --format log or cdnow",
+        ));
     }
     Ok(match a.format {
         Format::Lines => (read_baskets_path(&a.file).map_err(with_file)?, None),
@@ -172,7 +174,7 @@ fn write_rules(path: &str, rules: &Rules) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn run() -> Result<(), Box<dyn Error>> {
+fn run() -> Result<(), Stop> {
     let a = Args::parse();
     let t0 = Instant::now();
     let (baskets, scope) = read(&a)?;
@@ -183,14 +185,18 @@ fn run() -> Result<(), Box<dyn Error>> {
     if let Some(l) = a.max_len {
         opts = opts.max_len(l);
     }
-    let sets = opts.compute(&baskets)?;
+    let sets = opts
+        .compute(&baskets)
+        .map_err(|e| format!("{}: {e}", a.file))?;
     let fpgrowth_ms = t1.elapsed().as_secs_f64() * 1e3;
     let t2 = Instant::now();
     let mut rule_opts = RuleOptions::new().min(Metric::Confidence, a.min_confidence);
     if let Some(l) = a.min_lift {
         rule_opts = rule_opts.min(Metric::Lift, l);
     }
-    let rules = rule_opts.compute(&sets)?;
+    let rules = rule_opts
+        .compute(&sets)
+        .map_err(|e| format!("{}: {e}", a.file))?;
     let rules_ms = t2.elapsed().as_secs_f64() * 1e3;
 
     if let Some(p) = &a.out_itemsets {
@@ -265,11 +271,5 @@ fn run() -> Result<(), Box<dyn Error>> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

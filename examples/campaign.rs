@@ -28,7 +28,7 @@ use acrm::data::{Dataset, Scope};
 use acrm::io::CampaignContactCsv;
 use acrm::promotion::{ArmResult, CampaignOptions, Comparison};
 use clap::Parser;
-use common::{out, outln};
+use common::{out, outln, Stop};
 use serde_json::{json, Value};
 
 /// Campaign results per arm against the control.
@@ -109,7 +109,7 @@ fn opt(v: Option<f64>, width: usize, digits: usize) -> String {
     }
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let mut csv = CampaignContactCsv::new().arm(&args.arm);
     for o in &args.outcomes {
         csv = csv.outcome(o);
@@ -135,7 +135,9 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(m) = args.margin {
         opts = opts.margin(m);
     }
-    let result = opts.compute(&view).map_err(|e| e.to_string())?;
+    let result = opts
+        .compute(&view)
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let group = &result.groups[0];
     if args.json {
         let out = json!({
@@ -208,11 +210,5 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

@@ -31,7 +31,7 @@ use acrm::summary::PurchaseModel;
 use acrm::{Days, FitOptions, Fitted, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -72,12 +72,12 @@ struct Args {
     file: String,
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let options = match args.format.as_str() {
         "cdnow" => CsvOptions::cdnow_master(),
         "csv" => CsvOptions::new(),
-        other => return Err(format!("--format {other:?}: use cdnow or csv")),
+        other => return Err(Stop::usage(format!("--format {other:?}: use cdnow or csv"))),
     };
     let file = &args.file;
     let e = |e: acrm::Error| format!("{file}: {e}");
@@ -226,11 +226,5 @@ fn plot_cohorts(table: &CohortTable, path: &str) -> Result<(), Box<dyn std::erro
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

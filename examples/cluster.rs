@@ -18,7 +18,7 @@ use acrm::data::Rows;
 use acrm::io::Table;
 use acrm::profiling::{ClusterMethod, ClusterOptions, Features};
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use ndarray::Array2;
 use serde_json::json;
 
@@ -64,7 +64,7 @@ enum Method {
     Gmm,
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let file = &args.file;
     let method = match args.method {
         Method::Kmeans => ClusterMethod::KMeans,
@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<(), String> {
         .n_init(args.n_init)
         .seed(args.seed)
         .fit(&features)
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let out = json!({
         "rows": rows,
@@ -110,11 +110,5 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

@@ -28,7 +28,7 @@ use acrm::profitability::{spend_frequency_correlation, ClvOptions, GammaGamma};
 use acrm::summary::{Compact, Records, Rfm};
 use acrm::Weeks;
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::json;
 
 /// Customer lifetime value from a per-customer summary: fits BG/NBD (purchases) and
@@ -107,13 +107,13 @@ fn months(v: &str) -> Result<u32, String> {
     }
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, String> {
+fn run(args: &Args) -> Result<serde_json::Value, Stop> {
     let file = &args.file;
     let table = read_summary_csv_path(file).map_err(|e| format!("{file}: {e}"))?;
     if !table.has_spend {
-        return Err(format!(
-            "{file}: needs a zbar (or mean_spend, or monetary_value) column"
-        ));
+        return Err(
+            format!("{file}: needs a zbar (or mean_spend, or monetary_value) column").into(),
+        );
     }
     let (months, discount, margin, weeks) = (
         args.horizon_months,
@@ -122,7 +122,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         args.weeks_per_month,
     );
     let start = Instant::now();
-    let e = |e: acrm::Error| e.to_string();
+    let e = |e: acrm::Error| format!("{file}: {e}");
     type Fits = (BgNbd, FitReport, GammaGamma, FitReport);
     let fit_both = |records: &[Rfm]| -> acrm::Result<Fits> {
         let patterns = Compact::<Weeks>::from_records(records);
@@ -212,18 +212,11 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                outln!("{v}");
-            } else {
-                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -22,7 +22,7 @@ use acrm::ndarray::Array2;
 use acrm::persistency::{CoxOptions, SurvivalData, Ties};
 use acrm::Fitted;
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Map};
 
 /// Cox proportional-hazards regression of a CSV with duration, event and covariate
@@ -88,7 +88,7 @@ fn time(t: &str) -> Result<f64, String> {
         .ok_or(format!("{t:?} is not a time"))
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let (file, duration, event, covariates) =
         (&args.file, &args.duration, &args.event, &args.covariates);
     let ties = match args.ties {
@@ -125,7 +125,9 @@ fn run(args: &Args) -> Result<(), String> {
                    "z": c.z, "p": c.p}),
         );
     }
-    let baseline = model.baseline().ok_or("the fit returned no baseline")?;
+    let baseline = model
+        .baseline()
+        .ok_or_else(|| format!("{file}: the fit returned no baseline"))?;
     let baseline_at: Vec<_> = args
         .at
         .iter()
@@ -152,11 +154,5 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

@@ -39,7 +39,7 @@ use acrm::data::{CustomerRecords, FieldKind};
 use acrm::identity::{BlockingOptions, BlockingRule, Key, ResolveOptions};
 use acrm::io::{CustomerRecordCsv, Table};
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Deduplicates (or links) customer records.
@@ -91,26 +91,24 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dedupe: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let start = Instant::now();
     if args.link.is_some() && args.out_clusters.is_some() {
-        return Err("--out-clusters is for deduplication (without --link)".into());
+        return Err(Stop::usage(
+            "--out-clusters is for deduplication (without --link)",
+        ));
     }
     let mut reader = CustomerRecordCsv::new(&args.id);
     for f in &args.fields {
         let (col, kind) = f
             .rsplit_once(':')
-            .ok_or_else(|| format!("--field {f:?}: expected COLUMN:KIND"))?;
-        let kind: FieldKind = kind.parse().map_err(|e| format!("--field {f:?}: {e}"))?;
+            .ok_or_else(|| Stop::usage(format!("--field {f:?}: expected COLUMN:KIND")))?;
+        let kind: FieldKind = kind
+            .parse()
+            .map_err(|e| Stop::usage(format!("--field {f:?}: {e}")))?;
         reader = reader.field(col, kind);
     }
     if let Some(s) = &args.source {
@@ -128,7 +126,9 @@ fn run(args: &Args) -> Result<(), String> {
             .split(',')
             .map(|c| {
                 names.iter().position(|n| *n == c.trim()).ok_or_else(|| {
-                    format!("--block {b:?}: {c:?} is not one of the --field columns {names:?}")
+                    Stop::usage(format!(
+                        "--block {b:?}: {c:?} is not one of the --field columns {names:?}"
+                    ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -150,7 +150,10 @@ fn run(args: &Args) -> Result<(), String> {
         Some(r) => options.compute_link(&left, r),
         None => options.compute(&left),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match &args.link {
+        Some(link) => format!("{} and {link}: {e}", args.file),
+        None => format!("{}: {e}", args.file),
+    })?;
     let matches = resolution.matches();
     let id_of = |i: u32, side_right: bool| -> &str {
         match (&right, side_right) {
@@ -196,7 +199,9 @@ fn run(args: &Args) -> Result<(), String> {
             if let Some(l) = &args.link {
                 truth.extend(truth_of(l)?);
             }
-            let e = resolution.evaluate(&truth).map_err(|e| e.to_string())?;
+            let e = resolution
+                .evaluate(&truth)
+                .map_err(|e| format!("--truth {col}: {e}"))?;
             Some(serde_json::to_value(e).map_err(|e| e.to_string())?)
         }
         None => None,
@@ -205,17 +210,17 @@ fn run(args: &Args) -> Result<(), String> {
     for e in &args.explain {
         let (a, b) = e
             .split_once(',')
-            .ok_or_else(|| format!("--explain {e:?}: expected ID,ID"))?;
-        let find = |id: &str, records: &CustomerRecords, offset: usize| {
+            .ok_or_else(|| Stop::usage(format!("--explain {e:?}: expected ID,ID")))?;
+        let find = |id: &str, records: &CustomerRecords, path: &str, offset: usize| {
             (0..records.len())
                 .find(|&i| records.id(i) == id.trim())
                 .map(|i| i + offset)
-                .ok_or_else(|| format!("--explain {e:?}: no record has id {id:?}"))
+                .ok_or_else(|| format!("{path}: --explain {e:?}: no record has id {id:?}"))
         };
-        let i = find(a, &left, 0)?;
-        let j = match &right {
-            Some(r) => find(b, r, left.len())?,
-            None => find(b, &left, 0)?,
+        let i = find(a, &left, &args.file, 0)?;
+        let j = match (&right, &args.link) {
+            (Some(r), Some(link)) => find(b, r, link, left.len())?,
+            _ => find(b, &left, &args.file, 0)?,
         };
         let x = resolution.explain(i, j).map_err(|e| e.to_string())?;
         let fields: Vec<Value> = resolution

@@ -12,6 +12,10 @@
 //! the file). `--out` writes `id,p_alive,expected_purchases` per customer over the next
 //! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
 //! opportunities; sbg: `period,survival,retention_rate`).
+//!
+//! Bad usage (`--out` without the `--predict-horizon` the model needs, a fractional
+//! horizon for bgbb or sbg) exits with status 2; a bad file or a failed fit with status
+//! 1 and a message naming the file.
 
 mod common;
 
@@ -31,7 +35,7 @@ use acrm::profitability::{spend_frequency_correlation, GammaGamma};
 use acrm::summary::{score, Compact, PurchaseModel};
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Map, Value};
 
 /// Fits a purchase or spend model to a per-customer summary file and prints the fit as
@@ -130,7 +134,7 @@ fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize
     })
 }
 
-fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), String> {
+fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), Stop> {
     let f = File::create(path).map_err(|e| format!("{path}: {e}"))?;
     let mut w = BufWriter::new(f);
     let mut put = |s: &str| {
@@ -143,15 +147,16 @@ fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Re
         put(&r)?;
         put("\n")?;
     }
-    w.flush().map_err(|e| format!("{path}: {e}"))
+    w.flush().map_err(|e| format!("{path}: {e}"))?;
+    Ok(())
 }
 
 /// Fits one of the purchase models on the table's compact patterns.
-fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     let patterns = Compact::<Weeks>::from_records(&table.records).patterns;
     let opts = FitOptions::new();
     let start = Instant::now();
-    let e = |e: acrm::Error| e.to_string();
+    let e = |e: acrm::Error| format!("{}: {e}", args.file);
     let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) = match args.model {
         Model::Bgnbd => {
             let Fitted { model, report } = opts.fit::<BgNbd>(&patterns).map_err(e)?;
@@ -173,7 +178,7 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     if let Some(path) = &args.out {
         let h = args
             .predict_horizon
-            .ok_or("--out needs --predict-horizon for this model")?;
+            .ok_or_else(|| Stop::usage("--out needs --predict-horizon for this model"))?;
         let start = Instant::now();
         let scores = score(model.as_ref(), &table.records, h);
         out["predict_ms"] = json!(start.elapsed().as_secs_f64() * 1e3);
@@ -189,14 +194,18 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     Ok(out)
 }
 
-fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     if !table.has_spend {
-        return Err("gg needs a zbar (or mean_spend, or monetary_value) column".into());
+        return Err(format!(
+            "{}: gg needs a zbar (or mean_spend, or monetary_value) column",
+            args.file
+        )
+        .into());
     }
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<GammaGamma>(&table.records)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
     let mut out = report_json("gg", &m.params(), &report, table.records.len());
@@ -218,19 +227,19 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
 }
 
 /// A whole number of opportunities or periods from `--predict-horizon`.
-fn whole(v: f64, what: &str) -> Result<u32, String> {
+fn whole(v: f64, what: &str) -> Result<u32, Stop> {
     if v.fract() == 0.0 && v <= f64::from(u32::MAX) {
         Ok(v as u32)
     } else {
-        Err(format!("{what} {v} is not a whole number"))
+        Err(Stop::usage(format!("{what} {v} is not a whole number")))
     }
 }
 
-fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> {
+fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, Stop> {
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<BgBb>(patterns)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
     let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
@@ -239,7 +248,7 @@ fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> 
     if let Some(path) = &args.out {
         let h = args
             .predict_horizon
-            .ok_or("--out needs --predict-horizon (opportunities) for bgbb")?;
+            .ok_or_else(|| Stop::usage("--out needs --predict-horizon (opportunities) for bgbb"))?;
         let n_star = whole(h, "--predict-horizon")?;
         write_csv(
             path,
@@ -257,11 +266,11 @@ fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> 
     Ok(out)
 }
 
-fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
+fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, Stop> {
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<ShiftedBetaGeometric>(cohorts)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
     let mut out = report_json("sbg", &m.params(), &report, customers as usize);
@@ -280,7 +289,32 @@ fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
     Ok(out)
 }
 
-fn run(args: &Args) -> Result<Value, String> {
+/// The usage errors found before reading anything: `--out` without the horizon the
+/// model needs, a fractional horizon where it counts opportunities or periods.
+fn check_usage(args: &Args) -> Result<(), Stop> {
+    let needs_horizon = matches!(
+        args.model,
+        Model::Bgnbd | Model::Mbgnbd | Model::Pnbd | Model::Bgbb
+    );
+    if args.out.is_some() && needs_horizon && args.predict_horizon.is_none() {
+        let what = if args.model == Model::Bgbb {
+            " (opportunities)"
+        } else {
+            ""
+        };
+        return Err(Stop::usage(format!(
+            "--out needs --predict-horizon{what} for {}",
+            args.model.name()
+        )));
+    }
+    if let (Model::Bgbb | Model::Sbg, Some(h)) = (args.model, args.predict_horizon) {
+        whole(h, "--predict-horizon")?;
+    }
+    Ok(())
+}
+
+fn run(args: &Args) -> Result<Value, Stop> {
+    check_usage(args)?;
     let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
     match args.model {
         Model::Bgnbd | Model::Mbgnbd | Model::Pnbd | Model::Gg => {
@@ -305,18 +339,11 @@ fn run(args: &Args) -> Result<Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                outln!("{v}");
-            } else {
-                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

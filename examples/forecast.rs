@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use acrm::io::read_series_csv_path;
 use acrm::prospecting::{BassMethod, BassOptions};
 use clap::{Parser, Subcommand, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Acquisition forecasts.
@@ -80,7 +80,7 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
         .horizon(args.horizon)
         .confidence(args.confidence)
         .fit(&series)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let (model, rep) = (&fit.model, &fit.report);
     let mut out = json!({
         "method": match method { BassMethod::Nls => "nls", BassMethod::Ols => "ols" },
@@ -121,18 +121,11 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let Command::Bass(b) = &args.command;
-    match bass(b) {
-        Ok(v) => {
-            if b.json {
-                outln!("{v}");
-            } else {
-                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(bass(b).map_err(Stop::from).map(|v| {
+        if b.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -30,7 +30,7 @@ use acrm::numerics::Proportion;
 use acrm::prospecting::{FunnelGroup, FunnelGrouping, FunnelOptions};
 use chrono::NaiveDate;
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Funnel conversion by campaign.
@@ -78,7 +78,7 @@ fn group(g: &FunnelGroup, name: Option<&str>) -> Value {
     v
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let contacts = read_contacts_path(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let campaigns = match &args.campaigns {
         Some(path) => Some(read_campaigns_path(path).map_err(|e| format!("{path}: {e}"))?),
@@ -95,7 +95,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let funnel = opts
         .compute(&contacts.view(&Scope::all()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     if args.json {
         let out = json!({
             "campaigns": funnel.groups.iter().map(|g| group(g, Some(&g.group))).collect::<Vec<_>>(),
@@ -154,11 +154,5 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

@@ -19,7 +19,7 @@ use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
 use acrm::{Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
-use common::outln;
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -124,7 +124,7 @@ fn plot(track: &Tracking, path: &str) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, String> {
+fn run(args: &Args) -> Result<serde_json::Value, Stop> {
     let (cal, hold) = (args.calibration_end, args.holdout_end);
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -134,7 +134,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         (None | Some(Format::Cdnow), None) => CsvOptions::cdnow_sample(),
         (Some(Format::Cdnow), Some(_)) => CsvOptions::cdnow_master(),
         (Some(Format::Csv), _) => CsvOptions::new(),
-        (None, Some(_)) => return Err("--format is required with FILE".into()),
+        (None, Some(_)) => return Err(Stop::usage("--format is required with FILE")),
     };
     let path = args.file.as_deref().unwrap_or(sample);
     let e = |e: acrm::Error| format!("{path}: {e}");
@@ -177,18 +177,11 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                outln!("{v}");
-            } else {
-                outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -29,7 +29,7 @@ use std::time::Instant;
 use acrm::io::Table;
 use acrm::prospecting::{LeadScoreOptions, LeadTable};
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::json;
 
 /// Lead scoring of a CSV (logistic regression with one-hot categorical features); prints
@@ -56,7 +56,7 @@ struct Args {
     json: bool,
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let file = &args.file;
     let err = |e: acrm::Error| format!("{file}: {e}");
     let t0 = Instant::now();
@@ -72,9 +72,10 @@ fn run(args: &Args) -> Result<(), String> {
     for (col, _) in &categorical {
         if !table.header().iter().any(|h| h == col) {
             return Err(format!(
-                "--categorical: column `{col}` not in the header {:?}",
+                "{file}: --categorical: column `{col}` not in the header {:?}",
                 table.header()
-            ));
+            )
+            .into());
         }
     }
     let mut leads = LeadTable::new()
@@ -137,11 +138,5 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

@@ -29,7 +29,7 @@ use acrm::io::{read_opportunities_path, read_opportunities_with_history_path};
 use acrm::prospecting::{CalibrationOptions, Pipeline, PipelineOptions, QuarterOutcomeOptions};
 use chrono::{NaiveDate, Weekday};
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// The weighted pipeline of an opportunity file, by week, quarter and stage.
@@ -87,7 +87,7 @@ fn csv_table(columns: &[&str], rows: &[Value]) -> String {
     s
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let data = match &args.history {
         Some(h) => read_opportunities_with_history_path(&args.file, h),
         None => read_opportunities_path(&args.file),
@@ -101,12 +101,14 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(w) = args.week_start {
         options = options.week_start(w);
     }
-    let pipeline: Pipeline = options.compute(&view).map_err(|e| e.to_string())?;
+    let pipeline: Pipeline = options
+        .compute(&view)
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let mut out = serde_json::to_value(&pipeline).map_err(|e| e.to_string())?;
     if args.history.is_some() {
         let cal = CalibrationOptions::new()
             .compute(&view)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{}: {e}", args.file))?;
         out["calibration"] = serde_json::to_value(&cal).map_err(|e| e.to_string())?;
     }
     if let Some(q) = args.quarter {
@@ -116,7 +118,9 @@ fn run(args: &Args) -> Result<(), String> {
         if let Some(t) = args.target {
             o = o.target(t);
         }
-        let outcome = o.compute(&view).map_err(|e| e.to_string())?;
+        let outcome = o
+            .compute(&view)
+            .map_err(|e| format!("{}: {e}", args.file))?;
         out["outcome"] = serde_json::to_value(&outcome).map_err(|e| e.to_string())?;
     }
     if let Some(dir) = &args.out_dir {
@@ -193,11 +197,5 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

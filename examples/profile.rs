@@ -49,7 +49,7 @@ use acrm::profitability::{whale_curve, CostOfGoods, ProfitOptions, WhaleCurve};
 use acrm::{Days, Error, SummaryOptions};
 use chrono::NaiveDate;
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -88,13 +88,13 @@ struct Args {
     file: String,
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let t0 = Instant::now();
     let options = match args.format.as_str() {
         "cdnow" => CsvOptions::cdnow_master(),
         "csv" => CsvOptions::new(),
-        f => return Err(format!("unknown format {f:?} (cdnow or csv)")),
+        f => return Err(Stop::usage(format!("unknown format {f:?} (cdnow or csv)"))),
     };
     let e = |e: acrm::Error| format!("{}: {e}", args.file);
     let mut data = options.read_path(&args.file).map_err(e)?.dataset;
@@ -347,7 +347,7 @@ fn run() -> Result<(), String> {
                 Some(refusal @ (Error::HiddenColumn { .. } | Error::ForbiddenArea { .. })) => {
                     out["out"] = common::refused(refusal.clone())?;
                 }
-                _ => return Err(format!("{path}: {err}")),
+                _ => return Err(format!("{path}: {err}").into()),
             }
         }
     }
@@ -484,11 +484,5 @@ fn plot_heatmap(rfm: &RfmScores, path: &str) -> Result<(), Box<dyn std::error::E
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

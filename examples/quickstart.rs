@@ -20,6 +20,7 @@
 mod common;
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::data::{CustomerRecords, Dataset, FieldKind, ScopeSpec, View};
@@ -55,7 +56,16 @@ use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks}
 use chrono::NaiveDate;
 use common::{out, outln};
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    // The data is bundled: an error here is a bug or a damaged checkout, reported as one
+    // line and status 1.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => common::failure(e),
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/cdnow/CDNOW_master.txt"

@@ -29,7 +29,7 @@ use acrm::io::{CsvOptions, Table};
 use acrm::persistency::{KaplanMeier, KaplanMeierOptions, LifetimeOptions, SurvivalData};
 use chrono::NaiveDate;
 use clap::Parser;
-use common::outln;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Kaplan–Meier curves, medians and the log-rank test.
@@ -83,7 +83,7 @@ fn summary(km: &KaplanMeier, at: &[f64]) -> Value {
     })
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let file = &args.file;
     let err = |e: acrm::Error| format!("{file}: {e}");
@@ -93,9 +93,11 @@ fn run() -> Result<(), String> {
             let options = match format.as_str() {
                 "cdnow" => CsvOptions::cdnow_master(),
                 "csv" => CsvOptions::new(),
-                f => return Err(format!("--format {f:?}: use cdnow or csv")),
+                f => return Err(Stop::usage(format!("--format {f:?}: use cdnow or csv"))),
             };
-            let as_of = args.as_of.ok_or("--format needs --as-of DATE")?;
+            let as_of = args
+                .as_of
+                .ok_or_else(|| Stop::usage("--format needs --as-of DATE"))?;
             let mut dataset = options.read_path(file).map_err(err)?.dataset;
             let scope = args
                 .scope
@@ -116,18 +118,28 @@ fn run() -> Result<(), String> {
                             .collect::<Vec<_>>(),
                     )
                 }
-                Some(g) => return Err(format!("--group {g:?}: with --format, use owner")),
+                Some(g) => {
+                    return Err(Stop::usage(format!(
+                        "--group {g:?}: with --format, use owner"
+                    )))
+                }
             };
             let scope_json = args.scope.given().then(|| common::scope_json(&view));
             (lifetimes.survival, labels, scope_json, t0)
         }
         None => {
             if args.scope.given() {
-                return Err("scopes apply to transaction logs: read one with --format".into());
+                return Err(Stop::usage(
+                    "scopes apply to transaction logs: read one with --format",
+                ));
             }
             let (duration, event) = (
-                args.duration.as_deref().ok_or("--duration is required")?,
-                args.event.as_deref().ok_or("--event is required")?,
+                args.duration
+                    .as_deref()
+                    .ok_or_else(|| Stop::usage("--duration is required"))?,
+                args.event
+                    .as_deref()
+                    .ok_or_else(|| Stop::usage("--event is required"))?,
             );
             let table = Table::read_path(file).map_err(err)?;
             let t0 = Instant::now();
@@ -184,11 +196,5 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

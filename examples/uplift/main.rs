@@ -52,11 +52,5 @@ fn main() -> ExitCode {
         Command::Fit(a) => fit::run(a),
         Command::Evaluate(a) => evaluate::run(&a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(result)
 }
