@@ -14,7 +14,10 @@
 //! `total` (`spend`, `outcome`, `value` with its band), `exact`, `envelope_bound`,
 //! `marginal_value` and, with `--current`, `current` (its total) and `gain`. A bound's
 //! `hi` may be left empty for none (`social=100:`). A bad file is an error naming the
-//! line and field, with exit status 1.
+//! line and field, with exit status 1; so is a group whose kept curve's fit stopped at
+//! the iteration cap instead of a minimum of the SSE (naming the file, the group and the
+//! termination), unless `--allow-nonconverged` (its `converged` is then false). A
+//! malformed `--bounds` or `--current` exits with status 2.
 
 mod common;
 
@@ -57,6 +60,10 @@ struct Args {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Allocate with curves whose fit stopped at the iteration cap instead of failing
+    /// (their `converged` is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +133,16 @@ fn run(args: &Args) -> Result<Value, Stop> {
         .hill_k(args.hill_k)
         .fit(&history)
         .map_err(|e| format!("{}: {e}", args.file))?;
+    for r in &fit.report.groups {
+        common::converged(
+            &args.file,
+            &format!("{:?} curve of group `{}`", r.family, r.group),
+            r.converged(),
+            r.termination,
+            r.iterations,
+            args.allow_nonconverged,
+        )?;
+    }
     let mut opts = AllocationOptions::new(args.budget)
         .margin(args.margin)
         .confidence(args.confidence);

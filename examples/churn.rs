@@ -10,7 +10,9 @@
 //!     [--hide-columns cost,margin]
 //! ```
 //! Unless `--no-model`, a BG/NBD model fitted on the calibration period adds P(alive)
-//! and expected holdout purchases as features. `--json` prints `auc`, `pr_auc`,
+//! and expected holdout purchases as features; a BG/NBD fit that stops at the iteration
+//! cap instead of a maximum of the likelihood is an error (status 1) naming the file and
+//! the termination, unless `--allow-nonconverged`. `--json` prints `auc`, `pr_auc`,
 //! `top_decile_lift`, `brier`, the counts used (`customers`, `churners`, `train_rows`,
 //! `test_rows`), `churn_rate`, `method`, `features`, `constant_features`, `deciles`,
 //! `reliability` and `elapsed_ms`. `--svg DIR` writes `cohorts.svg`, the monthly cohort
@@ -60,6 +62,9 @@ struct Args {
     /// Leave BG/NBD's P(alive) and expected purchases out of the features
     #[arg(long = "no-model")]
     no_model: bool,
+    /// Use the BG/NBD features even when its fit stopped at the iteration cap
+    #[arg(long)]
+    allow_nonconverged: bool,
     /// Write `cohorts.svg` (monthly cohort retention) into this directory
     #[arg(long, value_name = "DIR")]
     svg: Option<String>,
@@ -94,9 +99,17 @@ fn run() -> Result<(), Stop> {
     if !args.no_model {
         // BG/NBD in weeks on the same customers: P(alive) and expected holdout purchases.
         let weeks = split_opts.compute::<Weeks>(&view).map_err(e)?;
-        let Fitted { model, .. } = FitOptions::new()
+        let Fitted { model, report } = FitOptions::new()
             .fit::<BgNbd>(&weeks.calibration.compact())
             .map_err(e)?;
+        common::converged(
+            file,
+            "BG/NBD (features)",
+            report.termination.converged(),
+            report.termination,
+            report.iterations,
+            args.allow_nonconverged,
+        )?;
         let h = weeks.holdout.length().value();
         let records = weeks.calibration.records();
         let p_alive = model.p_alive_all(&records);

@@ -13,6 +13,11 @@
 //! the file). `--out` writes `id,clv`. `--bootstrap N` refits both models on N resamples of
 //! the customers (seeded, in parallel) and adds `total_clv_interval` {lo, median, hi}, a
 //! 95% percentile interval for customer equity.
+//!
+//! Either fit stopping at the iteration cap instead of a maximum of the likelihood is an
+//! error (status 1) naming the file, the model and the termination, unless
+//! `--allow-nonconverged` (the JSON then says `converged` false). Without it, a resample
+//! whose refits do not converge counts as `failed`.
 
 mod common;
 
@@ -39,7 +44,8 @@ use serde_json::json;
 /// `weeks_per_month`, `bgnbd` and `gg` (`params`, `log_likelihood`, `converged`),
 /// `spend_frequency_correlation`, `elapsed_ms` (fits and values, without reading the
 /// file), and with --bootstrap `total_clv_interval` (`lo`, `median`, `hi`, `replicates`,
-/// `failed`).
+/// `failed`: resamples whose fits failed, or did not converge without
+/// --allow-nonconverged).
 #[derive(Parser)]
 #[command(name = "clv", args_override_self = true)]
 struct Args {
@@ -87,6 +93,10 @@ struct Args {
     /// Seed of the resamples.
     #[arg(long, value_name = "S", default_value = "0", value_parser = whole)]
     seed: u64,
+    /// Print the value of fits that stopped at the iteration cap instead of failing
+    /// (their `converged` is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 /// A whole number ≥ 0 (written `200` or `200.0`).
@@ -131,6 +141,16 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
         Ok((bg.model, bg.report, gg.model, gg.report))
     };
     let (bg, bg_report, gg, gg_report) = fit_both(&table.records).map_err(e)?;
+    for (model, report) in [("bgnbd", &bg_report), ("gg", &gg_report)] {
+        common::converged(
+            file,
+            model,
+            report.termination.converged(),
+            report.termination,
+            report.iterations,
+            args.allow_nonconverged,
+        )?;
+    }
     let records = Records::new(table.records.clone());
     let opts = ClvOptions::new()
         .periods(months)
@@ -155,7 +175,17 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
                     .zip(counts)
                     .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
                     .collect();
-                fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
+                let (bg, bg_report, gg, gg_report) = fit_both(&resampled)?;
+                let stalled = [&bg_report, &gg_report]
+                    .iter()
+                    .any(|r| !r.termination.converged());
+                if stalled && !args.allow_nonconverged {
+                    return Err(acrm::Error::Numerical {
+                        procedure: "bootstrap refit",
+                        reason: "a fit did not converge".into(),
+                    });
+                }
+                Ok((bg, gg))
             })
             .map_err(e)?;
         b.interval(|(bg, gg)| {

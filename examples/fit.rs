@@ -13,9 +13,12 @@
 //! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
 //! opportunities; sbg: `period,survival,retention_rate`).
 //!
-//! Bad usage (`--out` without the `--predict-horizon` the model needs, a fractional
-//! horizon for bgbb or sbg) exits with status 2; a bad file or a failed fit with status
-//! 1 and a message naming the file.
+//! A fit that stops at the iteration cap instead of a maximum of the likelihood is an
+//! error (status 1) naming the file, the model and the termination, unless
+//! `--allow-nonconverged`: then the JSON is printed with `converged` false (and `--out`
+//! written). Bad usage (`--out` without the `--predict-horizon` the model needs, a
+//! fractional horizon for bgbb or sbg) exits with status 2; a bad file or a failed fit
+//! with status 1 and a message naming the file.
 
 mod common;
 
@@ -70,6 +73,10 @@ struct Args {
     /// `id,expected_spend`, sbg: `period,survival,retention_rate` for periods 1 to T.
     #[arg(long, value_name = "predictions.csv")]
     out: Option<String>,
+    /// Print (and write with --out) a fit that stopped at the iteration cap instead of
+    /// failing; its JSON says `"converged": false`.
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,8 +128,23 @@ fn named(names: &[String], values: &[f64]) -> Value {
     Value::Object(m)
 }
 
-fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize) -> Value {
-    json!({
+/// The fit's common keys, once it is known to have converged (or allowed not to).
+fn report_json(
+    args: &Args,
+    params: &[f64],
+    report: &FitReport,
+    customers: usize,
+) -> Result<Value, Stop> {
+    let model = args.model.name();
+    common::converged(
+        &args.file,
+        model,
+        report.termination.converged(),
+        report.termination,
+        report.iterations,
+        args.allow_nonconverged,
+    )?;
+    Ok(json!({
         "model": model,
         "params": named(&report.names, params),
         "log_likelihood": report.log_likelihood,
@@ -131,7 +153,7 @@ fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize
         "converged": report.termination.converged(),
         "termination": format!("{:?}", report.termination),
         "customers": customers,
-    })
+    }))
 }
 
 fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), Stop> {
@@ -172,7 +194,7 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
         }
     };
     let elapsed = start.elapsed();
-    let mut out = report_json(args.model.name(), &params, &report, table.records.len());
+    let mut out = report_json(args, &params, &report, table.records.len())?;
     out["patterns"] = json!(patterns.len());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
@@ -208,7 +230,7 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
         .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
-    let mut out = report_json("gg", &m.params(), &report, table.records.len());
+    let mut out = report_json(args, &m.params(), &report, table.records.len())?;
     out["repeat_buyers"] = json!(repeat);
     out["spend_frequency_correlation"] = json!(spend_frequency_correlation(&table.records));
     out["expected_spend"] = json!(m.expected_spend());
@@ -242,7 +264,7 @@ fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, Stop> {
         .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
-    let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
+    let mut out = report_json(args, &m.params(), &report, customers as usize)?;
     out["patterns"] = json!(patterns.len());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
@@ -273,7 +295,7 @@ fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, Stop> {
         .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
-    let mut out = report_json("sbg", &m.params(), &report, customers as usize);
+    let mut out = report_json(args, &m.params(), &report, customers as usize)?;
     out["cohorts"] = json!(cohorts.len());
     out["expected_lifetime"] = json!(m.expected_lifetime());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);

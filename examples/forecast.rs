@@ -13,7 +13,9 @@
 //! interval of the period's new customers (parameters and noise) and the cumulative
 //! band a confidence interval of m F(t) (parameters only). With `--method ols` also the
 //! regression's `a, b, c`, `se_a, se_b, se_c`, `rss` and `r2`. A bad file is an error
-//! naming the line and field, with exit status 1.
+//! naming the line and field, with exit status 1; so is an nls fit that stopped at the
+//! iteration cap instead of a minimum of the SSE (naming the file and the termination),
+//! unless `--allow-nonconverged` (`converged` is then false).
 
 mod common;
 
@@ -60,6 +62,10 @@ struct BassArgs {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Print a fit that stopped at the iteration cap instead of failing (its `converged`
+    /// is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,7 +74,7 @@ enum Method {
     Ols,
 }
 
-fn bass(args: &BassArgs) -> Result<Value, String> {
+fn bass(args: &BassArgs) -> Result<Value, Stop> {
     let series = read_series_csv_path(&args.file, "t", &args.column)
         .map_err(|e| format!("{}: {e}", args.file))?;
     let method = match args.method {
@@ -82,6 +88,14 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
         .fit(&series)
         .map_err(|e| format!("{}: {e}", args.file))?;
     let (model, rep) = (&fit.model, &fit.report);
+    common::converged(
+        &args.file,
+        "Bass",
+        rep.termination.converged(),
+        rep.termination,
+        rep.iterations,
+        args.allow_nonconverged,
+    )?;
     let mut out = json!({
         "method": match method { BassMethod::Nls => "nls", BassMethod::Ols => "ols" },
         "column": args.column,
@@ -121,7 +135,7 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let Command::Bass(b) = &args.command;
-    common::exit(bass(b).map_err(Stop::from).map(|v| {
+    common::exit(bass(b).map(|v| {
         if b.json {
             outln!("{v}");
         } else {

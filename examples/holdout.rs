@@ -8,7 +8,10 @@
 //! Without FILE, the CDNOW sample bundled in tests/data (calibration to 1997-09-30,
 //! holdout to 1998-06-30). `--format csv` reads `customer_id,date,amount`. `--json`
 //! prints `customers`, `params`, `mae`, `rmse`, `bias`, `correlation`, `predicted_total`,
-//! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}).
+//! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}). A
+//! BG/NBD fit that stops at the iteration cap instead of a maximum of the likelihood is
+//! an error (status 1) naming the file and the termination, unless
+//! `--allow-nonconverged`.
 
 mod common;
 
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
-use acrm::{Scope, SplitOptions, Weeks};
+use acrm::{Fitted, Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
 use common::{outln, Stop};
@@ -52,6 +55,9 @@ struct Args {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Score a fit that stopped at the iteration cap instead of failing.
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,10 +149,17 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
     let split = SplitOptions::new(cal, hold)
         .compute::<Weeks>(&all)
         .map_err(e)?;
-    let bg = FitOptions::new()
+    let Fitted { model: bg, report } = FitOptions::new()
         .fit::<BgNbd>(&split.calibration.compact())
-        .map_err(e)?
-        .model;
+        .map_err(e)?;
+    common::converged(
+        path,
+        "bgnbd",
+        report.termination.converged(),
+        report.termination,
+        report.iterations,
+        args.allow_nonconverged,
+    )?;
     let horizon = split.holdout.length().value();
     let card = Scorecard::compute(&bg, &split).map_err(e)?;
     let track = Tracking::compute(&bg, &all, &split).map_err(e)?;

@@ -1,5 +1,6 @@
 //! What the examples share: how they write to stdout and end, the access-scope arguments
-//! and how they become the scope every analysis reads the data under.
+//! and how they become the scope every analysis reads the data under, and the check that
+//! a fit converged before its figures are printed.
 //!
 //! **Output.** Every example writes to stdout through [`outln!`] and [`out!`]: when the
 //! reader goes away (`... | head -1`) the example ends quietly with status 0; any other
@@ -243,4 +244,25 @@ pub fn refused(e: acrm::Error) -> Result<Value, String> {
         })),
         _ => Err(e.to_string()),
     }
+}
+
+/// A fit that stopped before an optimum (at the iteration cap) is an error naming the
+/// file, the model and the termination, unless `allow` (`--allow-nonconverged`) lets its
+/// figures through.
+pub fn converged(
+    file: &str,
+    model: &str,
+    converged: bool,
+    termination: impl fmt::Debug,
+    iterations: u64,
+    allow: bool,
+) -> Result<(), Stop> {
+    if converged || allow {
+        return Ok(());
+    }
+    Err(Stop::Failed(format!(
+        "{file}: the {model} fit did not converge (termination {termination:?} after \
+         {iterations} iterations): its estimates are where the optimiser stopped, not an \
+         optimum; --allow-nonconverged prints them anyway"
+    )))
 }
