@@ -18,6 +18,18 @@
 //! the iteration cap instead of a minimum of the SSE (naming the file, the group and the
 //! termination), unless `--allow-nonconverged` (its `converged` is then false). A
 //! malformed `--bounds` or `--current` exits with status 2.
+//!
+//! Nulls, each with its reason:
+//! - `allocation[].upper` (and `current.groups[].upper`): the group has no upper bound;
+//! - `fits[].estimates[].se`: the curve's information matrix is singular at the
+//!   estimate, so that standard error is undefined; then also the group's
+//!   `outcome_se`, `outcome_low` and `outcome_high`, and `total.value_se`,
+//!   `value_low` and `value_high`; `fits[].se_note` says so;
+//! - `fits[].aic`, `fits[].candidates[].aic`: the curve fits the outcomes exactly
+//!   (SSE 0, so ln SSE is −∞);
+//! - `allocation[].average_roi`: the group's spend is 0 (value per unit of nothing);
+//! - `allocation[].marginal_roi`: the curve's slope at the spend is infinite (a Hill
+//!   curve with k < 1 at spend 0).
 
 mod common;
 
@@ -158,7 +170,7 @@ fn run(args: &Args) -> Result<Value, Stop> {
         .groups
         .iter()
         .map(|r| {
-            json!({
+            let mut fit = json!({
                 "group": r.group,
                 "family": r.family,
                 "n": r.n,
@@ -169,7 +181,11 @@ fn run(args: &Args) -> Result<Value, Stop> {
                 "converged": r.converged(),
                 "termination": r.termination,
                 "candidates": r.candidates,
-            })
+            });
+            if r.estimates.iter().any(|e| !e.se.is_finite()) {
+                fit["se_note"] = json!(common::SINGULAR_NOTE);
+            }
+            fit
         })
         .collect();
     let mut out = json!({

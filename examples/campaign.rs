@@ -16,9 +16,19 @@
 //! outcome, rate_treatment, rate_control, lift, relative_lift, z_pooled, p_pooled,
 //! z_unpooled, p_unpooled, chi2, p_chi2, chi2_yates, p_chi2_yates, diff_ci_wald: [lo,
 //! hi], diff_ci_newcombe: [lo, hi], incremental, welch_t, welch_p, cpa_all,
-//! cpa_incremental, roi}`), a figure undefined on the data being null (the economic ones
-//! without `--cost-per-contact`; `roi` also without `--margin` and `--value`). Bad input
-//! prints the file line, column and value, and exits non-zero.
+//! cpa_incremental, roi}`). Bad input prints the file line, column and value, and exits
+//! with status 1.
+//!
+//! Nulls: a figure undefined on the data is null, never NaN (the rules of
+//! `acrm::promotion::campaign`): `mean_value` without `--value`; `relative_lift` when the
+//! control's rate is 0; the z-tests (`z_pooled`, `p_pooled`, `z_unpooled`, `p_unpooled`)
+//! when their standard error is 0 (both rates 0, or both 1); the χ² tests (`chi2`,
+//! `p_chi2`, `chi2_yates`, `p_chi2_yates`) when no contact (or every contact) responded
+//! in either arm; Welch's test (`welch_t`, `welch_p`) without `--value`, with fewer than
+//! two contacts in an arm or when neither arm's values vary; `cpa_all` without a cost
+//! (`--cost-per-contact` or a `cost` column) or without responders; `cpa_incremental`
+//! without a cost or when the incremental responders are not positive; `roi` without a
+//! cost, a `--margin` and a `--value`, or when the cost is 0.
 
 mod common;
 

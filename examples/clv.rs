@@ -17,7 +17,13 @@
 //! Either fit stopping at the iteration cap instead of a maximum of the likelihood is an
 //! error (status 1) naming the file, the model and the termination, unless
 //! `--allow-nonconverged` (the JSON then says `converged` false). Without it, a resample
-//! whose refits do not converge counts as `failed`.
+//! whose refits do not converge counts as `failed`. A Gamma-Gamma fit with q ≤ 1 has an
+//! infinite mean spend, so the value is undefined: an error (status 1) naming the file;
+//! a resample with q ≤ 1 counts as `failed`.
+//!
+//! Nulls, each with its reason: `spend_frequency_correlation` is undefined with fewer
+//! than two repeat buyers, or when their purchase counts or their mean spends are all
+//! equal; `spend_frequency_correlation_note` then says which.
 
 mod common;
 
@@ -42,7 +48,8 @@ use serde_json::json;
 ///
 /// JSON keys: `total_clv`, `customers`, `horizon_months`, `monthly_discount`, `margin`,
 /// `weeks_per_month`, `bgnbd` and `gg` (`params`, `log_likelihood`, `converged`),
-/// `spend_frequency_correlation`, `elapsed_ms` (fits and values, without reading the
+/// `spend_frequency_correlation` (with `spend_frequency_correlation_note` when it is
+/// null), `elapsed_ms` (fits and values, without reading the
 /// file), and with --bootstrap `total_clv_interval` (`lo`, `median`, `hi`, `replicates`,
 /// `failed`: resamples whose fits failed, or did not converge without
 /// --allow-nonconverged).
@@ -157,7 +164,18 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
         .period_length(weeks)
         .discount(discount)
         .margin(margin);
+    let [_, q, _] = gg.params();
+    if q <= 1.0 {
+        return Err(format!(
+            "{file}: the Gamma-Gamma fit has q = {q} ≤ 1, an infinite mean spend per \
+             transaction: lifetime values are undefined"
+        )
+        .into());
+    }
     let clv = opts.compute(&bg, &gg, &records).map_err(e)?;
+    if !clv.equity.is_finite() {
+        return Err(format!("{file}: the total lifetime value is not finite").into());
+    }
     let values = &clv.values;
     let elapsed = start.elapsed();
     // Uncertainty: refit both models on resampled customers; the customer equity of the
@@ -185,12 +203,20 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
                         reason: "a fit did not converge".into(),
                     });
                 }
+                if gg.params()[1] <= 1.0 {
+                    return Err(acrm::Error::Numerical {
+                        procedure: "bootstrap refit",
+                        reason: "Gamma-Gamma q ≤ 1: infinite mean spend".into(),
+                    });
+                }
                 Ok((bg, gg))
             })
             .map_err(e)?;
         b.interval(|(bg, gg)| {
             opts.compute(bg, gg, &records)
                 .map(|c| c.equity)
+                .ok()
+                .filter(|v| v.is_finite())
                 .unwrap_or(f64::NAN)
         })
         .map(|ci| {
@@ -201,6 +227,7 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
         None
     };
 
+    let correlation = spend_frequency_correlation(&table.records);
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
     let summary = json!({
@@ -220,10 +247,14 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
             "log_likelihood": gg_report.log_likelihood,
             "converged": gg_report.termination.converged(),
         },
-        "spend_frequency_correlation": spend_frequency_correlation(&table.records),
+        "spend_frequency_correlation": correlation,
         "elapsed_ms": elapsed.as_secs_f64() * 1e3,
     });
     let mut summary = summary;
+    if correlation.is_none() {
+        let repeat = table.records.iter().filter(|r| r.x > 0).count();
+        summary["spend_frequency_correlation_note"] = json!(common::correlation_note(repeat));
+    }
     if let Some(ci) = interval {
         summary["total_clv_interval"] = ci;
     }

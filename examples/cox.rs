@@ -11,6 +11,11 @@
 //! (the fit alone), and with `--at` `baseline_survival_at` ({t, s} per time: Breslow's
 //! baseline survival at the covariate means). Used by
 //! benches/compare/survival_vs_lifelines.py.
+//!
+//! Nulls: `covariates.NAME.hazard_ratio`, `hazard_ratio_lo` or `hazard_ratio_hi` when
+//! exp of the coefficient (or of its interval bound) overflows a double, as a
+//! coefficient near separation does on small data; `covariates.NAME.hazard_ratio_note`
+//! then says so.
 
 mod common;
 
@@ -118,12 +123,17 @@ fn run(args: &Args) -> Result<(), Stop> {
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut table_out = Map::new();
     for c in &report.coefficients {
-        table_out.insert(
-            c.name.clone(),
-            json!({"coef": c.coef, "se": c.se, "hazard_ratio": c.hazard_ratio,
-                   "hazard_ratio_lo": c.hazard_ratio_lo, "hazard_ratio_hi": c.hazard_ratio_hi,
-                   "z": c.z, "p": c.p}),
-        );
+        let mut row = json!({"coef": c.coef, "se": c.se, "hazard_ratio": c.hazard_ratio,
+               "hazard_ratio_lo": c.hazard_ratio_lo, "hazard_ratio_hi": c.hazard_ratio_hi,
+               "z": c.z, "p": c.p});
+        if [c.hazard_ratio, c.hazard_ratio_lo, c.hazard_ratio_hi]
+            .iter()
+            .any(|h| !h.is_finite())
+        {
+            row["hazard_ratio_note"] =
+                json!("exp of the coefficient or of its interval bound overflows a double");
+        }
+        table_out.insert(c.name.clone(), row);
     }
     let baseline = model
         .baseline()

@@ -21,8 +21,10 @@
 //! Nulls: a rolled-up dimension (and a line without a category) is null in JSON and an
 //! empty CSV field; the total rows' `category` is null; a category present in one year
 //! only (`status` `entered` or `left`) has null frequency, aov and rate for the year it is
-//! absent; `status` `not_decomposable` (revenue ≤ 0 in a year) has null effects. Money is
-//! exact to the cent (two decimals in CSV).
+//! absent; `status` `not_decomposable` (revenue ≤ 0 in a year) has null effects; `cost`
+//! and `margin` are null when the file has no costs; a revenue share of a year whose
+//! total revenue is not positive is null. Money is exact to the cent (two decimals in
+//! CSV).
 
 mod common;
 

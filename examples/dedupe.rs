@@ -27,7 +27,13 @@
 //! the estimated m and u), `blocking_rules`, `threshold`, `merged_records`, `lambda` and
 //! `elapsed_ms`; with `--explain`, `explain`: per pair its prior, per field the level, m,
 //! u and weight (term-frequency adjustment included), the total weight and the match
-//! probability. Bad input prints the file, line, column and value and exits non-zero.
+//! probability. Bad input prints the file, line, column and value and exits with status
+//! 1; a malformed `--field`, `--block` or `--explain`, or `--out-clusters` with `--link`,
+//! exits with status 2.
+//!
+//! Nulls: `clusters` with `--link` (linking pairs records across the files, it does not
+//! cluster them); `explain[].fields[].level` when one of the two records lacks the field,
+//! so the field is not compared (its weight is then 0).
 
 mod common;
 

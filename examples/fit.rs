@@ -13,6 +13,18 @@
 //! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
 //! opportunities; sbg: `period,survival,retention_rate`).
 //!
+//! Nulls, each with its reason:
+//! - `std_errors.NAME`: the information matrix is singular (or not positive definite) at
+//!   the estimate, so that standard error is undefined; `std_errors_note` then says so
+//!   (the key is there only when some standard error is null);
+//! - `expected_lifetime` (sbg): infinite, when α ≤ 1; `expected_lifetime_infinite` is
+//!   then true (the key is always there for sbg);
+//! - `expected_spend` (gg): infinite, when q ≤ 1; `expected_spend_infinite` is then true
+//!   (always there for gg);
+//! - `spend_frequency_correlation` (gg): undefined with fewer than two repeat buyers, or
+//!   when their purchase counts or their mean spends are all equal;
+//!   `spend_frequency_correlation_note` then says which.
+//!
 //! A fit that stops at the iteration cap instead of a maximum of the likelihood is an
 //! error (status 1) naming the file, the model and the termination, unless
 //! `--allow-nonconverged`: then the JSON is printed with `converged` false (and `--out`
@@ -47,7 +59,8 @@ use serde_json::{json, Map, Value};
 /// Keys: `model`, `params`, `log_likelihood` (in the file's time unit), `std_errors`,
 /// `iterations`, `converged`, `termination`, `customers`, `elapsed_ms` (the fit alone),
 /// and by model `read_ms` (the file), `patterns`, `predict_ms`, `repeat_buyers`,
-/// `spend_frequency_correlation`, `expected_spend`, `cohorts`, `expected_lifetime`.
+/// `spend_frequency_correlation`, `expected_spend`, `cohorts`, `expected_lifetime`, and
+/// the notes and flags of the nulls (see the module's documentation).
 #[derive(Parser)]
 #[command(name = "fit", args_override_self = true)]
 struct Args {
@@ -144,7 +157,7 @@ fn report_json(
         report.iterations,
         args.allow_nonconverged,
     )?;
-    Ok(json!({
+    let mut out = json!({
         "model": model,
         "params": named(&report.names, params),
         "log_likelihood": report.log_likelihood,
@@ -153,7 +166,17 @@ fn report_json(
         "converged": report.termination.converged(),
         "termination": format!("{:?}", report.termination),
         "customers": customers,
-    }))
+    });
+    if report.std_errors.iter().any(|s| !s.is_finite()) {
+        out["std_errors_note"] = json!(common::SINGULAR_NOTE);
+    }
+    Ok(out)
+}
+
+/// A figure that may be infinite: the number (null when infinite) and `KEY_infinite`.
+fn maybe_infinite(out: &mut Value, key: &str, v: f64) {
+    out[key] = json!(v);
+    out[format!("{key}_infinite")] = json!(v.is_infinite());
 }
 
 fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), Stop> {
@@ -232,8 +255,12 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
     let mut out = report_json(args, &m.params(), &report, table.records.len())?;
     out["repeat_buyers"] = json!(repeat);
-    out["spend_frequency_correlation"] = json!(spend_frequency_correlation(&table.records));
-    out["expected_spend"] = json!(m.expected_spend());
+    let correlation = spend_frequency_correlation(&table.records);
+    out["spend_frequency_correlation"] = json!(correlation);
+    if correlation.is_none() {
+        out["spend_frequency_correlation_note"] = json!(common::correlation_note(repeat));
+    }
+    maybe_infinite(&mut out, "expected_spend", m.expected_spend());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         write_csv(
@@ -297,7 +324,7 @@ fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, Stop> {
     let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
     let mut out = report_json(args, &m.params(), &report, customers as usize)?;
     out["cohorts"] = json!(cohorts.len());
-    out["expected_lifetime"] = json!(m.expected_lifetime());
+    maybe_infinite(&mut out, "expected_lifetime", m.expected_lifetime());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let longest = cohorts.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;

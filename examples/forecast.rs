@@ -16,6 +16,11 @@
 //! naming the line and field, with exit status 1; so is an nls fit that stopped at the
 //! iteration cap instead of a minimum of the SSE (naming the file and the termination),
 //! unless `--allow-nonconverged` (`converged` is then false).
+//!
+//! Nulls: `se.p`, `se.q`, `se.m` (and with them the forecast's `low`, `high`,
+//! `cumulative_low`, `cumulative_high`) when the estimate's covariance matrix is singular
+//! (or not positive definite), so the standard errors are undefined; `se_note` then says
+//! so.
 
 mod common;
 
@@ -115,6 +120,13 @@ fn bass(args: &BassArgs) -> Result<Value, Stop> {
         "confidence": rep.confidence,
         "forecast": rep.forecast,
     });
+    let se = &rep.std_errors;
+    if [se.p, se.q, se.m].iter().any(|s| !s.is_finite()) {
+        out["se_note"] = json!(
+            "the covariance matrix of the estimate is singular (or not positive definite): \
+             the standard errors shown as null, and the bands built on them, are undefined"
+        );
+    }
     if let Some(r) = &rep.regression {
         for (k, v) in [
             ("a", r.a),

@@ -15,10 +15,15 @@
 //! `--json` prints one object: `campaigns` (a list, each with its `campaign` name) and
 //! `total`, each with `contacts, leads, opportunities, orders`, the rates
 //! `contact_lead, lead_opportunity, opportunity_order, contact_order` as
-//! `{rate, ci_low, ci_high}`, `median_days` per step (null without dates) and `costs`
-//! (null without `--campaigns`); and `tests`, per step `{stage, chi2, dof, p}` across
-//! campaigns (no continuity correction). Bad input prints the file line, column and
-//! value, and exits non-zero.
+//! `{rate, ci_low, ci_high}`, `median_days` per step and `costs`; and `tests`, per step
+//! `{stage, chi2, dof, p}` across campaigns (no continuity correction). Bad input prints
+//! the file line, column and value, and exits with status 1.
+//!
+//! Nulls: `median_days.STEP` when no contact of the group took that step with both dates
+//! known (always, without date columns); `costs` without `--campaigns`, and
+//! `costs.per_lead`, `costs.per_opportunity`, `costs.per_order` when the group has no
+//! lead, opportunity or order to divide its cost by; `as_of` when the contacts carry no
+//! dates.
 
 mod common;
 

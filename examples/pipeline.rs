@@ -17,7 +17,11 @@
 //! `overdue`, `before_start`, `closed`; with `--history`, the learned win rates
 //! (`calibration`); with `--quarter`, the simulated bookings of that quarter (`outcome`).
 //! `--out-dir` writes `weekly.csv`, `quarterly.csv` and `by_stage.csv`. Bad input is a
-//! message naming the line and field, and a non-zero exit.
+//! message naming the file, line and field, and exit status 1.
+//!
+//! Nulls: `as_of` without `--as-of`; `by_team` always (opportunities carry owners, not
+//! teams); in `scope` (and `calibration.scope`, `outcome.scope`) `id`, `as_of` and `user`,
+//! as the whole file is read under the scope of everyone, undated and of no user.
 
 mod common;
 
@@ -88,11 +92,15 @@ fn csv_table(columns: &[&str], rows: &[Value]) -> String {
 }
 
 fn run(args: &Args) -> Result<(), Stop> {
+    let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
     let data = match &args.history {
-        Some(h) => read_opportunities_with_history_path(&args.file, h),
-        None => read_opportunities_path(&args.file),
-    }
-    .map_err(|e| format!("{}: {e}", args.file))?;
+        Some(h) => {
+            // The opportunities alone first, so an error names the file it is in.
+            read_opportunities_path(&args.file).map_err(in_file)?;
+            read_opportunities_with_history_path(&args.file, h).map_err(|e| format!("{h}: {e}"))?
+        }
+        None => read_opportunities_path(&args.file).map_err(in_file)?,
+    };
     let view = data.view(&Scope::all());
     let mut options = PipelineOptions::new(args.fiscal_year_start);
     if let Some(d) = args.as_of {

@@ -24,11 +24,22 @@
 //! profit_share}), `clusters` ({k, sizes, silhouette: [[k, score], ...], profiles: [{...,
 //! distinguishing: [[feature, z], ...]}]}), `whale`
 //! ({peak_customer_share, peak_profit_pct, unprofitable_share, profit_destroyed}), `habits`,
-//! `risk` and `elapsed_ms` (without `--json`, a short text report). When clustering is
-//! impossible (too few distinct customers) `clusters` holds `error` and `k` is null.
+//! `risk` and `elapsed_ms` (without `--json`, a short text report).
 //! `--out` writes per customer (CSV-quoted)
 //! `id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit`.
 //! `--svg DIR` writes `whale.svg` and `rfm_heatmap.svg`.
+//!
+//! Nulls, each with its reason:
+//! - `clusters.k`: clustering is impossible (too few distinct customers); `clusters` then
+//!   holds `error`, why, and empty `sizes`;
+//! - `habits.median_gap_days`: no customer has two purchases, so there is no gap between
+//!   purchases; `habits.median_gap_days_note` then says so;
+//! - `habits.median_basket_value`: no basket has a value; `habits.median_basket_value_note`
+//!   then says so;
+//! - `tiers.NAME.profit_share`, `whale.peak_profit_pct`: the total net profit is exactly
+//!   0 (as with `--margin 0 --cost-per-order 0 --cost-per-month 0` on a log without
+//!   costs), so a share of it is undefined; `tiers.NAME.profit_share_note` and
+//!   `whale.peak_profit_pct_note` then say so.
 //!
 //! With a scope only its customers are profiled and the JSON gains `scope` ({kind, id,
 //! customers}). An output that needs a column the scope hides (profit, segment profit,
@@ -87,6 +98,9 @@ struct Args {
     /// The transaction file
     file: String,
 }
+
+/// Why a share of the total net profit is `null`.
+const ZERO_PROFIT: &str = "the total net profit is 0: a share of it is undefined";
 
 fn run() -> Result<(), Stop> {
     let args = Args::parse();
@@ -180,10 +194,12 @@ fn run() -> Result<(), Stop> {
     let tier_json = or_refused(tiers.clone().map(|tiers| {
         let mut m = Map::new();
         for t in tiers.summary.iter().rev() {
-            m.insert(
-                t.tier.name().to_string(),
-                json!({"count": t.customers, "profit": t.value, "profit_share": t.share}),
-            );
+            let mut tier =
+                json!({"count": t.customers, "profit": t.value, "profit_share": t.share});
+            if !t.share.is_finite() {
+                tier["profit_share_note"] = json!(ZERO_PROFIT);
+            }
+            m.insert(t.tier.name().to_string(), tier);
         }
         Value::Object(m)
     }))?;
@@ -220,13 +236,17 @@ fn run() -> Result<(), Stop> {
         Err(err) => json!({"k": null, "sizes": [], "error": err.to_string()}),
     };
     let whale_json = or_refused(whale.clone().map(|w| {
-        json!({
+        let mut v = json!({
             "peak_customer_share": w.peak_customer_share,
             "peak_profit_pct": w.peak_profit_pct,
             "unprofitable_share": w.unprofitable_share,
             "profit_destroyed": w.profit_destroyed,
             "total_profit": w.total_profit,
-        })
+        });
+        if !w.peak_profit_pct.is_finite() {
+            v["peak_profit_pct_note"] = json!(ZERO_PROFIT);
+        }
+        v
     }))?;
     let frame = summary.features();
     let habits_json = or_refused(habits.and_then(|h| {
@@ -240,11 +260,19 @@ fn run() -> Result<(), Stop> {
         }
         let gaps: Vec<f64> = frame.gap_mean_days.iter().flatten().copied().collect();
         let baskets: Vec<f64> = basket_values.into_iter().flatten().collect();
-        Ok(json!({
+        let mut v = json!({
             "purchases_by_weekday": weekday,
             "median_gap_days": median(&gaps),
             "median_basket_value": median(&baskets),
-        }))
+        });
+        if gaps.is_empty() {
+            v["median_gap_days_note"] =
+                json!("no customer has two purchases: there is no gap between purchases");
+        }
+        if baskets.is_empty() {
+            v["median_basket_value_note"] = json!("no basket has a value");
+        }
+        Ok(v)
     }))?;
     let risk_json = or_refused(risk.and_then(|r| {
         let count = |flags: &[bool]| -> Result<usize, Error> {

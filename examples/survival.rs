@@ -8,12 +8,20 @@
 //!     [--churn-gap-days 365] [--group owner] [--at T1,T2,..] [--confidence 0.95] --json \
 //!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]]
 //! ```
-//! `--json` prints `n`, `events`, `median` (null when the curve stays above ½),
-//! `median_interval` ([lo, hi], null bounds where not reached), `survival_at` (a list of
-//! {t, s, lo, hi} for `--at`), `elapsed_ms`, and with `--group` a `logrank` object
-//! {statistic, df, p_value} and `groups`: per group {group, n, events, median,
-//! survival_at}. Without `--json` it prints the same as text. Events are 0/1 or
-//! true/false.
+//! `--json` prints `n`, `events`, `median`, `median_interval` ([lo, hi]), `survival_at`
+//! (a list of {t, s, lo, hi} for `--at`), `elapsed_ms`, and with `--group` a `logrank`
+//! object {statistic, df, p_value} and `groups`: per group {group, n, events, median,
+//! median_interval, survival_at}. Without `--json` it prints the same as text. Events
+//! are 0/1 or true/false.
+//!
+//! Nulls, each with its reason:
+//! - `median`, `groups[].median`: the curve never falls to ½ (fewer than half the
+//!   subjects have had the event by the last time observed);
+//! - `median_interval[]`, `groups[].median_interval[]`: that bound of the curve's
+//!   confidence interval never falls to ½ (the upper bound stays above it longer than
+//!   the curve, so `hi` is the first to be null);
+//! - `logrank`: the data holds a single group, and the test compares two or more;
+//!   `logrank_note` then says so.
 //!
 //! With `--format`, FILE is a transaction log and the subjects are its customers: a
 //! lifetime runs from the first purchase until a silence of `--churn-gap-days` (the
@@ -177,7 +185,11 @@ fn run() -> Result<(), Stop> {
             .collect();
         out["logrank"] = match &grouped.log_rank {
             Some(lr) => json!({"statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value}),
-            None => Value::Null,
+            None => {
+                out["logrank_note"] =
+                    json!("a single group: the log-rank test compares two or more");
+                Value::Null
+            }
         };
     }
     out["elapsed_ms"] = json!(t0.elapsed().as_secs_f64() * 1e3);

@@ -266,3 +266,17 @@ pub fn converged(
          optimum; --allow-nonconverged prints them anyway"
     )))
 }
+
+/// Why a standard error is `null` in the JSON (it is NaN or infinite).
+pub const SINGULAR_NOTE: &str = "the information matrix is singular (or not positive definite) \
+     at the estimate: the standard errors shown as null are undefined";
+
+/// Why the spend-frequency correlation is `null`, given the number of repeat buyers.
+pub fn correlation_note(repeat_buyers: usize) -> &'static str {
+    if repeat_buyers < 2 {
+        "fewer than two repeat buyers: the correlation is undefined"
+    } else {
+        "the repeat buyers' purchase counts or mean spends are all equal: the correlation \
+         is undefined"
+    }
+}
