@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example allocate -- FILE --budget B [--curve hill|exp|auto] \
 //!     [--hill-k K] [--bounds group=lo:hi,...] [--current group=spend,...] \
-//!     [--margin M] [--confidence 0.95] --json
+//!     [--margin M] [--confidence 0.95] [--allow-nonconverged] --json
 //! ```
 //! FILE is a CSV with the columns `group,spend,outcome` (one row per past campaign).
 //! The JSON holds `budget`, `fits` (per group: `family`, `n`, `estimates` with standard

@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release --example churn -- --format cdnow|csv FILE \
 //!     --calibration-end DATE --holdout-end DATE --json \
-//!     [--method logistic|forest] [--no-model] [--svg DIR] \
+//!     [--method logistic|forest] [--no-model] [--allow-nonconverged] [--svg DIR] \
 //!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
 //!     [--hide-columns cost,margin]
 //! ```

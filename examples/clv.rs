@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example clv -- FILE --horizon-months 12 --monthly-discount 0.01 --json \
-//!     [--out clv.csv] [--margin 1.0] [--weeks-per-month 4.345] [--bootstrap N --seed S]
+//!     [--out clv.csv] [--margin 1.0] [--weeks-per-month 4.345] [--bootstrap N --seed S] \
+//!     [--allow-nonconverged]
 //! ```
 //! FILE is a summary CSV `ID,x,t_x,T,zbar` in weeks (or lifetimes' `frequency,recency,T,
 //! monetary_value`). The convention is lifetimes': months of 4.345 weeks, purchases of

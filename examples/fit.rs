@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example fit -- --model bgnbd|mbgnbd|pnbd|gg|bgbb|sbg FILE --json \
-//!     [--predict-horizon T --out predictions.csv]
+//!     [--predict-horizon T --out predictions.csv] [--allow-nonconverged]
 //! ```
 //! FILE is a summary CSV `ID,x,t_x,T[,zbar]` (or lifetimes' `frequency,recency,T,
 //! monetary_value`) for bgnbd, mbgnbd, pnbd and gg; `frequency,recency,periods[,weights]`

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example forecast -- bass FILE --column NAME \
-//!     [--method nls|ols] [--horizon H] [--confidence 0.95] --json
+//!     [--method nls|ols] [--horizon H] [--confidence 0.95] [--allow-nonconverged] --json
 //! ```
 //! FILE is a CSV with a period column `t` (1, 2, …; gaps allowed for nls) and a column
 //! of new customers per period, named by `--column`. The JSON holds `method`, `n`,

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example holdout -- [--format cdnow|csv FILE] [--calibration-end DATE] \
-//!     [--holdout-end DATE] [--svg tracking.svg] [--json]
+//!     [--holdout-end DATE] [--svg tracking.svg] [--json] [--allow-nonconverged]
 //! ```
 //! Without FILE, the CDNOW sample bundled in tests/data (calibration to 1997-09-30,
 //! holdout to 1998-06-30). `--format csv` reads `customer_id,date,amount`. `--json`
