@@ -356,7 +356,9 @@ fn check_usage(args: &Args) -> Result<(), Stop> {
             args.model.name()
         )));
     }
-    if let (Model::Bgbb | Model::Sbg, Some(h)) = (args.model, args.predict_horizon) {
+    if let (Model::Bgbb | Model::Sbg, Some(h), Some(_)) =
+        (args.model, args.predict_horizon, &args.out)
+    {
         whole(h, "--predict-horizon")?;
     }
     Ok(())
