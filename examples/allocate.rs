@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example allocate -- FILE --budget B [--curve hill|exp|auto] \
 //!     [--hill-k K] [--bounds group=lo:hi,...] [--current group=spend,...] \
-//!     [--margin M] [--confidence 0.95] --json
+//!     [--margin M] [--confidence 0.95] [--allow-nonconverged] --json
 //! ```
 //! FILE is a CSV with the columns `group,spend,outcome` (one row per past campaign).
 //! The JSON holds `budget`, `fits` (per group: `family`, `n`, `estimates` with standard
@@ -14,13 +14,31 @@
 //! `total` (`spend`, `outcome`, `value` with its band), `exact`, `envelope_bound`,
 //! `marginal_value` and, with `--current`, `current` (its total) and `gain`. A bound's
 //! `hi` may be left empty for none (`social=100:`). A bad file is an error naming the
-//! line and field, with exit status 1.
+//! line and field, with exit status 1; so is a group whose kept curve's fit stopped at
+//! the iteration cap instead of a minimum of the SSE (naming the file, the group and the
+//! termination), unless `--allow-nonconverged` (its `converged` is then false). A
+//! malformed `--bounds` or `--current` exits with status 2.
+//!
+//! Nulls, each with its reason:
+//! - `allocation[].upper` (and `current.groups[].upper`): the group has no upper bound;
+//! - `fits[].estimates[].se`: the curve's information matrix is singular at the
+//!   estimate, so that standard error is undefined; then also the group's
+//!   `outcome_se`, `outcome_low` and `outcome_high`, and `total.value_se`,
+//!   `value_low` and `value_high`; `fits[].se_note` says so;
+//! - `fits[].aic`, `fits[].candidates[].aic`: the curve fits the outcomes exactly
+//!   (SSE 0, so ln SSE is −∞);
+//! - `allocation[].average_roi`: the group's spend is 0 (value per unit of nothing);
+//! - `allocation[].marginal_roi`: the curve's slope at the spend is infinite (a Hill
+//!   curve with k < 1 at spend 0).
+
+mod common;
 
 use std::process::ExitCode;
 
 use acrm::io::read_spend_history_path;
 use acrm::promotion::{AllocationOptions, CurveChoice, ResponseOptions};
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Fits response curves per group and allocates a budget across the groups.
@@ -54,6 +72,10 @@ struct Args {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Allocate with curves whose fit stopped at the iteration cap instead of failing
+    /// (their `converged` is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,23 +85,55 @@ enum Curve {
     Auto,
 }
 
-fn pairs(arg: &str, what: &str) -> Result<Vec<(String, String)>, String> {
+fn pairs(arg: &str, what: &str) -> Result<Vec<(String, String)>, Stop> {
     arg.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
             p.split_once('=')
                 .map(|(g, v)| (g.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| format!("--{what}: {p:?} is not group=value"))
+                .ok_or_else(|| Stop::usage(format!("--{what}: {p:?} is not group=value")))
         })
         .collect()
 }
 
-fn number(v: &str, what: &str) -> Result<f64, String> {
+fn number(v: &str, what: &str) -> Result<f64, Stop> {
     v.parse()
-        .map_err(|_| format!("--{what}: {v:?} is not a number"))
+        .map_err(|_| Stop::usage(format!("--{what}: {v:?} is not a number")))
 }
 
-fn run(args: &Args) -> Result<Value, String> {
+/// The `--bounds` (group, lo, hi) and `--current` (group, spend) arguments, checked
+/// before the file is read: a malformed one is a usage error.
+type Spends = (Vec<(String, f64, f64)>, Option<Vec<(String, f64)>>);
+
+fn parse_spends(args: &Args) -> Result<Spends, Stop> {
+    let mut bounds = Vec::new();
+    if let Some(b) = &args.bounds {
+        for (g, v) in pairs(b, "bounds")? {
+            let (lo, hi) = v
+                .split_once(':')
+                .ok_or_else(|| Stop::usage(format!("--bounds: {v:?} is not lo:hi")))?;
+            let hi = if hi.is_empty() {
+                f64::INFINITY
+            } else {
+                number(hi, "bounds")?
+            };
+            bounds.push((g, number(lo, "bounds")?, hi));
+        }
+    }
+    let current = match &args.current {
+        Some(c) => Some(
+            pairs(c, "current")?
+                .into_iter()
+                .map(|(g, v)| Ok((g, number(&v, "current")?)))
+                .collect::<Result<Vec<_>, Stop>>()?,
+        ),
+        None => None,
+    };
+    Ok((bounds, current))
+}
+
+fn run(args: &Args) -> Result<Value, Stop> {
+    let (bounds, current) = parse_spends(args)?;
     let history = read_spend_history_path(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let choice = match args.curve {
         Curve::Hill => CurveChoice::Hill,
@@ -90,28 +144,24 @@ fn run(args: &Args) -> Result<Value, String> {
         .curve(choice)
         .hill_k(args.hill_k)
         .fit(&history)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
+    for r in &fit.report.groups {
+        common::converged(
+            &args.file,
+            &format!("{:?} curve of group `{}`", r.family, r.group),
+            r.converged(),
+            r.termination,
+            r.iterations,
+            args.allow_nonconverged,
+        )?;
+    }
     let mut opts = AllocationOptions::new(args.budget)
         .margin(args.margin)
         .confidence(args.confidence);
-    if let Some(b) = &args.bounds {
-        for (g, v) in pairs(b, "bounds")? {
-            let (lo, hi) = v
-                .split_once(':')
-                .ok_or_else(|| format!("--bounds: {v:?} is not lo:hi"))?;
-            let hi = if hi.is_empty() {
-                f64::INFINITY
-            } else {
-                number(hi, "bounds")?
-            };
-            opts = opts.bounds(g, number(lo, "bounds")?, hi);
-        }
+    for (g, lo, hi) in bounds {
+        opts = opts.bounds(g, lo, hi);
     }
-    if let Some(c) = &args.current {
-        let spends = pairs(c, "current")?
-            .into_iter()
-            .map(|(g, v)| Ok((g, number(&v, "current")?)))
-            .collect::<Result<Vec<_>, String>>()?;
+    if let Some(spends) = current {
         opts = opts.current(spends);
     }
     let plan = opts.compute(&fit.model).map_err(|e| e.to_string())?;
@@ -120,7 +170,7 @@ fn run(args: &Args) -> Result<Value, String> {
         .groups
         .iter()
         .map(|r| {
-            json!({
+            let mut fit = json!({
                 "group": r.group,
                 "family": r.family,
                 "n": r.n,
@@ -131,7 +181,11 @@ fn run(args: &Args) -> Result<Value, String> {
                 "converged": r.converged(),
                 "termination": r.termination,
                 "candidates": r.candidates,
-            })
+            });
+            if r.estimates.iter().any(|e| !e.se.is_finite()) {
+                fit["se_note"] = json!(common::SINGULAR_NOTE);
+            }
+            fit
         })
         .collect();
     let mut out = json!({
@@ -153,18 +207,11 @@ fn run(args: &Args) -> Result<Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

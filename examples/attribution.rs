@@ -28,12 +28,15 @@
 //! {channel: x}}`. Without it, a table. Bad input prints the file line, column and
 //! value, and exits non-zero.
 
+mod common;
+
 use std::process::ExitCode;
 
 use acrm::data::{Conversions, Paths};
 use acrm::io::{read_paths_path, read_touches_path};
 use acrm::promotion::{Attribution, AttributionModel, AttributionOptions, DecayUnit};
 use clap::{Parser, ValueEnum};
+use common::{out, outln, Stop};
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -74,7 +77,7 @@ fn by_channel(att: &Attribution, values: &[f64]) -> Value {
     )
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let paths = match args.format {
         Format::Paths => read_paths_path(&args.file),
         Format::Touches => read_touches_path(&args.file)
@@ -85,7 +88,7 @@ fn run(args: &Args) -> Result<(), String> {
         .half_life(args.half_life)
         .markov_order(args.markov_order)
         .compute(&paths)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let unit = match att.half_life_unit {
         DecayUnit::Touches => "touches",
         DecayUnit::Days => "days",
@@ -117,26 +120,31 @@ fn run(args: &Args) -> Result<(), String> {
             "half_life_unit": unit,
             "models": models,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    println!(
+    outln!(
         "{} distinct paths, {} conversions worth {:.2}, {} without conversion",
-        att.paths, att.total_conversions, att.total_value, att.total_nulls
+        att.paths,
+        att.total_conversions,
+        att.total_value,
+        att.total_nulls
     );
-    println!(
+    outln!(
         "Markov chain (order {}): P(conversion) = {:.6}; time decay half-life {} {unit}",
-        att.markov.order, att.markov.p_conversion, att.half_life
+        att.markov.order,
+        att.markov.p_conversion,
+        att.half_life
     );
     for (what, pick) in [("conversions", true), ("value", false)] {
-        println!("\n{what} credited");
-        print!("{:<14}", "channel");
+        outln!("\n{what} credited");
+        out!("{:<14}", "channel");
         for m in AttributionModel::ALL {
-            print!(" {:>14}", m.name());
+            out!(" {:>14}", m.name());
         }
-        println!(" {:>14}", "removal_effect");
+        outln!(" {:>14}", "removal_effect");
         for (k, c) in att.channels.iter().enumerate() {
-            print!("{c:<14}");
+            out!("{c:<14}");
             for m in AttributionModel::ALL {
                 let credit = att.credit(m);
                 let v = if pick {
@@ -144,20 +152,14 @@ fn run(args: &Args) -> Result<(), String> {
                 } else {
                     credit.value[k]
                 };
-                print!(" {v:>14.3}");
+                out!(" {v:>14.3}");
             }
-            println!(" {:>14.6}", att.markov.removal_effects[k]);
+            outln!(" {:>14.6}", att.markov.removal_effects[k]);
         }
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

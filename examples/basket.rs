@@ -29,7 +29,7 @@ mod common;
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -39,6 +39,7 @@ use acrm::product::{
     BasketLevel, BasketOptions, FpGrowthOptions, Itemsets, Metric, RuleOptions, Rules,
 };
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -100,11 +101,13 @@ struct Args {
 }
 
 /// The baskets and, for a log, the scope's JSON.
-fn read(a: &Args) -> Result<(Baskets, Option<Value>), Box<dyn Error>> {
+fn read(a: &Args) -> Result<(Baskets, Option<Value>), Stop> {
     let with_file = |e: acrm::Error| format!("{}: {e}", a.file);
     let log = matches!(a.format, Format::Log | Format::Cdnow);
     if a.scope.given() && !log {
-        return Err("scopes apply to transaction logs: use --format log or cdnow".into());
+        return Err(Stop::usage(
+            "scopes apply to transaction logs: use --format log or cdnow",
+        ));
     }
     Ok(match a.format {
         Format::Lines => (read_baskets_path(&a.file).map_err(with_file)?, None),
@@ -171,7 +174,7 @@ fn write_rules(path: &str, rules: &Rules) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn run() -> Result<(), Box<dyn Error>> {
+fn run() -> Result<(), Stop> {
     let a = Args::parse();
     let t0 = Instant::now();
     let (baskets, scope) = read(&a)?;
@@ -182,14 +185,18 @@ fn run() -> Result<(), Box<dyn Error>> {
     if let Some(l) = a.max_len {
         opts = opts.max_len(l);
     }
-    let sets = opts.compute(&baskets)?;
+    let sets = opts
+        .compute(&baskets)
+        .map_err(|e| format!("{}: {e}", a.file))?;
     let fpgrowth_ms = t1.elapsed().as_secs_f64() * 1e3;
     let t2 = Instant::now();
     let mut rule_opts = RuleOptions::new().min(Metric::Confidence, a.min_confidence);
     if let Some(l) = a.min_lift {
         rule_opts = rule_opts.min(Metric::Lift, l);
     }
-    let rules = rule_opts.compute(&sets)?;
+    let rules = rule_opts
+        .compute(&sets)
+        .map_err(|e| format!("{}: {e}", a.file))?;
     let rules_ms = t2.elapsed().as_secs_f64() * 1e3;
 
     if let Some(p) = &a.out_itemsets {
@@ -225,11 +232,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         if let Some(s) = scope {
             out["scope"] = s;
         }
-        println!("{out}");
+        outln!("{out}");
     } else {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
+        outln!(
             "{} baskets, {} items: {} frequent itemsets (support ≥ {}, {} baskets), {} rules \
              (confidence ≥ {}) in {:.1} ms (reading {:.1} ms)",
             baskets.len(),
@@ -241,34 +246,30 @@ fn run() -> Result<(), Box<dyn Error>> {
             a.min_confidence,
             fpgrowth_ms + rules_ms,
             read_ms
-        )?;
-        writeln!(out, "\nstrongest rules by lift:")?;
-        writeln!(
-            out,
+        );
+        outln!("\nstrongest rules by lift:");
+        outln!(
             "  {:<30} {:<20} {:>8} {:>10} {:>6}",
-            "if bought", "then", "support", "confidence", "lift"
-        )?;
+            "if bought",
+            "then",
+            "support",
+            "confidence",
+            "lift"
+        );
         for r in top {
-            writeln!(
-                out,
+            outln!(
                 "  {:<30} {:<20} {:>8.4} {:>10.3} {:>6.2}",
                 names(rules.items(), &r.antecedent).join(" + "),
                 names(rules.items(), &r.consequent).join(" + "),
                 r.support,
                 r.confidence,
                 r.lift
-            )?;
+            );
         }
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

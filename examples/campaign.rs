@@ -16,9 +16,21 @@
 //! outcome, rate_treatment, rate_control, lift, relative_lift, z_pooled, p_pooled,
 //! z_unpooled, p_unpooled, chi2, p_chi2, chi2_yates, p_chi2_yates, diff_ci_wald: [lo,
 //! hi], diff_ci_newcombe: [lo, hi], incremental, welch_t, welch_p, cpa_all,
-//! cpa_incremental, roi}`), a figure undefined on the data being null (the economic ones
-//! without `--cost-per-contact`; `roi` also without `--margin` and `--value`). Bad input
-//! prints the file line, column and value, and exits non-zero.
+//! cpa_incremental, roi}`). Bad input prints the file line, column and value, and exits
+//! with status 1.
+//!
+//! Nulls: a figure undefined on the data is null, never NaN (the rules of
+//! `acrm::promotion::campaign`): `mean_value` without `--value`; `relative_lift` when the
+//! control's rate is 0; the z-tests (`z_pooled`, `p_pooled`, `z_unpooled`, `p_unpooled`)
+//! when their standard error is 0 (both rates 0, or both 1); the χ² tests (`chi2`,
+//! `p_chi2`, `chi2_yates`, `p_chi2_yates`) when no contact (or every contact) responded
+//! in either arm; Welch's test (`welch_t`, `welch_p`) without `--value`, with fewer than
+//! two contacts in an arm or when neither arm's values vary; `cpa_all` without a cost
+//! (`--cost-per-contact` or a `cost` column) or without responders; `cpa_incremental`
+//! without a cost or when the incremental responders are not positive; `roi` without a
+//! cost, a `--margin` and a `--value`, or when the cost is 0.
+
+mod common;
 
 use std::process::ExitCode;
 
@@ -26,6 +38,7 @@ use acrm::data::{Dataset, Scope};
 use acrm::io::CampaignContactCsv;
 use acrm::promotion::{ArmResult, CampaignOptions, Comparison};
 use clap::Parser;
+use common::{out, outln, Stop};
 use serde_json::{json, Value};
 
 /// Campaign results per arm against the control.
@@ -106,7 +119,7 @@ fn opt(v: Option<f64>, width: usize, digits: usize) -> String {
     }
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let mut csv = CampaignContactCsv::new().arm(&args.arm);
     for o in &args.outcomes {
         csv = csv.outcome(o);
@@ -132,7 +145,9 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(m) = args.margin {
         opts = opts.margin(m);
     }
-    let result = opts.compute(&view).map_err(|e| e.to_string())?;
+    let result = opts
+        .compute(&view)
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let group = &result.groups[0];
     if args.json {
         let out = json!({
@@ -140,19 +155,19 @@ fn run(args: &Args) -> Result<(), String> {
             "comparisons": group.comparisons.iter().map(comparison_json).collect::<Vec<_>>(),
             "confidence": result.confidence,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    print!("{:<12} {:>8}", "arm", "contacts");
+    out!("{:<12} {:>8}", "arm", "contacts");
     for o in &result.outcomes {
-        print!("  {:>24}", format!("{o} % [95% CI]"));
+        out!("  {:>24}", format!("{o} % [95% CI]"));
     }
-    println!("  {:>10}", "mean value");
+    outln!("  {:>10}", "mean value");
     for a in &group.arms {
-        print!("{:<12} {:>8}", a.arm, a.n);
+        out!("{:<12} {:>8}", a.arm, a.n);
         for o in &result.outcomes {
             let r = &a.outcomes[o];
-            print!(
+            out!(
                 "  {:>24}",
                 format!(
                     "{:6.2} [{:5.2}, {:5.2}]",
@@ -162,10 +177,10 @@ fn run(args: &Args) -> Result<(), String> {
                 )
             );
         }
-        println!("  {}", opt(a.mean_value, 10, 2));
+        outln!("  {}", opt(a.mean_value, 10, 2));
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<12} {:<10} {:>8} {:>8} {:>10} {:>10} {:>10} {:>19} {:>10} {:>9} {:>9} {:>8}",
         "arm",
         "outcome",
@@ -181,7 +196,7 @@ fn run(args: &Args) -> Result<(), String> {
         "ROI"
     );
     for c in &group.comparisons {
-        println!(
+        outln!(
             "{:<12} {:<10} {:>8.2} {} {} {} {} {:>19} {:>10.1} {} {} {}",
             c.arm,
             c.outcome,
@@ -205,11 +220,5 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

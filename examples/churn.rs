@@ -5,12 +5,14 @@
 //! ```text
 //! cargo run --release --example churn -- --format cdnow|csv FILE \
 //!     --calibration-end DATE --holdout-end DATE --json \
-//!     [--method logistic|forest] [--no-model] [--svg DIR] \
+//!     [--method logistic|forest] [--no-model] [--allow-nonconverged] [--svg DIR] \
 //!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]] \
 //!     [--hide-columns cost,margin]
 //! ```
 //! Unless `--no-model`, a BG/NBD model fitted on the calibration period adds P(alive)
-//! and expected holdout purchases as features. `--json` prints `auc`, `pr_auc`,
+//! and expected holdout purchases as features; a BG/NBD fit that stops at the iteration
+//! cap instead of a maximum of the likelihood is an error (status 1) naming the file and
+//! the termination, unless `--allow-nonconverged`. `--json` prints `auc`, `pr_auc`,
 //! `top_decile_lift`, `brier`, the counts used (`customers`, `churners`, `train_rows`,
 //! `test_rows`), `churn_rate`, `method`, `features`, `constant_features`, `deciles`,
 //! `reliability` and `elapsed_ms`. `--svg DIR` writes `cohorts.svg`, the monthly cohort
@@ -31,6 +33,7 @@ use acrm::summary::PurchaseModel;
 use acrm::{Days, FitOptions, Fitted, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -59,6 +62,9 @@ struct Args {
     /// Leave BG/NBD's P(alive) and expected purchases out of the features
     #[arg(long = "no-model")]
     no_model: bool,
+    /// Use the BG/NBD features even when its fit stopped at the iteration cap
+    #[arg(long)]
+    allow_nonconverged: bool,
     /// Write `cohorts.svg` (monthly cohort retention) into this directory
     #[arg(long, value_name = "DIR")]
     svg: Option<String>,
@@ -71,12 +77,12 @@ struct Args {
     file: String,
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let options = match args.format.as_str() {
         "cdnow" => CsvOptions::cdnow_master(),
         "csv" => CsvOptions::new(),
-        other => return Err(format!("--format {other:?}: use cdnow or csv")),
+        other => return Err(Stop::usage(format!("--format {other:?}: use cdnow or csv"))),
     };
     let file = &args.file;
     let e = |e: acrm::Error| format!("{file}: {e}");
@@ -93,9 +99,17 @@ fn run() -> Result<(), String> {
     if !args.no_model {
         // BG/NBD in weeks on the same customers: P(alive) and expected holdout purchases.
         let weeks = split_opts.compute::<Weeks>(&view).map_err(e)?;
-        let Fitted { model, .. } = FitOptions::new()
+        let Fitted { model, report } = FitOptions::new()
             .fit::<BgNbd>(&weeks.calibration.compact())
             .map_err(e)?;
+        common::converged(
+            file,
+            "BG/NBD (features)",
+            report.termination.converged(),
+            report.termination,
+            report.iterations,
+            args.allow_nonconverged,
+        )?;
         let h = weeks.holdout.length().value();
         let records = weeks.calibration.records();
         let p_alive = model.p_alive_all(&records);
@@ -148,9 +162,9 @@ fn run() -> Result<(), String> {
         out["scope"] = common::scope_json(&view);
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{} churn model on {} customers ({:.1}% churned): held-out AUC {:.3}, PR AUC {:.3}, \
              top-decile lift {:.2}, Brier {:.4}",
             out["method"],
@@ -225,11 +239,5 @@ fn plot_cohorts(table: &CohortTable, path: &str) -> Result<(), Box<dyn std::erro
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

@@ -9,6 +9,8 @@
 //! in the standardised space, scikit-learn's convention), `read_ms` and `elapsed_ms` (the
 //! clustering alone). Used by benches/compare/kmeans_vs_sklearn.py.
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use acrm::data::Rows;
 use acrm::io::Table;
 use acrm::profiling::{ClusterMethod, ClusterOptions, Features};
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use ndarray::Array2;
 use serde_json::json;
 
@@ -61,7 +64,7 @@ enum Method {
     Gmm,
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let file = &args.file;
     let method = match args.method {
         Method::Kmeans => ClusterMethod::KMeans,
@@ -90,7 +93,7 @@ fn run(args: &Args) -> Result<(), String> {
         .n_init(args.n_init)
         .seed(args.seed)
         .fit(&features)
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let out = json!({
         "rows": rows,
@@ -101,17 +104,11 @@ fn run(args: &Args) -> Result<(), String> {
         "read_ms": read_ms,
         "elapsed_ms": elapsed_ms,
     });
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example clv -- FILE --horizon-months 12 --monthly-discount 0.01 --json \
-//!     [--out clv.csv] [--margin 1.0] [--weeks-per-month 4.345] [--bootstrap N --seed S]
+//!     [--out clv.csv] [--margin 1.0] [--weeks-per-month 4.345] [--bootstrap N --seed S] \
+//!     [--allow-nonconverged]
 //! ```
 //! FILE is a summary CSV `ID,x,t_x,T,zbar` in weeks (or lifetimes' `frequency,recency,T,
 //! monetary_value`). The convention is lifetimes': months of 4.345 weeks, purchases of
@@ -13,6 +14,19 @@
 //! the file). `--out` writes `id,clv`. `--bootstrap N` refits both models on N resamples of
 //! the customers (seeded, in parallel) and adds `total_clv_interval` {lo, median, hi}, a
 //! 95% percentile interval for customer equity.
+//!
+//! Either fit stopping at the iteration cap instead of a maximum of the likelihood is an
+//! error (status 1) naming the file, the model and the termination, unless
+//! `--allow-nonconverged` (the JSON then says `converged` false). Without it, a resample
+//! whose refits do not converge counts as `failed`. A Gamma-Gamma fit with q ≤ 1 has an
+//! infinite mean spend, so the value is undefined: an error (status 1) naming the file;
+//! a resample with q ≤ 1 counts as `failed`.
+//!
+//! Nulls, each with its reason: `spend_frequency_correlation` is undefined with fewer
+//! than two repeat buyers, or when their purchase counts or their mean spends are all
+//! equal; `spend_frequency_correlation_note` then says which.
+
+mod common;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -26,6 +40,7 @@ use acrm::profitability::{spend_frequency_correlation, ClvOptions, GammaGamma};
 use acrm::summary::{Compact, Records, Rfm};
 use acrm::Weeks;
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::json;
 
 /// Customer lifetime value from a per-customer summary: fits BG/NBD (purchases) and
@@ -34,9 +49,11 @@ use serde_json::json;
 ///
 /// JSON keys: `total_clv`, `customers`, `horizon_months`, `monthly_discount`, `margin`,
 /// `weeks_per_month`, `bgnbd` and `gg` (`params`, `log_likelihood`, `converged`),
-/// `spend_frequency_correlation`, `elapsed_ms` (fits and values, without reading the
+/// `spend_frequency_correlation` (with `spend_frequency_correlation_note` when it is
+/// null), `elapsed_ms` (fits and values, without reading the
 /// file), and with --bootstrap `total_clv_interval` (`lo`, `median`, `hi`, `replicates`,
-/// `failed`).
+/// `failed`: resamples whose fits failed, or did not converge without
+/// --allow-nonconverged).
 #[derive(Parser)]
 #[command(name = "clv", args_override_self = true)]
 struct Args {
@@ -84,6 +101,10 @@ struct Args {
     /// Seed of the resamples.
     #[arg(long, value_name = "S", default_value = "0", value_parser = whole)]
     seed: u64,
+    /// Print the value of fits that stopped at the iteration cap instead of failing
+    /// (their `converged` is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 /// A whole number ≥ 0 (written `200` or `200.0`).
@@ -104,13 +125,13 @@ fn months(v: &str) -> Result<u32, String> {
     }
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, String> {
+fn run(args: &Args) -> Result<serde_json::Value, Stop> {
     let file = &args.file;
     let table = read_summary_csv_path(file).map_err(|e| format!("{file}: {e}"))?;
     if !table.has_spend {
-        return Err(format!(
-            "{file}: needs a zbar (or mean_spend, or monetary_value) column"
-        ));
+        return Err(
+            format!("{file}: needs a zbar (or mean_spend, or monetary_value) column").into(),
+        );
     }
     let (months, discount, margin, weeks) = (
         args.horizon_months,
@@ -119,7 +140,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         args.weeks_per_month,
     );
     let start = Instant::now();
-    let e = |e: acrm::Error| e.to_string();
+    let e = |e: acrm::Error| format!("{file}: {e}");
     type Fits = (BgNbd, FitReport, GammaGamma, FitReport);
     let fit_both = |records: &[Rfm]| -> acrm::Result<Fits> {
         let patterns = Compact::<Weeks>::from_records(records);
@@ -128,13 +149,34 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         Ok((bg.model, bg.report, gg.model, gg.report))
     };
     let (bg, bg_report, gg, gg_report) = fit_both(&table.records).map_err(e)?;
+    for (model, report) in [("bgnbd", &bg_report), ("gg", &gg_report)] {
+        common::converged(
+            file,
+            model,
+            report.termination.converged(),
+            report.termination,
+            report.iterations,
+            args.allow_nonconverged,
+        )?;
+    }
     let records = Records::new(table.records.clone());
     let opts = ClvOptions::new()
         .periods(months)
         .period_length(weeks)
         .discount(discount)
         .margin(margin);
+    let [_, q, _] = gg.params();
+    if q <= 1.0 {
+        return Err(format!(
+            "{file}: the Gamma-Gamma fit has q = {q} ≤ 1, an infinite mean spend per \
+             transaction: lifetime values are undefined"
+        )
+        .into());
+    }
     let clv = opts.compute(&bg, &gg, &records).map_err(e)?;
+    if !clv.equity.is_finite() {
+        return Err(format!("{file}: the total lifetime value is not finite").into());
+    }
     let values = &clv.values;
     let elapsed = start.elapsed();
     // Uncertainty: refit both models on resampled customers; the customer equity of the
@@ -152,12 +194,30 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                     .zip(counts)
                     .flat_map(|(r, &c)| std::iter::repeat(*r).take(c as usize))
                     .collect();
-                fit_both(&resampled).map(|(bg, _, gg, _)| (bg, gg))
+                let (bg, bg_report, gg, gg_report) = fit_both(&resampled)?;
+                let stalled = [&bg_report, &gg_report]
+                    .iter()
+                    .any(|r| !r.termination.converged());
+                if stalled && !args.allow_nonconverged {
+                    return Err(acrm::Error::Numerical {
+                        procedure: "bootstrap refit",
+                        reason: "a fit did not converge".into(),
+                    });
+                }
+                if gg.params()[1] <= 1.0 {
+                    return Err(acrm::Error::Numerical {
+                        procedure: "bootstrap refit",
+                        reason: "Gamma-Gamma q ≤ 1: infinite mean spend".into(),
+                    });
+                }
+                Ok((bg, gg))
             })
             .map_err(e)?;
         b.interval(|(bg, gg)| {
             opts.compute(bg, gg, &records)
                 .map(|c| c.equity)
+                .ok()
+                .filter(|v| v.is_finite())
                 .unwrap_or(f64::NAN)
         })
         .map(|ci| {
@@ -168,6 +228,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         None
     };
 
+    let correlation = spend_frequency_correlation(&table.records);
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
     let summary = json!({
@@ -187,10 +248,14 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             "log_likelihood": gg_report.log_likelihood,
             "converged": gg_report.termination.converged(),
         },
-        "spend_frequency_correlation": spend_frequency_correlation(&table.records),
+        "spend_frequency_correlation": correlation,
         "elapsed_ms": elapsed.as_secs_f64() * 1e3,
     });
     let mut summary = summary;
+    if correlation.is_none() {
+        let repeat = table.records.iter().filter(|r| r.x > 0).count();
+        summary["spend_frequency_correlation_note"] = json!(common::correlation_note(repeat));
+    }
     if let Some(ci) = interval {
         summary["total_clv_interval"] = ci;
     }
@@ -209,18 +274,11 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -11,6 +11,13 @@
 //! (the fit alone), and with `--at` `baseline_survival_at` ({t, s} per time: Breslow's
 //! baseline survival at the covariate means). Used by
 //! benches/compare/survival_vs_lifelines.py.
+//!
+//! Nulls: `covariates.NAME.hazard_ratio`, `hazard_ratio_lo` or `hazard_ratio_hi` when
+//! exp of the coefficient (or of its interval bound) overflows a double, as a
+//! coefficient near separation does on small data; `covariates.NAME.hazard_ratio_note`
+//! then says so.
+
+mod common;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,6 +27,7 @@ use acrm::ndarray::Array2;
 use acrm::persistency::{CoxOptions, SurvivalData, Ties};
 use acrm::Fitted;
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use serde_json::{json, Map};
 
 /// Cox proportional-hazards regression of a CSV with duration, event and covariate
@@ -85,7 +93,7 @@ fn time(t: &str) -> Result<f64, String> {
         .ok_or(format!("{t:?} is not a time"))
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let (file, duration, event, covariates) =
         (&args.file, &args.duration, &args.event, &args.covariates);
     let ties = match args.ties {
@@ -115,14 +123,21 @@ fn run(args: &Args) -> Result<(), String> {
     let elapsed_ms = t1.elapsed().as_secs_f64() * 1e3;
     let mut table_out = Map::new();
     for c in &report.coefficients {
-        table_out.insert(
-            c.name.clone(),
-            json!({"coef": c.coef, "se": c.se, "hazard_ratio": c.hazard_ratio,
-                   "hazard_ratio_lo": c.hazard_ratio_lo, "hazard_ratio_hi": c.hazard_ratio_hi,
-                   "z": c.z, "p": c.p}),
-        );
+        let mut row = json!({"coef": c.coef, "se": c.se, "hazard_ratio": c.hazard_ratio,
+               "hazard_ratio_lo": c.hazard_ratio_lo, "hazard_ratio_hi": c.hazard_ratio_hi,
+               "z": c.z, "p": c.p});
+        if [c.hazard_ratio, c.hazard_ratio_lo, c.hazard_ratio_hi]
+            .iter()
+            .any(|h| !h.is_finite())
+        {
+            row["hazard_ratio_note"] =
+                json!("exp of the coefficient or of its interval bound overflows a double");
+        }
+        table_out.insert(c.name.clone(), row);
     }
-    let baseline = model.baseline().ok_or("the fit returned no baseline")?;
+    let baseline = model
+        .baseline()
+        .ok_or_else(|| format!("{file}: the fit returned no baseline"))?;
     let baseline_at: Vec<_> = args
         .at
         .iter()
@@ -143,17 +158,11 @@ fn run(args: &Args) -> Result<(), String> {
     if !args.at.is_empty() {
         out["baseline_survival_at"] = baseline_at.into();
     }
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

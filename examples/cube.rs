@@ -21,8 +21,10 @@
 //! Nulls: a rolled-up dimension (and a line without a category) is null in JSON and an
 //! empty CSV field; the total rows' `category` is null; a category present in one year
 //! only (`status` `entered` or `left`) has null frequency, aov and rate for the year it is
-//! absent; `status` `not_decomposable` (revenue ≤ 0 in a year) has null effects. Money is
-//! exact to the cent (two decimals in CSV).
+//! absent; `status` `not_decomposable` (revenue ≤ 0 in a year) has null effects; `cost`
+//! and `margin` are null when the file has no costs; a revenue share of a year whose
+//! total revenue is not positive is null. Money is exact to the cent (two decimals in
+//! CSV).
 
 mod common;
 
@@ -39,6 +41,7 @@ use acrm::performance::{
     PeriodChange, RevenueChange, Window,
 };
 use clap::Parser;
+use common::{out, Stop};
 use serde_json::{json, Map, Value};
 
 /// The sales cube, its calendar rollup and the decomposed change between two years.
@@ -402,25 +405,31 @@ fn svgs(dir: &str, ch: &PeriodChange) -> Result<(), String> {
     Ok(())
 }
 
-fn years(s: &str) -> Result<(i32, i32), String> {
-    let bad = || format!("--compare {s:?}: expected two calendar years P0:P1, e.g. 2023:2024");
+fn years(s: &str) -> Result<(i32, i32), Stop> {
+    let bad = || {
+        Stop::usage(format!(
+            "--compare {s:?}: expected two calendar years P0:P1, e.g. 2023:2024"
+        ))
+    };
     let (a, b) = s.split_once(':').ok_or_else(bad)?;
     let a: i32 = a.trim().parse().map_err(|_| bad())?;
     let b: i32 = b.trim().parse().map_err(|_| bad())?;
     if a == b {
-        return Err(format!("--compare {s:?}: the two years must differ"));
+        return Err(Stop::usage(format!(
+            "--compare {s:?}: the two years must differ"
+        )));
     }
     Ok((a, b))
 }
 
-fn run(args: &Args) -> Result<Value, String> {
+fn run(args: &Args) -> Result<Value, Stop> {
     let (y0, y1) = years(&args.compare)?;
     let dims: Vec<Dim> = args
         .dims
         .split(',')
         .map(Dim::parse)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("--dims: {e}"))?;
+        .map_err(|e| Stop::usage(format!("--dims: {e}")))?;
     let t = Instant::now();
     let opts = CsvOptions::order_lines();
     let file = File::open(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
@@ -430,7 +439,7 @@ fn run(args: &Args) -> Result<Value, String> {
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let scope = args.scope.resolve(&mut loaded.dataset, false)?;
     let view = loaded.dataset.view(&scope);
-    let err = |e: acrm::Error| e.to_string();
+    let err = |e: acrm::Error| format!("{}: {e}", args.file);
 
     let t = Instant::now();
     let cube = CubeOptions::new()
@@ -508,12 +517,9 @@ fn main() -> ExitCode {
                 s
             };
             // A closed pipe (`| head`) ends the output quietly.
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+            out!("{out}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(stop) => stop.report(),
     }
 }

@@ -27,7 +27,15 @@
 //! the estimated m and u), `blocking_rules`, `threshold`, `merged_records`, `lambda` and
 //! `elapsed_ms`; with `--explain`, `explain`: per pair its prior, per field the level, m,
 //! u and weight (term-frequency adjustment included), the total weight and the match
-//! probability. Bad input prints the file, line, column and value and exits non-zero.
+//! probability. Bad input prints the file, line, column and value and exits with status
+//! 1; a malformed `--field`, `--block` or `--explain`, or `--out-clusters` with `--link`,
+//! exits with status 2.
+//!
+//! Nulls: `clusters` with `--link` (linking pairs records across the files, it does not
+//! cluster them); `explain[].fields[].level` when one of the two records lacks the field,
+//! so the field is not compared (its weight is then 0).
+
+mod common;
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -37,6 +45,7 @@ use acrm::data::{CustomerRecords, FieldKind};
 use acrm::identity::{BlockingOptions, BlockingRule, Key, ResolveOptions};
 use acrm::io::{CustomerRecordCsv, Table};
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Deduplicates (or links) customer records.
@@ -88,26 +97,24 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dedupe: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let start = Instant::now();
     if args.link.is_some() && args.out_clusters.is_some() {
-        return Err("--out-clusters is for deduplication (without --link)".into());
+        return Err(Stop::usage(
+            "--out-clusters is for deduplication (without --link)",
+        ));
     }
     let mut reader = CustomerRecordCsv::new(&args.id);
     for f in &args.fields {
         let (col, kind) = f
             .rsplit_once(':')
-            .ok_or_else(|| format!("--field {f:?}: expected COLUMN:KIND"))?;
-        let kind: FieldKind = kind.parse().map_err(|e| format!("--field {f:?}: {e}"))?;
+            .ok_or_else(|| Stop::usage(format!("--field {f:?}: expected COLUMN:KIND")))?;
+        let kind: FieldKind = kind
+            .parse()
+            .map_err(|e| Stop::usage(format!("--field {f:?}: {e}")))?;
         reader = reader.field(col, kind);
     }
     if let Some(s) = &args.source {
@@ -125,7 +132,9 @@ fn run(args: &Args) -> Result<(), String> {
             .split(',')
             .map(|c| {
                 names.iter().position(|n| *n == c.trim()).ok_or_else(|| {
-                    format!("--block {b:?}: {c:?} is not one of the --field columns {names:?}")
+                    Stop::usage(format!(
+                        "--block {b:?}: {c:?} is not one of the --field columns {names:?}"
+                    ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -147,7 +156,10 @@ fn run(args: &Args) -> Result<(), String> {
         Some(r) => options.compute_link(&left, r),
         None => options.compute(&left),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match &args.link {
+        Some(link) => format!("{} and {link}: {e}", args.file),
+        None => format!("{}: {e}", args.file),
+    })?;
     let matches = resolution.matches();
     let id_of = |i: u32, side_right: bool| -> &str {
         match (&right, side_right) {
@@ -193,7 +205,9 @@ fn run(args: &Args) -> Result<(), String> {
             if let Some(l) = &args.link {
                 truth.extend(truth_of(l)?);
             }
-            let e = resolution.evaluate(&truth).map_err(|e| e.to_string())?;
+            let e = resolution
+                .evaluate(&truth)
+                .map_err(|e| format!("--truth {col}: {e}"))?;
             Some(serde_json::to_value(e).map_err(|e| e.to_string())?)
         }
         None => None,
@@ -202,17 +216,17 @@ fn run(args: &Args) -> Result<(), String> {
     for e in &args.explain {
         let (a, b) = e
             .split_once(',')
-            .ok_or_else(|| format!("--explain {e:?}: expected ID,ID"))?;
-        let find = |id: &str, records: &CustomerRecords, offset: usize| {
+            .ok_or_else(|| Stop::usage(format!("--explain {e:?}: expected ID,ID")))?;
+        let find = |id: &str, records: &CustomerRecords, path: &str, offset: usize| {
             (0..records.len())
                 .find(|&i| records.id(i) == id.trim())
                 .map(|i| i + offset)
-                .ok_or_else(|| format!("--explain {e:?}: no record has id {id:?}"))
+                .ok_or_else(|| format!("{path}: --explain {e:?}: no record has id {id:?}"))
         };
-        let i = find(a, &left, 0)?;
-        let j = match &right {
-            Some(r) => find(b, r, left.len())?,
-            None => find(b, &left, 0)?,
+        let i = find(a, &left, &args.file, 0)?;
+        let j = match (&right, &args.link) {
+            (Some(r), Some(link)) => find(b, r, link, left.len())?,
+            _ => find(b, &left, &args.file, 0)?,
         };
         let x = resolution.explain(i, j).map_err(|e| e.to_string())?;
         let fields: Vec<Value> = resolution
@@ -269,12 +283,12 @@ fn run(args: &Args) -> Result<(), String> {
         if !explained.is_empty() {
             out["explain"] = Value::Array(explained);
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        outln!(
             "{} records, {} candidate pairs (reduction ratio {:.6}), {} matches, {} clusters, \
              EM {} iterations, {:.0} ms",
             r.records,
@@ -291,13 +305,13 @@ fn run(args: &Args) -> Result<(), String> {
                 .iter()
                 .map(|l| format!("{} m={:.3} u={:.2e}", l.label, l.m, l.u))
                 .collect();
-            println!("  {} ({}): {}", f.name, f.kind, levels.join("; "));
+            outln!("  {} ({}): {}", f.name, f.kind, levels.join("; "));
         }
         if let Some(e) = evaluation {
-            println!("  evaluation: {e}");
+            outln!("  evaluation: {e}");
         }
         for x in &explained {
-            println!("  explain: {x}");
+            outln!("  explain: {x}");
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example fit -- --model bgnbd|mbgnbd|pnbd|gg|bgbb|sbg FILE --json \
-//!     [--predict-horizon T --out predictions.csv]
+//!     [--predict-horizon T --out predictions.csv] [--allow-nonconverged]
 //! ```
 //! FILE is a summary CSV `ID,x,t_x,T[,zbar]` (or lifetimes' `frequency,recency,T,
 //! monetary_value`) for bgnbd, mbgnbd, pnbd and gg; `frequency,recency,periods[,weights]`
@@ -12,6 +12,27 @@
 //! the file). `--out` writes `id,p_alive,expected_purchases` per customer over the next
 //! `--predict-horizon` time units (gg: `id,expected_spend`; bgbb: over the next T
 //! opportunities; sbg: `period,survival,retention_rate`).
+//!
+//! Nulls, each with its reason:
+//! - `std_errors.NAME`: the information matrix is singular (or not positive definite) at
+//!   the estimate, so that standard error is undefined; `std_errors_note` then says so
+//!   (the key is there only when some standard error is null);
+//! - `expected_lifetime` (sbg): infinite, when α ≤ 1; `expected_lifetime_infinite` is
+//!   then true (the key is always there for sbg);
+//! - `expected_spend` (gg): infinite, when q ≤ 1; `expected_spend_infinite` is then true
+//!   (always there for gg);
+//! - `spend_frequency_correlation` (gg): undefined with fewer than two repeat buyers, or
+//!   when their purchase counts or their mean spends are all equal;
+//!   `spend_frequency_correlation_note` then says which.
+//!
+//! A fit that stops at the iteration cap instead of a maximum of the likelihood is an
+//! error (status 1) naming the file, the model and the termination, unless
+//! `--allow-nonconverged`: then the JSON is printed with `converged` false (and `--out`
+//! written). Bad usage (`--out` without the `--predict-horizon` the model needs, a
+//! fractional horizon for bgbb or sbg) exits with status 2; a bad file or a failed fit
+//! with status 1 and a message naming the file.
+
+mod common;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -29,6 +50,7 @@ use acrm::profitability::{spend_frequency_correlation, GammaGamma};
 use acrm::summary::{score, Compact, PurchaseModel};
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use serde_json::{json, Map, Value};
 
 /// Fits a purchase or spend model to a per-customer summary file and prints the fit as
@@ -37,7 +59,8 @@ use serde_json::{json, Map, Value};
 /// Keys: `model`, `params`, `log_likelihood` (in the file's time unit), `std_errors`,
 /// `iterations`, `converged`, `termination`, `customers`, `elapsed_ms` (the fit alone),
 /// and by model `read_ms` (the file), `patterns`, `predict_ms`, `repeat_buyers`,
-/// `spend_frequency_correlation`, `expected_spend`, `cohorts`, `expected_lifetime`.
+/// `spend_frequency_correlation`, `expected_spend`, `cohorts`, `expected_lifetime`, and
+/// the notes and flags of the nulls (see the module's documentation).
 #[derive(Parser)]
 #[command(name = "fit", args_override_self = true)]
 struct Args {
@@ -63,6 +86,10 @@ struct Args {
     /// `id,expected_spend`, sbg: `period,survival,retention_rate` for periods 1 to T.
     #[arg(long, value_name = "predictions.csv")]
     out: Option<String>,
+    /// Print (and write with --out) a fit that stopped at the iteration cap instead of
+    /// failing; its JSON says `"converged": false`.
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,8 +141,23 @@ fn named(names: &[String], values: &[f64]) -> Value {
     Value::Object(m)
 }
 
-fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize) -> Value {
-    json!({
+/// The fit's common keys, once it is known to have converged (or allowed not to).
+fn report_json(
+    args: &Args,
+    params: &[f64],
+    report: &FitReport,
+    customers: usize,
+) -> Result<Value, Stop> {
+    let model = args.model.name();
+    common::converged(
+        &args.file,
+        model,
+        report.termination.converged(),
+        report.termination,
+        report.iterations,
+        args.allow_nonconverged,
+    )?;
+    let mut out = json!({
         "model": model,
         "params": named(&report.names, params),
         "log_likelihood": report.log_likelihood,
@@ -124,10 +166,20 @@ fn report_json(model: &str, params: &[f64], report: &FitReport, customers: usize
         "converged": report.termination.converged(),
         "termination": format!("{:?}", report.termination),
         "customers": customers,
-    })
+    });
+    if report.std_errors.iter().any(|s| !s.is_finite()) {
+        out["std_errors_note"] = json!(common::SINGULAR_NOTE);
+    }
+    Ok(out)
 }
 
-fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), String> {
+/// A figure that may be infinite: the number (null when infinite) and `KEY_infinite`.
+fn maybe_infinite(out: &mut Value, key: &str, v: f64) {
+    out[key] = json!(v);
+    out[format!("{key}_infinite")] = json!(v.is_infinite());
+}
+
+fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Result<(), Stop> {
     let f = File::create(path).map_err(|e| format!("{path}: {e}"))?;
     let mut w = BufWriter::new(f);
     let mut put = |s: &str| {
@@ -140,15 +192,16 @@ fn write_csv(path: &str, header: &str, rows: impl Iterator<Item = String>) -> Re
         put(&r)?;
         put("\n")?;
     }
-    w.flush().map_err(|e| format!("{path}: {e}"))
+    w.flush().map_err(|e| format!("{path}: {e}"))?;
+    Ok(())
 }
 
 /// Fits one of the purchase models on the table's compact patterns.
-fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     let patterns = Compact::<Weeks>::from_records(&table.records).patterns;
     let opts = FitOptions::new();
     let start = Instant::now();
-    let e = |e: acrm::Error| e.to_string();
+    let e = |e: acrm::Error| format!("{}: {e}", args.file);
     let (params, report, model): (Vec<f64>, FitReport, Box<dyn PurchaseModel>) = match args.model {
         Model::Bgnbd => {
             let Fitted { model, report } = opts.fit::<BgNbd>(&patterns).map_err(e)?;
@@ -164,13 +217,13 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
         }
     };
     let elapsed = start.elapsed();
-    let mut out = report_json(args.model.name(), &params, &report, table.records.len());
+    let mut out = report_json(args, &params, &report, table.records.len())?;
     out["patterns"] = json!(patterns.len());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let h = args
             .predict_horizon
-            .ok_or("--out needs --predict-horizon for this model")?;
+            .ok_or_else(|| Stop::usage("--out needs --predict-horizon for this model"))?;
         let start = Instant::now();
         let scores = score(model.as_ref(), &table.records, h);
         out["predict_ms"] = json!(start.elapsed().as_secs_f64() * 1e3);
@@ -186,20 +239,28 @@ fn fit_purchases(args: &Args, table: &SummaryTable) -> Result<Value, String> {
     Ok(out)
 }
 
-fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
+fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     if !table.has_spend {
-        return Err("gg needs a zbar (or mean_spend, or monetary_value) column".into());
+        return Err(format!(
+            "{}: gg needs a zbar (or mean_spend, or monetary_value) column",
+            args.file
+        )
+        .into());
     }
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<GammaGamma>(&table.records)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
-    let mut out = report_json("gg", &m.params(), &report, table.records.len());
+    let mut out = report_json(args, &m.params(), &report, table.records.len())?;
     out["repeat_buyers"] = json!(repeat);
-    out["spend_frequency_correlation"] = json!(spend_frequency_correlation(&table.records));
-    out["expected_spend"] = json!(m.expected_spend());
+    let correlation = spend_frequency_correlation(&table.records);
+    out["spend_frequency_correlation"] = json!(correlation);
+    if correlation.is_none() {
+        out["spend_frequency_correlation_note"] = json!(common::correlation_note(repeat));
+    }
+    maybe_infinite(&mut out, "expected_spend", m.expected_spend());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         write_csv(
@@ -215,28 +276,28 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, String> {
 }
 
 /// A whole number of opportunities or periods from `--predict-horizon`.
-fn whole(v: f64, what: &str) -> Result<u32, String> {
+fn whole(v: f64, what: &str) -> Result<u32, Stop> {
     if v.fract() == 0.0 && v <= f64::from(u32::MAX) {
         Ok(v as u32)
     } else {
-        Err(format!("{what} {v} is not a whole number"))
+        Err(Stop::usage(format!("{what} {v} is not a whole number")))
     }
 }
 
-fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> {
+fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, Stop> {
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<BgBb>(patterns)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = patterns.iter().map(|p| u64::from(p.count)).sum();
-    let mut out = report_json("bgbb", &m.params(), &report, customers as usize);
+    let mut out = report_json(args, &m.params(), &report, customers as usize)?;
     out["patterns"] = json!(patterns.len());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let h = args
             .predict_horizon
-            .ok_or("--out needs --predict-horizon (opportunities) for bgbb")?;
+            .ok_or_else(|| Stop::usage("--out needs --predict-horizon (opportunities) for bgbb"))?;
         let n_star = whole(h, "--predict-horizon")?;
         write_csv(
             path,
@@ -254,16 +315,16 @@ fn fit_bgbb(args: &Args, patterns: &[DiscretePattern]) -> Result<Value, String> 
     Ok(out)
 }
 
-fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
+fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, Stop> {
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<ShiftedBetaGeometric>(cohorts)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let elapsed = start.elapsed();
     let customers: u64 = cohorts.iter().map(|c| c.alive()[0]).sum();
-    let mut out = report_json("sbg", &m.params(), &report, customers as usize);
+    let mut out = report_json(args, &m.params(), &report, customers as usize)?;
     out["cohorts"] = json!(cohorts.len());
-    out["expected_lifetime"] = json!(m.expected_lifetime());
+    maybe_infinite(&mut out, "expected_lifetime", m.expected_lifetime());
     out["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1e3);
     if let Some(path) = &args.out {
         let longest = cohorts.iter().map(|c| c.periods()).max().unwrap_or(1) as f64;
@@ -277,7 +338,34 @@ fn fit_sbg(args: &Args, cohorts: &[Cohort]) -> Result<Value, String> {
     Ok(out)
 }
 
-fn run(args: &Args) -> Result<Value, String> {
+/// The usage errors found before reading anything: `--out` without the horizon the
+/// model needs, a fractional horizon where it counts opportunities or periods.
+fn check_usage(args: &Args) -> Result<(), Stop> {
+    let needs_horizon = matches!(
+        args.model,
+        Model::Bgnbd | Model::Mbgnbd | Model::Pnbd | Model::Bgbb
+    );
+    if args.out.is_some() && needs_horizon && args.predict_horizon.is_none() {
+        let what = if args.model == Model::Bgbb {
+            " (opportunities)"
+        } else {
+            ""
+        };
+        return Err(Stop::usage(format!(
+            "--out needs --predict-horizon{what} for {}",
+            args.model.name()
+        )));
+    }
+    if let (Model::Bgbb | Model::Sbg, Some(h), Some(_)) =
+        (args.model, args.predict_horizon, &args.out)
+    {
+        whole(h, "--predict-horizon")?;
+    }
+    Ok(())
+}
+
+fn run(args: &Args) -> Result<Value, Stop> {
+    check_usage(args)?;
     let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
     match args.model {
         Model::Bgnbd | Model::Mbgnbd | Model::Pnbd | Model::Gg => {
@@ -302,18 +390,11 @@ fn run(args: &Args) -> Result<Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example forecast -- bass FILE --column NAME \
-//!     [--method nls|ols] [--horizon H] [--confidence 0.95] --json
+//!     [--method nls|ols] [--horizon H] [--confidence 0.95] [--allow-nonconverged] --json
 //! ```
 //! FILE is a CSV with a period column `t` (1, 2, …; gaps allowed for nls) and a column
 //! of new customers per period, named by `--column`. The JSON holds `method`, `n`,
@@ -13,13 +13,23 @@
 //! interval of the period's new customers (parameters and noise) and the cumulative
 //! band a confidence interval of m F(t) (parameters only). With `--method ols` also the
 //! regression's `a, b, c`, `se_a, se_b, se_c`, `rss` and `r2`. A bad file is an error
-//! naming the line and field, with exit status 1.
+//! naming the line and field, with exit status 1; so is an nls fit that stopped at the
+//! iteration cap instead of a minimum of the SSE (naming the file and the termination),
+//! unless `--allow-nonconverged` (`converged` is then false).
+//!
+//! Nulls: `se.p`, `se.q`, `se.m` (and with them the forecast's `low`, `high`,
+//! `cumulative_low`, `cumulative_high`) when the estimate's covariance matrix is singular
+//! (or not positive definite), so the standard errors are undefined; `se_note` then says
+//! so.
+
+mod common;
 
 use std::process::ExitCode;
 
 use acrm::io::read_series_csv_path;
 use acrm::prospecting::{BassMethod, BassOptions};
 use clap::{Parser, Subcommand, ValueEnum};
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Acquisition forecasts.
@@ -57,6 +67,10 @@ struct BassArgs {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Print a fit that stopped at the iteration cap instead of failing (its `converged`
+    /// is false).
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,7 +79,7 @@ enum Method {
     Ols,
 }
 
-fn bass(args: &BassArgs) -> Result<Value, String> {
+fn bass(args: &BassArgs) -> Result<Value, Stop> {
     let series = read_series_csv_path(&args.file, "t", &args.column)
         .map_err(|e| format!("{}: {e}", args.file))?;
     let method = match args.method {
@@ -77,8 +91,16 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
         .horizon(args.horizon)
         .confidence(args.confidence)
         .fit(&series)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let (model, rep) = (&fit.model, &fit.report);
+    common::converged(
+        &args.file,
+        "Bass",
+        rep.termination.converged(),
+        rep.termination,
+        rep.iterations,
+        args.allow_nonconverged,
+    )?;
     let mut out = json!({
         "method": match method { BassMethod::Nls => "nls", BassMethod::Ols => "ols" },
         "column": args.column,
@@ -98,6 +120,13 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
         "confidence": rep.confidence,
         "forecast": rep.forecast,
     });
+    let se = &rep.std_errors;
+    if [se.p, se.q, se.m].iter().any(|s| !s.is_finite()) {
+        out["se_note"] = json!(
+            "the covariance matrix of the estimate is singular (or not positive definite): \
+             the standard errors shown as null, and the bands built on them, are undefined"
+        );
+    }
     if let Some(r) = &rep.regression {
         for (k, v) in [
             ("a", r.a),
@@ -118,18 +147,11 @@ fn bass(args: &BassArgs) -> Result<Value, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let Command::Bass(b) = &args.command;
-    match bass(b) {
-        Ok(v) => {
-            if b.json {
-                println!("{v}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(bass(b).map(|v| {
+        if b.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

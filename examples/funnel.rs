@@ -15,10 +15,15 @@
 //! `--json` prints one object: `campaigns` (a list, each with its `campaign` name) and
 //! `total`, each with `contacts, leads, opportunities, orders`, the rates
 //! `contact_lead, lead_opportunity, opportunity_order, contact_order` as
-//! `{rate, ci_low, ci_high}`, `median_days` per step (null without dates) and `costs`
-//! (null without `--campaigns`); and `tests`, per step `{stage, chi2, dof, p}` across
-//! campaigns (no continuity correction). Bad input prints the file line, column and
-//! value, and exits non-zero.
+//! `{rate, ci_low, ci_high}`, `median_days` per step and `costs`; and `tests`, per step
+//! `{stage, chi2, dof, p}` across campaigns (no continuity correction). Bad input prints
+//! the file line, column and value, and exits with status 1.
+//!
+//! Nulls: `median_days.STEP` when no contact of the group took that step with both dates
+//! known (always, without date columns); `costs` without `--campaigns`, and
+//! `costs.per_lead`, `costs.per_opportunity`, `costs.per_order` when the group has no
+//! lead, opportunity or order to divide its cost by; `as_of` when the contacts carry no
+//! dates.
 
 mod common;
 
@@ -30,6 +35,7 @@ use acrm::numerics::Proportion;
 use acrm::prospecting::{FunnelGroup, FunnelGrouping, FunnelOptions};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Funnel conversion by campaign.
@@ -77,7 +83,7 @@ fn group(g: &FunnelGroup, name: Option<&str>) -> Value {
     v
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let contacts = read_contacts_path(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let campaigns = match &args.campaigns {
         Some(path) => Some(read_campaigns_path(path).map_err(|e| format!("{path}: {e}"))?),
@@ -94,7 +100,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let funnel = opts
         .compute(&contacts.view(&Scope::all()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", args.file))?;
     if args.json {
         let out = json!({
             "campaigns": funnel.groups.iter().map(|g| group(g, Some(&g.group))).collect::<Vec<_>>(),
@@ -105,12 +111,19 @@ fn run(args: &Args) -> Result<(), String> {
             "confidence": funnel.confidence,
             "as_of": funnel.as_of,
         });
-        println!("{out}");
+        outln!("{out}");
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<16} {:>8} {:>7} {:>7} {:>7}  {:>22}  {:>22}  {:>22}",
-        "campaign", "contacts", "leads", "opps", "orders", "contact→lead", "lead→opp", "opp→order"
+        "campaign",
+        "contacts",
+        "leads",
+        "opps",
+        "orders",
+        "contact→lead",
+        "lead→opp",
+        "opp→order"
     );
     let pct = |p: &Proportion| {
         format!(
@@ -121,7 +134,7 @@ fn run(args: &Args) -> Result<(), String> {
         )
     };
     for g in funnel.groups.iter().chain([&funnel.total]) {
-        println!(
+        outln!(
             "{:<16} {:>8} {:>7} {:>7} {:>7}  {:>22}  {:>22}  {:>22}",
             g.group,
             g.contacts,
@@ -134,20 +147,17 @@ fn run(args: &Args) -> Result<(), String> {
         );
     }
     for t in &funnel.tests {
-        println!(
+        outln!(
             "χ² {:<18} {:10.4}  dof {}  p {:.4e}",
-            t.stage, t.chi2, t.dof, t.p
+            t.stage,
+            t.chi2,
+            t.dof,
+            t.p
         );
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&Args::parse()))
 }

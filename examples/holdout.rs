@@ -3,20 +3,26 @@
 //!
 //! ```text
 //! cargo run --release --example holdout -- [--format cdnow|csv FILE] [--calibration-end DATE] \
-//!     [--holdout-end DATE] [--svg tracking.svg] [--json]
+//!     [--holdout-end DATE] [--svg tracking.svg] [--json] [--allow-nonconverged]
 //! ```
 //! Without FILE, the CDNOW sample bundled in tests/data (calibration to 1997-09-30,
 //! holdout to 1998-06-30). `--format csv` reads `customer_id,date,amount`. `--json`
 //! prints `customers`, `params`, `mae`, `rmse`, `bias`, `correlation`, `predicted_total`,
-//! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}).
+//! `actual_total`, `by_frequency` and `tracking` ({week, date, predicted, actual}). A
+//! BG/NBD fit that stops at the iteration cap instead of a maximum of the likelihood is
+//! an error (status 1) naming the file and the termination, unless
+//! `--allow-nonconverged`.
+
+mod common;
 
 use std::process::ExitCode;
 
 use acrm::io::CsvOptions;
 use acrm::persistency::{BgNbd, FitOptions, Scorecard, Tracking};
-use acrm::{Scope, SplitOptions, Weeks};
+use acrm::{Fitted, Scope, SplitOptions, Weeks};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::json;
 
@@ -49,6 +55,9 @@ struct Args {
     /// Print the JSON object on one line (pretty-printed without it).
     #[arg(long)]
     json: bool,
+    /// Score a fit that stopped at the iteration cap instead of failing.
+    #[arg(long)]
+    allow_nonconverged: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,7 +130,7 @@ fn plot(track: &Tracking, path: &str) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, String> {
+fn run(args: &Args) -> Result<serde_json::Value, Stop> {
     let (cal, hold) = (args.calibration_end, args.holdout_end);
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -131,7 +140,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         (None | Some(Format::Cdnow), None) => CsvOptions::cdnow_sample(),
         (Some(Format::Cdnow), Some(_)) => CsvOptions::cdnow_master(),
         (Some(Format::Csv), _) => CsvOptions::new(),
-        (None, Some(_)) => return Err("--format is required with FILE".into()),
+        (None, Some(_)) => return Err(Stop::usage("--format is required with FILE")),
     };
     let path = args.file.as_deref().unwrap_or(sample);
     let e = |e: acrm::Error| format!("{path}: {e}");
@@ -140,10 +149,17 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let split = SplitOptions::new(cal, hold)
         .compute::<Weeks>(&all)
         .map_err(e)?;
-    let bg = FitOptions::new()
+    let Fitted { model: bg, report } = FitOptions::new()
         .fit::<BgNbd>(&split.calibration.compact())
-        .map_err(e)?
-        .model;
+        .map_err(e)?;
+    common::converged(
+        path,
+        "bgnbd",
+        report.termination.converged(),
+        report.termination,
+        report.iterations,
+        args.allow_nonconverged,
+    )?;
     let horizon = split.holdout.length().value();
     let card = Scorecard::compute(&bg, &split).map_err(e)?;
     let track = Tracking::compute(&bg, &all, &split).map_err(e)?;
@@ -174,18 +190,11 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(v) => {
-            if args.json {
-                println!("{v}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            }
-            ExitCode::SUCCESS
+    common::exit(run(&args).map(|v| {
+        if args.json {
+            outln!("{v}");
+        } else {
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    }))
 }

@@ -21,12 +21,15 @@
 //!     --target converted --id lead_id --categorical source:web --categorical region --json
 //! ```
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::io::Table;
 use acrm::prospecting::{LeadScoreOptions, LeadTable};
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::json;
 
 /// Lead scoring of a CSV (logistic regression with one-hot categorical features); prints
@@ -53,7 +56,7 @@ struct Args {
     json: bool,
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
     let file = &args.file;
     let err = |e: acrm::Error| format!("{file}: {e}");
     let t0 = Instant::now();
@@ -69,9 +72,10 @@ fn run(args: &Args) -> Result<(), String> {
     for (col, _) in &categorical {
         if !table.header().iter().any(|h| h == col) {
             return Err(format!(
-                "--categorical: column `{col}` not in the header {:?}",
+                "{file}: --categorical: column `{col}` not in the header {:?}",
                 table.header()
-            ));
+            )
+            .into());
         }
     }
     let mut leads = LeadTable::new()
@@ -128,17 +132,11 @@ fn run(args: &Args) -> Result<(), String> {
         "read_ms": read_ms,
         "fit_ms": fit_ms,
     });
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

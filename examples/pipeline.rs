@@ -17,7 +17,11 @@
 //! `overdue`, `before_start`, `closed`; with `--history`, the learned win rates
 //! (`calibration`); with `--quarter`, the simulated bookings of that quarter (`outcome`).
 //! `--out-dir` writes `weekly.csv`, `quarterly.csv` and `by_stage.csv`. Bad input is a
-//! message naming the line and field, and a non-zero exit.
+//! message naming the file, line and field, and exit status 1.
+//!
+//! Nulls: `as_of` without `--as-of`; `by_team` always (opportunities carry owners, not
+//! teams); in `scope` (and `calibration.scope`, `outcome.scope`) `id`, `as_of` and `user`,
+//! as the whole file is read under the scope of everyone, undated and of no user.
 
 mod common;
 
@@ -29,6 +33,7 @@ use acrm::io::{read_opportunities_path, read_opportunities_with_history_path};
 use acrm::prospecting::{CalibrationOptions, Pipeline, PipelineOptions, QuarterOutcomeOptions};
 use chrono::{NaiveDate, Weekday};
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// The weighted pipeline of an opportunity file, by week, quarter and stage.
@@ -86,12 +91,16 @@ fn csv_table(columns: &[&str], rows: &[Value]) -> String {
     s
 }
 
-fn run(args: &Args) -> Result<(), String> {
+fn run(args: &Args) -> Result<(), Stop> {
+    let in_file = |e: acrm::Error| format!("{}: {e}", args.file);
     let data = match &args.history {
-        Some(h) => read_opportunities_with_history_path(&args.file, h),
-        None => read_opportunities_path(&args.file),
-    }
-    .map_err(|e| format!("{}: {e}", args.file))?;
+        Some(h) => {
+            // The opportunities alone first, so an error names the file it is in.
+            read_opportunities_path(&args.file).map_err(in_file)?;
+            read_opportunities_with_history_path(&args.file, h).map_err(|e| format!("{h}: {e}"))?
+        }
+        None => read_opportunities_path(&args.file).map_err(in_file)?,
+    };
     let view = data.view(&Scope::all());
     let mut options = PipelineOptions::new(args.fiscal_year_start);
     if let Some(d) = args.as_of {
@@ -100,12 +109,14 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(w) = args.week_start {
         options = options.week_start(w);
     }
-    let pipeline: Pipeline = options.compute(&view).map_err(|e| e.to_string())?;
+    let pipeline: Pipeline = options
+        .compute(&view)
+        .map_err(|e| format!("{}: {e}", args.file))?;
     let mut out = serde_json::to_value(&pipeline).map_err(|e| e.to_string())?;
     if args.history.is_some() {
         let cal = CalibrationOptions::new()
             .compute(&view)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("{}: {e}", args.file))?;
         out["calibration"] = serde_json::to_value(&cal).map_err(|e| e.to_string())?;
     }
     if let Some(q) = args.quarter {
@@ -115,7 +126,9 @@ fn run(args: &Args) -> Result<(), String> {
         if let Some(t) = args.target {
             o = o.target(t);
         }
-        let outcome = o.compute(&view).map_err(|e| e.to_string())?;
+        let outcome = o
+            .compute(&view)
+            .map_err(|e| format!("{}: {e}", args.file))?;
         out["outcome"] = serde_json::to_value(&outcome).map_err(|e| e.to_string())?;
     }
     if let Some(dir) = &args.out_dir {
@@ -159,12 +172,12 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
-        println!(
+        outln!(
             "{} open deals in the pipeline: amount {:.2}, weighted {:.2}; {} overdue, {} before the fiscal-year start, {} closed",
             pipeline.n,
             pipeline.total_amount,
@@ -174,13 +187,17 @@ fn run(args: &Args) -> Result<(), String> {
             pipeline.closed
         );
         for r in pipeline.quarterly.iter().filter(|r| r.stage == "ALL") {
-            println!(
+            outln!(
                 "quarter {} (from {}): {} deals, amount {:.2}, weighted {:.2}",
-                r.quarter, r.quarter_start, r.n, r.amount, r.weighted
+                r.quarter,
+                r.quarter_start,
+                r.n,
+                r.amount,
+                r.weighted
             );
         }
         if let Some(o) = out.get("outcome") {
-            println!("outcome: {}", json!(o));
+            outln!("outcome: {}", json!(o));
         }
     }
     Ok(())
@@ -188,11 +205,5 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run(&args))
 }

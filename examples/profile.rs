@@ -24,11 +24,22 @@
 //! profit_share}), `clusters` ({k, sizes, silhouette: [[k, score], ...], profiles: [{...,
 //! distinguishing: [[feature, z], ...]}]}), `whale`
 //! ({peak_customer_share, peak_profit_pct, unprofitable_share, profit_destroyed}), `habits`,
-//! `risk` and `elapsed_ms` (without `--json`, a short text report). When clustering is
-//! impossible (too few distinct customers) `clusters` holds `error` and `k` is null.
+//! `risk` and `elapsed_ms` (without `--json`, a short text report).
 //! `--out` writes per customer (CSV-quoted)
 //! `id,r,f,m,segment,tier,cluster,revenue,gross_margin,cost_to_serve,net_profit`.
 //! `--svg DIR` writes `whale.svg` and `rfm_heatmap.svg`.
+//!
+//! Nulls, each with its reason:
+//! - `clusters.k`: clustering is impossible (too few distinct customers); `clusters` then
+//!   holds `error`, why, and empty `sizes`;
+//! - `habits.median_gap_days`: no customer has two purchases, so there is no gap between
+//!   purchases; `habits.median_gap_days_note` then says so;
+//! - `habits.median_basket_value`: no basket has a value; `habits.median_basket_value_note`
+//!   then says so;
+//! - `tiers.NAME.profit_share`, `whale.peak_profit_pct`: the total net profit is exactly
+//!   0 (as with `--margin 0 --cost-per-order 0 --cost-per-month 0` on a log without
+//!   costs), so a share of it is undefined; `tiers.NAME.profit_share_note` and
+//!   `whale.peak_profit_pct_note` then say so.
 //!
 //! With a scope only its customers are profiled and the JSON gains `scope` ({kind, id,
 //! customers}). An output that needs a column the scope hides (profit, segment profit,
@@ -49,6 +60,7 @@ use acrm::profitability::{whale_curve, CostOfGoods, ProfitOptions, WhaleCurve};
 use acrm::{Days, Error, SummaryOptions};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::{outln, Stop};
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -87,13 +99,16 @@ struct Args {
     file: String,
 }
 
-fn run() -> Result<(), String> {
+/// Why a share of the total net profit is `null`.
+const ZERO_PROFIT: &str = "the total net profit is 0: a share of it is undefined";
+
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let t0 = Instant::now();
     let options = match args.format.as_str() {
         "cdnow" => CsvOptions::cdnow_master(),
         "csv" => CsvOptions::new(),
-        f => return Err(format!("unknown format {f:?} (cdnow or csv)")),
+        f => return Err(Stop::usage(format!("unknown format {f:?} (cdnow or csv)"))),
     };
     let e = |e: acrm::Error| format!("{}: {e}", args.file);
     let mut data = options.read_path(&args.file).map_err(e)?.dataset;
@@ -179,10 +194,12 @@ fn run() -> Result<(), String> {
     let tier_json = or_refused(tiers.clone().map(|tiers| {
         let mut m = Map::new();
         for t in tiers.summary.iter().rev() {
-            m.insert(
-                t.tier.name().to_string(),
-                json!({"count": t.customers, "profit": t.value, "profit_share": t.share}),
-            );
+            let mut tier =
+                json!({"count": t.customers, "profit": t.value, "profit_share": t.share});
+            if !t.share.is_finite() {
+                tier["profit_share_note"] = json!(ZERO_PROFIT);
+            }
+            m.insert(t.tier.name().to_string(), tier);
         }
         Value::Object(m)
     }))?;
@@ -219,13 +236,17 @@ fn run() -> Result<(), String> {
         Err(err) => json!({"k": null, "sizes": [], "error": err.to_string()}),
     };
     let whale_json = or_refused(whale.clone().map(|w| {
-        json!({
+        let mut v = json!({
             "peak_customer_share": w.peak_customer_share,
             "peak_profit_pct": w.peak_profit_pct,
             "unprofitable_share": w.unprofitable_share,
             "profit_destroyed": w.profit_destroyed,
             "total_profit": w.total_profit,
-        })
+        });
+        if !w.peak_profit_pct.is_finite() {
+            v["peak_profit_pct_note"] = json!(ZERO_PROFIT);
+        }
+        v
     }))?;
     let frame = summary.features();
     let habits_json = or_refused(habits.and_then(|h| {
@@ -239,11 +260,19 @@ fn run() -> Result<(), String> {
         }
         let gaps: Vec<f64> = frame.gap_mean_days.iter().flatten().copied().collect();
         let baskets: Vec<f64> = basket_values.into_iter().flatten().collect();
-        Ok(json!({
+        let mut v = json!({
             "purchases_by_weekday": weekday,
             "median_gap_days": median(&gaps),
             "median_basket_value": median(&baskets),
-        }))
+        });
+        if gaps.is_empty() {
+            v["median_gap_days_note"] =
+                json!("no customer has two purchases: there is no gap between purchases");
+        }
+        if baskets.is_empty() {
+            v["median_basket_value_note"] = json!("no basket has a value");
+        }
+        Ok(v)
     }))?;
     let risk_json = or_refused(risk.and_then(|r| {
         let count = |flags: &[bool]| -> Result<usize, Error> {
@@ -346,7 +375,7 @@ fn run() -> Result<(), String> {
                 Some(refusal @ (Error::HiddenColumn { .. } | Error::ForbiddenArea { .. })) => {
                     out["out"] = common::refused(refusal.clone())?;
                 }
-                _ => return Err(format!("{path}: {err}")),
+                _ => return Err(format!("{path}: {err}").into()),
             }
         }
     }
@@ -365,21 +394,21 @@ fn run() -> Result<(), String> {
         eprintln!("refused: {r}");
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!("{n} customers as of {} ({cost_note})", args.as_of);
+        outln!("{n} customers as of {} ({cost_note})", args.as_of);
         if let Ok(w) = &whale {
-            println!("  net profit {:.2}", w.total_profit);
+            outln!("  net profit {:.2}", w.total_profit);
         }
         if let Ok(rfm) = &rfm {
             for c in rfm.segment_counts() {
-                println!("  segment {:<20} {:>8}", c.segment, c.customers);
+                outln!("  segment {:<20} {:>8}", c.segment, c.customers);
             }
         }
         if let Ok(tiers) = &tiers {
             for t in &tiers.summary {
                 let share = 100.0 * t.share;
-                println!(
+                outln!(
                     "  tier    {:<20} {:>8}  {share:6.1}% of profit",
                     t.tier.name(),
                     t.customers
@@ -387,14 +416,14 @@ fn run() -> Result<(), String> {
             }
         }
         if let Ok(w) = &whale {
-            println!(
+            outln!(
                 "  whale curve: peak {:.1}% of profit with {:.1}% of customers; {:.1}% unprofitable",
                 w.peak_profit_pct,
                 100.0 * w.peak_customer_share,
                 100.0 * w.unprofitable_share
             );
         }
-        println!("  (--json for everything)");
+        outln!("  (--json for everything)");
     }
     Ok(())
 }
@@ -483,11 +512,5 @@ fn plot_heatmap(rfm: &RfmScores, path: &str) -> Result<(), Box<dyn std::error::E
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

@@ -17,7 +17,10 @@
 //! cargo run --release --example quickstart
 //! ```
 
+mod common;
+
 use std::error::Error;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use acrm::data::{CustomerRecords, Dataset, FieldKind, ScopeSpec, View};
@@ -51,8 +54,18 @@ use acrm::summary::{PurchaseModel, Records};
 use acrm::synth::{BasketSynth, UpliftSynth};
 use acrm::{Days, FitOptions, Fitted, Scope, SplitOptions, SummaryOptions, Weeks};
 use chrono::NaiveDate;
+use common::{out, outln};
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    // The data is bundled: an error here is a bug or a damaged checkout, reported as one
+    // line and status 1.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => common::failure(e),
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/cdnow/CDNOW_master.txt"
@@ -76,13 +89,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let span = all.date_range().ok_or("empty log")?;
     let (first, last) = (span.first, span.last);
 
-    println!("CDNOW customer base (tests/data/cdnow, Fader & Hardie's public data)");
-    println!("  customers            {:>10}", all.len());
-    println!(
+    outln!("CDNOW customer base (tests/data/cdnow, Fader & Hardie's public data)");
+    outln!("  customers            {:>10}", all.len());
+    outln!(
         "  transactions         {:>10}   ({first} to {last}, loaded in {load:.1?})",
         all.transactions()
     );
-    println!(
+    outln!(
         "  rows skipped         {:>10}   (strict load: a bad row would have stopped it)",
         loaded.report.skipped_total()
     );
@@ -91,18 +104,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     let whole = SummaryOptions::new(last).compute::<Weeks>(&all)?;
     let repeat_buyers = whole.len() - whole.zero_repeat_customers();
     let total = whole.total_revenue();
-    println!("\nWhole history, as of {last}");
-    println!(
+    outln!("\nWhole history, as of {last}");
+    outln!(
         "  repeat buyers        {:>10}   ({:.1}% of customers)",
         repeat_buyers,
         100.0 * repeat_buyers as f64 / whole.len() as f64
     );
-    println!(
+    outln!(
         "  revenue              {:>10.2}   (${:.2} per customer)",
         total,
         total / whole.len() as f64
     );
-    println!(
+    outln!(
         "  top-decile share     {:>9.1}%   of revenue from the best 10% of customers",
         100.0 * top_share(&whole.revenues(), 0.1)?
     );
@@ -114,15 +127,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let split = SplitOptions::new(cal_end, hold_end).compute::<Weeks>(&all)?;
     let took = t.elapsed();
     let cal = &split.calibration;
-    println!("\nCalibration to {cal_end} (weeks), holdout to {hold_end} (computed in {took:.1?})");
-    println!("  customers            {:>10}", cal.len());
-    println!("  repeat purchases     {:>10}", cal.repeat_purchases());
-    println!("  zero-repeat          {:>10}", cal.zero_repeat_customers());
-    println!(
+    outln!("\nCalibration to {cal_end} (weeks), holdout to {hold_end} (computed in {took:.1?})");
+    outln!("  customers            {:>10}", cal.len());
+    outln!("  repeat purchases     {:>10}", cal.repeat_purchases());
+    outln!("  zero-repeat          {:>10}", cal.zero_repeat_customers());
+    outln!(
         "  distinct (x,t_x,T)   {:>10}   patterns for model fitting",
         cal.compact().patterns.len()
     );
-    println!(
+    outln!(
         "  holdout purchases    {:>10}   by {} customers over {:.0} weeks",
         split.holdout.total_purchases(),
         split.holdout.purchases.iter().filter(|&&p| p > 0).count(),
@@ -130,7 +143,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let i = cal.row("1").ok_or("customer 1")?;
     let c = cal.get(i);
-    println!(
+    outln!(
         "\nCustomer 1: x = {}, t_x = {:.2} weeks, T = {:.2} weeks, mean repeat spend ${:.2}, revenue ${:.2}",
         c.x,
         c.t_x.value(),
@@ -160,32 +173,37 @@ fn main() -> Result<(), Box<dyn Error>> {
     let took = t.elapsed();
     let [r, alpha, a, b] = bg.params();
     let [p, q, gamma] = gg.params();
-    println!("\nModels on the calibration period (fits and CLV in {took:.1?})");
-    println!(
+    outln!("\nModels on the calibration period (fits and CLV in {took:.1?})");
+    outln!(
         "  BG/NBD        r {r:.4}  alpha {alpha:.4}  a {a:.4}  b {b:.4}   log-lik {:.2}",
         bg_fit.log_likelihood
     );
-    println!(
+    outln!(
         "  Gamma-Gamma   p {p:.4}  q {q:.4}  gamma {gamma:.4}   log-lik {:.2}; corr(x, spend) {:.3} (the model assumes ~0)",
         gg_fit.log_likelihood,
         spend_frequency_correlation(&spend_records).unwrap_or(f64::NAN)
     );
-    println!(
+    outln!(
         "                repeat buyers with $0 mean spend left out of the spend fit: {}",
         zero_spend
     );
-    println!(
+    outln!(
         "  customer equity      {:>10.2}   12-month CLV (months of 4.345 weeks, 1%/month, revenue)",
         clv.equity
     );
-    println!("  ten most valuable customers:");
-    println!(
+    outln!("  ten most valuable customers:");
+    outln!(
         "    {:>6} {:>4} {:>7} {:>7} {:>8} {:>9}",
-        "id", "x", "t_x", "T", "P(alive)", "CLV"
+        "id",
+        "x",
+        "t_x",
+        "T",
+        "P(alive)",
+        "CLV"
     );
     for i in top_indices(values, 10) {
         let c = &records[i];
-        println!(
+        outln!(
             "    {:>6} {:>4} {:>7.2} {:>7.2} {:>8.3} {:>9.2}",
             cal.id(i),
             c.x,
@@ -199,8 +217,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // How well BG/NBD predicted the 39-week holdout.
     let horizon = split.holdout.length().value();
     let card = Scorecard::compute(&bg, &split)?;
-    println!("\nHoldout scorecard (BG/NBD, {horizon:.0} weeks)");
-    println!(
+    outln!("\nHoldout scorecard (BG/NBD, {horizon:.0} weeks)");
+    outln!(
         "  purchases            {:>10.0} predicted, {} actual; per customer MAE {:.3}, RMSE {:.3}, bias {:+.3}, corr {:.3}",
         card.predicted_total,
         card.actual_total,
@@ -209,22 +227,24 @@ fn main() -> Result<(), Box<dyn Error>> {
         card.bias,
         card.correlation.unwrap_or(f64::NAN)
     );
-    print!("  by calibration x     ");
+    out!("  by calibration x     ");
     for row in &card.by_frequency {
-        print!(
+        out!(
             " {}: {:.2}/{:.2}",
-            row.frequency, row.mean_predicted, row.mean_actual
+            row.frequency,
+            row.mean_predicted,
+            row.mean_actual
         );
     }
-    println!("   (mean predicted/actual)");
+    outln!("   (mean predicted/actual)");
     let track = Tracking::compute(&bg, &all, &split)?;
-    print!("  cumulative repeat purchases (predicted/actual) at weeks");
+    out!("  cumulative repeat purchases (predicted/actual) at weeks");
     for k in [13, 26, 39, 52, 65, 78] {
         if let (Some(p), Some(a)) = (track.predicted.get(k - 1), track.actual.get(k - 1)) {
-            print!(" {k}: {p:.0}/{a:.0}");
+            out!(" {k}: {p:.0}/{a:.0}");
         }
     }
-    println!();
+    outln!();
 
     // Profiling and profitability on the whole history. CDNOW has no costs: assume a 30%
     // gross margin, $2 per order to fulfil and $0.50 per customer-month of mailings.
@@ -245,7 +265,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .fit(&FeatureOptions::new().compute(&all, &base)?)?
         .model;
     let cluster_profit = clusters.value_shares(&net)?;
-    println!(
+    outln!(
         "\nProfile as of {last} (assumed 30% margin, $2/order, $0.50/customer-month; {:.1?})",
         t.elapsed()
     );
@@ -256,7 +276,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .filter(|c| c.customers > 0)
         .map(|c| format!("{} {}", c.segment, c.customers))
         .collect();
-    println!("  RFM segments         {}", segments.join(", "));
+    outln!("  RFM segments         {}", segments.join(", "));
     let shares: Vec<String> = tiers
         .summary
         .iter()
@@ -265,8 +285,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             format!("{} {} ({share:.0}% of profit)", t.tier.name(), t.customers)
         })
         .collect();
-    println!("  value tiers          {}", shares.join(", "));
-    println!(
+    outln!("  value tiers          {}", shares.join(", "));
+    outln!(
         "  whale curve          net profit ${:.0}; peaks at {:.1}% of it with the best {:.1}% of customers; \
          {:.1}% are unprofitable and destroy ${:.0}",
         whale.total_profit,
@@ -275,7 +295,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         100.0 * whale.unprofitable_share,
         whale.profit_destroyed
     );
-    println!(
+    outln!(
         "  clusters             k = {} by silhouette (k-means on log R, F, M, tenure, regularity)",
         clusters.k
     );
@@ -285,7 +305,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .iter()
             .map(|d| format!("{} {:+.1} sd", d.feature, d.z))
             .collect();
-        println!(
+        outln!(
             "    cluster {c}: {:>6} customers ({:.0}%), {:.0}% of revenue, {:.0}% of profit; {}",
             p.size,
             100.0 * p.share,
@@ -319,9 +339,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .with_column("expected_holdout", &expected)?;
     let churned: Vec<bool> = days.holdout.purchases.iter().map(|&p| p == 0).collect();
     let churn = ChurnOptions::new().fit(&features, &churned)?.report;
-    println!("\nRetention and churn ({:.1?})", t.elapsed());
+    outln!("\nRetention and churn ({:.1?})", t.elapsed());
     let churners = lifetimes.survival.events().iter().filter(|&&e| e).count();
-    println!(
+    outln!(
         "  lifetimes            {} customers, {churners} churned (180 days without a purchase)",
         lifetimes.survival.len()
     );
@@ -339,14 +359,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     // A lifetime ends when the 180-day silence is complete, so nobody churns before day
     // 180: S(180) is the share who bought again within 180 days of their first purchase.
-    println!("  not churned by day   {}", curve.join(", "));
+    outln!("  not churned by day   {}", curve.join(", "));
     match km.median() {
-        Some(m) => println!(
+        Some(m) => outln!(
             "  median lifetime      {m:.0} days (first purchase to a completed 180-day silence)"
         ),
-        None => println!("  median lifetime      not reached"),
+        None => outln!("  median lifetime      not reached"),
     }
-    println!("  monthly cohorts      share buying in months 0-6 since acquisition; revenue per customer to date");
+    outln!("  monthly cohorts      share buying in months 0-6 since acquisition; revenue per customer to date");
     for c in cohorts.cohorts.iter().take(3) {
         let shares: Vec<String> = c
             .active_share
@@ -354,7 +374,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .take(7)
             .map(|s| format!("{:>3.0}%", 100.0 * s))
             .collect();
-        println!(
+        outln!(
             "    {} {:>5} customers: {}  ${:.2}",
             c.start.format("%Y-%m"),
             c.customers,
@@ -365,12 +385,12 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .unwrap_or(0.0)
         );
     }
-    println!(
+    outln!(
         "  overdue              {} of {} customers with 2+ repeat purchases are silent beyond their 95% rhythm; top by value at risk:",
         overdue.overdue, overdue.considered
     );
     for r in &overdue.rows {
-        println!(
+        outln!(
             "    customer {:>5}: {:>2} repeats every {:>4.0} days, silent {:>3.0} days (P {:.1e}), P(alive) {:.2}, ${:.0} a year at risk ${:.0}",
             r.id,
             r.repeat_purchases,
@@ -383,7 +403,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     let e = &churn.evaluation;
-    println!(
+    outln!(
         "  churn model          logistic on {} features, {:.0}% churn in the holdout: held-out AUC {:.3}, PR AUC {:.3}, top-decile lift {:.2}, Brier {:.3}",
         features.names.len(),
         100.0 * churn.churn_rate,
@@ -420,19 +440,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             .collect::<Vec<_>>()
             .join(" + ")
     };
-    println!(
+    outln!(
         "\nProducts (synthetic: {} baskets of {} items with planted patterns; {:.1?})",
         baskets.len(),
         baskets.items().len(),
         t.elapsed()
     );
-    println!(
+    outln!(
         "  {} frequent itemsets at support ≥ 0.5%, {} rules at confidence ≥ 0.3; strongest by lift:",
         sets.len(),
         rules.len()
     );
     for r in rules.top(Metric::Lift, 5) {
-        println!(
+        outln!(
             "    {:<26} → {:<18} support {:.3}, confidence {:.2}, lift {:>5.1}",
             names(&r.antecedent),
             names(&r.consequent),
@@ -442,7 +462,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     let who = customer_items.rows().id(0);
-    println!(
+    outln!(
         "  customer {who} has bought {} distinct items; recommended:",
         customer_items.of(0).len()
     );
@@ -463,7 +483,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 format!("often bought with {} (cosine {cosine:.2})", names(&[*item]))
             }
         };
-        println!("    {:<10} {why}", names(&[rec.item]));
+        outln!("    {:<10} {why}", names(&[rec.item]));
     }
 
     performance()?;
@@ -474,7 +494,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Access scopes: the same analyses for a team lead, a branch manager and a salesperson
     // see only their own customers (each customer's whole history), and every result says
     // whose figures they are.
-    println!("\nAccess scopes (tests/data/scopes: 3 branches, 8 teams, 40 salespeople)");
+    outln!("\nAccess scopes (tests/data/scopes: 3 branches, 8 teams, 40 salespeople)");
     for spec in ["branch:north", "team:t4", "owner:s17"] {
         let scope = teams.organisation.scope(&spec.parse::<ScopeSpec>()?)?;
         let view = data.view(&scope);
@@ -487,7 +507,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .scope(&"owner:s17".parse::<ScopeSpec>()?)?
             .as_of(NaiveDate::from_ymd_opt(1997, 6, 30).ok_or("date")?),
     );
-    println!(
+    outln!(
         "  {handed} customers were handed over on 1997-07-01: as of 1997-06-30 owner s17 had {} customers",
         before.len()
     );
@@ -509,7 +529,7 @@ fn prospecting(
         .simulations(1_000)
         .seed(7)
         .compute(&ExistingBase::new(bg, records), &[])?;
-    println!(
+    outln!(
         "\nProspecting: the CDNOW base over the holdout, by 13-week quarter (BG/NBD, {} simulations; {:.1?})",
         forecast.simulations,
         t.elapsed()
@@ -517,7 +537,7 @@ fn prospecting(
     let mut purchases = 0.0;
     for r in &forecast.totals {
         purchases += r.purchases.expected;
-        println!(
+        outln!(
             "  quarter {}: active {:>6.0} [{:.0}, {:.0}]   purchases {:>6.0} [{:.0}, {:.0}]   revenue {:>8.0} [{:.0}, {:.0}]",
             r.period,
             r.active.expected,
@@ -531,7 +551,7 @@ fn prospecting(
             r.revenue.hi
         );
     }
-    println!(
+    outln!(
         "  39 weeks: {purchases:.0} purchases forecast (the scorecard's total), {holdout_purchases} made (95% intervals from customer-level randomness, not parameter uncertainty)"
     );
     acquisitions()?;
@@ -559,14 +579,19 @@ fn pipeline() -> Result<(), Box<dyn Error>> {
         .seed(7)
         .target(target)
         .compute(&view)?;
-    println!(
+    outln!(
         "\n  Weighted pipeline of the quarter from {} (tests/data/prospecting/pipeline, synthetic; {:.1?})",
         start,
         t.elapsed()
     );
-    println!(
+    outln!(
         "    {:>4}  {:>10}  {:>5}  {:>10}  {:>10}  {:>10}",
-        "week", "from", "deals", "amount", "weighted", "cumulative"
+        "week",
+        "from",
+        "deals",
+        "amount",
+        "weighted",
+        "cumulative"
     );
     for w in pipeline
         .weekly
@@ -574,9 +599,14 @@ fn pipeline() -> Result<(), Box<dyn Error>> {
         .take(WEEKS_PER_QUARTER as usize)
         .filter(|w| w.n > 0)
     {
-        println!(
+        outln!(
             "    {:>4}  {}  {:>5}  {:>10.0}  {:>10.0}  {:>10.0}",
-            w.week, w.week_start, w.n, w.amount, w.weighted, w.cumulative_weighted
+            w.week,
+            w.week_start,
+            w.n,
+            w.amount,
+            w.weighted,
+            w.cumulative_weighted
         );
     }
     if let Some(q) = pipeline
@@ -584,12 +614,12 @@ fn pipeline() -> Result<(), Box<dyn Error>> {
         .iter()
         .find(|q| q.quarter == 0 && q.stage == ALL_STAGES)
     {
-        println!(
+        outln!(
             "    quarter: {} deals, {:.0} open, {:.0} weighted; of all {} open deals {:.0} weighted",
             q.n, q.amount, q.weighted, pipeline.n, pipeline.total_weighted
         );
     }
-    println!(
+    outln!(
         "    bookings ({} won already + the open deals, {} simulations): mean {:.0} (exact {:.0} ± {:.0}), P10 {:.0}, P50 {:.0}, P90 {:.0}; P(≥ {target:.0}) = {:.2}",
         outcome.booked.round(),
         outcome.simulations,
@@ -615,12 +645,12 @@ fn funnel() -> Result<(), Box<dyn Error>> {
     let funnel = FunnelOptions::new()
         .campaigns(&campaigns)
         .compute(&contacts.view(&Scope::all()))?;
-    println!(
+    outln!(
         "\n  Funnel of {} campaigns (tests/data/prospecting/funnel, synthetic; 95% Wilson intervals; {:.1?})",
         funnel.groups.len(),
         t.elapsed()
     );
-    println!(
+    outln!(
         "    {:<12} {:>9} {:>6} {:>5} {:>7}   {:<20}  {:>8}  {:>10}  {:>11}",
         "campaign",
         "contacts",
@@ -634,7 +664,7 @@ fn funnel() -> Result<(), Box<dyn Error>> {
     );
     let pct = |r: &Proportion| format!("{:.1}%", 100.0 * r.rate);
     for g in funnel.groups.iter().chain([&funnel.total]) {
-        println!(
+        outln!(
             "    {:<12} {:>9} {:>6} {:>5} {:>7}   {:>5} [{:.1}, {:.1}]  {:>8}  {:>10}  {:>11}",
             g.group,
             g.contacts,
@@ -653,9 +683,12 @@ fn funnel() -> Result<(), Box<dyn Error>> {
         );
     }
     for test in &funnel.tests {
-        println!(
+        outln!(
             "    {:<18} χ² {:>6.2} on {} dof, p = {:.2e}",
-            test.stage, test.chi2, test.dof, test.p
+            test.stage,
+            test.chi2,
+            test.dof,
+            test.p
         );
     }
     Ok(())
@@ -670,7 +703,7 @@ fn identity() -> Result<(), Box<dyn Error>> {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/identity/quickstart"
     );
-    println!("\nIdentity (tests/data/identity/quickstart: dealer, service desk, web)");
+    outln!("\nIdentity (tests/data/identity/quickstart: dealer, service desk, web)");
     let t = Instant::now();
     let reader = CustomerRecordCsv::new("rec_id")
         .source_column("source")
@@ -697,7 +730,7 @@ fn identity() -> Result<(), Box<dyn Error>> {
     let resolution = ResolveOptions::new().compute(&records)?;
     let r = &resolution.report;
     let e = resolution.evaluate(&truth)?;
-    println!(
+    outln!(
         "  {} records -> {} customers ({} records merged); {} candidate pairs (reduction \
          ratio {:.4}), {} matches, λ = {:.2e}, {:.0} ms",
         r.records,
@@ -709,9 +742,12 @@ fn identity() -> Result<(), Box<dyn Error>> {
         resolution.model.model.lambda(),
         t.elapsed().as_secs_f64() * 1e3
     );
-    println!(
+    outln!(
         "  against the truth: pairs P {:.3} R {:.3} F1 {:.3}; exact clusters F1 {:.3}",
-        e.pairs.precision, e.pairs.recall, e.pairs.f1, e.clusters.f1
+        e.pairs.precision,
+        e.pairs.recall,
+        e.pairs.f1,
+        e.clusters.f1
     );
     // The cross-source match with the weakest evidence that still matched: why it did.
     let weakest = resolution
@@ -722,7 +758,7 @@ fn identity() -> Result<(), Box<dyn Error>> {
         .ok_or("no cross-source match")?;
     let (i, j) = (weakest.left as usize, weakest.right as usize);
     let x = resolution.explain(i, j)?;
-    println!(
+    outln!(
         "  why {} ({}) and {} ({}) match: prior {:+.1}",
         records.id(i),
         records.source_name(i),
@@ -734,7 +770,7 @@ fn identity() -> Result<(), Box<dyn Error>> {
         let level = w.level.map_or("missing".to_string(), |l| {
             f.levels[l as usize].label.clone()
         });
-        println!(
+        outln!(
             "    {:<10} {:<30} {:<32} {:+6.1}",
             f.name,
             format!(
@@ -746,9 +782,10 @@ fn identity() -> Result<(), Box<dyn Error>> {
             w.weight
         );
     }
-    println!(
+    outln!(
         "    total {:+.1} bits: P(match) = {:.3}",
-        x.total, x.probability
+        x.total,
+        x.probability
     );
     // The three transaction logs, recorded under source ids, loaded under golden ids.
     let mut log = String::from("customer_id,date,amount\n");
@@ -780,7 +817,7 @@ fn identity() -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|(s, c)| format!("{c} {s} record{}", if *c == 1 { "" } else { "s" }))
         .collect();
-    println!(
+    outln!(
         "  transactions: {} rows under {} source ids load as {} customers ({} ids merged); \
          {} ({} {}) holds {} purchases worth {:.2} from {}",
         loaded.report.loaded,
@@ -812,7 +849,7 @@ fn short(v: Option<&str>) -> String {
 /// conversions to the channels of touch paths.
 fn promotion() -> Result<(), Box<dyn Error>> {
     let root = env!("CARGO_MANIFEST_DIR");
-    println!("\nPromotion");
+    outln!("\nPromotion");
 
     // A campaign test: two offers and a control group, purchases and revenue per contact;
     // 0.50 a contact, 30% margin on revenue.
@@ -830,18 +867,25 @@ fn promotion() -> Result<(), Box<dyn Error>> {
         .margin(0.3)
         .pool_treated(true)
         .compute(&contacts.view(&no_customers.view(&Scope::all())))?;
-    println!(
+    outln!(
         "  Campaign test (tests/data/promotion/campaign, synthetic; purchase rate against the control; {:.1?})",
         t.elapsed()
     );
-    println!(
+    outln!(
         "    {:<8} {:>6} {:>7} {:>8}   {:<18} {:>9} {:>12} {:>6}",
-        "arm", "n", "rate", "lift pp", "95% CI (Newcombe)", "p (z)", "incremental", "ROI"
+        "arm",
+        "n",
+        "rate",
+        "lift pp",
+        "95% CI (Newcombe)",
+        "p (z)",
+        "incremental",
+        "ROI"
     );
     let opt =
         |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |x| format!("{x:.digits$}"));
     for c in &results.groups[0].comparisons {
-        println!(
+        outln!(
             "    {:<8} {:>6} {:>6.2}% {:>+8.2}   [{:+.2}, {:+.2}]     {:>9} {:>12.1} {:>6}",
             c.arm,
             c.n_treatment,
@@ -869,48 +913,48 @@ fn promotion() -> Result<(), Box<dyn Error>> {
     let score = forest.model.predict(test.x.view())?;
     let sample = UpliftSample::new(&test.outcome, &score, &test.treatment)?;
     let qini = sample.qini_curve();
-    println!(
+    outln!(
         "  Uplift forest (20 trees, KL; fitted on 20,000 synthetic customers, evaluated on 20,000 others; {:.1?})",
         t.elapsed()
     );
-    println!(
+    outln!(
         "    Qini coefficient {:.3}, uplift AUC {:.4}; uplift among the top 10% {:+.3}, top 30% {:+.3}",
         sample.qini_auc_score(true)?,
         sample.uplift_auc_score()?,
         sample.uplift_at_k(TopK::Fraction(0.1), UpliftStrategy::Overall)?,
         sample.uplift_at_k(TopK::Fraction(0.3), UpliftStrategy::Overall)?
     );
-    print!("    Qini curve (incremental responders by share targeted):");
+    out!("    Qini curve (incremental responders by share targeted):");
     let n = sample.len() as f64;
     for decile in 1..=10 {
         let at = n * decile as f64 / 10.0;
         let i = qini.x.partition_point(|&x| x < at).min(qini.x.len() - 1);
-        print!(" {}%: {:.0}", decile * 10, qini.y[i]);
+        out!(" {}%: {:.0}", decile * 10, qini.y[i]);
     }
-    println!();
+    outln!();
 
     // Attribution of the conversions of aggregated touch paths to their channels.
     let t = Instant::now();
     let paths = read_paths_path(format!("{root}/tests/data/promotion/attribution/paths.csv"))?;
     let attribution = AttributionOptions::new().half_life(2.0).compute(&paths)?;
-    println!(
+    outln!(
         "  Attribution of {:.0} conversions over {} distinct paths (tests/data/promotion/attribution, synthetic; Markov P(conversion) {:.3}; {:.1?})",
         attribution.total_conversions,
         attribution.paths,
         attribution.markov.p_conversion,
         t.elapsed()
     );
-    print!("    {:<10}", "channel");
+    out!("    {:<10}", "channel");
     for model in AttributionModel::ALL {
-        print!(" {:>14}", model.name());
+        out!(" {:>14}", model.name());
     }
-    println!(" {:>8}", "removal");
+    outln!(" {:>8}", "removal");
     for (c, channel) in attribution.channels.iter().enumerate() {
-        print!("    {channel:<10}");
+        out!("    {channel:<10}");
         for model in AttributionModel::ALL {
-            print!(" {:>14.1}", attribution.credit(model).conversions[c]);
+            out!(" {:>14.1}", attribution.credit(model).conversions[c]);
         }
-        println!(" {:>8.3}", attribution.markov.removal_effects[c]);
+        outln!(" {:>8.3}", attribution.markov.removal_effects[c]);
     }
     Ok(())
 }
@@ -932,12 +976,12 @@ fn acquisitions() -> Result<(), Box<dyn Error>> {
         model: bass,
         report,
     } = BassOptions::new().horizon(6).fit(&series)?;
-    println!(
+    outln!(
         "\n  Acquisitions (tests/data/prospecting/bass/series.csv, synthetic, {} periods; Bass by NLS, 95% prediction intervals; {:.1?})",
         report.n,
         t.elapsed()
     );
-    println!(
+    outln!(
         "  p {:.4} ± {:.4}, q {:.3} ± {:.3}, market m {:.0} ± {:.0}; peak at period {:.1} with {:.0} new customers per period; rmse {:.1}",
         bass.p(),
         report.std_errors.p,
@@ -950,7 +994,7 @@ fn acquisitions() -> Result<(), Box<dyn Error>> {
         report.rmse
     );
     for row in &report.forecast {
-        println!(
+        outln!(
             "    period {:>2}: {:>4.0} new [{:.0}, {:.0}], {:.0} customers in all",
             row.t,
             row.sales,
@@ -982,12 +1026,12 @@ fn performance() -> Result<(), Box<dyn Error>> {
     let change = ChangeOptions::new(Window::year(2023), Window::year(2024))
         .by(Dim::Category)
         .compute(&view)?;
-    println!(
+    outln!(
         "\nSales performance (tests/data/performance/orders.csv, synthetic; {:.1?})",
         t.elapsed()
     );
     let total = cube.cell(&[None, None]).ok_or("no total")?;
-    println!(
+    outln!(
         "  {} lines, {} orders, {} customers; revenue {}, margin {} ({:.1}%)",
         total.lines,
         total.orders,
@@ -996,13 +1040,13 @@ fn performance() -> Result<(), Box<dyn Error>> {
         total.margin.ok_or("no costs")?,
         100.0 * total.margin_rate().unwrap_or(0.0)
     );
-    print!("  revenue by channel:");
+    out!("  revenue by channel:");
     for c in cube.set(0b10) {
-        print!("  {} {}", cube.label(c, 1).unwrap_or("-"), c.revenue);
+        out!("  {} {}", cube.label(c, 1).unwrap_or("-"), c.revenue);
     }
-    println!();
+    outln!();
     let r = &change.revenue_total;
-    println!(
+    outln!(
         "  revenue 2023 → 2024: {} → {} (change {}); customers {:+.0}, orders per customer {:+.0}, order value {:+.0} (LMDI-I)",
         r.revenue_0,
         r.revenue_1,
@@ -1015,7 +1059,7 @@ fn performance() -> Result<(), Box<dyn Error>> {
         change.margin.iter().filter_map(f).sum()
     };
     let m = change.margin_total.as_ref().ok_or("no margins")?;
-    println!(
+    outln!(
         "  margin 2023 → 2024: change {}; volume {:+.0}, mix {:+.0}, rate {:+.0} (over categories)",
         m.delta_margin,
         sum(|m| m.volume_effect),
@@ -1028,7 +1072,7 @@ fn performance() -> Result<(), Box<dyn Error>> {
             acrm::performance::ChangeStatus::Left => "  (left)".to_string(),
             _ => String::new(),
         };
-        println!(
+        outln!(
             "    {:<6} share {:>5.1}% → {:>5.1}%, rate {:>5} → {:>5}: mix {:>+9.0}, rate {:>+9.0}{note}",
             m.member.as_deref().unwrap_or("-"),
             100.0 * m.share_0.unwrap_or(0.0),
@@ -1055,11 +1099,11 @@ fn performance() -> Result<(), Box<dyn Error>> {
     let cell = cube.cell(&[Some(&riser), None]).ok_or("no cell")?;
     let down = opts.drill(&cube, cell, Dim::Product)?.compute(&view)?;
     let top = down.top(0b01, 1, Measure::Revenue, 3)?;
-    print!("  drill-down: {riser}'s top products");
+    out!("  drill-down: {riser}'s top products");
     for (product, revenue) in top.first().map(|t| t.members.as_slice()).unwrap_or(&[]) {
-        print!("  {product} {revenue:.2}");
+        out!("  {product} {revenue:.2}");
     }
-    println!();
+    outln!();
     Ok(())
 }
 
@@ -1075,7 +1119,7 @@ fn scoped_line(
     let bg = FitOptions::new().fit::<BgNbd>(&split.calibration.compact())?;
     let card = Scorecard::compute(&bg.model, &split)?;
     let scope = summary.scope();
-    println!(
+    outln!(
         "  {:<13} {:>6} customers, revenue {:>10.2}; BG/NBD r {:.3}, alpha {:.2}; holdout purchases {:.0} predicted, {} actual",
         scope.label(),
         scope.customers,

@@ -27,6 +27,7 @@ use acrm::summary::Split;
 use acrm::{Days, Months, SplitOptions, Summary, SummaryOptions, TimeUnit, View, Weeks};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Per-customer summaries (x, t_x, T, mean spend) from a transaction file.
@@ -61,7 +62,7 @@ struct Args {
     file: String,
 }
 
-fn load(args: &Args) -> Result<(Loaded, bool), String> {
+fn load(args: &Args) -> Result<(Loaded, bool), Stop> {
     let open = || File::open(&args.file).map_err(|e| format!("{}: {e}", args.file));
     let opts = match args.format.as_str() {
         "cdnow" => {
@@ -74,7 +75,7 @@ fn load(args: &Args) -> Result<(Loaded, bool), String> {
         // The summary reports no margin, so only the three columns it uses are parsed
         // (as pandas' `usecols` does in benches/compare).
         "csv" => CsvOptions::new().detect_optional_columns(false),
-        f => return Err(format!("unknown format {f:?} (cdnow or csv)")),
+        f => return Err(Stop::usage(format!("unknown format {f:?} (cdnow or csv)"))),
     };
     let mode = if args.lenient {
         Mode::Lenient
@@ -102,13 +103,13 @@ fn run<U: TimeUnit>(
                 holdout,
             } = SplitOptions::new(args.calibration_end, end)
                 .compute(view)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{}: {e}", args.file))?;
             (calibration, Some(holdout))
         }
         None => (
             SummaryOptions::new(args.calibration_end)
                 .compute(view)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| format!("{}: {e}", args.file))?,
             None,
         ),
     };
@@ -165,45 +166,48 @@ fn run<U: TimeUnit>(
     Ok(v)
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
+/// The time unit of `--unit`.
+#[derive(Clone, Copy)]
+enum Unit {
+    Days,
+    Weeks,
+    Months,
+}
+
+fn summarize(args: &Args) -> Result<(), Stop> {
+    let unit = match args.unit.as_str() {
+        "days" => Unit::Days,
+        "weeks" => Unit::Weeks,
+        "months" => Unit::Months,
+        u => {
+            return Err(Stop::usage(format!(
+                "unknown unit {u:?} (days, weeks or months)"
+            )))
+        }
+    };
     let t = Instant::now();
-    let (mut loaded, numeric_ids) = match load(&args) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let (mut loaded, numeric_ids) = load(args)?;
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
-    let scope = match args.scope.resolve(&mut loaded.dataset, numeric_ids) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let scope = args.scope.resolve(&mut loaded.dataset, numeric_ids)?;
     let view = loaded.dataset.view(&scope);
-    let result = match args.unit.as_str() {
-        "days" => run::<Days>(&args, &view, &loaded, load_ms),
-        "weeks" => run::<Weeks>(&args, &view, &loaded, load_ms),
-        "months" => run::<Months>(&args, &view, &loaded, load_ms),
-        u => Err(format!("unknown unit {u:?} (days, weeks or months)")),
-    };
-    match result {
-        Ok(v) if args.json => println!("{v}"),
-        Ok(v) => {
-            for (k, val) in v.as_object().into_iter().flatten() {
-                println!("{k:>32}: {val}");
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+    let v = match unit {
+        Unit::Days => run::<Days>(args, &view, &loaded, load_ms),
+        Unit::Weeks => run::<Weeks>(args, &view, &loaded, load_ms),
+        Unit::Months => run::<Months>(args, &view, &loaded, load_ms),
+    }?;
+    if args.json {
+        outln!("{v}");
+    } else {
+        for (k, val) in v.as_object().into_iter().flatten() {
+            outln!("{k:>32}: {val}");
         }
     }
     for e in &loaded.report.examples {
         eprintln!("skipped: {e}");
     }
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    common::exit(summarize(&Args::parse()))
 }

@@ -8,12 +8,20 @@
 //!     [--churn-gap-days 365] [--group owner] [--at T1,T2,..] [--confidence 0.95] --json \
 //!     [--customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]]
 //! ```
-//! `--json` prints `n`, `events`, `median` (null when the curve stays above ½),
-//! `median_interval` ([lo, hi], null bounds where not reached), `survival_at` (a list of
-//! {t, s, lo, hi} for `--at`), `elapsed_ms`, and with `--group` a `logrank` object
-//! {statistic, df, p_value} and `groups`: per group {group, n, events, median,
-//! survival_at}. Without `--json` it prints the same as text. Events are 0/1 or
-//! true/false.
+//! `--json` prints `n`, `events`, `median`, `median_interval` ([lo, hi]), `survival_at`
+//! (a list of {t, s, lo, hi} for `--at`), `elapsed_ms`, and with `--group` a `logrank`
+//! object {statistic, df, p_value} and `groups`: per group {group, n, events, median,
+//! median_interval, survival_at}. Without `--json` it prints the same as text. Events
+//! are 0/1 or true/false.
+//!
+//! Nulls, each with its reason:
+//! - `median`, `groups[].median`: the curve never falls to ½ (fewer than half the
+//!   subjects have had the event by the last time observed);
+//! - `median_interval[]`, `groups[].median_interval[]`: that bound of the curve's
+//!   confidence interval never falls to ½ (the upper bound stays above it longer than
+//!   the curve, so `hi` is the first to be null);
+//! - `logrank`: the data holds a single group, and the test compares two or more;
+//!   `logrank_note` then says so.
 //!
 //! With `--format`, FILE is a transaction log and the subjects are its customers: a
 //! lifetime runs from the first purchase until a silence of `--churn-gap-days` (the
@@ -29,6 +37,7 @@ use acrm::io::{CsvOptions, Table};
 use acrm::persistency::{KaplanMeier, KaplanMeierOptions, LifetimeOptions, SurvivalData};
 use chrono::NaiveDate;
 use clap::Parser;
+use common::{outln, Stop};
 use serde_json::{json, Value};
 
 /// Kaplan–Meier curves, medians and the log-rank test.
@@ -82,7 +91,7 @@ fn summary(km: &KaplanMeier, at: &[f64]) -> Value {
     })
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<(), Stop> {
     let args = Args::parse();
     let file = &args.file;
     let err = |e: acrm::Error| format!("{file}: {e}");
@@ -92,9 +101,11 @@ fn run() -> Result<(), String> {
             let options = match format.as_str() {
                 "cdnow" => CsvOptions::cdnow_master(),
                 "csv" => CsvOptions::new(),
-                f => return Err(format!("--format {f:?}: use cdnow or csv")),
+                f => return Err(Stop::usage(format!("--format {f:?}: use cdnow or csv"))),
             };
-            let as_of = args.as_of.ok_or("--format needs --as-of DATE")?;
+            let as_of = args
+                .as_of
+                .ok_or_else(|| Stop::usage("--format needs --as-of DATE"))?;
             let mut dataset = options.read_path(file).map_err(err)?.dataset;
             let scope = args
                 .scope
@@ -115,18 +126,28 @@ fn run() -> Result<(), String> {
                             .collect::<Vec<_>>(),
                     )
                 }
-                Some(g) => return Err(format!("--group {g:?}: with --format, use owner")),
+                Some(g) => {
+                    return Err(Stop::usage(format!(
+                        "--group {g:?}: with --format, use owner"
+                    )))
+                }
             };
             let scope_json = args.scope.given().then(|| common::scope_json(&view));
             (lifetimes.survival, labels, scope_json, t0)
         }
         None => {
             if args.scope.given() {
-                return Err("scopes apply to transaction logs: read one with --format".into());
+                return Err(Stop::usage(
+                    "scopes apply to transaction logs: read one with --format",
+                ));
             }
             let (duration, event) = (
-                args.duration.as_deref().ok_or("--duration is required")?,
-                args.event.as_deref().ok_or("--event is required")?,
+                args.duration
+                    .as_deref()
+                    .ok_or_else(|| Stop::usage("--duration is required"))?,
+                args.event
+                    .as_deref()
+                    .ok_or_else(|| Stop::usage("--event is required"))?,
             );
             let table = Table::read_path(file).map_err(err)?;
             let t0 = Instant::now();
@@ -164,7 +185,11 @@ fn run() -> Result<(), String> {
             .collect();
         out["logrank"] = match &grouped.log_rank {
             Some(lr) => json!({"statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value}),
-            None => Value::Null,
+            None => {
+                out["logrank_note"] =
+                    json!("a single group: the log-rank test compares two or more");
+                Value::Null
+            }
         };
     }
     out["elapsed_ms"] = json!(t0.elapsed().as_secs_f64() * 1e3);
@@ -172,9 +197,9 @@ fn run() -> Result<(), String> {
         out["scope"] = s;
     }
     if args.json {
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
@@ -183,11 +208,5 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }

@@ -25,6 +25,8 @@
 //! over 2023 and 2024, with the changes between the years that `acrm::synth::OrderLineSynth`
 //! documents.
 
+mod common;
+
 use std::io::BufWriter;
 use std::process::ExitCode;
 
@@ -33,6 +35,7 @@ use acrm::synth::{OrderLineSynth, PeopleSource, PeopleSynth, PurchaseProcess, Sy
 use acrm::Scope;
 use acrm::Weeks;
 use clap::{Parser, ValueEnum};
+use common::outln;
 
 /// Writes a seeded synthetic CSV. `--kind transactions` (the default): a transaction log
 /// (`customer_id,date,amount,cost,quantity,product_id,channel,region`), customers acquired
@@ -210,24 +213,22 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.kind {
         Kind::Transactions if args.lines.is_some() => {
-            eprintln!("error: --lines applies to --kind orders only");
-            return ExitCode::FAILURE;
+            return common::usage("--lines applies to --kind orders only");
         }
         Kind::Orders if args.times || args.model != Model::Bgnbd => {
-            eprintln!("error: --model and --times apply to --kind transactions only");
-            return ExitCode::FAILURE;
+            return common::usage("--model and --times apply to --kind transactions only");
         }
         Kind::Transactions | Kind::Orders
             if args.people.is_some() || args.sources.is_some() || args.by_source =>
         {
-            eprintln!("error: --people, --sources and --by-source apply to --kind people only");
-            return ExitCode::FAILURE;
+            return common::usage(
+                "--people, --sources and --by-source apply to --kind people only",
+            );
         }
         Kind::People if args.customers.is_some() || args.lines.is_some() => {
-            eprintln!(
-                "error: --customers and --lines do not apply to --kind people (use --people)"
+            return common::usage(
+                "--customers and --lines do not apply to --kind people (use --people)",
             );
-            return ExitCode::FAILURE;
         }
         Kind::Transactions => transactions(&args),
         Kind::People => people(&args),
@@ -235,12 +236,17 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(message) => {
-            println!("{message}");
+            outln!("{message}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        // An unknown name in --sources.
+        Err(
+            e @ acrm::Error::InvalidOption {
+                option: "sources", ..
+            },
+        ) => common::usage(e),
+        // Writing the output: the message names the path.
+        Err(e @ acrm::Error::Io { .. }) => common::failure(format!("{}: {e}", args.out)),
+        Err(e) => common::failure(e),
     }
 }

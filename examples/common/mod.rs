@@ -1,6 +1,16 @@
-//! What the examples that read a transaction log share: the access-scope arguments and
-//! how they become the scope every analysis reads the data under.
+//! What the examples share: how they write to stdout and end, the access-scope arguments
+//! and how they become the scope every analysis reads the data under, and the check that
+//! a fit converged before its figures are printed.
 //!
+//! **Output.** Every example writes to stdout through [`outln!`] and [`out!`]: when the
+//! reader goes away (`... | head -1`) the example ends quietly with status 0; any other
+//! write error ends it with `error: writing to stdout: ...` and status 1.
+//!
+//! **Exit statuses.** 0 success; 1 bad input or a failed computation (the message names
+//! the file when it is about one); 2 bad usage: an argument the example rejects itself,
+//! as clap does for its own. Every error line starts with `error: `.
+//!
+//! **Scopes.**
 //! ```text
 //! --customers CUSTOMERS.csv --scope owner:ID|team:ID|branch:ID|all [--as-of-scope DATE]
 //! [--hide-columns cost,margin]
@@ -12,10 +22,117 @@
 // Each example uses its own subset of these helpers.
 #![allow(dead_code)]
 
+use std::fmt::{self, Display};
+use std::io::{ErrorKind, Write};
+use std::process::ExitCode;
+
 use acrm::data::{ColumnSet, Dataset, Scope, ScopeSpec, View};
 use acrm::io::AssignmentCsv;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
+
+/// Writes formatted text to stdout. A closed stdout ends the process quietly with status
+/// 0 (the reader has what it wanted); any other write error ends it with a message and
+/// status 1. Use it through [`out!`] and [`outln!`].
+pub fn write_out(args: fmt::Arguments<'_>) {
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `print!` through [`write_out`]: a closed stdout ends the example quietly.
+#[allow(unused_macros)]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::common::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`write_out`]: a closed stdout ends the example quietly.
+#[allow(unused_macros)]
+macro_rules! outln {
+    () => {
+        $crate::common::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::common::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+// Each example uses one or both.
+#[allow(unused_imports)]
+pub(crate) use {out, outln};
+
+/// Why an example stops early: a usage error (status 2, as clap's own) or a failure of
+/// the input or the computation (status 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The command line is wrong: an unknown value, flags that do not go together.
+    Usage(String),
+    /// The input is bad or the computation failed; the message names the file when it is
+    /// about one.
+    Failed(String),
+}
+
+impl Stop {
+    /// A usage error.
+    pub fn usage(msg: impl Display) -> Stop {
+        Stop::Usage(msg.to_string())
+    }
+
+    /// Prints `error: MESSAGE` on stderr and gives the exit status: 2 for usage, 1 for
+    /// a failure.
+    pub fn report(self) -> ExitCode {
+        match self {
+            Stop::Usage(m) => usage(m),
+            Stop::Failed(m) => failure(m),
+        }
+    }
+}
+
+impl Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::Usage(m) | Stop::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<String> for Stop {
+    fn from(m: String) -> Stop {
+        Stop::Failed(m)
+    }
+}
+
+impl From<&str> for Stop {
+    fn from(m: &str) -> Stop {
+        Stop::Failed(m.to_string())
+    }
+}
+
+/// Prints `error: MESSAGE` and gives status 2, for an argument the example rejects.
+pub fn usage(msg: impl Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Prints `error: MESSAGE` and gives status 1, for bad input or a failed computation.
+pub fn failure(msg: impl Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::FAILURE
+}
+
+/// The exit status of a run: 0, or that of why it stopped (after printing its message).
+pub fn exit(result: Result<(), Stop>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(stop) => stop.report(),
+    }
+}
 
 /// A `YYYY-MM-DD` date argument.
 pub fn date(s: &str) -> Result<NaiveDate, String> {
@@ -53,12 +170,23 @@ impl ScopeArgs {
 
     /// Attaches the ownership table to `data` (ids read as numbers when the log's ids
     /// are) and resolves the scope.
-    pub fn resolve(&self, data: &mut Dataset, numeric_ids: bool) -> Result<Scope, String> {
+    ///
+    /// A malformed `--scope` or `--hide-columns`, or `--scope` without `--customers`, is
+    /// a usage error; a bad CUSTOMERS.csv, or a scope naming an id it does not hold, a
+    /// failure naming the file.
+    pub fn resolve(&self, data: &mut Dataset, numeric_ids: bool) -> Result<Scope, Stop> {
         let spec: ScopeSpec = match &self.scope {
             Some(s) => s
                 .parse()
-                .map_err(|e: acrm::Error| format!("--scope: {e}"))?,
+                .map_err(|e: acrm::Error| Stop::usage(format!("--scope: {e}")))?,
             None => ScopeSpec::All,
+        };
+        let hidden = match &self.hide_columns {
+            Some(cols) => Some(
+                ColumnSet::parse_list(cols)
+                    .map_err(|e| Stop::usage(format!("--hide-columns: {e}")))?,
+            ),
+            None => None,
         };
         let mut scope = match (&self.customers, &spec) {
             (Some(path), _) => {
@@ -71,18 +199,19 @@ impl ScopeArgs {
                 assignments
                     .organisation
                     .scope(&spec)
-                    .map_err(|e| format!("--scope: {e}"))?
+                    .map_err(|e| format!("{path}: --scope: {e}"))?
             }
             (None, ScopeSpec::All) => Scope::all(),
             (None, _) => {
-                return Err("--scope other than `all` needs --customers CUSTOMERS.csv".into())
+                return Err(Stop::usage(
+                    "--scope other than `all` needs --customers CUSTOMERS.csv",
+                ))
             }
         };
         if let Some(date) = self.as_of_scope {
             scope = scope.as_of(date);
         }
-        if let Some(cols) = &self.hide_columns {
-            let hidden = ColumnSet::parse_list(cols).map_err(|e| format!("--hide-columns: {e}"))?;
+        if let Some(hidden) = hidden {
             scope = scope.hide(hidden);
         }
         Ok(scope)
@@ -114,5 +243,40 @@ pub fn refused(e: acrm::Error) -> Result<Value, String> {
             "error": e.to_string(), "forbidden_area": area.name(), "scope": scope,
         })),
         _ => Err(e.to_string()),
+    }
+}
+
+/// A fit that stopped before an optimum (at the iteration cap) is an error naming the
+/// file, the model and the termination, unless `allow` (`--allow-nonconverged`) lets its
+/// figures through.
+pub fn converged(
+    file: &str,
+    model: &str,
+    converged: bool,
+    termination: impl fmt::Debug,
+    iterations: u64,
+    allow: bool,
+) -> Result<(), Stop> {
+    if converged || allow {
+        return Ok(());
+    }
+    Err(Stop::Failed(format!(
+        "{file}: the {model} fit did not converge (termination {termination:?} after \
+         {iterations} iterations): its estimates are where the optimiser stopped, not an \
+         optimum; --allow-nonconverged prints them anyway"
+    )))
+}
+
+/// Why a standard error is `null` in the JSON (it is NaN or infinite).
+pub const SINGULAR_NOTE: &str = "the information matrix is singular (or not positive definite) \
+     at the estimate: the standard errors shown as null are undefined";
+
+/// Why the spend-frequency correlation is `null`, given the number of repeat buyers.
+pub fn correlation_note(repeat_buyers: usize) -> &'static str {
+    if repeat_buyers < 2 {
+        "fewer than two repeat buyers: the correlation is undefined"
+    } else {
+        "the repeat buyers' purchase counts or mean spends are all equal: the correlation \
+         is undefined"
     }
 }

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::common::{outln, Stop};
 use acrm::io::Table;
 use acrm::promotion::{TopK, UpliftCurve, UpliftSample, UpliftStrategy};
 use acrm::Error;
@@ -49,41 +50,53 @@ pub struct EvaluateArgs {
 }
 
 /// A metric, or `None` where scikit-uplift has NaN (the metric is undefined on this data).
-fn defined(r: acrm::Result<f64>) -> Result<Option<f64>, String> {
+fn defined(file: &str, r: acrm::Result<f64>) -> Result<Option<f64>, String> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(Error::Degenerate { reason, .. }) => {
             eprintln!("note: {reason}");
             Ok(None)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(format!("{file}: {e}")),
     }
 }
 
-fn top_k(text: &str) -> Result<TopK, String> {
+fn top_k(text: &str) -> Result<TopK, Stop> {
     if let Ok(count) = text.parse::<usize>() {
         return Ok(TopK::Count(count));
     }
-    text.parse::<f64>()
-        .map(TopK::Fraction)
-        .map_err(|_| format!("--k: {text:?} is neither a share such as 0.1 nor a count"))
+    text.parse::<f64>().map(TopK::Fraction).map_err(|_| {
+        Stop::usage(format!(
+            "--k: {text:?} is neither a share such as 0.1 nor a count"
+        ))
+    })
 }
 
 /// Runs `evaluate`.
-pub fn run(args: &EvaluateArgs) -> Result<(), String> {
+pub fn run(args: &EvaluateArgs) -> Result<(), Stop> {
+    let ks = args
+        .k
+        .iter()
+        .map(|k| Ok((k, top_k(k)?)))
+        .collect::<Result<Vec<_>, Stop>>()?;
     let start = Instant::now();
     let table = Table::read_path(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
     let read = |e: Error| format!("{}: {e}", args.file);
     let score = table.numbers(&args.score).map_err(read)?;
     let treatment = table.flags(&args.treatment).map_err(read)?;
     let outcome = table.flags(&args.outcome).map_err(read)?;
-    let sample = UpliftSample::new(&outcome, &score, &treatment).map_err(|e| e.to_string())?;
+    let sample = UpliftSample::new(&outcome, &score, &treatment).map_err(read)?;
 
     let mut at_k = serde_json::Map::new();
-    for k in &args.k {
-        let parsed = top_k(k)?;
-        let overall = defined(sample.uplift_at_k(parsed, UpliftStrategy::Overall))?;
-        let by_group = defined(sample.uplift_at_k(parsed, UpliftStrategy::ByGroup))?;
+    for (k, parsed) in ks {
+        let overall = defined(
+            &args.file,
+            sample.uplift_at_k(parsed, UpliftStrategy::Overall),
+        )?;
+        let by_group = defined(
+            &args.file,
+            sample.uplift_at_k(parsed, UpliftStrategy::ByGroup),
+        )?;
         at_k.insert(
             k.clone(),
             json!({ "overall": overall, "by_group": by_group }),
@@ -91,7 +104,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
     }
     let bins = sample
         .uplift_by_percentile(args.bins, UpliftStrategy::Overall)
-        .map_err(|e| e.to_string())?;
+        .map_err(read)?;
     let percentiles: Vec<Value> = bins
         .iter()
         .map(|b| {
@@ -108,18 +121,18 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
     let out = json!({
         "n": sample.len(),
         "n_treatment": sample.n_treatment(),
-        "qini_auc_score": defined(sample.qini_auc_score(true))?,
-        "qini_auc_score_negative_effect_false": defined(sample.qini_auc_score(false))?,
-        "uplift_auc_score": defined(sample.uplift_auc_score())?,
+        "qini_auc_score": defined(&args.file, sample.qini_auc_score(true))?,
+        "qini_auc_score_negative_effect_false": defined(&args.file, sample.qini_auc_score(false))?,
+        "uplift_auc_score": defined(&args.file, sample.uplift_auc_score())?,
         "uplift_at_k": at_k,
         "weighted_average_uplift":
-            defined(sample.weighted_average_uplift(args.bins, UpliftStrategy::Overall))?,
+            defined(&args.file, sample.weighted_average_uplift(args.bins, UpliftStrategy::Overall))?,
         "uplift_by_percentile": percentiles,
         "elapsed_ms": start.elapsed().as_secs_f64() * 1e3,
     });
     if let Some(dir) = &args.svg {
         std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
-        let perfect_qini = sample.perfect_qini_curve(true).map_err(|e| e.to_string())?;
+        let perfect_qini = sample.perfect_qini_curve(true).map_err(read)?;
         plot(
             &sample.qini_curve(),
             &perfect_qini,
@@ -138,13 +151,13 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
         .map_err(|e| format!("{dir}/uplift.svg: {e}"))?;
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
         );
     } else {
         let show = |v: &Value| v.as_f64().map_or("undefined".into(), |v| format!("{v:.4}"));
-        println!(
+        outln!(
             "{} customers ({} treated): Qini coefficient {}, uplift AUC {}, weighted average uplift {}",
             sample.len(),
             sample.n_treatment(),
@@ -154,7 +167,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), String> {
         );
         let ks: BTreeMap<_, _> = at_k.iter().collect();
         for (k, v) in ks {
-            println!(
+            outln!(
                 "  uplift in the top {k}: {} overall, {} by group",
                 show(&v["overall"]),
                 show(&v["by_group"])

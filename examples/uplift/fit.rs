@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use crate::common::{outln, Stop};
 use acrm::io::Table;
 use acrm::ndarray::Array2;
 use acrm::numerics::LogitOptions;
@@ -106,7 +107,7 @@ fn parse_criterion(s: &str) -> Result<SplitCriterion, String> {
 }
 
 /// Runs `uplift fit`.
-pub fn run(args: FitArgs) -> Result<(), String> {
+pub fn run(args: FitArgs) -> Result<(), Stop> {
     let file = &args.file;
     let err = |e: acrm::Error| format!("{file}: {e}");
     let t0 = Instant::now();
@@ -130,7 +131,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
         args.features.iter().map(|f| f.trim().to_string()).collect()
     };
     if features.is_empty() {
-        return Err(format!("{file}: no feature column"));
+        return Err(format!("{file}: no feature column").into());
     }
     let columns = features
         .iter()
@@ -267,7 +268,7 @@ pub fn run(args: FitArgs) -> Result<(), String> {
     if let (Value::Object(o), Value::Object(e)) = (&mut out, extra) {
         o.extend(e);
     }
-    println!("{out}");
+    outln!("{out}");
     Ok(())
 }
 

@@ -22,6 +22,8 @@
 //! `/tmp/scores.csv` holds `id,uplift`; evaluating needs the treatment and outcome next to
 //! the score, which the campaign file has by `id`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod evaluate;
 mod fit;
 
@@ -50,11 +52,5 @@ fn main() -> ExitCode {
         Command::Fit(a) => fit::run(a),
         Command::Evaluate(a) => evaluate::run(&a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(result)
 }

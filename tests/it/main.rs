@@ -34,6 +34,7 @@ mod profit;
 mod profitability;
 mod reader_props;
 mod recovery;
+mod reliability;
 mod retention;
 mod sbg;
 mod scopes;
