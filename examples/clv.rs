@@ -148,7 +148,8 @@ fn run(args: &Args) -> Result<serde_json::Value, Stop> {
         let gg = FitOptions::new().fit::<GammaGamma>(records)?;
         Ok((bg.model, bg.report, gg.model, gg.report))
     };
-    let (bg, bg_report, gg, gg_report) = fit_both(&table.records).map_err(e)?;
+    let (bg, bg_report, gg, gg_report) =
+        fit_both(&table.records).map_err(|err| e(table.locate(err)))?;
     for (model, report) in [("bgnbd", &bg_report), ("gg", &gg_report)] {
         common::converged(
             file,

@@ -250,7 +250,7 @@ fn fit_spend(args: &Args, table: &SummaryTable) -> Result<Value, Stop> {
     let start = Instant::now();
     let Fitted { model: m, report } = FitOptions::new()
         .fit::<GammaGamma>(&table.records)
-        .map_err(|e| format!("{}: {e}", args.file))?;
+        .map_err(|e| format!("{}: {}", args.file, table.locate(e)))?;
     let elapsed = start.elapsed();
     let repeat = table.records.iter().filter(|r| r.x > 0).count();
     let mut out = report_json(args, &m.params(), &report, table.records.len())?;

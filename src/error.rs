@@ -29,6 +29,9 @@ pub enum Problem {
     BadNumber,
     /// The amount (or cost, or quantity) is NaN or infinite.
     NonFinite,
+    /// An amount beyond ±10^15 ([`MAX_AMOUNT`](crate::data::MAX_AMOUNT)), whose sums
+    /// would overflow.
+    AmountTooLarge,
     /// A negative amount where the options reject returns.
     NegativeAmount,
     /// The customer id is not in the customer table and the options require known customers.
@@ -100,6 +103,9 @@ impl Problem {
             }
             Problem::BadNumber => "a number",
             Problem::NonFinite => "a finite number",
+            Problem::AmountTooLarge => {
+                "an amount of at most 10^15 in absolute value (larger ones overflow the sums)"
+            }
             Problem::NegativeAmount => {
                 "a non-negative amount (returns are rejected by the options)"
             }

@@ -329,12 +329,14 @@ def run_lifetimes_task(args, task: str, work: Path) -> dict:
 def acrm_command(args, bins: dict, task: str, out: Path) -> list[str]:
     csv = str(args.csv)
     if task in FIT_MODELS:
-        return [str(bins["fit"]), "--model", task, csv, "--json"]
+        # The comparison reports convergence itself: keep fits that did not converge.
+        return [str(bins["fit"]), "--model", task, csv, "--json", "--allow-nonconverged"]
     if task == "predict":
-        return [str(bins["fit"]), "--model", args.predict_model, csv, "--json",
+        return [str(bins["fit"]), "--model", args.predict_model, csv, "--json", "--allow-nonconverged",
                 "--predict-horizon", repr(args.predict_horizon), "--out", str(out)]
     return [str(bins["clv"]), csv, "--horizon-months", str(args.clv_months),
-            "--monthly-discount", repr(args.monthly_discount), "--json", "--out", str(out)]
+            "--monthly-discount", repr(args.monthly_discount), "--json", "--allow-nonconverged",
+            "--out", str(out)]
 
 
 def run_acrm_task(args, bins: dict, task: str, work: Path) -> dict:

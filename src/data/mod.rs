@@ -262,10 +262,17 @@ pub struct Loaded {
     pub report: LoadReport,
 }
 
+/// The largest amount of one transaction, in absolute value: 10^15 (a quadrillion in
+/// any currency). Far past any real order, small enough that sums over billions of rows
+/// stay finite and cents fit an `i64` many times over.
+pub const MAX_AMOUNT: f64 = 1e15;
+
 /// Checks an amount against the policy.
 pub(crate) fn check_amount(v: f64, policy: &RowPolicy) -> Result<f64, Problem> {
     if !v.is_finite() {
         Err(Problem::NonFinite)
+    } else if v.abs() > MAX_AMOUNT {
+        Err(Problem::AmountTooLarge)
     } else if v < 0.0 && policy.negative_amounts == NegativeAmounts::Reject {
         Err(Problem::NegativeAmount)
     } else {

@@ -180,6 +180,11 @@ fn each_kind_of_message_reads_as_pinned() {
         (cdnow, b"00004 0001 1997x101 2 29.33\n",
          "line 1, column 3: value \"1997x101\": expected a calendar date such as 1997-01-31 or 19970131 (or in the format the reader was given)"),
         (cdnow, b"00004 0001\n", "line 1: no column 3; expected as many fields as the columns the reader uses"),
+        (
+            csv,
+            b"customer_id,date,amount\nc1,2024-02-03,1e300\n",
+            "line 2, field `amount`: value \"1e300\": expected an amount of at most 10^15 in absolute value (larger ones overflow the sums)",
+        ),
         // CR-only line ends count lines as LF ones do.
         (csv, b"customer_id,date,amount\rc1,2024-02-03,5\rc2,2024-02-03,x\r",
          "line 3, field `amount`: value \"x\": expected a number"),
@@ -211,6 +216,7 @@ fn every_problem_renders_as_a_sentence() {
         Problem::BadDate,
         Problem::BadNumber,
         Problem::NonFinite,
+        Problem::AmountTooLarge,
         Problem::NegativeAmount,
         Problem::UnknownCustomer,
         Problem::Inconsistent,
@@ -335,5 +341,21 @@ fn budgets_stop_runaway_work_with_advice() {
             }
         ),
         "{err}"
+    );
+}
+
+#[test]
+fn a_date_in_the_periods_column_stops_the_bgbb_fit_at_once() {
+    use acrm::persistency::{BgBb, FitOptions};
+    let patterns = read_discrete_patterns_csv(
+        "frequency,recency,periods\n1,1,6\n2,19970230,19970230\n".as_bytes(),
+    )
+    .unwrap();
+    let err = FitOptions::new().fit::<BgBb>(&patterns).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "stopped: terms of one BG/BB likelihood evaluation exceed the budget of 10000000; the \
+         longest history has 19970230 opportunities; opportunities are periods such as years, \
+         so check the periods column"
     );
 }

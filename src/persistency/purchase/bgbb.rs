@@ -42,9 +42,27 @@ impl DiscretePattern {
     }
 }
 
+/// The most terms one likelihood evaluation may sum: ten million take about a second.
+const MAX_TERMS: u64 = 10_000_000;
+
 /// Checks fitting data: every history valid, total count positive; returns the total.
 fn check_discrete(patterns: &[DiscretePattern]) -> Result<f64> {
     let mut weight = 0.0;
+    // Each evaluation of the likelihood builds drop-out tables over n opportunities and
+    // sums up to n terms per pattern: a periods column holding a date (19970230) would
+    // make one evaluation take minutes and gigabytes.
+    let terms: u64 = patterns.iter().map(|p| u64::from(p.n)).sum();
+    if terms > MAX_TERMS {
+        let longest = patterns.iter().map(|p| p.n).max().unwrap_or(0);
+        return Err(Error::Budget {
+            what: "terms of one BG/BB likelihood evaluation",
+            limit: MAX_TERMS,
+            advice: format!(
+                "the longest history has {longest} opportunities; opportunities are periods \
+                 such as years, so check the periods column"
+            ),
+        });
+    }
     for (i, p) in patterns.iter().enumerate() {
         if !is_history(p.x, p.t_x, p.n) {
             let bad = |field, value: u32, expected: String| {
