@@ -431,6 +431,18 @@ fn replace_date(seed: &[u8], sep: u8, rng: &mut impl Rng, value: &[u8]) -> Vec<u
     replace_field(seed, sep, rng, value)
 }
 
+/// `replace` with one of `values`, picked first.
+fn replace_picked<R: Rng>(
+    seed: &[u8],
+    sep: u8,
+    rng: &mut R,
+    values: &[&[u8]],
+    replace: fn(&[u8], u8, &mut R, &[u8]) -> Vec<u8>,
+) -> Vec<u8> {
+    let value = values[rng.gen_range(0..values.len())];
+    replace(seed, sep, rng, value)
+}
+
 fn mutate(seed: &[u8], sep: u8, kind: usize, rng: &mut impl Rng) -> Vec<u8> {
     let n = seed.len().max(1);
     match KINDS[kind] {
@@ -496,24 +508,15 @@ fn mutate(seed: &[u8], sep: u8, kind: usize, rng: &mut impl Rng) -> Vec<u8> {
                 b"4294967296",
                 b"18446744073709551616",
             ];
-            {
-                let pick = v[rng.gen_range(0..v.len())];
-                replace_field(seed, sep, rng, pick)
-            }
+            replace_picked(seed, sep, rng, v, replace_field)
         }
         "non-finite" => {
             let v: &[&[u8]] = &[b"NaN", b"inf", b"-inf", b"nan", b"Infinity"];
-            {
-                let pick = v[rng.gen_range(0..v.len())];
-                replace_field(seed, sep, rng, pick)
-            }
+            replace_picked(seed, sep, rng, v, replace_field)
         }
         "negative" => {
             let v: &[&[u8]] = &[b"-1", b"-13.62", b"-0.5", b"-1e9"];
-            {
-                let pick = v[rng.gen_range(0..v.len())];
-                replace_field(seed, sep, rng, pick)
-            }
+            replace_picked(seed, sep, rng, v, replace_field)
         }
         "impossible-date" => {
             let v: &[&[u8]] = &[
@@ -525,17 +528,11 @@ fn mutate(seed: &[u8], sep: u8, kind: usize, rng: &mut impl Rng) -> Vec<u8> {
                 b"9999-12-31",
                 b"2024-13-01",
             ];
-            {
-                let pick = v[rng.gen_range(0..v.len())];
-                replace_date(seed, sep, rng, pick)
-            }
+            replace_picked(seed, sep, rng, v, replace_date)
         }
         "non-utf8" => {
             let v: &[&[u8]] = &[b"\xff\xfe", b"caf\xe9", b"\xc3\x28", b"a\x80b"];
-            {
-                let pick = v[rng.gen_range(0..v.len())];
-                replace_field(seed, sep, rng, pick)
-            }
+            replace_picked(seed, sep, rng, v, replace_field)
         }
         "utf8-bom" => [b"\xef\xbb\xbf".as_slice(), seed].concat(),
         "utf16" => {
