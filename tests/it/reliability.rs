@@ -1102,3 +1102,66 @@ fn arguments_an_example_rejects_exit_2_with_an_error_line() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The examples' outputs are inputs: `summarize --out` goes into `fit` (a purchase model
+/// and Gamma-Gamma) and `clv` unchanged, and gives the fit of the bundled summary of the
+/// same data (CDNOW sample, calibration to 1997-09-30, weeks).
+#[test]
+fn summarize_output_is_read_by_fit_and_clv() {
+    let dir = std::env::temp_dir().join(format!("acrm-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let summary = dir.join("summary.csv").to_string_lossy().into_owned();
+    let o = run(
+        &example("summarize"),
+        &strings(&[
+            "--format",
+            "cdnow",
+            "--calibration-end",
+            "1997-09-30",
+            "--unit",
+            "weeks",
+            &data_path("cdnow/CDNOW_sample.txt"),
+            "--json",
+            "--out",
+            &summary,
+        ]),
+        2,
+        Duration::from_secs(120),
+    );
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    let head = std::fs::read_to_string(&summary).expect("summary written");
+    assert!(
+        head.starts_with("id,x,t_x,T,mean_spend\n"),
+        "{}",
+        &head[..40]
+    );
+    let json = |name: &str, args: &[&str]| -> Value {
+        let o = run(&example(name), &strings(args), 2, Duration::from_secs(120));
+        assert_eq!(o.status, Some(0), "{name}: {}", o.stderr);
+        serde_json::from_str(&o.stdout).expect("JSON")
+    };
+    let bundled = data_path("cdnow/cdnow_customers_summary_with_transactions.csv");
+    for model in ["bgnbd", "gg"] {
+        let ours = json("fit", &["--model", model, &summary, "--json"]);
+        let theirs = json("fit", &["--model", model, &bundled, "--json"]);
+        assert_eq!(ours["customers"], theirs["customers"], "{model}");
+        for (k, v) in theirs["params"].as_object().expect("params") {
+            let (a, b) = (ours["params"][k].as_f64().unwrap(), v.as_f64().unwrap());
+            // The bundled file rounds t_x, T and spend to 2 decimals.
+            assert!((a - b).abs() <= 1e-3 * b.abs(), "{model} {k}: {a} vs {b}");
+        }
+    }
+    let clv = json(
+        "clv",
+        &[
+            &summary,
+            "--horizon-months",
+            "12",
+            "--monthly-discount",
+            "0.01",
+            "--json",
+        ],
+    );
+    assert!(clv["total_clv"].as_f64().is_some_and(|v| v > 0.0), "{clv}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
