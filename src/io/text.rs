@@ -43,7 +43,7 @@ pub(super) fn needs_decoding(head: &[u8]) -> bool {
 }
 
 /// The text of a whole input: without a UTF-8 byte-order mark, with LF line ends where
-/// the input uses CR alone.
+/// the input uses CR alone (decided on its first 64 KiB).
 ///
 /// # Errors
 /// [`Error::Encoding`] for a UTF-16 or UTF-32 byte-order mark.
@@ -52,7 +52,8 @@ pub(super) fn decode_bytes(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
         return Err(Error::Encoding { encoding });
     }
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    Ok(if cr_only(bytes) {
+    // Decided on the head, as for a stream: no extra pass over a large input.
+    Ok(if cr_only(&bytes[..bytes.len().min(SNIFF)]) {
         Cow::Owned(
             bytes
                 .iter()
