@@ -292,6 +292,7 @@ fn budgets_stop_runaway_work_with_advice() {
         .max_itemsets(4095)
         .compute(&small)
         .unwrap();
+    // Every non-empty subset of 12 items: 2^12 − 1 = 4,095 itemsets.
     assert_eq!(sets.len(), 4095);
     let err = FpGrowthOptions::new()
         .min_count(1)
