@@ -36,7 +36,7 @@ use crate::data::{
     ScopeTag, View,
 };
 use crate::error::{Error, Result};
-use crate::numerics::FitData;
+use crate::numerics::{FitData, FixedSum};
 use crate::time::{date_of, day_number, Span, TimeUnit};
 
 /// The running statistics of one customer: everything the summary reports, in a form
@@ -49,10 +49,12 @@ pub struct CustomerState {
     purchases: u32,
     orders: u32,
     returns: u32,
-    first_spend: f64,
-    repeat_spend: f64,
-    returned: f64,
-    cost: f64,
+    // Money sums are order-independent (see `FixedSum`): the same bits for any thread
+    // count, and for partial states merged by a query engine in any order.
+    first_spend: FixedSum,
+    repeat_spend: FixedSum,
+    returned: FixedSum,
+    cost: FixedSum,
     /// Sum of squared gaps between purchase days, in days² (exact in integers).
     gap_sq: u64,
 }
@@ -65,20 +67,20 @@ impl CustomerState {
         purchases: 0,
         orders: 0,
         returns: 0,
-        first_spend: 0.0,
-        repeat_spend: 0.0,
-        returned: 0.0,
-        cost: 0.0,
+        first_spend: FixedSum::ZERO,
+        repeat_spend: FixedSum::ZERO,
+        returned: FixedSum::ZERO,
+        cost: FixedSum::ZERO,
         gap_sq: 0,
     };
 
     /// Absorbs one transaction dated on or after the last one absorbed.
     #[inline]
     fn absorb(&mut self, day: i32, amount: f64, cost: f64) {
-        self.cost += cost;
+        self.cost.add(cost);
         if !is_purchase(amount) {
             self.returns += 1;
-            self.returned += amount;
+            self.returned.add(amount);
             return;
         }
         self.purchases += 1;
@@ -86,19 +88,19 @@ impl CustomerState {
             self.first_day = day;
             self.last_day = day;
             self.purchase_days = 1;
-            self.first_spend = amount;
+            self.first_spend = FixedSum::of(amount);
         } else if day == self.last_day {
             if day == self.first_day {
-                self.first_spend += amount;
+                self.first_spend.add(amount);
             } else {
-                self.repeat_spend += amount;
+                self.repeat_spend.add(amount);
             }
         } else {
             let gap = u64::from(day.abs_diff(self.last_day));
             self.gap_sq += gap * gap;
             self.purchase_days += 1;
             self.last_day = day;
-            self.repeat_spend += amount;
+            self.repeat_spend.add(amount);
         }
     }
 
@@ -142,7 +144,20 @@ impl CustomerState {
 
     /// Spend on purchases (returns excluded).
     pub fn purchase_spend(&self) -> f64 {
-        self.first_spend + self.repeat_spend
+        (self.first_spend + self.repeat_spend).value()
+    }
+
+    /// Revenue: purchases less returns.
+    pub fn revenue(&self) -> f64 {
+        (self.first_spend + self.repeat_spend + self.returned).value()
+    }
+
+    /// Mean repeat spend (0 when x = 0).
+    pub fn mean_spend(&self) -> f64 {
+        match self.frequency() {
+            0 => 0.0,
+            x => self.repeat_spend.value() / f64::from(x),
+        }
     }
 }
 
@@ -659,7 +674,7 @@ impl<U: TimeUnit> Summary<U> {
         Ok(self
             .state
             .iter()
-            .map(|s| s.first_spend + s.repeat_spend + s.returned - s.cost)
+            .map(|s| (s.first_spend + s.repeat_spend + s.returned - s.cost).value())
             .collect())
     }
 
@@ -686,18 +701,14 @@ impl<U: TimeUnit> Summary<U> {
 
     /// Mean repeat spend of row `i` (0 when x = 0).
     pub fn mean_spend(&self, i: usize) -> f64 {
-        let s = &self.state[i];
-        match s.frequency() {
-            0 => 0.0,
-            x => s.repeat_spend / f64::from(x),
-        }
+        self.state[i].mean_spend()
     }
 
     /// Everything known about row `i`.
     pub fn get(&self, i: usize) -> CustomerSummary<U> {
         let s = &self.state[i];
         let x = s.frequency();
-        let revenue = s.first_spend + s.repeat_spend + s.returned;
+        let revenue = s.revenue();
         let span = f64::from(s.last_day - s.first_day);
         let gap_cv = (x >= 2).then(|| {
             let xf = f64::from(x);
@@ -716,8 +727,10 @@ impl<U: TimeUnit> Summary<U> {
             t: self.t(i),
             mean_spend: self.mean_spend(i),
             revenue,
-            margin: self.has_cost.then_some(revenue - s.cost),
-            returned: s.returned,
+            margin: self
+                .has_cost
+                .then(|| (s.first_spend + s.repeat_spend + s.returned - s.cost).value()),
+            returned: s.returned.value(),
             first_purchase: date_of(s.first_day),
             last_purchase: date_of(s.last_day),
             orders: s.orders,
@@ -749,7 +762,7 @@ impl<U: TimeUnit> Summary<U> {
             f.purchase_days.push(s.purchase_days);
             f.spend.push(s.purchase_spend());
             f.revenue.push(c.revenue);
-            f.returned.push(s.returned);
+            f.returned.push(s.returned.value());
             f.orders.push(s.orders);
             f.gap_mean_days.push(c.gap_mean.map(Span::days));
             f.gap_cv.push(c.gap_cv);
@@ -767,20 +780,19 @@ impl<U: TimeUnit> Summary<U> {
         self.state.iter().filter(|s| s.purchase_days == 1).count()
     }
 
-    /// Total revenue (returns netted), summed in row order.
+    /// Total revenue (returns netted), an exact sum in any order.
     pub fn total_revenue(&self) -> f64 {
         self.state
             .iter()
-            .map(|s| s.first_spend + s.repeat_spend + s.returned)
-            .sum()
+            .fold(FixedSum::ZERO, |t, s| {
+                t + s.first_spend + s.repeat_spend + s.returned
+            })
+            .value()
     }
 
     /// Revenue per row (returns netted), index-aligned.
     pub fn revenues(&self) -> Vec<f64> {
-        self.state
-            .iter()
-            .map(|s| s.first_spend + s.repeat_spend + s.returned)
-            .collect()
+        self.state.iter().map(CustomerState::revenue).collect()
     }
 
     /// The same summary in another unit (free: statistics are kept in days).
@@ -807,7 +819,7 @@ impl<U: TimeUnit> Summary<U> {
             row[1] = self.t_x(i).value();
             row[2] = self.t(i).value();
             row[3] = self.mean_spend(i);
-            row[4] = s.first_spend + s.repeat_spend + s.returned;
+            row[4] = s.revenue();
         }
         a
     }
