@@ -11,7 +11,9 @@
 //! dollar_value`) or CDNOW_sample.txt (no header; the second column is the customer);
 //! `--format csv` reads the `customer_id,date,amount` columns of a header CSV (others are
 //! ignored). With a scope only its customers are summarised, and the JSON gains `scope`
-//! ({kind, id, customers}).
+//! ({kind, id, customers}). With the `parquet` feature, `--parquet DIR` reads a Parquet
+//! file or a folder of them (columns `customer_id`, `date`, `amount`) in place of
+//! `--format` and FILE.
 
 mod common;
 
@@ -35,9 +37,9 @@ use serde_json::{json, Value};
 #[command(name = "summarize")]
 struct Args {
     /// Input layout: `cdnow` (CDNOW_master.txt or CDNOW_sample.txt) or `csv`
-    /// (`customer_id,date,amount` columns of a header CSV)
+    /// (`customer_id,date,amount` columns of a header CSV); needed with FILE
     #[arg(long, value_name = "cdnow|csv")]
-    format: String,
+    format: Option<String>,
     /// Last day of the calibration period (inclusive)
     #[arg(long = "calibration-end", value_name = "YYYY-MM-DD", value_parser = common::date)]
     calibration_end: NaiveDate,
@@ -58,18 +60,58 @@ struct Args {
     lenient: bool,
     #[command(flatten)]
     scope: common::ScopeArgs,
+    /// Read a Parquet file, or a folder of them, with columns `customer_id`, `date`
+    /// and `amount`, in place of FILE (feature `parquet`)
+    #[cfg(feature = "parquet")]
+    #[arg(long, value_name = "DIR")]
+    parquet: Option<String>,
     /// The transaction file
-    file: String,
+    file: Option<String>,
+}
+
+impl Args {
+    /// The file or folder read, for messages and the JSON.
+    fn source(&self) -> &str {
+        #[cfg(feature = "parquet")]
+        if let Some(dir) = &self.parquet {
+            return dir;
+        }
+        self.file.as_deref().unwrap_or("")
+    }
 }
 
 fn load(args: &Args) -> Result<(Loaded, bool), Stop> {
-    let open = || File::open(&args.file).map_err(|e| format!("{}: {e}", args.file));
-    let opts = match args.format.as_str() {
+    let mode = if args.lenient {
+        Mode::Lenient
+    } else {
+        Mode::Strict
+    };
+    #[cfg(feature = "parquet")]
+    if let Some(dir) = &args.parquet {
+        if args.file.is_some() {
+            return Err(Stop::usage("give FILE or --parquet DIR, not both"));
+        }
+        // Only the three columns the summary uses are decoded.
+        let loaded = acrm::io::ArrowOptions::new()
+            .detect_optional_columns(false)
+            .read_parquet_into(Dataset::builder().mode(mode), dir)
+            .map_err(|e| format!("{dir}: {e}"))?;
+        return Ok((loaded, false));
+    }
+    let (Some(file), Some(format)) = (&args.file, &args.format) else {
+        return Err(Stop::usage(if args.file.is_none() {
+            "no transaction FILE given"
+        } else {
+            "--format cdnow|csv is needed with FILE"
+        }));
+    };
+    let open = || File::open(file).map_err(|e| format!("{file}: {e}"));
+    let opts = match format.as_str() {
         "cdnow" => {
             let mut first = Vec::new();
             BufReader::new(open()?)
                 .read_until(b'\n', &mut first)
-                .map_err(|e| format!("{}: {e}", args.file))?;
+                .map_err(|e| format!("{file}: {e}"))?;
             CsvOptions::cdnow(&first)
         }
         // The summary reports no margin, so only the three columns it uses are parsed
@@ -77,15 +119,10 @@ fn load(args: &Args) -> Result<(Loaded, bool), Stop> {
         "csv" => CsvOptions::new().detect_optional_columns(false),
         f => return Err(Stop::usage(format!("unknown format {f:?} (cdnow or csv)"))),
     };
-    let mode = if args.lenient {
-        Mode::Lenient
-    } else {
-        Mode::Strict
-    };
     // Streamed in blocks: memory holds the dataset, not the file.
     let loaded = opts
         .read_from(Dataset::builder().mode(mode), open()?)
-        .map_err(|e| format!("{}: {e}", args.file))?;
+        .map_err(|e| format!("{file}: {e}"))?;
     Ok((loaded, opts.ids_are_numeric()))
 }
 
@@ -103,13 +140,13 @@ fn run<U: TimeUnit>(
                 holdout,
             } = SplitOptions::new(args.calibration_end, end)
                 .compute(view)
-                .map_err(|e| format!("{}: {e}", args.file))?;
+                .map_err(|e| format!("{}: {e}", args.source()))?;
             (calibration, Some(holdout))
         }
         None => (
             SummaryOptions::new(args.calibration_end)
                 .compute(view)
-                .map_err(|e| format!("{}: {e}", args.file))?,
+                .map_err(|e| format!("{}: {e}", args.source()))?,
             None,
         ),
     };
@@ -136,7 +173,7 @@ fn run<U: TimeUnit>(
     let cov = summary.coverage();
     let report = &loaded.report;
     let mut v = json!({
-        "file": args.file,
+        "file": args.source(),
         "unit": U::NAME,
         "calibration_end": args.calibration_end.to_string(),
         "customers": summary.len(),

@@ -153,6 +153,45 @@ impl fmt::Display for Problem {
     }
 }
 
+/// One bad row of Arrow record batches: where it is and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchError {
+    /// The file the batches were read from (Parquet), if any.
+    pub file: Option<String>,
+    /// 0-based batch (for a Parquet file: the row group).
+    pub batch: u64,
+    /// 0-based row within the batch (or row group).
+    pub row: u64,
+    /// The column.
+    pub column: String,
+    /// The offending value as read (truncated to 200 characters; `null` for a null).
+    pub value: String,
+    /// What was wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A Parquet file is read one row group per batch.
+        let unit = match &self.file {
+            Some(file) => {
+                write!(f, "{file}: ")?;
+                "row group"
+            }
+            None => "batch",
+        };
+        write!(
+            f,
+            "{unit} {}, row {}, column `{}`: value {}: expected {}",
+            self.batch,
+            self.row,
+            self.column,
+            self.value,
+            self.problem.expected()
+        )
+    }
+}
+
 /// One bad input row: where it is and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
@@ -408,6 +447,29 @@ pub enum Error {
         procedure: &'static str,
         /// How it failed.
         reason: String,
+    },
+    /// A bad value in a row of Arrow record batches (or of a Parquet file read as them):
+    /// the file when there is one, the batch, the row, the column and the value.
+    #[error("{0}")]
+    Batch(BatchError),
+    /// A column of Arrow (or Parquet) input whose type cannot hold what the column means.
+    #[error("column `{column}` has type {found}; expected {expected}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// Its Arrow type, as text.
+        found: String,
+        /// The types that are read for it.
+        expected: String,
+    },
+    /// An error reported by the Parquet reader or writer, or by the query engine
+    /// (DataFusion, Ballista), kept as its message (the error stays `Clone + PartialEq`).
+    #[error("{engine}: {message}")]
+    Engine {
+        /// Which library reported it (`parquet`, `datafusion`, `ballista`).
+        engine: &'static str,
+        /// Its message.
+        message: String,
     },
     /// An I/O error (kept as kind and message so the error stays `Clone + PartialEq`).
     #[error("I/O error ({kind:?}): {message}")]

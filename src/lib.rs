@@ -43,6 +43,8 @@
 //! per-customer result says which scope it was computed under.
 
 pub mod data;
+#[cfg(feature = "datafusion")]
+pub mod engine;
 mod error;
 pub mod identity;
 pub mod io;
@@ -59,7 +61,7 @@ pub mod synth;
 pub mod time;
 
 pub use data::{Dataset, Scope, View};
-pub use error::{Error, Problem, Result, RowError};
+pub use error::{BatchError, Error, Problem, Result, RowError};
 
 pub use numerics::{FitOptions, Fitted};
 pub use summary::{SplitOptions, Summary, SummaryOptions};

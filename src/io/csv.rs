@@ -93,7 +93,7 @@ fn default_block() -> usize {
 }
 
 /// Names of the optional columns, in the order of `CsvOptions::optional`.
-const OPTIONAL: [&str; 7] = [
+pub(super) const OPTIONAL: [&str; 7] = [
     "cost",
     "quantity",
     "product_id",
@@ -721,6 +721,26 @@ impl Chunk {
             names: self.names,
             report: self.report,
             category_names: self.categories,
+            categories,
+        }
+    }
+}
+
+impl ChunkParts {
+    /// Parts made by another reader (Arrow batches).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn new(
+        rows: RawRows,
+        names: [Interner; 5],
+        report: crate::data::LoadReport,
+        category_names: Interner,
+        categories: Vec<(u32, u32, u64)>,
+    ) -> Self {
+        ChunkParts {
+            rows,
+            names,
+            report,
+            category_names,
             categories,
         }
     }

@@ -93,7 +93,10 @@ mod tests {
     fn order_of_terms_does_not_change_the_bits() {
         // 0.1 + 0.2 + 0.3 differs from 0.3 + 0.2 + 0.1 in f64; the fixed sums agree.
         let terms = [0.1, 0.2, 0.3, 1e12, -7.77, 1e-3];
-        assert_ne!(((0.1 + 0.2) + 0.3f64).to_bits(), ((0.3 + 0.2) + 0.1f64).to_bits());
+        assert_ne!(
+            ((0.1 + 0.2) + 0.3f64).to_bits(),
+            ((0.3 + 0.2) + 0.1f64).to_bits()
+        );
         let forward = terms
             .iter()
             .fold(FixedSum::ZERO, |s, &v| s + FixedSum::of(v));

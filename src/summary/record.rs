@@ -156,6 +156,38 @@ impl<U: TimeUnit> Summary<U> {
 }
 
 impl<U: TimeUnit> Compact<U> {
+    /// Patterns counted elsewhere (by a query engine's `GROUP BY`), checked and sorted
+    /// by (x, t_x, T) as [`from_records`](Self::from_records) sorts them; patterns that
+    /// repeat are kept apart (a fit sums their terms).
+    ///
+    /// # Errors
+    /// [`Error::BadValue`] naming the pattern for T < 0, t_x outside [0, T] or a count
+    /// of 0.
+    pub fn from_patterns(patterns: Vec<Pattern>, scope: ScopeTag) -> Result<Compact<U>> {
+        for (i, p) in patterns.iter().enumerate() {
+            let bad = |field: &str, value: f64, expected: &str| {
+                Err(Error::bad_value("patterns", i, field, value, expected))
+            };
+            if !(p.t.is_finite() && p.t >= 0.0) {
+                return bad("T", p.t, "an age T ≥ 0");
+            }
+            if !(p.t_x.is_finite() && (0.0..=p.t).contains(&p.t_x)) {
+                return bad("t_x", p.t_x, "a recency within 0 ≤ t_x ≤ T");
+            }
+            if p.count == 0 {
+                return bad("count", 0.0, "a count ≥ 1");
+            }
+        }
+        let mut patterns = patterns;
+        // Non-negative floats order as their bit patterns: the order of `from_records`.
+        patterns.sort_unstable_by_key(|p| (p.x, p.t_x.to_bits(), p.t.to_bits()));
+        Ok(Compact {
+            patterns,
+            scope,
+            unit: PhantomData,
+        })
+    }
+
     /// Distinct (x, t_x, T) patterns of records, with counts, sorted by (x, t_x, T).
     /// Values are grouped when bit-identical.
     ///

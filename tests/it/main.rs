@@ -1,5 +1,7 @@
 //! Integration tests, one binary (polars-style `tests/it/`).
 mod allocation;
+#[cfg(feature = "arrow")]
+mod arrow_io;
 mod attribution;
 mod base_forecast;
 mod baskets;
@@ -12,6 +14,8 @@ mod clusters;
 mod crosssell;
 mod cube;
 mod elasticity;
+#[cfg(feature = "datafusion")]
+mod engine;
 mod extremes;
 mod funnel;
 mod habits;
