@@ -10,8 +10,8 @@ const SCALE: f64 = 1_099_511_627_776.0;
 /// `f64` addition is not associative: the same rows summed by another thread split, or
 /// merged as partial states by a database engine in another order, can differ in the
 /// last bits. Each term is therefore held as a whole number of 2⁻⁴⁰ units (multiplying
-/// by a power of two is exact; digits below 2⁻⁴⁰ are truncated toward zero, far below a
-/// cent) and added in an `i128`, whose addition is associative. Terms up to 10¹⁵ in
+/// by a power of two is exact; digits below 2⁻⁴⁰, far below a cent, are rounded) and
+/// added in an `i128`, whose addition is associative. Terms up to 10¹⁵ in
 /// absolute value ([`MAX_AMOUNT`](crate::data::MAX_AMOUNT)) take under 2⁹⁰, so 2³⁷ of them
 /// sum without overflow; the value is rounded to `f64` once, when read.
 #[derive(
@@ -23,16 +23,19 @@ impl FixedSum {
     /// Zero.
     pub const ZERO: FixedSum = FixedSum(0);
 
-    /// One term (truncated to a multiple of 2⁻⁴⁰; NaN is 0, which the readers never
-    /// let through).
+    /// One term, rounded to the nearest multiple of 2⁻⁴⁰ (halves away from zero, so
+    /// errors do not pile up in one direction over many terms; NaN is 0, which the
+    /// readers never let through).
     #[inline]
     pub fn of(v: f64) -> FixedSum {
         let s = v * SCALE;
-        // Nearly every amount fits the one-instruction i64 conversion; both truncate.
+        // Nearly every amount takes the fast i64 conversion. Past 2⁵² units (amounts
+        // above 4096) `s` has no fraction and adding ½ may round to the next even
+        // unit: off by 2⁻⁴⁰ at most, and the same for every order of the terms.
         if s.abs() < 9.0e18 {
-            FixedSum(i128::from(s as i64))
+            FixedSum(i128::from((s + 0.5f64.copysign(s)) as i64))
         } else {
-            FixedSum(s as i128)
+            FixedSum(s.round() as i128)
         }
     }
 
@@ -115,7 +118,10 @@ mod tests {
             let s = FixedSum::of(v);
             assert!((s.value() - v).abs() <= 1e-12 * v.abs().max(1.0), "{v}");
         }
-        // Both conversion paths truncate toward zero.
+        // Both conversion paths round to the nearest unit.
         assert_eq!(FixedSum::of(1e15).raw(), (1e15 * SCALE) as i128);
+        assert_eq!(FixedSum::of(0.75 / SCALE).raw(), 1);
+        assert_eq!(FixedSum::of(-0.75 / SCALE).raw(), -1);
+        assert_eq!(FixedSum::of(0.25 / SCALE).raw(), 0);
     }
 }
