@@ -216,7 +216,7 @@ impl fmt::Display for RowError {
         if self.problem == Problem::MissingField {
             let place = match self.column_number() {
                 Some(n) => format!("column {n}"),
-                None => format!("field `{}`", self.field),
+                None => format!("field `{}`", self.field.escape_debug()),
             };
             return write!(f, "line {}: no {place}; expected {expected}", self.line);
         }
@@ -224,7 +224,7 @@ impl fmt::Display for RowError {
         match self.column_number() {
             Some(n) => write!(f, ", column {n}")?,
             None if self.field.is_empty() => {}
-            None => write!(f, ", field `{}`", self.field)?,
+            None => write!(f, ", field `{}`", self.field.escape_debug())?,
         }
         if self.problem == Problem::NotUtf8 && self.value.is_empty() {
             return write!(
